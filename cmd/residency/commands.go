@@ -1,0 +1,506 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/residency-dev/residency/functions/retention"
+	"github.com/residency-dev/residency/shared/local"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/report"
+	"github.com/residency-dev/residency/shared/trigger"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdPolicy(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "validate" {
+		return usagef("use: residency policy validate FILE")
+	}
+	fs, _ := newFlags("policy validate", stderr)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("policy validate takes one FILE")
+	}
+	p, err := policy.Load(pos[0])
+	if err != nil {
+		return exitError{exitFail, err}
+	}
+	fmt.Fprintf(stdout, "%s: ok (version %s; %d regions, %d residency rules, %d categories, %d sources, %d mechanisms)\n",
+		pos[0], p.Version, len(p.Regions), len(p.Rules), len(p.Categories), len(p.Sources), len(p.Mechanisms))
+	return nil
+}
+
+func cmdDecide(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "residency" && args[0] != "transfer") {
+		return usagef("use: residency decide residency|transfer ...")
+	}
+	fs, c := newFlags("decide "+args[0], stderr)
+	var subject, region, category, from, to, importer, derogation string
+	fs.StringVar(&subject, "subject", "", "subject country (ISO 3166-1 alpha-2)")
+	fs.StringVar(&region, "region", "", "AWS region where the record is")
+	fs.StringVar(&category, "category", "", "data category")
+	fs.StringVar(&from, "from", "", "exporting country")
+	fs.StringVar(&to, "to", "", "importing country")
+	fs.StringVar(&importer, "importer", "", "importer name")
+	fs.StringVar(&derogation, "derogation", "", "GDPR Art. 49(1) derogation")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	p, err := c.loadPolicy()
+	if err != nil {
+		return err
+	}
+	if args[0] == "residency" {
+		if err := required("region", region, "category", category); err != nil {
+			return err
+		}
+		d, err := p.Residency(subject, region, category)
+		if err != nil {
+			return err
+		}
+		return writeJSON(stdout, d)
+	}
+	if err := required("from", from, "to", to, "category", category); err != nil {
+		return err
+	}
+	now, err := c.clock()
+	if err != nil {
+		return err
+	}
+	d, err := p.Transfer(policy.TransferRequest{FromCountry: from, ToCountry: to, Importer: importer, Category: category, Derogation: derogation}, now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, d)
+}
+
+func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoke", stderr)
+	var region string
+	fs.StringVar(&region, "region", "", "the invoking region (default: the policy's first)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("use: residency invoke FUNCTION EVENT.json|-")
+	}
+	var payload []byte
+	if pos[1] == "-" {
+		payload, err = io.ReadAll(stdin)
+	} else {
+		payload, err = os.ReadFile(pos[1])
+	}
+	if err != nil {
+		return fmt.Errorf("read event: %w", err)
+	}
+	s, err := c.stack()
+	if err != nil {
+		return err
+	}
+	defer s.Store.Close()
+	if region == "" {
+		region = s.Policy.Regions[0]
+	}
+	out, err := s.Invoke(ctx, pos[0], region, payload)
+	if err != nil {
+		return err
+	}
+	if len(out) == 0 || string(out) == "null" {
+		out = []byte("{}")
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, out, "", "  ") == nil {
+		out = buf.Bytes()
+	}
+	fmt.Fprintf(stdout, "%s\n", out)
+	return nil
+}
+
+func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("verify", stderr)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := c.stack()
+	if err != nil {
+		return err
+	}
+	defer s.Store.Close()
+	st, err := report.Verify(ctx, s.Store)
+	if err != nil {
+		return err
+	}
+	for _, ch := range st.Chains {
+		if ch.Verified {
+			fmt.Fprintf(stdout, "%s: ok, %d entries, head seq %d hash %s\n", ch.Region, ch.Entries, ch.Head.Seq, ch.Head.Hash)
+		} else {
+			fmt.Fprintf(stdout, "%s: BROKEN at seq %d: %s\n", ch.Region, ch.FirstBadSeq, ch.Problem)
+		}
+	}
+	if len(st.Chains) == 0 {
+		fmt.Fprintln(stdout, "ledger is empty")
+	}
+	if !st.Verified {
+		return exitError{exitBroken, errBroken}
+	}
+	return nil
+}
+
+// sweepTotals is the JSON `residency sweep` prints.
+type sweepTotals struct {
+	Due       int                     `json:"due"`
+	Deleted   int                     `json:"deleted"`
+	Held      int                     `json:"held"`
+	Emitted   int                     `json:"emitted"`
+	ItemsRead int                     `json:"items_read"`
+	Regions   []retention.SweepResult `json:"regions"`
+}
+
+func totals(rs []retention.SweepResult) sweepTotals {
+	t := sweepTotals{Regions: rs}
+	for _, r := range rs {
+		t.Due += r.Due
+		t.Deleted += r.Deleted
+		t.Held += r.Held
+		t.Emitted += r.Emitted
+		t.ItemsRead += r.ItemsRead
+	}
+	return t
+}
+
+func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("sweep", stderr)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := c.stack()
+	if err != nil {
+		return err
+	}
+	defer s.Store.Close()
+	rs, err := s.Sweep(ctx, s.Now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, totals(rs))
+}
+
+type reportFlags struct {
+	from, to, kind, destination, mechanism, subject, format, out, endpoint string
+}
+
+func (r *reportFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&r.from, "from", "", "start date or time")
+	fs.StringVar(&r.to, "to", "", "end date (inclusive) or time (exclusive)")
+	fs.StringVar(&r.kind, "kind", "", "kinds: transfer,denial,violation,relocation,deletion")
+	fs.StringVar(&r.destination, "destination", "", "destination country")
+	fs.StringVar(&r.mechanism, "mechanism", "", "mechanism: none|adequacy|dpf|scc|bcr|derogation")
+	fs.StringVar(&r.subject, "subject", "", "only this subject's entries (the id is hashed, never stored)")
+	fs.StringVar(&r.format, "format", "table", "table|json|csv")
+	fs.StringVar(&r.out, "out", "", "write to this file instead of stdout")
+	fs.StringVar(&r.endpoint, "endpoint", "", "a deployed reports API")
+}
+
+func (r *reportFlags) write(ctx context.Context, s *local.Stack, stdout io.Writer) error {
+	if r.endpoint != "" {
+		return fmt.Errorf("--endpoint: reading a deployed reports API is not available in this version; run the report against the embedded store")
+	}
+	vals := map[string]string{"from": r.from, "to": r.to, "kind": r.kind, "destination": r.destination, "mechanism": r.mechanism}
+	q, err := report.ParseQuery(func(k string) string { return vals[k] })
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if r.subject != "" {
+		q.SubjectRef = s.Refs.Subject(r.subject)
+	}
+	switch r.format {
+	case "table", "json", "csv":
+	default:
+		return usagef("--format %q: use table, json or csv", r.format)
+	}
+	rep, err := report.Build(ctx, s.Store, q, s.Now())
+	if err != nil {
+		return err
+	}
+	w := stdout
+	if r.out != "" {
+		f, err := os.Create(r.out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := rep.Write(w, r.format); err != nil {
+		return err
+	}
+	if r.out != "" {
+		fmt.Fprintf(stdout, "report written to %s (%d entries)\n", r.out, len(rep.Entries))
+	}
+	return nil
+}
+
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("report", stderr)
+	var rf reportFlags
+	rf.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	s, err := c.stack()
+	if err != nil {
+		return err
+	}
+	defer s.Store.Close()
+	return rf.write(ctx, s, stdout)
+}
+
+// replayFile is one payload to replay, with its event time.
+type replayFile struct {
+	path string
+	at   time.Time
+	data []byte
+}
+
+func collect(paths []string) ([]replayFile, []string, error) {
+	var files, fixtures []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".json") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	var out []replayFile
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		if isFixture(data) {
+			fixtures = append(fixtures, f)
+			continue
+		}
+		at, err := eventTime(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, replayFile{path: f, at: at, data: data})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].at.Equal(out[j].at) {
+			return out[i].at.Before(out[j].at)
+		}
+		return out[i].path < out[j].path
+	})
+	return out, fixtures, nil
+}
+
+func isFixture(data []byte) bool {
+	var f struct {
+		Objects []record.Object `json:"objects"`
+	}
+	return json.Unmarshal(data, &f) == nil && len(f.Objects) > 0
+}
+
+// eventTime reads when an event happened, by its kind, to replay in order.
+func eventTime(data []byte) (time.Time, error) {
+	kind, err := trigger.Detect(data)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var p struct {
+		Time    time.Time `json:"time"`
+		Records []struct {
+			EventTime  time.Time `json:"eventTime"`
+			Attributes struct {
+				SentTimestamp string
+			} `json:"attributes"`
+			DynamoDB struct {
+				ApproximateCreationDateTime float64
+			} `json:"dynamodb"`
+		} `json:"Records"`
+		RequestContext struct {
+			TimeEpoch int64 `json:"timeEpoch"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return time.Time{}, err
+	}
+	switch kind {
+	case trigger.EventBridge, trigger.Schedule:
+		return p.Time, nil
+	case trigger.HTTP:
+		return time.UnixMilli(p.RequestContext.TimeEpoch), nil
+	}
+	if len(p.Records) == 0 {
+		return time.Time{}, nil
+	}
+	r := p.Records[0]
+	switch kind {
+	case trigger.DynamoDBStream:
+		return time.Unix(int64(r.DynamoDB.ApproximateCreationDateTime), 0), nil
+	case trigger.S3:
+		return r.EventTime, nil
+	case trigger.SQS:
+		ms, _ := strconv.ParseInt(r.Attributes.SentTimestamp, 10, 64)
+		return time.UnixMilli(ms), nil
+	}
+	return time.Time{}, nil
+}
+
+func loadFixtures(ctx context.Context, s *local.Stack, paths []string) (int, error) {
+	n := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return n, err
+		}
+		var f struct {
+			Objects []record.Object `json:"objects"`
+		}
+		if err := json.Unmarshal(data, &f); err != nil {
+			return n, fmt.Errorf("%s: %w", p, err)
+		}
+		for _, o := range f.Objects {
+			if err := s.Store.PutObject(ctx, o); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("run", stderr)
+	var rf reportFlags
+	rf.register(fs)
+	paths, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		paths = []string{"events/samples"}
+		if _, err := os.Stat("events/fixtures"); err == nil {
+			paths = append(paths, "events/fixtures")
+		}
+	}
+	files, fixtures, err := collect(paths)
+	if err != nil {
+		return err
+	}
+	s, err := c.stack()
+	if err != nil {
+		return err
+	}
+	defer s.Store.Close()
+	// Each event is processed at its own time, as it was on the platform;
+	// the sweep and the report run at --now (default: now).
+	end, err := c.clock()
+	if err != nil {
+		return err
+	}
+	var at time.Time
+	s.SetClock(func() time.Time { return at })
+	nobj, err := loadFixtures(ctx, s, fixtures)
+	if err != nil {
+		return err
+	}
+	out := stdout
+	if rf.format != "table" && rf.out == "" {
+		out = stderr // keep stdout for the machine-readable report
+	}
+	fmt.Fprintf(out, "Replaying %d event files (%d S3 objects from fixtures) through the stacks of %s\n\n",
+		len(files), nobj, strings.Join(s.Policy.Regions, ", "))
+	failedBefore := s.Stats.Failures
+	for _, f := range files {
+		at = f.at
+		d, err := s.Replay(ctx, f.data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.path, err)
+		}
+		status := "ok"
+		if d.Error != "" {
+			status = "FAILED: " + d.Error
+		} else if strings.Contains(d.Response, "batchItemFailures\":[{") {
+			status = "partial: " + d.Response
+		}
+		target := d.Function
+		if d.Region != "" {
+			target += " @ " + d.Region
+		}
+		fmt.Fprintf(out, "  %s  %-48s -> %-24s %s\n", f.at.UTC().Format(time.RFC3339), filepath.Base(f.path), target, status)
+	}
+	s.SetClock(end)
+	rs, err := s.Sweep(ctx, s.Now())
+	if err != nil {
+		return err
+	}
+	t := totals(rs)
+	fmt.Fprintf(out, "\nRetention sweep at %s: due %d, deleted %d, held %d, emitted %d (catalog entries read: %d)\n",
+		s.Now().UTC().Format(time.RFC3339), t.Due, t.Deleted, t.Held, t.Emitted, t.ItemsRead)
+	fmt.Fprintf(out, "Stream records delivered to the tagger: %d; ledger messages: %d\n", s.Stats.StreamRecords, s.Stats.LedgerEntries)
+	var pub []string
+	for k, v := range s.Stats.Published {
+		pub = append(pub, fmt.Sprintf("%s: %d", k, v))
+	}
+	sort.Strings(pub)
+	fmt.Fprintf(out, "Events published: %s\n", strings.Join(pub, ", "))
+	dead, err := s.Store.DeadLetters(ctx)
+	if err != nil {
+		return err
+	}
+	if n := s.Stats.Failures - failedBefore; n > 0 {
+		fmt.Fprintf(out, "Failures kept as dead letters: %d\n", n)
+		for _, d := range dead[max(0, len(dead)-n):] {
+			fmt.Fprintf(out, "  %s %s %s: %s\n", d.Function, d.Region, d.Item, d.Reason)
+		}
+	}
+	fmt.Fprintln(out)
+	return rf.write(ctx, s, stdout)
+}

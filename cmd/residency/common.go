@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/residency-dev/residency/shared/local"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/pseudonym"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+)
+
+// common holds the flags every command takes.
+type common struct {
+	db, policy, key, now, logLevel string
+	stderr                         io.Writer
+}
+
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c := &common{stderr: stderr}
+	fs.StringVar(&c.db, "db", "residency.db", "embedded store file")
+	fs.StringVar(&c.policy, "policy", "", "policy file (default residency.yaml, else the built-in example)")
+	fs.StringVar(&c.key, "key", "", "HMAC key file (default residency.key beside --db)")
+	fs.StringVar(&c.now, "now", "", "the clock, RFC 3339")
+	fs.StringVar(&c.logLevel, "log-level", "warn", "debug|info|warn|error")
+	return fs, c
+}
+
+// parse parses flags, letting them stand before and after positional
+// arguments, and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (c *common) clock() (func() time.Time, error) {
+	if c.now == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, c.now)
+	if err != nil {
+		return nil, usagef("--now %q: use RFC 3339, e.g. 2026-11-22T12:00:00Z", c.now)
+	}
+	return func() time.Time { return t }, nil
+}
+
+func (c *common) logger() (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, usagef("--log-level %q: use debug, info, warn or error", c.logLevel)
+	}
+	return slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+func (c *common) loadPolicy() (*policy.Policy, error) {
+	path := c.policy
+	if path == "" {
+		if _, err := os.Stat("residency.yaml"); err == nil {
+			path = "residency.yaml"
+		} else {
+			fmt.Fprintln(c.stderr, "residency: no --policy and no residency.yaml here: using the built-in example policy")
+			return policy.MustExample(), nil
+		}
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (c *common) keyPath() string {
+	if c.key != "" {
+		return c.key
+	}
+	return filepath.Join(filepath.Dir(c.db), "residency.key")
+}
+
+// stack opens the store and wires the local stack; close it with the store.
+func (c *common) stack() (*local.Stack, error) {
+	now, err := c.clock()
+	if err != nil {
+		return nil, err
+	}
+	log, err := c.logger()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.loadPolicy()
+	if err != nil {
+		return nil, err
+	}
+	key, err := pseudonym.LoadKeyFile(c.keyPath())
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlitestore.Open(c.db)
+	if err != nil {
+		return nil, err
+	}
+	s, err := local.New(local.Config{Store: st, Policy: p, Key: key, Now: now, Log: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func required(pairs ...string) error {
+	var missing []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			missing = append(missing, "--"+pairs[i])
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("missing %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+var errBroken = errors.New("ledger does not verify")

@@ -1,0 +1,112 @@
+// Command residency runs Residency's functions locally on the embedded store
+// and answers compliance questions: replay events (`run`), invoke one
+// function (`invoke`), decide residency and transfers (`decide`), pull the
+// report (`report`), verify the ledger (`verify`), sweep retention (`sweep`)
+// and validate a policy (`policy validate`). See `residency help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFail   = 1 // the command failed (bad input, handler error)
+	exitUsage  = 2 // wrong flags or arguments
+	exitBroken = 3 // verify: the ledger does not verify
+)
+
+// usageError is a mistake in the command line: exit 2 with the usage hint.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+
+const usage = `residency: keep personal data where the law says it must live, and prove it.
+
+Usage:
+  residency run [PATH...]            replay event files or folders (default events/samples), sweep, report
+  residency invoke FUNCTION EVENT.json|-   run one function on one payload (--region R)
+  residency decide residency --subject CC --region R --category C
+  residency decide transfer --from CC --to CC --importer NAME --category C [--derogation D]
+  residency report [--from D] [--to D] [--kind K] [--destination CC] [--mechanism M]
+                   [--subject ID] [--format table|json|csv] [--out F]
+  residency verify                   check every region's ledger chain (exit 3 if broken)
+  residency sweep [--region R]       one retention sweep: {due, deleted, held, emitted}
+  residency policy validate FILE     validate a policy file (file:line: field: message)
+
+Common flags (before or after the command's own):
+  --db FILE        embedded store (default residency.db)
+  --policy FILE    policy file (default residency.yaml, else the built-in example)
+  --key FILE       HMAC key for subject references (default residency.key beside --db; made if missing)
+  --now RFC3339    the clock, for tests and replays (default: now)
+  --log-level L    debug|info|warn|error, JSON logs on stderr (default warn)
+
+Functions: tagger, router, ledger, retention, reports.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	var err error
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		err = cmdRun(ctx, rest, stdout, stderr)
+	case "invoke":
+		err = cmdInvoke(ctx, rest, stdin, stdout, stderr)
+	case "decide":
+		err = cmdDecide(rest, stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, rest, stdout, stderr)
+	case "verify":
+		err = cmdVerify(ctx, rest, stdout, stderr)
+	case "sweep":
+		err = cmdSweep(ctx, rest, stdout, stderr)
+	case "policy":
+		err = cmdPolicy(rest, stdout, stderr)
+	default:
+		err = usagef("unknown command %q", cmd)
+	}
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "residency %s: %v\nRun 'residency help' for usage.\n", cmd, err)
+		return exitUsage
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintf(stderr, "residency %s: %v\n", cmd, ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "residency %s: %v\n", cmd, err)
+	return exitFail
+}

@@ -1,0 +1,510 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// Source is the EventBridge source of every event Residency publishes.
+const Source = "residency"
+
+// Detail types Residency publishes.
+const (
+	RecordTagged       = "Record Tagged"
+	ResidencyViolation = "Residency Violation"
+	RecordRelocated    = "Record Relocated"
+	TransferDecided    = "Transfer Decided"
+	RetentionExpired   = "Retention Expired"
+	RecordDeleted      = "Record Deleted"
+	ErasureCompleted   = "Erasure Completed"
+)
+
+// Detail types Residency consumes from the platform.
+const (
+	DataWritten       = "Data Written"
+	RecordIngest      = "Record Ingest"
+	TransferRequested = "Transfer Requested"
+	LegalHoldSet      = "Legal Hold Set"
+	LegalHoldReleased = "Legal Hold Released"
+	ContractEnded     = "Contract Ended"
+	ErasureRequested  = "Erasure Requested"
+)
+
+// Published lists the detail types Residency publishes.
+var Published = []string{RecordTagged, ResidencyViolation, RecordRelocated, TransferDecided, RetentionExpired, RecordDeleted, ErasureCompleted}
+
+// Consumed lists the detail types Residency consumes from the platform.
+var Consumed = []string{DataWritten, RecordIngest, TransferRequested, LegalHoldSet, LegalHoldReleased, ContractEnded, ErasureRequested}
+
+// ErrInvalid marks a detail that cannot be decoded or misses a required field.
+var ErrInvalid = errors.New("invalid event")
+
+// Time is a timestamp of the platform contract: it decodes an RFC 3339
+// string or epoch seconds and encodes RFC 3339 in UTC.
+type Time struct{ time.Time }
+
+// UnmarshalJSON accepts an RFC 3339 string, epoch seconds, or null (the
+// zero Time). Both forms cover the same range, 1970-01-01 to 9999-12-31 UTC:
+// an RFC 3339 string outside it is an error, as a negative or millisecond
+// epoch value is, so that every decoded Time encodes back to a string that
+// decodes to it (at second precision).
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		t.Time = time.Time{}
+		return nil
+	}
+	var v any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return err
+	}
+	p, err := record.ParseTime(v)
+	if err != nil {
+		return err
+	}
+	if p.Before(minTime) || p.Year() > 9999 {
+		return fmt.Errorf("%w: timestamp %s is outside 1970-01-01..9999-12-31 UTC", record.ErrInvalid, b)
+	}
+	t.Time = p
+	return nil
+}
+
+// minTime is the earliest Time: epoch seconds start there.
+var minTime = time.Unix(0, 0).UTC()
+
+// MarshalJSON writes RFC 3339 in UTC, or null for the zero time.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.UTC().Format(time.RFC3339))
+}
+
+// At returns a Time for t.
+func At(t time.Time) Time { return Time{t.UTC()} }
+
+// Detail is implemented by every detail type: Validate names the first
+// missing or malformed required field.
+type Detail interface {
+	Validate() error
+}
+
+// Decode decodes and validates an EventBridge detail into T. Numbers inside
+// items and keys stay exact (json.Number). Errors wrap ErrInvalid.
+func Decode[T any, PT interface {
+	*T
+	Detail
+}](raw []byte) (T, error) {
+	var v T
+	err := decodeInto(raw, PT(&v))
+	return v, err
+}
+
+// decodeInto decodes raw, one JSON value and nothing after it, into v and
+// validates it.
+func decodeInto(raw []byte, v Detail) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return fmt.Errorf("%w: empty detail", ErrInvalid)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		if f := culprit(raw, v); f != "" {
+			return fmt.Errorf("%w: field %q: %v", ErrInvalid, f, err)
+		}
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the detail", ErrInvalid)
+	}
+	return v.Validate()
+}
+
+// culprit names the member of the JSON object raw that fails to decode into
+// a fresh value of v's type on its own, so that a malformed field (a bad
+// timestamp, a key that is not an object) is named in the error. It returns
+// "" when raw is not an object or no single member fails.
+func culprit(raw []byte, v Detail) string {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return ""
+	}
+	names := make([]string, 0, len(members))
+	for n := range members {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	typ := reflect.TypeOf(v).Elem()
+	for _, n := range names {
+		one, err := json.Marshal(map[string]json.RawMessage{n: members[n]})
+		if err != nil {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(one))
+		d.UseNumber()
+		if d.Decode(reflect.New(typ).Interface()) != nil {
+			return n
+		}
+	}
+	return ""
+}
+
+func missing(field string) error {
+	return fmt.Errorf("%w: missing required field %q", ErrInvalid, field)
+}
+
+// RecordIngestDetail is `Record Ingest`: the router writes Item to the home
+// region's table of Source.
+type RecordIngestDetail struct {
+	Source string      `json:"source"`
+	Item   record.Item `json:"item"`
+}
+
+// Validate implements Detail.
+func (d *RecordIngestDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Item) == 0:
+		return missing("item")
+	}
+	return nil
+}
+
+// DataWrittenDetail is `Data Written`: a write to a store Residency does not
+// watch directly.
+type DataWrittenDetail struct {
+	Source         string     `json:"source"`
+	Record         record.Key `json:"record"`
+	SubjectID      string     `json:"subject_id"`
+	SubjectCountry string     `json:"subject_country,omitempty"`
+	Category       string     `json:"category"`
+	Region         string     `json:"region"`
+	CreatedAt      Time       `json:"created_at"`
+	LastActivity   Time       `json:"last_activity,omitzero"`
+	Contract       string     `json:"contract,omitempty"`
+}
+
+// Validate implements Detail.
+func (d *DataWrittenDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.SubjectID == "":
+		return missing("subject_id")
+	case d.Category == "":
+		return missing("category")
+	case d.Region == "":
+		return missing("region")
+	case d.CreatedAt.IsZero():
+		return missing("created_at")
+	}
+	return nil
+}
+
+// TransferRequestedDetail is `Transfer Requested`: an export of a record to
+// an importer in another country, answered with `Transfer Decided`.
+type TransferRequestedDetail struct {
+	TransferID     string     `json:"transfer_id"`
+	Source         string     `json:"source"`
+	Record         record.Key `json:"record"`
+	SubjectID      string     `json:"subject_id"`
+	SubjectCountry string     `json:"subject_country,omitempty"`
+	Category       string     `json:"category"`
+	ToCountry      string     `json:"to_country"`
+	ToRegion       string     `json:"to_region,omitempty"`
+	Importer       string     `json:"importer"`
+	Derogation     string     `json:"derogation,omitempty"`
+}
+
+// Validate implements Detail.
+func (d *TransferRequestedDetail) Validate() error {
+	switch {
+	case d.TransferID == "":
+		return missing("transfer_id")
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.SubjectID == "":
+		return missing("subject_id")
+	case d.Category == "":
+		return missing("category")
+	case d.ToCountry == "":
+		return missing("to_country")
+	case d.Importer == "":
+		return missing("importer")
+	}
+	return nil
+}
+
+// LegalHoldDetail is `Legal Hold Set` and `Legal Hold Released`: a hold on
+// every record of a subject, or on one record of a source.
+type LegalHoldDetail struct {
+	HoldID    string     `json:"hold_id"`
+	SubjectID string     `json:"subject_id,omitempty"`
+	Source    string     `json:"source,omitempty"`
+	Record    record.Key `json:"record,omitempty"`
+	Reason    string     `json:"reason"`
+}
+
+// Validate implements Detail.
+func (d *LegalHoldDetail) Validate() error {
+	switch {
+	case d.HoldID == "":
+		return missing("hold_id")
+	case d.Reason == "":
+		return missing("reason")
+	case d.SubjectID == "" && d.Source == "" && len(d.Record) == 0:
+		return fmt.Errorf("%w: a hold needs subject_id, or source and record", ErrInvalid)
+	case d.SubjectID == "" && d.Source == "":
+		return missing("source")
+	case d.SubjectID == "" && len(d.Record) == 0:
+		return missing("record")
+	}
+	return nil
+}
+
+// ContractEndedDetail is `Contract Ended`: starts the clocks of contract_end
+// retention for the records linked to Contract.
+type ContractEndedDetail struct {
+	Contract string `json:"contract"`
+	EndedAt  Time   `json:"ended_at"`
+}
+
+// Validate implements Detail.
+func (d *ContractEndedDetail) Validate() error {
+	switch {
+	case d.Contract == "":
+		return missing("contract")
+	case d.EndedAt.IsZero():
+		return missing("ended_at")
+	}
+	return nil
+}
+
+// ErasureRequestedDetail is `Erasure Requested` (GDPR Art. 17).
+type ErasureRequestedDetail struct {
+	RequestID  string `json:"request_id"`
+	SubjectID  string `json:"subject_id"`
+	ReceivedAt Time   `json:"received_at"`
+}
+
+// Validate implements Detail.
+func (d *ErasureRequestedDetail) Validate() error {
+	switch {
+	case d.RequestID == "":
+		return missing("request_id")
+	case d.SubjectID == "":
+		return missing("subject_id")
+	case d.ReceivedAt.IsZero():
+		return missing("received_at")
+	}
+	return nil
+}
+
+// RecordTaggedDetail is `Record Tagged`.
+type RecordTaggedDetail struct {
+	Source     string     `json:"source"`
+	Record     record.Key `json:"record"`
+	Region     string     `json:"region"`
+	SubjectRef string     `json:"subject_ref"`
+	Category   string     `json:"category"`
+	Tag        record.Tag `json:"tag,omitzero"`
+}
+
+// Validate implements Detail.
+func (d *RecordTaggedDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.Region == "":
+		return missing("region")
+	}
+	return nil
+}
+
+// ResidencyViolationDetail is `Residency Violation`: a record in a region its
+// policy does not allow. The router of Region acts on it.
+type ResidencyViolationDetail struct {
+	Source         string     `json:"source"`
+	Record         record.Key `json:"record"`
+	Region         string     `json:"region"`
+	SubjectRef     string     `json:"subject_ref"`
+	SubjectCountry string     `json:"subject_country"`
+	Jurisdiction   string     `json:"jurisdiction"`
+	HomeRegion     string     `json:"home_region"`
+	Allowed        []string   `json:"allowed,omitempty"`
+	Action         string     `json:"action"`
+	Category       string     `json:"category"`
+	PolicyVersion  string     `json:"policy_version"`
+	DetectedAt     Time       `json:"detected_at,omitzero"`
+}
+
+// Validate implements Detail.
+func (d *ResidencyViolationDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.Region == "":
+		return missing("region")
+	case d.HomeRegion == "":
+		return missing("home_region")
+	case d.Action == "":
+		return missing("action")
+	}
+	return nil
+}
+
+// RecordRelocatedDetail is `Record Relocated`: a misplaced record moved to its
+// home region (Action relocate) or to quarantine (Action quarantine).
+type RecordRelocatedDetail struct {
+	Source     string     `json:"source"`
+	Record     record.Key `json:"record"`
+	FromRegion string     `json:"from_region"`
+	ToRegion   string     `json:"to_region"`
+	SubjectRef string     `json:"subject_ref"`
+	Action     string     `json:"action"`
+	At         Time       `json:"at,omitzero"`
+}
+
+// Validate implements Detail.
+func (d *RecordRelocatedDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.FromRegion == "":
+		return missing("from_region")
+	case d.ToRegion == "":
+		return missing("to_region")
+	}
+	return nil
+}
+
+// TransferDecidedDetail is `Transfer Decided`, the answer to a `Transfer
+// Requested`.
+type TransferDecidedDetail struct {
+	TransferID  string     `json:"transfer_id"`
+	Source      string     `json:"source"`
+	Record      record.Key `json:"record,omitempty"`
+	SubjectRef  string     `json:"subject_ref"`
+	Category    string     `json:"category"`
+	FromCountry string     `json:"from_country"`
+	FromRegion  string     `json:"from_region"`
+	ToCountry   string     `json:"to_country"`
+	ToRegion    string     `json:"to_region,omitempty"`
+	Importer    string     `json:"importer"`
+	Restricted  bool       `json:"restricted"`
+	Decision    string     `json:"decision"`
+	Mechanism   string     `json:"mechanism"`
+	Reference   string     `json:"reference"`
+	Reason      string     `json:"reason"`
+	LedgerID    string     `json:"ledger_id"`
+}
+
+// Validate implements Detail.
+func (d *TransferDecidedDetail) Validate() error {
+	switch {
+	case d.TransferID == "":
+		return missing("transfer_id")
+	case d.Decision == "":
+		return missing("decision")
+	}
+	return nil
+}
+
+// RetentionExpiredDetail is `Retention Expired`: the record is past its
+// retain-until and about to be deleted.
+type RetentionExpiredDetail struct {
+	Source      string     `json:"source"`
+	Record      record.Key `json:"record"`
+	Region      string     `json:"region"`
+	SubjectRef  string     `json:"subject_ref"`
+	Category    string     `json:"category"`
+	RetainUntil Time       `json:"retain_until"`
+}
+
+// Validate implements Detail.
+func (d *RetentionExpiredDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.RetainUntil.IsZero():
+		return missing("retain_until")
+	}
+	return nil
+}
+
+// Deletion reasons of `Record Deleted`.
+const (
+	ReasonRetention = "retention"
+	ReasonErasure   = "erasure"
+)
+
+// RecordDeletedDetail is `Record Deleted`, with the ledger receipt's id.
+type RecordDeletedDetail struct {
+	Source     string     `json:"source"`
+	Record     record.Key `json:"record"`
+	Region     string     `json:"region"`
+	SubjectRef string     `json:"subject_ref"`
+	Category   string     `json:"category"`
+	Reason     string     `json:"reason"`
+	RequestID  string     `json:"request_id,omitempty"`
+	Receipt    string     `json:"receipt"`
+	DeletedAt  Time       `json:"deleted_at,omitzero"`
+}
+
+// Validate implements Detail.
+func (d *RecordDeletedDetail) Validate() error {
+	switch {
+	case d.Source == "":
+		return missing("source")
+	case len(d.Record) == 0:
+		return missing("record")
+	case d.Reason == "":
+		return missing("reason")
+	}
+	return nil
+}
+
+// ErasureCompletedDetail is `Erasure Completed`: every record of the subject
+// known to this region's catalog was deleted.
+type ErasureCompletedDetail struct {
+	RequestID   string   `json:"request_id"`
+	SubjectRef  string   `json:"subject_ref"`
+	Region      string   `json:"region"`
+	Deleted     int      `json:"deleted"`
+	Held        int      `json:"held"`
+	Receipts    []string `json:"receipts,omitempty"`
+	CompletedAt Time     `json:"completed_at,omitzero"`
+}
+
+// Validate implements Detail.
+func (d *ErasureCompletedDetail) Validate() error {
+	switch {
+	case d.RequestID == "":
+		return missing("request_id")
+	case d.SubjectRef == "":
+		return missing("subject_ref")
+	}
+	return nil
+}

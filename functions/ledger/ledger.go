@@ -1,0 +1,114 @@
+// Package ledger is the ledger function, the only writer of the transfer
+// ledger. It reads entry drafts from an SQS FIFO queue (one message group per
+// region chain) and appends each group to its chain in one transaction. A
+// redelivered draft (same id) is not appended twice; a malformed message
+// fails alone and stays on the queue until its dead-letter queue takes it.
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/residency-dev/residency/shared/ledger"
+)
+
+// Appender appends drafts to a region's chain, idempotently by entry id.
+type Appender interface {
+	Append(ctx context.Context, region string, drafts []ledger.Entry) ([]ledger.Entry, error)
+}
+
+// Handler is the ledger function.
+type Handler struct {
+	Store Appender
+	Log   *slog.Logger
+}
+
+// ErrInvalid marks a message that is not a ledger entry draft.
+var ErrInvalid = errors.New("invalid ledger message")
+
+// Invoke serves the SQS trigger through the JSON path.
+func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	var ev lambdaevents.SQSEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("ledger: decode SQS event: %w", err)
+	}
+	return h.HandleSQS(ctx, ev)
+}
+
+// HandleSQS appends the drafts of an SQS batch. Messages are grouped by
+// region chain in arrival order; when a message of a FIFO group fails, the
+// messages after it in that group fail too, so the chain keeps their order.
+func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
+	var resp lambdaevents.SQSEventResponse
+	fail := func(id string) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	type group struct {
+		ids    []string
+		drafts []ledger.Entry
+		broken bool
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, m := range ev.Records {
+		d, err := decode(m)
+		region := d.Region
+		if region == "" {
+			region = m.Attributes["MessageGroupId"]
+		}
+		g := groups[region]
+		if g == nil {
+			g = &group{}
+			groups[region] = g
+			order = append(order, region)
+		}
+		if err != nil || g.broken {
+			if err != nil {
+				h.Log.ErrorContext(ctx, "message failed", "function", "ledger", "message_id", m.MessageId, "error", err.Error())
+			}
+			g.broken = true
+			fail(m.MessageId)
+			continue
+		}
+		g.ids = append(g.ids, m.MessageId)
+		g.drafts = append(g.drafts, d)
+	}
+	for _, region := range order {
+		g := groups[region]
+		if len(g.drafts) == 0 {
+			continue
+		}
+		stored, err := h.Store.Append(ctx, region, g.drafts)
+		if err != nil {
+			h.Log.ErrorContext(ctx, "append failed", "function", "ledger", "region", region, "entries", len(g.drafts), "error", err.Error())
+			for _, id := range g.ids {
+				fail(id)
+			}
+			continue
+		}
+		h.Log.InfoContext(ctx, "appended", "function", "ledger", "region", region, "entries", len(stored), "head_seq", stored[len(stored)-1].Seq)
+	}
+	return resp, nil
+}
+
+func decode(m lambdaevents.SQSMessage) (ledger.Entry, error) {
+	var d ledger.Entry
+	if err := json.Unmarshal([]byte(m.Body), &d); err != nil {
+		return d, fmt.Errorf("%w: body is not an entry: %v", ErrInvalid, err)
+	}
+	if d.Seq != 0 || d.Hash != "" || d.PrevHash != "" {
+		return d, fmt.Errorf("%w: a draft must not carry seq, prev_hash or hash (the ledger assigns them)", ErrInvalid)
+	}
+	if err := d.ValidateDraft(); err != nil {
+		return d, err
+	}
+	if g := m.Attributes["MessageGroupId"]; g != "" && g != d.Region {
+		return d, fmt.Errorf("%w: message group %q does not match the entry's region %q", ErrInvalid, g, d.Region)
+	}
+	return d, nil
+}

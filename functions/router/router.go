@@ -1,0 +1,333 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/jurisdiction"
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// Actor names the router in ledger entries.
+const Actor = "router"
+
+// DefaultQuarantineTable is the table, in each home region, that receives
+// quarantined records.
+const DefaultQuarantineTable = "residency-quarantine"
+
+// Tables reads and writes records in any region of the deployment. Errors
+// wrap record.ErrNotFound and record.ErrConditionFailed.
+type Tables interface {
+	GetItem(ctx context.Context, region, table string, key record.Key) (record.Item, error)
+	PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error
+	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
+}
+
+// Publisher publishes events on a region's bus.
+type Publisher interface {
+	Publish(ctx context.Context, region string, evs ...events.Out) error
+}
+
+// LedgerQueue sends ledger entry drafts to the ledger function.
+type LedgerQueue interface {
+	Send(ctx context.Context, entries ...ledger.Entry) error
+}
+
+// Refs makes the keyed references that stand for subjects and record keys.
+type Refs interface {
+	Subject(id string) string
+	Record(source string, key record.Key) string
+}
+
+// Handler is the router of one region.
+type Handler struct {
+	Region          string
+	Policy          *policy.Policy
+	Refs            Refs
+	Tables          Tables
+	Bus             Publisher
+	Ledger          LedgerQueue
+	Now             func() time.Time
+	Log             *slog.Logger
+	QuarantineTable string
+}
+
+// ErrInvalid marks an event the router cannot act on; retrying will not help.
+var ErrInvalid = errors.New("cannot route")
+
+// ErrConflict marks a relocation that found a different record under the
+// same key in the home region: the router never overwrites it.
+var ErrConflict = errors.New("conflicting record in the home region")
+
+// Invoke serves the router's EventBridge trigger through the JSON path.
+func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	var ev lambdaevents.EventBridgeEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("router: decode EventBridge event: %w", err)
+	}
+	if ev.DetailType == "" {
+		return nil, fmt.Errorf("router: %w: not an EventBridge event (no detail-type)", ErrInvalid)
+	}
+	return nil, h.HandleEvent(ctx, ev)
+}
+
+// HandleEvent routes one EventBridge event.
+func (h *Handler) HandleEvent(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
+	var err error
+	switch ev.DetailType {
+	case events.RecordIngest:
+		err = h.ingest(ctx, ev.Detail)
+	case events.ResidencyViolation:
+		err = h.violation(ctx, ev.Detail)
+	case events.TransferRequested:
+		err = h.transfer(ctx, ev.Detail)
+	default:
+		err = fmt.Errorf("%w: detail-type %q is not one the router handles", ErrInvalid, ev.DetailType)
+	}
+	if err != nil {
+		h.Log.ErrorContext(ctx, "event failed", "function", Actor, "detail_type", ev.DetailType, "event_id", ev.ID, "error", err.Error())
+		return fmt.Errorf("router: %s %s: %w", ev.DetailType, ev.ID, err)
+	}
+	return nil
+}
+
+type subject struct {
+	id, country, category string
+}
+
+func (h *Handler) subjectOf(src *policy.Source, item record.Item) (subject, error) {
+	s := subject{id: item.String(src.SubjectID), country: item.String(src.SubjectCountry), category: src.Category}
+	if s.id == "" {
+		return s, fmt.Errorf("%w: subject id attribute %q missing or empty", ErrInvalid, src.SubjectID)
+	}
+	if src.CategoryAttr != "" {
+		if s.category = item.String(src.CategoryAttr); s.category == "" {
+			return s, fmt.Errorf("%w: category attribute %q missing or empty", ErrInvalid, src.CategoryAttr)
+		}
+	}
+	return s, nil
+}
+
+func (h *Handler) tableSource(name string) (*policy.Source, error) {
+	src, ok := h.Policy.SourceByName(name)
+	if !ok || src.Table == "" {
+		return nil, fmt.Errorf("%w: %q is not a table source of policy %s", ErrInvalid, name, h.Policy.Version)
+	}
+	return src, nil
+}
+
+func (h *Handler) ingest(ctx context.Context, raw json.RawMessage) error {
+	d, err := events.Decode[events.RecordIngestDetail](raw)
+	if err != nil {
+		return err
+	}
+	src, err := h.tableSource(d.Source)
+	if err != nil {
+		return err
+	}
+	key, err := record.KeyOf(d.Item, src.Key)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	s, err := h.subjectOf(src, d.Item)
+	if err != nil {
+		return err
+	}
+	dec, err := h.Policy.Residency(s.country, h.Region, s.category)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	home := dec.HomeRegion
+	if err := h.Tables.PutItem(ctx, home, src.Table, key, d.Item, false); err != nil {
+		return fmt.Errorf("write to home region %s: %w", home, err)
+	}
+	h.Log.InfoContext(ctx, "ingested", "function", Actor, "source", src.Table, "record", h.Refs.Record(src.Table, key), "home_region", home)
+	if home == h.Region {
+		return nil
+	}
+	now := h.Now().UTC()
+	fromCountry, _ := jurisdiction.RegionCountry(h.Region)
+	toCountry, _ := jurisdiction.RegionCountry(home)
+	return h.Ledger.Send(ctx, ledger.Entry{
+		ID:   ledger.ID(ledger.KindRelocation, "ingest", h.Region, src.Table, key.String(), home),
+		Time: now, Kind: ledger.KindRelocation, Region: h.Region, Source: src.Table, Record: h.Refs.Record(src.Table, key),
+		SubjectRef: h.Refs.Subject(s.id), Category: s.category, FromRegion: h.Region, FromCountry: fromCountry,
+		ToRegion: home, ToCountry: toCountry, Reference: fmt.Sprintf("policy %s residency rule %d", h.Policy.Version, dec.Rule+1),
+		Decision: "routed", PolicyVersion: h.Policy.Version, Actor: Actor,
+	})
+}
+
+// sameData reports whether two items hold the same record, ignoring the
+// residency tag and quarantine bookkeeping.
+func sameData(a, b record.Item) bool {
+	strip := func(it record.Item) string {
+		c := maps.Clone(it)
+		delete(c, record.TagAttribute)
+		delete(c, quarantineSourceAttr)
+		bs, _ := json.Marshal(c) // map keys marshal sorted
+		return string(bs)
+	}
+	return strip(a) == strip(b)
+}
+
+const quarantineSourceAttr = "residency_source_table"
+
+func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
+	d, err := events.Decode[events.ResidencyViolationDetail](raw)
+	if err != nil {
+		return err
+	}
+	log := h.Log.With("function", Actor, "source", d.Source, "record", h.Refs.Record(d.Source, d.Record), "region", d.Region)
+	src, ok := h.Policy.SourceByName(d.Source)
+	if !ok || src.Table == "" || d.Action == string(policy.ActionAlert) {
+		// Nothing Residency can move: the violation is in the ledger and on
+		// the bus for the platform to act on.
+		log.WarnContext(ctx, "violation needs the platform's action", "action", d.Action, "home_region", d.HomeRegion)
+		return nil
+	}
+	action := policy.Action(d.Action)
+	if action != policy.ActionRelocate && action != policy.ActionQuarantine {
+		return fmt.Errorf("%w: action %q", ErrInvalid, d.Action)
+	}
+	target, targetTable := d.HomeRegion, src.Table
+	status := record.StatusRelocated
+	if action == policy.ActionQuarantine {
+		targetTable, status = h.quarantineTable(), record.StatusQuarantined
+	}
+	item, err := h.Tables.GetItem(ctx, d.Region, src.Table, d.Record)
+	if errors.Is(err, record.ErrNotFound) {
+		if _, err := h.Tables.GetItem(ctx, target, targetTable, d.Record); err == nil {
+			log.InfoContext(ctx, "already relocated", "to_region", target)
+			return nil
+		}
+		log.InfoContext(ctx, "record gone before relocation")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read misplaced record: %w", err)
+	}
+	s, err := h.subjectOf(src, item)
+	if err != nil {
+		return err
+	}
+	// Decide again on the record as it is now: the event may be old.
+	dec, err := h.Policy.Residency(s.country, d.Region, s.category)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if dec.Allowed {
+		log.InfoContext(ctx, "record no longer in violation")
+		return nil
+	}
+	oldTag, _ := record.TagOf(item)
+	now := h.Now().UTC()
+	moved := maps.Clone(item)
+	tag := oldTag
+	tag.OriginRegion, tag.HomeRegion, tag.Status, tag.PolicyVersion = d.Region, dec.HomeRegion, status, h.Policy.Version
+	tag.Jurisdiction, tag.TaggedAt = dec.Jurisdiction, record.FormatTime(now)
+	moved[record.TagAttribute] = tag.Map()
+	if action == policy.ActionQuarantine {
+		moved[quarantineSourceAttr] = src.Table
+	}
+	// Copy: never overwrite a different record already at home.
+	err = h.Tables.PutItem(ctx, target, targetTable, d.Record, moved, true)
+	if errors.Is(err, record.ErrConditionFailed) {
+		existing, gerr := h.Tables.GetItem(ctx, target, targetTable, d.Record)
+		if gerr != nil {
+			return fmt.Errorf("read home copy: %w", gerr)
+		}
+		if !sameData(existing, item) {
+			return fmt.Errorf("%w: %s/%s holds another version of the record; the misplaced copy in %s is kept", ErrConflict, target, targetTable, d.Region)
+		}
+		// A previous attempt copied it: resume with the verify and delete.
+	} else if err != nil {
+		return fmt.Errorf("copy to %s/%s: %w", target, targetTable, err)
+	}
+	// Verify before deleting the only other copy.
+	copied, err := h.Tables.GetItem(ctx, target, targetTable, d.Record)
+	if err != nil {
+		return fmt.Errorf("verify copy in %s/%s: %w", target, targetTable, err)
+	}
+	if !sameData(copied, item) {
+		return fmt.Errorf("%w: the copy in %s/%s does not match the misplaced record; the misplaced copy is kept", ErrConflict, target, targetTable)
+	}
+	if err := h.Tables.DeleteItem(ctx, d.Region, src.Table, d.Record, oldTag.RetainUntil); err != nil && !errors.Is(err, record.ErrNotFound) {
+		return fmt.Errorf("delete misplaced copy: %w", err)
+	}
+	subjectRef := h.Refs.Subject(s.id)
+	fromCountry, _ := jurisdiction.RegionCountry(d.Region)
+	toCountry, _ := jurisdiction.RegionCountry(target)
+	if err := h.Ledger.Send(ctx, ledger.Entry{
+		ID:   ledger.ID(ledger.KindRelocation, d.Region, src.Table, d.Record.String(), target, targetTable),
+		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: h.Refs.Record(src.Table, d.Record),
+		SubjectRef: subjectRef, Category: s.category, FromRegion: d.Region, FromCountry: fromCountry, ToRegion: target,
+		ToCountry: toCountry, Reference: fmt.Sprintf("policy %s residency rule %d", h.Policy.Version, dec.Rule+1),
+		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor,
+	}); err != nil {
+		return fmt.Errorf("send ledger entry: %w", err)
+	}
+	log.InfoContext(ctx, "relocated", "action", string(action), "to_region", target, "to_table", targetTable)
+	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
+		Source: src.Table, Record: d.Record, FromRegion: d.Region, ToRegion: target, SubjectRef: subjectRef, Action: string(action), At: events.At(now),
+	}})
+}
+
+func (h *Handler) quarantineTable() string {
+	if h.QuarantineTable != "" {
+		return h.QuarantineTable
+	}
+	return DefaultQuarantineTable
+}
+
+func (h *Handler) transfer(ctx context.Context, raw json.RawMessage) error {
+	d, err := events.Decode[events.TransferRequestedDetail](raw)
+	if err != nil {
+		return err
+	}
+	fromCountry, ok := jurisdiction.RegionCountry(h.Region)
+	if !ok {
+		return fmt.Errorf("%w: router region %q has no known country", ErrInvalid, h.Region)
+	}
+	now := h.Now().UTC()
+	dec, err := h.Policy.Transfer(policy.TransferRequest{
+		FromCountry: fromCountry, ToCountry: d.ToCountry, Importer: d.Importer, Category: d.Category, Derogation: d.Derogation,
+	}, now)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	kind, reference := ledger.KindTransfer, dec.Reference
+	if dec.Decision != policy.DecisionAllowed {
+		// A denial rests on no mechanism: the ledger keeps why.
+		kind, reference = ledger.KindDenial, dec.Reason
+	}
+	subjectRef := h.Refs.Subject(d.SubjectID)
+	recRef := h.Refs.Record(d.Source, d.Record)
+	entry := ledger.Entry{
+		ID:   ledger.ID(kind, "transfer", h.Region, d.TransferID),
+		Time: now, Kind: kind, Region: h.Region, Source: d.Source, Record: recRef, SubjectRef: subjectRef,
+		Category: d.Category, FromRegion: h.Region, FromCountry: fromCountry, ToRegion: d.ToRegion, ToCountry: d.ToCountry,
+		Importer: d.Importer, Mechanism: dec.Mechanism, Reference: reference, Decision: dec.Decision,
+		PolicyVersion: h.Policy.Version, Actor: Actor,
+	}
+	if err := h.Ledger.Send(ctx, entry); err != nil {
+		return fmt.Errorf("send ledger entry: %w", err)
+	}
+	h.Log.InfoContext(ctx, "transfer decided", "function", Actor, "transfer_id", d.TransferID, "to_country", d.ToCountry,
+		"decision", dec.Decision, "mechanism", dec.Mechanism, "subject", subjectRef)
+	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.TransferDecided, Detail: &events.TransferDecidedDetail{
+		TransferID: d.TransferID, Source: d.Source, Record: d.Record, SubjectRef: subjectRef, Category: d.Category,
+		FromCountry: fromCountry, FromRegion: h.Region, ToCountry: d.ToCountry, ToRegion: d.ToRegion, Importer: d.Importer,
+		Restricted: dec.Restricted, Decision: dec.Decision, Mechanism: dec.Mechanism, Reference: dec.Reference, Reason: dec.Reason,
+		LedgerID: entry.ID,
+	}})
+}

@@ -1,0 +1,482 @@
+package tagger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/ddbjson"
+	"github.com/residency-dev/residency/shared/jurisdiction"
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/trigger"
+)
+
+// Actor names the tagger in ledger entries.
+const Actor = "tagger"
+
+// Tables writes residency tags onto records; UpdateTag fails with
+// record.ErrNotFound when the record is gone.
+type Tables interface {
+	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
+}
+
+// Catalog keeps the catalog entries of tagged records.
+type Catalog interface {
+	PutEntries(ctx context.Context, entries []catalog.Entry) error
+	DeleteEntry(ctx context.Context, region, source string, key record.Key) error
+}
+
+// Contracts tells when a contract ended (zero time: not ended).
+type Contracts interface {
+	ContractEnd(ctx context.Context, contract string) (time.Time, error)
+}
+
+// Objects reads an S3 object's metadata.
+type Objects interface {
+	HeadObject(ctx context.Context, region, bucket, key string) (record.Object, error)
+}
+
+// Publisher publishes events on a region's bus.
+type Publisher interface {
+	Publish(ctx context.Context, region string, evs ...events.Out) error
+}
+
+// LedgerQueue sends ledger entry drafts to the ledger function.
+type LedgerQueue interface {
+	Send(ctx context.Context, entries ...ledger.Entry) error
+}
+
+// Refs makes the keyed references that stand for subjects and record keys.
+type Refs interface {
+	Subject(id string) string
+	Record(source string, key record.Key) string
+}
+
+// FailureSink is told of every record that failed, with the reason. On AWS
+// the reason is in the logs and the batch goes to the on-failure destination;
+// locally the runtime keeps both together.
+type FailureSink interface {
+	Failed(ctx context.Context, function, region, item string, err error)
+}
+
+// Handler is the tagger of one region.
+type Handler struct {
+	Region    string
+	Policy    *policy.Policy
+	Refs      Refs
+	Tables    Tables
+	Catalog   Catalog
+	Contracts Contracts
+	Objects   Objects
+	Bus       Publisher
+	Ledger    LedgerQueue
+	Now       func() time.Time
+	Log       *slog.Logger
+	Failures  FailureSink // optional
+}
+
+// ErrInvalid marks a record the tagger cannot tag; retrying will not help.
+var ErrInvalid = errors.New("cannot tag record")
+
+// Invoke serves every trigger of the tagger: it detects the payload's kind
+// and returns the handler's response (batch item failures for streams).
+func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	kind, err := trigger.Detect(payload)
+	if err != nil {
+		return nil, fmt.Errorf("tagger: %w", err)
+	}
+	switch kind {
+	case trigger.DynamoDBStream:
+		var ev lambdaevents.DynamoDBEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("tagger: decode stream event: %w", err)
+		}
+		return h.HandleStream(ctx, ev)
+	case trigger.S3:
+		var ev lambdaevents.S3Event
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("tagger: decode S3 event: %w", err)
+		}
+		return nil, h.HandleS3(ctx, ev)
+	case trigger.EventBridge:
+		var ev lambdaevents.EventBridgeEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("tagger: decode EventBridge event: %w", err)
+		}
+		return nil, h.HandleEvent(ctx, ev)
+	}
+	return nil, fmt.Errorf("tagger: %w: %s events go to another function", trigger.ErrUnknown, kind)
+}
+
+// batch collects the writes of one invocation, flushed together.
+type batch struct {
+	entries []catalog.Entry
+	evs     []events.Out
+	ledger  []ledger.Entry
+	tagged  int
+	echoes  int
+}
+
+func (h *Handler) flush(ctx context.Context, b *batch) error {
+	if err := h.Catalog.PutEntries(ctx, b.entries); err != nil {
+		return fmt.Errorf("tagger: write catalog: %w", err)
+	}
+	if len(b.ledger) > 0 {
+		if err := h.Ledger.Send(ctx, b.ledger...); err != nil {
+			return fmt.Errorf("tagger: send ledger entries: %w", err)
+		}
+	}
+	if len(b.evs) > 0 {
+		if err := h.Bus.Publish(ctx, h.Region, b.evs...); err != nil {
+			return fmt.Errorf("tagger: publish: %w", err)
+		}
+	}
+	return nil
+}
+
+// HandleStream tags the records of a DynamoDB stream batch. A record that
+// cannot be tagged fails alone: its sequence number is reported in
+// BatchItemFailures and the reason logged.
+func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
+	var resp lambdaevents.DynamoDBEventResponse
+	var b batch
+	var done []string
+	for i := range ev.Records {
+		rec := &ev.Records[i]
+		seq := rec.Change.SequenceNumber
+		if err := h.streamRecord(ctx, rec, &b); err != nil {
+			if ctx.Err() != nil {
+				return resp, ctx.Err()
+			}
+			h.Log.ErrorContext(ctx, "record failed", "function", Actor, "event_id", rec.EventID, "sequence_number", seq,
+				"table", tableOf(rec.EventSourceArn), "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+			if h.Failures != nil {
+				h.Failures.Failed(ctx, Actor, h.Region, "stream record "+seq, err)
+			}
+			continue
+		}
+		done = append(done, seq)
+	}
+	if err := h.flush(ctx, &b); err != nil {
+		// Nothing of this batch is known to be durable: fail it all, the
+		// retry is idempotent.
+		h.Log.ErrorContext(ctx, "batch failed", "function", Actor, "error", err.Error())
+		for _, seq := range done {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+		}
+	}
+	h.Log.InfoContext(ctx, "stream batch", "function", Actor, "region", h.Region, "records", len(ev.Records),
+		"tagged", b.tagged, "unchanged", b.echoes, "failed", len(resp.BatchItemFailures))
+	return resp, nil
+}
+
+func tableOf(arn string) string {
+	// arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
+	_, rest, ok := strings.Cut(arn, ":table/")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name
+}
+
+func regionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+func (h *Handler) streamRecord(ctx context.Context, rec *lambdaevents.DynamoDBEventRecord, b *batch) error {
+	table := tableOf(rec.EventSourceArn)
+	if table == "" {
+		return fmt.Errorf("%w: eventSourceARN %q names no table", ErrInvalid, rec.EventSourceArn)
+	}
+	// The region is where the write landed: the stream's own region. (The
+	// stream ARN is authoritative; awsRegion is the fallback.)
+	region := regionOf(rec.EventSourceArn)
+	if region == "" {
+		region = rec.AWSRegion
+	}
+	if region == "" {
+		region = h.Region
+	}
+	src, ok := h.Policy.SourceByName(table)
+	if !ok || src.Table == "" {
+		return fmt.Errorf("%w: table %q is not a source of policy %s", ErrInvalid, table, h.Policy.Version)
+	}
+	key, err := ddbjson.ToKey(rec.Change.Keys)
+	if err != nil {
+		return fmt.Errorf("%w: keys: %v", ErrInvalid, err)
+	}
+	if rec.EventName == "REMOVE" {
+		if len(key) == 0 {
+			old, err := ddbjson.ToItem(rec.Change.OldImage)
+			if err != nil {
+				return fmt.Errorf("%w: old image: %v", ErrInvalid, err)
+			}
+			if key, err = record.KeyOf(old, src.Key); err != nil {
+				return fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+		}
+		if err := h.Catalog.DeleteEntry(ctx, region, table, key); err != nil {
+			return fmt.Errorf("remove catalog entry: %w", err)
+		}
+		return nil
+	}
+	if rec.EventName != "INSERT" && rec.EventName != "MODIFY" {
+		return fmt.Errorf("%w: event name %q", ErrInvalid, rec.EventName)
+	}
+	item, err := ddbjson.ToItem(rec.Change.NewImage)
+	if err != nil {
+		return fmt.Errorf("%w: new image: %v", ErrInvalid, err)
+	}
+	if item == nil {
+		return fmt.Errorf("%w: %s record without NewImage: the stream view type must be NEW_IMAGE or NEW_AND_OLD_IMAGES", ErrInvalid, rec.EventName)
+	}
+	if len(key) == 0 {
+		if key, err = record.KeyOf(item, src.Key); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	w, err := h.fromItem(src, region, table, key, item)
+	if err != nil {
+		return err
+	}
+	if w.created.IsZero() && rec.EventName == "INSERT" {
+		w.created = rec.Change.ApproximateCreationDateTime.UTC()
+	}
+	return h.tag(ctx, w, b)
+}
+
+// write is what the tagger knows of one written record.
+type write struct {
+	region, source, sourceKind string
+	key                        record.Key
+	subjectID, country         string
+	category                   string
+	created, lastActivity      time.Time
+	contract                   string
+	existing                   *record.Tag
+}
+
+func (h *Handler) fromItem(src *policy.Source, region, table string, key record.Key, item record.Item) (write, error) {
+	w := write{region: region, source: table, sourceKind: catalog.SourceTable, key: key}
+	if w.subjectID = item.String(src.SubjectID); w.subjectID == "" {
+		return w, fmt.Errorf("%w: subject id attribute %q missing or empty", ErrInvalid, src.SubjectID)
+	}
+	w.country = item.String(src.SubjectCountry)
+	w.category = src.Category
+	if src.CategoryAttr != "" {
+		if w.category = item.String(src.CategoryAttr); w.category == "" {
+			return w, fmt.Errorf("%w: category attribute %q missing or empty", ErrInvalid, src.CategoryAttr)
+		}
+	}
+	var err error
+	if w.created, err = item.Time(src.CreatedAt); err != nil {
+		return w, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if w.lastActivity, err = item.Time(src.LastActivity); err != nil {
+		return w, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	w.contract = item.String(src.Contract)
+	if t, ok := record.TagOf(item); ok {
+		w.existing = &t
+	}
+	return w, nil
+}
+
+// HandleS3 tags the objects of an S3 event. S3 invokes asynchronously, so a
+// failure is returned as an error (Lambda retries, then the on-failure
+// destination keeps the event with the reason); objects already tagged are
+// not tagged again on the retry.
+func (h *Handler) HandleS3(ctx context.Context, ev lambdaevents.S3Event) error {
+	var b batch
+	var errs []error
+	for i := range ev.Records {
+		rec := &ev.Records[i]
+		if err := h.s3Record(ctx, rec, &b); err != nil {
+			h.Log.ErrorContext(ctx, "object failed", "function", Actor, "bucket", rec.S3.Bucket.Name, "sequencer", rec.S3.Object.Sequencer, "error", err.Error())
+			errs = append(errs, fmt.Errorf("record %d: %w", i, err))
+		}
+	}
+	if err := h.flush(ctx, &b); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord, b *batch) error {
+	if !strings.HasPrefix(rec.EventName, "ObjectCreated:") {
+		return nil // deletions are handled by the catalog's own REMOVE path
+	}
+	bucket := rec.S3.Bucket.Name
+	objKey, err := url.QueryUnescape(rec.S3.Object.Key) // S3 event keys are form-encoded
+	if err != nil {
+		return fmt.Errorf("%w: object key %q: %v", ErrInvalid, rec.S3.Object.Key, err)
+	}
+	region := rec.AWSRegion
+	if region == "" {
+		region = h.Region
+	}
+	src, ok := h.Policy.SourceForObject(bucket, objKey)
+	if !ok {
+		return fmt.Errorf("%w: bucket %q and key prefix are not a source of policy %s", ErrInvalid, bucket, h.Policy.Version)
+	}
+	obj, err := h.Objects.HeadObject(ctx, region, bucket, objKey)
+	if err != nil {
+		return fmt.Errorf("read object metadata: %w", err)
+	}
+	item := make(record.Item, len(obj.Metadata))
+	for k, v := range obj.Metadata {
+		item[strings.ToLower(k)] = v
+	}
+	lower := *src
+	for _, f := range []*string{&lower.SubjectID, &lower.SubjectCountry, &lower.CategoryAttr, &lower.CreatedAt, &lower.LastActivity, &lower.Contract} {
+		*f = strings.ToLower(*f) // S3 returns user metadata keys in lower case
+	}
+	w, err := h.fromItem(&lower, region, bucket, record.Key{"key": objKey}, item)
+	if err != nil {
+		return err
+	}
+	w.sourceKind = catalog.SourceBucket
+	w.existing = nil // the tag of an object lives in the catalog
+	if w.created.IsZero() {
+		w.created = obj.LastModified
+	}
+	if w.created.IsZero() {
+		w.created = rec.EventTime.UTC()
+	}
+	return h.tag(ctx, w, b)
+}
+
+// HandleEvent tags the record a `Data Written` event reports.
+func (h *Handler) HandleEvent(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
+	if ev.DetailType != events.DataWritten {
+		return fmt.Errorf("tagger: %w: detail-type %q is not %q", events.ErrInvalid, ev.DetailType, events.DataWritten)
+	}
+	d, err := events.Decode[events.DataWrittenDetail](ev.Detail)
+	if err != nil {
+		return fmt.Errorf("tagger: %s %s: %w", ev.DetailType, ev.ID, err)
+	}
+	w := write{
+		region: d.Region, source: d.Source, sourceKind: catalog.SourceEvent, key: d.Record,
+		subjectID: d.SubjectID, country: d.SubjectCountry, category: d.Category,
+		created: d.CreatedAt.Time, lastActivity: d.LastActivity.Time, contract: d.Contract,
+	}
+	if _, ok := jurisdiction.RegionCountry(w.region); !ok {
+		return fmt.Errorf("tagger: %s %s: %w: region %q is not an AWS region", ev.DetailType, ev.ID, ErrInvalid, w.region)
+	}
+	var b batch
+	if err := h.tag(ctx, w, &b); err != nil {
+		return fmt.Errorf("tagger: %s %s: %w", ev.DetailType, ev.ID, err)
+	}
+	return h.flush(ctx, &b)
+}
+
+// Decide computes the residency tag of a record, without side effects.
+func (h *Handler) Decide(ctx context.Context, w write) (record.Tag, policy.ResidencyDecision, error) {
+	dec, err := h.Policy.Residency(w.country, w.region, w.category)
+	if err != nil {
+		return record.Tag{}, dec, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var contractEnd time.Time
+	if cat, _ := h.Policy.Category(w.category); cat.From == policy.FromContractEnd && w.contract != "" {
+		if contractEnd, err = h.Contracts.ContractEnd(ctx, w.contract); err != nil {
+			return record.Tag{}, dec, fmt.Errorf("contract end: %w", err)
+		}
+	}
+	tag := record.Tag{
+		OriginRegion:  w.region,
+		Jurisdiction:  dec.Jurisdiction,
+		HomeRegion:    dec.HomeRegion,
+		Status:        record.StatusCompliant,
+		PolicyVersion: h.Policy.Version,
+	}
+	if until, ok := h.Policy.RetainUntil(w.category, w.created, w.lastActivity, contractEnd); ok {
+		tag.RetainUntil = record.FormatTime(until)
+	}
+	switch {
+	case !dec.Allowed:
+		tag.Status = record.StatusViolation
+	case w.existing != nil && (w.existing.Status == record.StatusRelocated || w.existing.Status == record.StatusQuarantined) &&
+		w.existing.HomeRegion == dec.HomeRegion:
+		// A record the router moved keeps its history.
+		tag.Status, tag.OriginRegion = w.existing.Status, w.existing.OriginRegion
+	}
+	return tag, dec, nil
+}
+
+func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
+	tag, dec, err := h.Decide(ctx, w)
+	if err != nil {
+		return err
+	}
+	if w.existing != nil && w.existing.SameAs(tag) {
+		b.echoes++
+		return nil // our own echo, or a change that does not affect residency
+	}
+	now := h.Now().UTC()
+	tag.TaggedAt = record.FormatTime(now)
+	if w.sourceKind == catalog.SourceTable {
+		if err := h.Tables.UpdateTag(ctx, w.region, w.source, w.key, tag); err != nil {
+			if errors.Is(err, record.ErrNotFound) {
+				// Deleted since the write: its REMOVE follows in the stream.
+				return nil
+			}
+			return fmt.Errorf("write tag: %w", err)
+		}
+	}
+	b.tagged++
+	subjectRef := h.Refs.Subject(w.subjectID)
+	until, _ := time.Parse(time.RFC3339, tag.RetainUntil)
+	b.entries = append(b.entries, catalog.Entry{
+		Region: w.region, Source: w.source, SourceKind: w.sourceKind, Key: w.key, SubjectRef: subjectRef,
+		Category: w.category, Contract: w.contract, OriginRegion: tag.OriginRegion, HomeRegion: tag.HomeRegion,
+		Jurisdiction: tag.Jurisdiction, Status: tag.Status, PolicyVersion: tag.PolicyVersion, TaggedAt: now, RetainUntil: until,
+	})
+	b.evs = append(b.evs, events.Out{DetailType: events.RecordTagged, Detail: &events.RecordTaggedDetail{
+		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
+	}})
+	if dec.Allowed {
+		return nil
+	}
+	rule := h.Policy.Rules[dec.Rule]
+	allowed := rule.Allowed
+	if rule.AnyAllowed {
+		allowed = []string{"ANY"}
+	}
+	b.evs = append(b.evs, events.Out{DetailType: events.ResidencyViolation, Detail: &events.ResidencyViolationDetail{
+		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, SubjectCountry: dec.SubjectCountry,
+		Jurisdiction: dec.Jurisdiction, HomeRegion: dec.HomeRegion, Allowed: allowed, Action: string(dec.Action),
+		Category: w.category, PolicyVersion: h.Policy.Version, DetectedAt: events.At(now),
+	}})
+	fromCountry, _ := jurisdiction.RegionCountry(w.region)
+	toCountry, _ := jurisdiction.RegionCountry(dec.HomeRegion)
+	reference := fmt.Sprintf("policy %s residency rule %d", h.Policy.Version, dec.Rule+1)
+	if dec.Assumed {
+		reference += "; subject country missing or unknown, treated as EEA (strictest)"
+	}
+	recRef := h.Refs.Record(w.source, w.key)
+	b.ledger = append(b.ledger, ledger.Entry{
+		ID:   ledger.ID(ledger.KindViolation, w.region, w.source, w.key.String(), tag.HomeRegion, tag.PolicyVersion),
+		Time: now, Kind: ledger.KindViolation, Region: w.region, Source: w.source, Record: recRef,
+		SubjectRef: subjectRef, Category: w.category, FromRegion: w.region, FromCountry: fromCountry,
+		ToRegion: dec.HomeRegion, ToCountry: toCountry, Reference: reference, Decision: string(dec.Action),
+		PolicyVersion: h.Policy.Version, Actor: Actor,
+	})
+	return nil
+}

@@ -1,0 +1,137 @@
+package jurisdiction
+
+import (
+	"sort"
+	"strings"
+)
+
+// regionCountry maps every AWS Region of the commercial partition ("aws") to
+// the ISO 3166-1 alpha-2 code of the country its data centres are in. Other
+// partitions (aws-cn, aws-us-gov, aws-iso*, the AWS European Sovereign Cloud)
+// are deliberately absent: a deployment spans one partition.
+//
+// Source: AWS, "AWS Regions" and "AWS Region billing codes",
+// https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+// https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-region-billing-codes.html
+var regionCountry = map[string]string{
+	"af-south-1":     "ZA", // Africa (Cape Town)
+	"ap-east-1":      "HK", // Asia Pacific (Hong Kong)
+	"ap-east-2":      "TW", // Asia Pacific (Taipei)
+	"ap-northeast-1": "JP", // Asia Pacific (Tokyo)
+	"ap-northeast-2": "KR", // Asia Pacific (Seoul)
+	"ap-northeast-3": "JP", // Asia Pacific (Osaka)
+	"ap-south-1":     "IN", // Asia Pacific (Mumbai)
+	"ap-south-2":     "IN", // Asia Pacific (Hyderabad)
+	"ap-southeast-1": "SG", // Asia Pacific (Singapore)
+	"ap-southeast-2": "AU", // Asia Pacific (Sydney)
+	"ap-southeast-3": "ID", // Asia Pacific (Jakarta)
+	"ap-southeast-4": "AU", // Asia Pacific (Melbourne)
+	"ap-southeast-5": "MY", // Asia Pacific (Malaysia)
+	"ap-southeast-6": "NZ", // Asia Pacific (New Zealand)
+	"ap-southeast-7": "TH", // Asia Pacific (Thailand)
+	"ca-central-1":   "CA", // Canada (Central)
+	"ca-west-1":      "CA", // Canada West (Calgary)
+	"eu-central-1":   "DE", // Europe (Frankfurt)
+	"eu-central-2":   "CH", // Europe (Zurich)
+	"eu-north-1":     "SE", // Europe (Stockholm)
+	"eu-south-1":     "IT", // Europe (Milan)
+	"eu-south-2":     "ES", // Europe (Spain)
+	"eu-west-1":      "IE", // Europe (Ireland)
+	"eu-west-2":      "GB", // Europe (London)
+	"eu-west-3":      "FR", // Europe (Paris)
+	"il-central-1":   "IL", // Israel (Tel Aviv)
+	"me-central-1":   "AE", // Middle East (UAE)
+	"me-south-1":     "BH", // Middle East (Bahrain)
+	"mx-central-1":   "MX", // Mexico (Central)
+	"sa-east-1":      "BR", // South America (São Paulo)
+	"us-east-1":      "US", // US East (N. Virginia)
+	"us-east-2":      "US", // US East (Ohio)
+	"us-west-1":      "US", // US West (N. California)
+	"us-west-2":      "US", // US West (Oregon)
+}
+
+var regionList = func() []string {
+	l := make([]string, 0, len(regionCountry))
+	for r := range regionCountry {
+		l = append(l, r)
+	}
+	sort.Strings(l)
+	return l
+}()
+
+// RegionCountry returns the country of a commercial AWS Region
+// ("eu-central-1" -> "DE"). The boolean is false for unknown regions.
+func RegionCountry(region string) (string, bool) {
+	cc, ok := regionCountry[region]
+	return cc, ok
+}
+
+// Regions returns every known AWS Region code, sorted; a fresh copy each call.
+func Regions() []string {
+	return append([]string(nil), regionList...)
+}
+
+// RegionHint returns help for an unknown region code: the nearest known code
+// for a likely typo ("eu-centrl-1" -> "did you mean eu-central-1?"), else the
+// known regions of the same area ("eu-central-3" -> "known EU regions: ..."),
+// else "". It returns "" for known regions.
+func RegionHint(region string) string {
+	if _, ok := regionCountry[region]; ok || region == "" {
+		return ""
+	}
+	low := strings.ToLower(strings.TrimSpace(region))
+	if _, ok := regionCountry[low]; ok {
+		return "did you mean " + low + "?"
+	}
+	// A typo is a near miss in the name part; a near miss only in the
+	// number ("eu-central-3") is a region that does not exist: list the area.
+	best, bestD := "", 3 // at most two edits away
+	for _, r := range regionList {
+		if d := distance(low, r); d < bestD && stem(r) != stem(low) {
+			best, bestD = r, d
+		}
+	}
+	if best != "" {
+		return "did you mean " + best + "?"
+	}
+	area, _, ok := strings.Cut(low, "-")
+	if !ok {
+		return ""
+	}
+	var same []string
+	for _, r := range regionList {
+		if strings.HasPrefix(r, area+"-") {
+			same = append(same, r)
+		}
+	}
+	if len(same) == 0 {
+		return ""
+	}
+	return "known " + strings.ToUpper(area) + " regions: " + strings.Join(same, ", ")
+}
+
+// stem returns a region code without its trailing number: "eu-central".
+func stem(r string) string {
+	return strings.TrimRight(strings.TrimRight(r, "0123456789"), "-")
+}
+
+// distance is the Levenshtein edit distance between a and b (bytes).
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

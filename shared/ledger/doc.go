@@ -1,0 +1,19 @@
+// Package ledger defines the entries of Residency's transfer ledger and its
+// hash chain: each region keeps one append-only chain of entries, numbered
+// from 1 without gaps, each entry's Hash the SHA-256 of its canonical
+// encoding including the previous entry's hash. Editing, deleting or
+// reordering an entry breaks every hash after it; Verify names the first
+// broken seq.
+//
+// The canonical encoding (version 1) is, for each field in this order:
+// seq, id, time, kind, region, source, record, subject_ref, category,
+// from_region, from_country, to_region, to_country, importer, mechanism,
+// reference, decision, policy_version, actor, prev_hash, the field's value
+// as UTF-8 bytes (seq in decimal, time as RFC 3339 with nanoseconds in UTC)
+// preceded by its length as a 4-byte big-endian integer. The whole is
+// preceded by the 20 bytes "residency-ledger-v1\n". An auditor can
+// recompute it in a few lines of any language.
+//
+// Entries carry no personal data: subjects and record keys appear only as
+// keyed HMAC references (see package pseudonym).
+package ledger

@@ -1,0 +1,258 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is what an entry records.
+type Kind string
+
+// The kinds of entries.
+const (
+	KindTransfer   Kind = "transfer"
+	KindDenial     Kind = "denial"
+	KindViolation  Kind = "violation"
+	KindRelocation Kind = "relocation"
+	KindDeletion   Kind = "deletion"
+)
+
+// Kinds lists every kind, in report order.
+var Kinds = []Kind{KindTransfer, KindDenial, KindViolation, KindRelocation, KindDeletion}
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool {
+	for _, v := range Kinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// GenesisHash is the prev_hash of the first entry of every chain.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// ErrInvalid marks an entry that cannot go into the ledger.
+var ErrInvalid = errors.New("invalid ledger entry")
+
+// Entry is one ledger entry. A draft (what functions send to the ledger) has
+// Seq 0 and empty PrevHash and Hash; the ledger function fills them when it
+// appends. ID is the idempotency key: appending a draft whose ID the chain
+// already holds is a no-op.
+type Entry struct {
+	Seq           int64     `json:"seq"`
+	ID            string    `json:"id"`
+	Time          time.Time `json:"time"`
+	Kind          Kind      `json:"kind"`
+	Region        string    `json:"region"`
+	Source        string    `json:"source"`
+	Record        string    `json:"record"`
+	SubjectRef    string    `json:"subject_ref"`
+	Category      string    `json:"category"`
+	FromRegion    string    `json:"from_region"`
+	FromCountry   string    `json:"from_country"`
+	ToRegion      string    `json:"to_region"`
+	ToCountry     string    `json:"to_country"`
+	Importer      string    `json:"importer"`
+	Mechanism     string    `json:"mechanism"`
+	Reference     string    `json:"reference"`
+	Decision      string    `json:"decision"`
+	PolicyVersion string    `json:"policy_version"`
+	Actor         string    `json:"actor"`
+	PrevHash      string    `json:"prev_hash"`
+	Hash          string    `json:"hash"`
+}
+
+// ValidateDraft checks what a function must fill in before sending an entry.
+func (e *Entry) ValidateDraft() error {
+	switch {
+	case e.ID == "":
+		return fmt.Errorf("%w: missing id", ErrInvalid)
+	case !e.Kind.Valid():
+		return fmt.Errorf("%w: kind %q is not one of %v", ErrInvalid, e.Kind, Kinds)
+	case e.Region == "":
+		return fmt.Errorf("%w: missing region", ErrInvalid)
+	case e.Time.IsZero():
+		return fmt.Errorf("%w: missing time", ErrInvalid)
+	case e.Actor == "":
+		return fmt.Errorf("%w: missing actor", ErrInvalid)
+	}
+	return nil
+}
+
+const header = "residency-ledger-v1\n"
+
+// AppendCanonical appends the canonical encoding of e (without Hash) to b.
+func (e *Entry) AppendCanonical(b []byte) []byte {
+	b = append(b, header...)
+	var num [20]byte
+	b = field(b, strconv.AppendInt(num[:0], e.Seq, 10))
+	b = fieldString(b, e.ID)
+	var ts [40]byte
+	b = field(b, e.Time.UTC().AppendFormat(ts[:0], time.RFC3339Nano))
+	b = fieldString(b, string(e.Kind))
+	b = fieldString(b, e.Region)
+	b = fieldString(b, e.Source)
+	b = fieldString(b, e.Record)
+	b = fieldString(b, e.SubjectRef)
+	b = fieldString(b, e.Category)
+	b = fieldString(b, e.FromRegion)
+	b = fieldString(b, e.FromCountry)
+	b = fieldString(b, e.ToRegion)
+	b = fieldString(b, e.ToCountry)
+	b = fieldString(b, e.Importer)
+	b = fieldString(b, e.Mechanism)
+	b = fieldString(b, e.Reference)
+	b = fieldString(b, e.Decision)
+	b = fieldString(b, e.PolicyVersion)
+	b = fieldString(b, e.Actor)
+	b = fieldString(b, e.PrevHash)
+	return b
+}
+
+func field(b, v []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+	return append(b, v...)
+}
+
+func fieldString(b []byte, v string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+	return append(b, v...)
+}
+
+// ComputeHash returns the hex SHA-256 of e's canonical encoding. buf is
+// scratch space that may be reused across calls (it may be nil).
+func (e *Entry) ComputeHash(buf []byte) (string, []byte) {
+	buf = e.AppendCanonical(buf[:0])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:]), buf
+}
+
+// Head is the newest entry of a chain: its seq and hash. The zero Head is an
+// empty chain.
+type Head struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// PrevHash returns the hash the next entry must name as prev_hash.
+func (h Head) PrevHash() string {
+	if h.Seq == 0 {
+		return GenesisHash
+	}
+	return h.Hash
+}
+
+// Link turns a draft into the next entry after head: it sets Seq, PrevHash
+// and Hash, normalizes Time to UTC, and returns the new head.
+func Link(head Head, draft Entry) (Entry, Head) {
+	e := draft
+	e.Seq = head.Seq + 1
+	e.Time = e.Time.UTC()
+	e.PrevHash = head.PrevHash()
+	e.Hash, _ = e.ComputeHash(nil)
+	return e, Head{Seq: e.Seq, Hash: e.Hash}
+}
+
+// BreakError describes the first place a chain does not verify.
+type BreakError struct {
+	Region string
+	Seq    int64
+	Reason string
+}
+
+func (b *BreakError) Error() string {
+	return fmt.Sprintf("ledger %s: seq %d: %s", b.Region, b.Seq, b.Reason)
+}
+
+// Verifier checks one region's chain entry by entry, in seq order, without
+// holding it in memory. The zero value is not ready: use NewVerifier.
+type Verifier struct {
+	region string
+	head   Head
+	buf    []byte
+	err    *BreakError
+}
+
+// NewVerifier starts verifying region's chain from its first entry.
+func NewVerifier(region string) *Verifier {
+	return &Verifier{region: region, buf: make([]byte, 0, 512)}
+}
+
+// Add checks the next entry. It returns the first break found, and keeps
+// returning it for every later entry.
+func (v *Verifier) Add(e *Entry) error {
+	if v.err != nil {
+		return v.err
+	}
+	fail := func(seq int64, format string, args ...any) error {
+		v.err = &BreakError{Region: v.region, Seq: seq, Reason: fmt.Sprintf(format, args...)}
+		return v.err
+	}
+	want := v.head.Seq + 1
+	switch {
+	case e.Seq != want:
+		// A gap or reordering: the entry that should be here is missing.
+		return fail(want, "expected seq %d, found seq %d (entry missing or out of order)", want, e.Seq)
+	case e.Region != v.region:
+		return fail(e.Seq, "entry belongs to chain %q", e.Region)
+	case e.PrevHash != v.head.PrevHash():
+		return fail(e.Seq, "prev_hash does not match the hash of seq %d", v.head.Seq)
+	}
+	var h string
+	h, v.buf = e.ComputeHash(v.buf)
+	if h != e.Hash {
+		return fail(e.Seq, "hash mismatch: the entry was altered")
+	}
+	v.head = Head{Seq: e.Seq, Hash: e.Hash}
+	return nil
+}
+
+// Head returns the last verified entry's seq and hash.
+func (v *Verifier) Head() Head { return v.head }
+
+// Err returns the first break, or nil.
+func (v *Verifier) Err() error {
+	if v.err == nil {
+		return nil
+	}
+	return v.err
+}
+
+// ID makes a deterministic idempotency key from the parts that identify what
+// an entry records, so a redelivered event yields the same ID and the ledger
+// keeps one entry.
+func ID(kind Kind, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	var sum [sha256.Size]byte
+	return string(kind[:3]) + "_" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// CSVHeader lists the entry fields in column order for CSV output.
+var CSVHeader = strings.Split("seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash", ",")
+
+// CSVRow returns e's fields in CSVHeader order.
+func (e *Entry) CSVRow() []string {
+	return []string{strconv.FormatInt(e.Seq, 10), e.ID, e.Time.UTC().Format(time.RFC3339Nano), string(e.Kind), e.Region,
+		e.Source, e.Record, e.SubjectRef, e.Category, e.FromRegion, e.FromCountry, e.ToRegion, e.ToCountry,
+		e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion, e.Actor, e.PrevHash, e.Hash}
+}
+
+// Query selects entries for a report. Zero fields select everything.
+type Query struct {
+	From, To time.Time // To is exclusive
+	Kinds    []Kind
+	Region   string
+}

@@ -1,0 +1,521 @@
+// Package local runs Residency's five functions on the embedded store, wired
+// as one stack per region of the policy, with an in-process bus and ledger
+// queue that route events as the stacks' EventBridge rules and SQS queue do,
+// and a stream pump that delivers every write to a watched table to the
+// tagger as DynamoDB Streams would. `residency run`, `invoke`, `sweep` and
+// the tests drive it.
+//
+// Every delivery goes through the functions' real JSON path
+// (lambda.NewHandler(...).Invoke), with aws-lambda-go's event types.
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/functions/ledger"
+	"github.com/residency-dev/residency/functions/reports"
+	"github.com/residency-dev/residency/functions/retention"
+	"github.com/residency-dev/residency/functions/router"
+	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/ddbjson"
+	ledgerpkg "github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/pseudonym"
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/trigger"
+)
+
+// Functions are the names of the five functions.
+var Functions = []string{"tagger", "router", "ledger", "retention", "reports"}
+
+// Stack is the local deployment: the five functions for every region of the
+// policy, on one embedded store.
+type Stack struct {
+	Store  *sqlitestore.Store
+	Policy *policy.Policy
+	Refs   *pseudonym.Keyer
+	Now    func() time.Time
+	Log    *slog.Logger
+
+	taggers    map[string]*tagger.Handler
+	routers    map[string]*router.Handler
+	retentions map[string]*retention.Handler
+	ledgerFn   *ledger.Handler
+	reportsFn  *reports.Handler
+
+	clock  atomic.Pointer[func() time.Time]
+	bus    []lambdaevents.EventBridgeEvent
+	queue  []lambdaevents.SQSMessage
+	nextID atomic.Int64
+
+	// Stats counts what happened, for the run summary.
+	Stats Stats
+}
+
+// Stats counts the deliveries of a stack.
+type Stats struct {
+	Delivered     map[string]int `json:"delivered"`      // by function
+	Published     map[string]int `json:"published"`      // by detail type
+	StreamRecords int            `json:"stream_records"` // delivered to the tagger
+	LedgerEntries int            `json:"ledger_messages"`
+	Failures      int            `json:"failures"`
+}
+
+// Config is what New needs.
+type Config struct {
+	Store  *sqlitestore.Store
+	Policy *policy.Policy
+	Key    []byte
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// New wires the functions of every region of cfg.Policy on cfg.Store.
+func New(cfg Config) (*Stack, error) {
+	refs, err := pseudonym.New(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	s := &Stack{
+		Store: cfg.Store, Policy: cfg.Policy, Refs: refs, Now: cfg.Now, Log: cfg.Log,
+		taggers: map[string]*tagger.Handler{}, routers: map[string]*router.Handler{}, retentions: map[string]*retention.Handler{},
+		Stats: Stats{Delivered: map[string]int{}, Published: map[string]int{}},
+	}
+	s.SetClock(cfg.Now)
+	clock := s.now
+	cfg.Now = clock
+	s.Now = clock
+	for _, r := range cfg.Policy.Regions {
+		s.taggers[r] = &tagger.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: cfg.Store, Catalog: cfg.Store,
+			Contracts: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, Failures: s}
+		s.routers[r] = &router.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: regionGuard{cfg.Store, cfg.Policy},
+			Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
+		s.retentions[r] = &retention.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Catalog: cfg.Store, Holds: cfg.Store,
+			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
+	}
+	s.ledgerFn = &ledger.Handler{Store: cfg.Store, Log: cfg.Log}
+	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log}
+	return s, nil
+}
+
+// SetClock changes the clock of every function of the stack.
+func (s *Stack) SetClock(now func() time.Time) { s.clock.Store(&now) }
+
+// now is the clock the functions read: the one SetClock set last.
+func (s *Stack) now() time.Time { return (*s.clock.Load())() }
+
+// regionGuard refuses writes to a region outside the deployment, as IAM would.
+type regionGuard struct {
+	*sqlitestore.Store
+	p *policy.Policy
+}
+
+func (g regionGuard) PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error {
+	if !g.p.HasRegion(region) {
+		return fmt.Errorf("put %s/%s: region %q is not a region of this deployment (%s)", region, table, region, strings.Join(g.p.Regions, ", "))
+	}
+	return g.Store.PutItem(ctx, region, table, key, item, ifAbsent)
+}
+
+// Publish implements the functions' Publisher: it puts events on the bus as
+// EventBridge PutEvents would, source "residency".
+func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) error {
+	for _, e := range evs {
+		detail, err := json.Marshal(e.Detail)
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", e.DetailType, err)
+		}
+		s.bus = append(s.bus, lambdaevents.EventBridgeEvent{
+			Version: "0", ID: s.id("evt"), DetailType: e.DetailType, Source: events.Source, AccountID: "000000000000",
+			Time: s.Now().UTC(), Region: region, Resources: []string{}, Detail: detail,
+		})
+		s.Stats.Published[e.DetailType]++
+	}
+	return nil
+}
+
+// Send implements the functions' LedgerQueue: entries become messages of the
+// ledger FIFO queue, one message group per region chain.
+func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
+	for _, e := range entries {
+		body, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("send ledger entry %s: %w", e.ID, err)
+		}
+		s.queue = append(s.queue, lambdaevents.SQSMessage{
+			MessageId: s.id("msg"), Body: string(body), EventSource: "aws:sqs", AWSRegion: e.Region,
+			EventSourceARN: "arn:aws:sqs:" + e.Region + ":000000000000:residency-ledger.fifo",
+			Attributes: map[string]string{"MessageGroupId": e.Region, "MessageDeduplicationId": e.ID,
+				"SentTimestamp": strconv.FormatInt(s.Now().UnixMilli(), 10)},
+		})
+	}
+	return nil
+}
+
+// Failed implements tagger.FailureSink: the failure is kept as a dead letter.
+func (s *Stack) Failed(ctx context.Context, function, region, item string, err error) {
+	s.Stats.Failures++
+	if derr := s.Store.AddDeadLetter(ctx, sqlitestore.DeadLetter{At: s.Now(), Function: function, Region: region, Item: item, Reason: err.Error()}); derr != nil {
+		s.Log.ErrorContext(ctx, "cannot keep dead letter", "error", derr.Error())
+	}
+}
+
+func (s *Stack) id(prefix string) string {
+	return fmt.Sprintf("%s-%08d", prefix, s.nextID.Add(1))
+}
+
+// invoke runs a function through the real Lambda JSON path.
+func (s *Stack) invoke(ctx context.Context, function string, h func(context.Context, json.RawMessage) (any, error), payload []byte) ([]byte, error) {
+	s.Stats.Delivered[function]++
+	return lambda.NewHandler(h).Invoke(ctx, payload)
+}
+
+// Invoke runs one function's handler on one payload, in region (for the
+// functions that are per region), then delivers whatever it caused. It
+// returns the handler's JSON response.
+func (s *Stack) Invoke(ctx context.Context, function, region string, payload []byte) ([]byte, error) {
+	h, err := s.handler(function, region)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.invoke(ctx, function, h, payload)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.Drain(ctx)
+}
+
+func (s *Stack) handler(function, region string) (func(context.Context, json.RawMessage) (any, error), error) {
+	check := func() error {
+		if !s.Policy.HasRegion(region) {
+			return fmt.Errorf("region %q is not a region of this deployment (%s)", region, strings.Join(s.Policy.Regions, ", "))
+		}
+		return nil
+	}
+	switch function {
+	case "tagger":
+		if err := check(); err != nil {
+			return nil, err
+		}
+		return s.taggers[region].Invoke, nil
+	case "router":
+		if err := check(); err != nil {
+			return nil, err
+		}
+		return s.routers[region].Invoke, nil
+	case "retention":
+		if err := check(); err != nil {
+			return nil, err
+		}
+		return s.retentions[region].Invoke, nil
+	case "ledger":
+		return s.ledgerFn.Invoke, nil
+	case "reports":
+		return s.reportsFn.Invoke, nil
+	}
+	return nil, fmt.Errorf("unknown function %q (one of %s)", function, strings.Join(Functions, ", "))
+}
+
+// Delivery says what a replayed file did.
+type Delivery struct {
+	Kind     trigger.Kind `json:"kind"`
+	Function string       `json:"function"`
+	Region   string       `json:"region"`
+	Response string       `json:"response,omitempty"`
+	Error    string       `json:"error,omitempty"`
+}
+
+// Replay delivers one recorded payload as the stack would receive it: a
+// stream batch is first applied to the local table (as the platform wrote
+// it), then delivered to its region's tagger; an EventBridge event goes on the
+// bus and its rules; S3 and schedule events go to their function. Then it
+// drains everything the delivery caused. A function's failure is reported in
+// the Delivery and kept as a dead letter, not returned as an error.
+func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
+	kind, err := trigger.Detect(payload)
+	if err != nil {
+		return Delivery{}, err
+	}
+	d := Delivery{Kind: kind}
+	var function string
+	var region string
+	switch kind {
+	case trigger.DynamoDBStream:
+		function = "tagger"
+		region, err = s.applyStream(ctx, payload)
+	case trigger.S3:
+		function = "tagger"
+		var ev lambdaevents.S3Event
+		if err = json.Unmarshal(payload, &ev); err == nil && len(ev.Records) > 0 {
+			region = ev.Records[0].AWSRegion
+		}
+	case trigger.SQS:
+		function = "ledger"
+	case trigger.Schedule:
+		function = "retention"
+		var ev lambdaevents.EventBridgeEvent
+		if err = json.Unmarshal(payload, &ev); err == nil {
+			region = ev.Region
+		}
+	case trigger.HTTP:
+		function = "reports"
+	case trigger.EventBridge:
+		var ev lambdaevents.EventBridgeEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return d, fmt.Errorf("decode EventBridge event: %w", err)
+		}
+		d.Function, d.Region = "bus", ev.Region
+		s.bus = append(s.bus, ev)
+		return d, s.Drain(ctx)
+	}
+	if err != nil {
+		return d, err
+	}
+	d.Function, d.Region = function, region
+	h, err := s.handler(function, region)
+	if err != nil {
+		return d, err
+	}
+	out, err := s.invoke(ctx, function, h, payload)
+	if err != nil {
+		d.Error = err.Error()
+		s.Failed(ctx, function, region, string(kind)+" event", err)
+	}
+	d.Response = string(out)
+	if kind == trigger.DynamoDBStream {
+		s.Stats.StreamRecords += countRecords(payload)
+	}
+	return d, s.Drain(ctx)
+}
+
+func countRecords(payload []byte) int {
+	var p struct{ Records []json.RawMessage }
+	json.Unmarshal(payload, &p)
+	return len(p.Records)
+}
+
+// applyStream writes a replayed stream batch's changes to the local tables,
+// without new stream records, and returns the batch's region.
+func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, error) {
+	var ev lambdaevents.DynamoDBEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return "", fmt.Errorf("decode stream event: %w", err)
+	}
+	region := ""
+	for i, rec := range ev.Records {
+		parts := strings.SplitN(rec.EventSourceArn, ":", 6)
+		if len(parts) < 6 || !strings.HasPrefix(parts[5], "table/") {
+			return "", fmt.Errorf("stream record %d: eventSourceARN %q names no table", i, rec.EventSourceArn)
+		}
+		r := parts[3]
+		table, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "table/"), "/")
+		if region == "" {
+			region = r
+		} else if r != region {
+			return "", fmt.Errorf("stream record %d: a batch comes from one region's stream, found %s and %s", i, region, r)
+		}
+		key, err := ddbjson.ToKey(rec.Change.Keys)
+		if err != nil || len(key) == 0 {
+			continue // the tagger reports the malformed record
+		}
+		item, err := ddbjson.ToItem(rec.Change.NewImage)
+		if err != nil {
+			continue
+		}
+		if rec.EventName == "REMOVE" {
+			item = nil
+		}
+		if err := s.Store.ReplayWrite(ctx, r, table, key, item); err != nil {
+			return "", fmt.Errorf("apply stream record %d: %w", i, err)
+		}
+	}
+	return region, nil
+}
+
+// platformTargets routes a platform event as the stack's rules do. Holds,
+// contract ends and erasure requests concern records in every region, so the
+// rules forward them to every region's retention function.
+func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) ([]string, []string) {
+	all := s.Policy.Regions
+	one := []string{ev.Region}
+	if ev.Source == events.Source {
+		if ev.DetailType == events.ResidencyViolation {
+			return []string{"router"}, one
+		}
+		return nil, nil // for the platform's own consumers
+	}
+	switch ev.DetailType {
+	case events.DataWritten:
+		return []string{"tagger"}, one
+	case events.RecordIngest, events.TransferRequested:
+		return []string{"router"}, one
+	case events.LegalHoldSet, events.LegalHoldReleased, events.ContractEnded, events.ErasureRequested:
+		return []string{"retention"}, all
+	}
+	return nil, nil
+}
+
+// Drain delivers everything pending (stream records, bus events, ledger
+// messages) until nothing is left.
+func (s *Stack) Drain(ctx context.Context) error {
+	for range 10000 {
+		progressed := false
+		recs, err := s.Store.PendingStream(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		if len(recs) > 0 {
+			progressed = true
+			if err := s.pumpStream(ctx, recs); err != nil {
+				return err
+			}
+		}
+		for len(s.bus) > 0 {
+			progressed = true
+			ev := s.bus[0]
+			s.bus = s.bus[1:]
+			functions, regions := s.targets(ev)
+			if len(functions) == 0 {
+				continue
+			}
+			if !s.Policy.HasRegion(ev.Region) {
+				s.Failed(ctx, "bus", ev.Region, ev.DetailType+" "+ev.ID, fmt.Errorf("region %q is not a region of this deployment", ev.Region))
+				continue
+			}
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			for _, f := range functions {
+				for _, r := range regions {
+					h, _ := s.handler(f, r)
+					if _, err := s.invoke(ctx, f, h, payload); err != nil {
+						s.Failed(ctx, f, r, ev.DetailType+" "+ev.ID, err)
+					}
+				}
+			}
+		}
+		if len(s.queue) > 0 {
+			progressed = true
+			msgs := s.queue
+			s.queue = nil
+			for batch := range slices.Chunk(msgs, 10) {
+				s.Stats.LedgerEntries += len(batch)
+				payload, err := json.Marshal(lambdaevents.SQSEvent{Records: batch})
+				if err != nil {
+					return err
+				}
+				out, err := s.invoke(ctx, "ledger", s.ledgerFn.Invoke, payload)
+				if err != nil {
+					return fmt.Errorf("ledger: %w", err)
+				}
+				var resp lambdaevents.SQSEventResponse
+				json.Unmarshal(out, &resp)
+				for _, f := range resp.BatchItemFailures {
+					s.Failed(ctx, "ledger", "", "message "+f.ItemIdentifier, errors.New("ledger rejected the message (see log)"))
+				}
+			}
+		}
+		if !progressed {
+			return nil
+		}
+	}
+	return errors.New("drain: events keep causing events (10000 rounds); a function loops")
+}
+
+// pumpStream delivers stream records to their region's tagger in batches of
+// one (region, table), as an event source mapping would.
+func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.StreamRecord) error {
+	for start := 0; start < len(recs); {
+		end := start + 1
+		for end < len(recs) && recs[end].Region == recs[start].Region && recs[end].Table == recs[start].Table {
+			end++
+		}
+		ev, err := streamEvent(recs[start:end])
+		if err != nil {
+			return err
+		}
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		region := recs[start].Region
+		h, err := s.handler("tagger", region)
+		if err != nil {
+			return err
+		}
+		s.Stats.StreamRecords += end - start
+		if _, err := s.invoke(ctx, "tagger", h, payload); err != nil {
+			s.Failed(ctx, "tagger", region, "stream batch", err)
+		}
+		if err := s.Store.MarkDelivered(ctx, recs[end-1].Seq); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+func streamEvent(recs []sqlitestore.StreamRecord) (lambdaevents.DynamoDBEvent, error) {
+	var ev lambdaevents.DynamoDBEvent
+	for _, r := range recs {
+		keys, err := ddbjson.FromKey(r.Key)
+		if err != nil {
+			return ev, err
+		}
+		newImg, err := ddbjson.FromItem(r.New)
+		if err != nil {
+			return ev, err
+		}
+		oldImg, err := ddbjson.FromItem(r.Old)
+		if err != nil {
+			return ev, err
+		}
+		ev.Records = append(ev.Records, lambdaevents.DynamoDBEventRecord{
+			AWSRegion: r.Region, EventID: strconv.FormatInt(r.Seq, 10), EventName: r.Event, EventSource: "aws:dynamodb", EventVersion: "1.1",
+			EventSourceArn: "arn:aws:dynamodb:" + r.Region + ":000000000000:table/" + r.Table + "/stream/local",
+			Change: lambdaevents.DynamoDBStreamRecord{
+				ApproximateCreationDateTime: lambdaevents.SecondsEpochTime{Time: r.At}, Keys: keys, NewImage: newImg, OldImage: oldImg,
+				SequenceNumber: fmt.Sprintf("%021d", r.Seq), StreamViewType: "NEW_AND_OLD_IMAGES",
+			},
+		})
+	}
+	return ev, nil
+}
+
+// Sweep runs one retention sweep in every region, then drains.
+func (s *Stack) Sweep(ctx context.Context, now time.Time) ([]retention.SweepResult, error) {
+	var out []retention.SweepResult
+	for _, r := range s.Policy.Regions {
+		res, err := s.retentions[r].Sweep(ctx, now)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+		if err := s.Drain(ctx); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

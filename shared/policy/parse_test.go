@@ -1,0 +1,501 @@
+package policy
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestParseExample(t *testing.T) {
+	got := MustExample()
+	acme := Party{Name: "Acme Analytics SAS", Role: Controller, Country: "FR"}
+	want := &Policy{
+		File:           "example.yaml",
+		Version:        "2026-11-01",
+		Organization:   acme,
+		Regions:        []string{"eu-central-1", "eu-west-1", "us-east-1"},
+		UnknownSubject: UnknownStrictest,
+		Rules: []Rule{
+			{Subjects: []string{"EEA", "CH"}, Home: "eu-central-1", Allowed: []string{"eu-central-1", "eu-west-1"}, OnViolation: ActionRelocate, Line: 5},
+			{Subjects: []string{"GB"}, Home: "eu-west-1", Allowed: []string{"eu-west-1", "eu-central-1"}, OnViolation: ActionRelocate, Line: 9},
+			{Subjects: []string{"ANY"}, Home: "us-east-1", AnyAllowed: true, OnViolation: ActionRelocate, Line: 13},
+		},
+		Categories: map[string]Category{
+			"profile":    {Name: "profile", Personal: true, Retention: Duration{25, "mo"}, From: FromCreated, Line: 18},
+			"events":     {Name: "events", Personal: true, Retention: Duration{13, "mo"}, From: FromCreated, Line: 19},
+			"billing":    {Name: "billing", Personal: true, Retention: Duration{10, "y"}, From: FromCreated, Line: 20},
+			"aggregates": {Name: "aggregates", Line: 21},
+		},
+		Sources: []Source{
+			{Table: "users", Key: []string{"pk", "sk"}, SubjectID: "user_id", SubjectCountry: "country", Category: "profile",
+				CreatedAt: "created_at", LastActivity: "last_seen_at", Contract: "account_id", Line: 23},
+			{Bucket: "acme-exports", Prefix: "users/", SubjectID: "subject-id", SubjectCountry: "subject-country", Category: "events", Line: 31},
+		},
+		Mechanisms: []Mechanism{
+			{ID: "scc-acme-inc-2024", Type: TypeSCC, Module: 2, Exporter: acme,
+				Importer: Party{Name: "Acme Inc", Role: Processor, Country: "US"},
+				Signed:   date("2024-03-26"), Expires: date("2027-03-26"), TIA: "TIA-2024-07",
+				Categories: []string{"events", "profile"}, Line: 37},
+			{ID: "dpf-example-processor", Type: TypeDPF, Importer: Party{Name: "Example Processor Inc", Country: "US"},
+				CertifiedUntil: date("2027-06-30"), Line: 46},
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Policy{})); diff != "" {
+		t.Errorf("example policy mismatch (-expect +got):\n%s", diff)
+	}
+}
+
+func TestMustExamplePanicsOnBrokenEmbed(t *testing.T) {
+	saved := Example
+	defer func() { Example = saved }()
+	Example = []byte("version: [")
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("expect a panic for a broken embedded example, got none")
+		}
+	}()
+	MustExample()
+}
+
+// mutate replaces, in Appendix A's example, each old (which must occur once)
+// by its new text, keeping the other lines where they are.
+func mutate(t *testing.T, pairs ...string) []byte {
+	t.Helper()
+	s := string(Example)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if n := strings.Count(s, pairs[i]); n != 1 {
+			t.Fatalf("expect %q once in the example, got %d", pairs[i], n)
+		}
+		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+	}
+	return []byte(s)
+}
+
+const bcrMechanism = `
+  - id: bcr-acme-group
+    type: bcr
+    group: Acme Group
+    countries: [IN, US]
+    approved: 2023-01-10
+    reference: CNIL-BCR-2023-01
+`
+
+func TestParseErrors(t *testing.T) {
+	const dpfEnd = "    certified_until: 2027-06-30\n"
+	cases := map[string]struct {
+		pairs []string
+		want  []string // "line: field: message", the file name left out
+	}{
+		"missing version": {
+			[]string{`version: "2026-11-01"`, `# version: "2026-11-01"`},
+			[]string{`1: version: missing`}},
+		"empty version": {
+			[]string{`version: "2026-11-01"`, `version: ""`},
+			[]string{`1: version: must not be empty`}},
+		"unknown organization country": {
+			[]string{`country: FR, role: controller}  # default exporter`, `country: UK, role: controller}`},
+			[]string{`2: organization.country: unknown country code "UK" (did you mean GB?)`}},
+		"lower-case organization country": {
+			[]string{`country: FR, role: controller}  # default exporter`, `country: fr, role: controller}`},
+			[]string{`2: organization.country: unknown country code "fr" (use upper case FR)`}},
+		"organization group": {
+			[]string{`country: FR, role: controller}  # default exporter`, `country: EEA, role: controller}`},
+			[]string{`2: organization.country: unknown country code "EEA" (EEA is a group of countries, not a country code)`}},
+		"unknown region in regions": {
+			[]string{`us-east-1]   #`, `us-east-1, eu-centrl-1]   #`},
+			[]string{`3: regions: unknown region "eu-centrl-1" (did you mean eu-central-1?)`}},
+		"region listed twice": {
+			[]string{`us-east-1]   #`, `us-east-1, eu-west-1]   #`},
+			[]string{`3: regions: eu-west-1 is listed twice (first at line 3)`}},
+		"unknown home region": {
+			[]string{"    home: eu-west-1\n", "    home: eu-centrl-1\n"},
+			[]string{`10: residency[1].home: unknown region "eu-centrl-1" (known: eu-central-1, eu-west-1, us-east-1)`}},
+		"home not in regions": {
+			[]string{"    home: eu-west-1\n", "    home: eu-west-2\n"},
+			[]string{`10: residency[1].home: region "eu-west-2" is not one of regions (known: eu-central-1, eu-west-1, us-east-1): add it there`}},
+		"unknown allowed region": {
+			[]string{"    allowed: [eu-central-1, eu-west-1]", "    allowed: [eu-central-1, eu-west-9]"},
+			[]string{`7: residency[0].allowed: unknown region "eu-west-9" (known: eu-central-1, eu-west-1, us-east-1)`}},
+		"home not in allowed": {
+			[]string{"    allowed: [eu-central-1, eu-west-1]", "    allowed: [eu-west-1]"},
+			[]string{`7: residency[0].allowed: does not include the rule's home region eu-central-1`}},
+		"ANY not alone in allowed": {
+			[]string{"    allowed: [eu-central-1, eu-west-1]", "    allowed: [ANY, eu-west-1]"},
+			[]string{`7: residency[0].allowed: ANY allows every region: list it alone`}},
+		"unknown subject country": {
+			[]string{"  - subjects: [GB]", "  - subjects: [UK]"},
+			[]string{`9: residency[1].subjects: unknown country code or group "UK" (did you mean GB?)`}},
+		"lower-case group": {
+			[]string{"[EEA, CH]", "[eea, CH]"},
+			[]string{`5: residency[0].subjects: unknown country code or group "eea" (use upper case EEA)`}},
+		"unknown group": {
+			[]string{"[EEA, CH]", "[EFTA, CH]"},
+			[]string{`5: residency[0].subjects: unknown country code or group "EFTA" (use ISO 3166-1 alpha-2 codes, or the groups EEA, EU, ANY)`}},
+		"subjects not a list": {
+			[]string{"[EEA, CH]", "EEA"},
+			[]string{`5: residency[0].subjects: must be a list, e.g. [a, b], not "EEA"`}},
+		"rule shadowed by ANY": {
+			[]string{"  - subjects: [GB]", "  - subjects: [ANY]"},
+			[]string{`13: residency[2].subjects: rule never matches: residency[1] matches ANY subject first`}},
+		"rule shadowed by groups": {
+			[]string{"  - subjects: [GB]", "  - subjects: [EU, CH]"},
+			[]string{`9: residency[1].subjects: rule never matches: residency[0] matches all its subjects first`}},
+		"subject shadowed": {
+			[]string{"  - subjects: [GB]", "  - subjects: [GB, DE]"},
+			[]string{`9: residency[1].subjects: DE never matches: residency[0] matches it first`}},
+		"bad on_violation": {
+			[]string{"    on_violation: relocate            # relocate | quarantine | alert", "    on_violation: delete"},
+			[]string{`8: residency[0].on_violation: unknown action "delete": use relocate, quarantine or alert`}},
+		"typo in rule field": {
+			[]string{"    allowed: [eu-west-1, eu-central-1]", "    alowed: [eu-west-1, eu-central-1]"},
+			[]string{`9: residency[1].allowed: missing`, `11: residency[1].alowed: unknown field (did you mean allowed?)`}},
+		"bad unknown_subject": {
+			[]string{"unknown_subject: strictest", "unknown_subject: lenient"},
+			[]string{`16: unknown_subject: unknown value "lenient": use strictest (treat as EEA) or reject`}},
+		"duration in minutes": {
+			[]string{"retention: 13mo", "retention: 13m"},
+			[]string{`19: categories.events.retention: invalid duration "13m": unit m is ambiguous: use mo for months`}},
+		"duration without number": {
+			[]string{"retention: 13mo", "retention: x"},
+			[]string{`19: categories.events.retention: invalid duration "x": want a positive number and a unit d, w, mo or y, e.g. 13mo`}},
+		"zero duration": {
+			[]string{"retention: 13mo", "retention: 0d"},
+			[]string{`19: categories.events.retention: invalid duration "0d": must be positive`}},
+		"bad from": {
+			[]string{"retention: 25mo, from: created", "retention: 25mo, from: signup"},
+			[]string{`18: categories.profile.from: unknown trigger "signup": use created, last_activity or contract_end`}},
+		"personal without retention": {
+			[]string{"{personal: true, retention: 10y,  from: created}", "{personal: true}"},
+			[]string{`20: categories.billing.retention: missing: personal data needs a retention period, e.g. 13mo`}},
+		"non-personal with retention": {
+			[]string{"{personal: false}", "{personal: false, retention: 1y}"},
+			[]string{`21: categories.aggregates.retention: a non-personal category has no retention period: remove it or set personal: true`}},
+		"personal not a bool": {
+			[]string{"{personal: false}", "{personal: no}"},
+			[]string{`21: categories.aggregates.personal: must be true or false, not "no"`}},
+		"typo in source field": {
+			[]string{"    subject_id: user_id               # attribute names inside the record", "    subject_ib: user_id"},
+			[]string{`23: sources[0].subject_id: missing`, `25: sources[0].subject_ib: unknown field (did you mean subject_id?)`}},
+		"table and bucket": {
+			[]string{"    created_at: created_at", "    bucket: users-bucket"},
+			[]string{`28: sources[0].bucket: a source is a table or a bucket, not both`}},
+		"neither table nor bucket": {
+			[]string{"  - table: users                      # DynamoDB table, same name in every region", "  - # no table"},
+			[]string{`24: sources[0]: missing table or bucket`}},
+		"empty table": {
+			[]string{"  - table: users                      # DynamoDB table, same name in every region", "  - table:"},
+			[]string{`23: sources[0].table: must not be empty`}},
+		"table without key": {
+			[]string{"    key: [pk, sk]", "    # no key"},
+			[]string{`23: sources[0].key: missing: the table's key attributes, e.g. [pk, sk]`}},
+		"bucket with key": {
+			[]string{"    prefix: users/", "    key: [name]"},
+			[]string{`32: sources[1].key: key applies to tables only (an S3 object is found by bucket and prefix)`}},
+		"table with prefix": {
+			[]string{"    created_at: created_at", "    prefix: users/"},
+			[]string{`28: sources[0].prefix: prefix applies to buckets only`}},
+		"source without subject_country": {
+			[]string{"    subject_country: subject-country", "    # no subject_country"},
+			[]string{`31: sources[1].subject_country: missing`}},
+		"category and category_attr": {
+			[]string{"    prefix: users/", "    category_attr: cat"},
+			[]string{`32: sources[1].category_attr: a source has a fixed category or a category_attr, not both`}},
+		"no category": {
+			[]string{"    category: events", "    # no category"},
+			[]string{`31: sources[1].category: missing: a fixed category, or category_attr naming the attribute that holds it`}},
+		"unknown source category": {
+			[]string{"    category: events", "    category: event"},
+			[]string{`35: sources[1].category: unknown category "event" (known: aggregates, billing, events, profile)`}},
+		"last_activity without attribute": {
+			[]string{"retention: 25mo, from: created", "retention: 25mo, from: last_activity", "    last_activity: last_seen_at", "    # none"},
+			[]string{`27: sources[0].category: category profile retains from last_activity, but the source names no last_activity attribute`}},
+		"contract_end without attribute": {
+			[]string{"retention: 25mo, from: created", "retention: 25mo, from: contract_end", "    contract: account_id", "    # none"},
+			[]string{`27: sources[0].category: category profile retains from contract_end, but the source names no contract attribute`}},
+		"table watched twice": {
+			[]string{"    category: events\n", "    category: events\n  - table: users\n    key: [pk]\n    subject_id: a\n    subject_country: b\n    category: events\n"},
+			[]string{`36: sources[2]: table users is watched twice (first at line 23)`}},
+		"duplicate mechanism id": {
+			[]string{"  - id: dpf-example-processor", "  - id: scc-acme-inc-2024"},
+			[]string{`46: mechanisms[1].id: duplicate id "scc-acme-inc-2024" (first at line 37)`}},
+		"unknown mechanism type": {
+			[]string{"    type: scc                         # scc | dpf | bcr", "    type: sccs"},
+			[]string{`38: mechanisms[0].type: unknown type "sccs": use scc, dpf or bcr`}},
+		"SCC module out of range": {
+			[]string{"    module: 2 ", "    module: 5 "},
+			[]string{`39: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "5"`}},
+		"SCC module not a number": {
+			[]string{"    module: 2 ", "    module: two "},
+			[]string{`39: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "two"`}},
+		"SCC module does not fit roles": {
+			[]string{`{name: "Acme Analytics SAS", role: controller, country: FR}` + "\n    importer", `{name: "Acme Analytics SAS", role: processor, country: FR}` + "\n    importer"},
+			[]string{`39: mechanisms[0].module: SCC module 2 (controller to processor) does not fit exporter role processor and importer role processor: use module 3`}},
+		"SCC module 1 for a processor": {
+			[]string{"    module: 2 ", "    module: 1 "},
+			[]string{`39: mechanisms[0].module: SCC module 1 (controller to controller) does not fit exporter role controller and importer role processor: use module 2`}},
+		"SCC importer without role": {
+			[]string{`{name: "Acme Inc", role: processor, country: US}`, `{name: "Acme Inc", country: US}`},
+			[]string{`41: mechanisms[0].importer.role: missing`}},
+		"SCC importer in the EEA": {
+			[]string{`{name: "Acme Inc", role: processor, country: US}`, `{name: "Acme Inc", role: processor, country: DE}`},
+			[]string{`41: mechanisms[0].importer.country: importer country DE is in the EEA: a transfer there is not restricted and needs no SCC`}},
+		"SCC without signed": {
+			[]string{"    signed: 2024-03-26", "    # unsigned"},
+			[]string{`37: mechanisms[0].signed: missing`}},
+		"SCC without expires": {
+			[]string{"    expires: 2027-03-26", "    # no expiry"},
+			[]string{`37: mechanisms[0].expires: missing`}},
+		"SCC expires before signed": {
+			[]string{"    expires: 2027-03-26", "    expires: 2023-03-26"},
+			[]string{`43: mechanisms[0].expires: expires 2023-03-26 is not after signed 2024-03-26`}},
+		"bad date": {
+			[]string{"    signed: 2024-03-26", "    signed: 26/03/2024"},
+			[]string{`42: mechanisms[0].signed: invalid date "26/03/2024": want YYYY-MM-DD, e.g. 2027-03-26`}},
+		"impossible date": {
+			[]string{"    signed: 2024-03-26", "    signed: 2024-02-30"},
+			[]string{`42: mechanisms[0].signed: invalid date "2024-02-30": want YYYY-MM-DD, e.g. 2027-03-26`}},
+		"unknown mechanism category": {
+			[]string{"    categories: [events, profile]", "    categories: [events, profiles]"},
+			[]string{`45: mechanisms[0].categories: unknown category "profiles" (known: aggregates, billing, events, profile)`}},
+		"DPF importer outside the US": {
+			[]string{`{name: "Example Processor Inc", country: US}`, `{name: "Example Processor Inc", country: IN}`},
+			[]string{`48: mechanisms[1].importer.country: the EU-US Data Privacy Framework covers importers in the US only, not IN`}},
+		"DPF without certified_until": {
+			[]string{dpfEnd, "    # none\n"},
+			[]string{`46: mechanisms[1].certified_until: missing`}},
+		"SCC field on DPF": {
+			[]string{dpfEnd, "    signed: 2024-01-01\n"},
+			[]string{`46: mechanisms[1].certified_until: missing`, `49: mechanisms[1].signed: does not apply to type dpf (fields: id, type, importer, certified_until, categories)`}},
+		"BCR without importer or countries": {
+			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "    countries: [IN, US]\n", "", 1)},
+			[]string{`51: mechanisms[2]: missing importer or countries: where may data go under these BCRs?`}},
+		"BCR unknown country": {
+			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "[IN, US]", "[IN, USA]", 1)},
+			[]string{`54: mechanisms[2].countries: unknown country code "USA" (use the alpha-2 code US)`}},
+		"BCR without reference": {
+			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "    reference: CNIL-BCR-2023-01\n", "", 1)},
+			[]string{`51: mechanisms[2].reference: missing`}},
+		"BCR expires before approved": {
+			[]string{dpfEnd, dpfEnd + bcrMechanism + "    expires: 2020-01-01\n"},
+			[]string{`57: mechanisms[2].expires: expires 2020-01-01 is not after approved 2023-01-10`}},
+		"unknown top-level field": {
+			[]string{"unknown_subject: strictest", "unknown_subjects: strictest"},
+			[]string{`16: unknown_subjects: unknown field (did you mean unknown_subject?)`}},
+		"duplicate top-level field": {
+			[]string{"unknown_subject: strictest", "regions: [eu-west-1]"},
+			[]string{`16: regions: duplicate field (first at line 3)`}},
+		"YAML syntax error": {
+			[]string{"[EEA, CH]", "[EEA, CH"},
+			[]string{`5: invalid YAML: did not find expected ',' or ']'`}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("residency.yaml", mutate(t, c.pairs...))
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("expect a *ValidationError, got %v", err)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("expect errors.Is(err, ErrInvalid), got false for %v", err)
+			}
+			var got []string
+			for _, fe := range ve.Errors {
+				got = append(got, strings.TrimPrefix(fe.Error(), "residency.yaml:"))
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("errors mismatch (-expect +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseDocuments(t *testing.T) {
+	valid := string(Example)
+	cases := map[string]struct {
+		data string
+		want []string // full error lines; nil: valid
+	}{
+		"empty file": {"", []string{
+			"p.yaml:1: version: missing",
+			"p.yaml:1: regions: missing",
+			"p.yaml:1: residency: missing: at least one rule",
+			"p.yaml:1: categories: missing: at least one data category",
+		}},
+		"list instead of mapping": {"- version\n", []string{
+			"p.yaml:1: the policy must be a mapping of fields (version, regions, residency, ...), not a list",
+		}},
+		"two documents": {valid + "---\nversion: x\n", []string{
+			"p.yaml:50: a policy file holds one YAML document; found another",
+		}},
+		"merge key": {strings.Replace(valid, "  - subjects: [GB]\n", "  - <<: {subjects: [GB]}\n", 1), []string{
+			"p.yaml:9: residency[1]: merge keys (<<) are not supported: write the fields out",
+			"p.yaml:9: residency[1].subjects: missing",
+		}},
+		"anchors and aliases": {strings.Replace(strings.Replace(valid,
+			`importer: {name: "Acme Inc", role: processor, country: US}`, `importer: &acme {name: "Acme Inc", role: processor, country: US}`, 1),
+			"  - table: users", "  - table: users\n    # aliases resolve: *acme", 1), nil},
+		"comments and blank lines only": {"# nothing\n\n", []string{
+			"p.yaml:1: version: missing",
+			"p.yaml:1: regions: missing",
+			"p.yaml:1: residency: missing: at least one rule",
+			"p.yaml:1: categories: missing: at least one data category",
+		}},
+		"too large": {strings.Repeat("#", maxPolicySize+1), []string{
+			"p.yaml: file too large: 1048577 bytes (at most 1048576)",
+		}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			p, err := Parse("p.yaml", []byte(c.data))
+			if c.want == nil {
+				if err != nil || p == nil {
+					t.Fatalf("expect a valid policy, got %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("expect errors %q, got none", c.want)
+			}
+			if diff := cmp.Diff(strings.Join(c.want, "\n"), err.Error()); diff != "" {
+				t.Errorf("errors mismatch (-expect +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseAlias(t *testing.T) {
+	data := strings.Replace(string(Example), "    importer: {name: \"Acme Inc\", role: processor, country: US}",
+		"    importer: &acme {name: \"Acme Inc\", role: processor, country: US}", 1)
+	data += "  - id: scc-acme-inc-2025\n    type: scc\n    module: 2\n    importer: *acme\n    signed: 2025-01-01\n    expires: 2028-01-01\n"
+	p, err := Parse("alias.yaml", []byte(data))
+	if err != nil {
+		t.Fatalf("expect no error, got %v", err)
+	}
+	m := p.Mechanisms[2]
+	want := Party{Name: "Acme Inc", Role: Processor, Country: "US"}
+	if m.Importer != want {
+		t.Errorf("expect importer %+v through the alias, got %+v", want, m.Importer)
+	}
+	if m.Exporter != p.Organization {
+		t.Errorf("expect the organization %+v as default exporter, got %+v", p.Organization, m.Exporter)
+	}
+}
+
+func TestParseCollectsAllErrors(t *testing.T) {
+	_, err := Load(filepath.Join("testdata", "three-errors.yaml"))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("expect a *ValidationError, got %v", err)
+	}
+	want := []string{
+		`testdata/three-errors.yaml:8: residency[0].home: unknown region "eu-centrl-1" (known: eu-central-1, eu-west-1)`,
+		`testdata/three-errors.yaml:14: categories.events.retention: invalid duration "13m": unit m is ambiguous: use mo for months`,
+		`testdata/three-errors.yaml:21: mechanisms[0].module: SCC module 2 (controller to processor) does not fit exporter role processor and importer role processor: use module 3`,
+	}
+	var got []string
+	for _, fe := range ve.Errors {
+		got = append(got, fe.Error())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors mismatch (-expect +got):\n%s", diff)
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 3 {
+		t.Errorf("expect 3 lines in the error text, got %d", n)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	cases := map[string]struct {
+		path    string
+		wantErr error
+		inMsg   string
+	}{
+		"valid":     {filepath.Join("testdata", "transfer.yaml"), nil, ""},
+		"missing":   {filepath.Join("testdata", "nope.yaml"), fs.ErrNotExist, "load policy testdata/nope.yaml: "},
+		"invalid":   {filepath.Join("testdata", "three-errors.yaml"), ErrInvalid, "testdata/three-errors.yaml:8: "},
+		"directory": {"testdata", nil, "load policy testdata: "},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			p, err := Load(c.path)
+			if c.inMsg == "" {
+				if err != nil {
+					t.Fatalf("expect no error, got %v", err)
+				}
+				if p.File != c.path {
+					t.Errorf("expect File %q, got %q", c.path, p.File)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("expect an error, got none")
+			}
+			if c.wantErr != nil && !errors.Is(err, c.wantErr) {
+				t.Errorf("expect errors.Is(err, %v), got %v", c.wantErr, err)
+			}
+			if !strings.Contains(err.Error(), c.inMsg) {
+				t.Errorf("expect %q in the error, got %q", c.inMsg, err.Error())
+			}
+		})
+	}
+}
+
+func TestTestdataPolicies(t *testing.T) {
+	// Every file in testdata is either valid or named for the error it holds.
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".yaml" {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			_, err := Load(filepath.Join("testdata", e.Name()))
+			broken := strings.Contains(e.Name(), "error")
+			if broken != (err != nil) {
+				t.Errorf("expect broken=%v, got error %v", broken, err)
+			}
+		})
+	}
+}
+
+func TestFieldError(t *testing.T) {
+	cases := map[string]struct {
+		fe   FieldError
+		want string
+	}{
+		"full":     {FieldError{"r.yaml", 14, "residency[1].home", "unknown region"}, "r.yaml:14: residency[1].home: unknown region"},
+		"no field": {FieldError{"r.yaml", 3, "", "invalid YAML: x"}, "r.yaml:3: invalid YAML: x"},
+		"no line":  {FieldError{"r.yaml", 0, "", "file too large"}, "r.yaml: file too large"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := c.fe.Error(); got != c.want {
+				t.Errorf("expect %q, got %q", c.want, got)
+			}
+		})
+	}
+	ve := &ValidationError{Errors: []FieldError{cases["full"].fe, cases["no field"].fe}}
+	if want := "r.yaml:14: residency[1].home: unknown region\nr.yaml:3: invalid YAML: x"; ve.Error() != want {
+		t.Errorf("expect %q, got %q", want, ve.Error())
+	}
+	if !errors.Is(ve, ErrInvalid) {
+		t.Error("expect errors.Is(ValidationError, ErrInvalid)")
+	}
+}

@@ -1,0 +1,124 @@
+package pseudonym
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// MinKeySize is the smallest HMAC key accepted, in bytes.
+const MinKeySize = 32
+
+// Prefixes of the references this package makes.
+const (
+	SubjectPrefix = "sub_"
+	RecordPrefix  = "rec_"
+)
+
+// Keyer computes references with one secret key. It is safe for concurrent use.
+type Keyer struct {
+	pool sync.Pool
+}
+
+// New returns a Keyer for key, which must hold at least MinKeySize bytes.
+func New(key []byte) (*Keyer, error) {
+	if len(key) < MinKeySize {
+		return nil, fmt.Errorf("pseudonym key: %d bytes, need at least %d", len(key), MinKeySize)
+	}
+	k := append([]byte(nil), key...)
+	return &Keyer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}, nil
+}
+
+func (k *Keyer) ref(prefix, domain, value string) string {
+	m := k.pool.Get().(hash.Hash)
+	m.Reset()
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	var sum [sha256.Size]byte
+	out := m.Sum(sum[:0])
+	k.pool.Put(m)
+	// 128 bits are plenty to tell subjects apart and keep the reference short.
+	return prefix + hex.EncodeToString(out[:16])
+}
+
+// Subject returns the reference of a subject identifier, "sub_" and 32 hex
+// digits. The empty identifier has the empty reference.
+func (k *Keyer) Subject(id string) string {
+	if id == "" {
+		return ""
+	}
+	return k.ref(SubjectPrefix, "subject", id)
+}
+
+// Record returns the reference of a record key within a source, "rec_" and
+// 32 hex digits. Record keys often embed a subject (USER#u-1001), so they are
+// never written in the clear either.
+func (k *Keyer) Record(source string, key record.Key) string {
+	if len(key) == 0 {
+		return ""
+	}
+	return k.ref(RecordPrefix, "record\x00"+source, key.String())
+}
+
+// LoadKeyFile reads the hex-encoded key at path, creating it with a fresh
+// random key (mode 0600) when it does not exist yet.
+func LoadKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key := make([]byte, MinKeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("generate key %s: %w", path, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create key %s: %w", path, err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return LoadKeyFile(path) // another process made it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create key %s: %w", path, err)
+		}
+		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return nil, fmt.Errorf("write key %s: %w", path, werr)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key %s: %w", path, err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: not hex: %w", path, err)
+	}
+	if len(key) < MinKeySize {
+		return nil, fmt.Errorf("key file %s: %d bytes, need at least %d", path, len(key), MinKeySize)
+	}
+	return key, nil
+}
+
+// Secret wraps a value that may hold personal data so that structured logs
+// print it redacted.
+type Secret string
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// String keeps the value out of fmt output too.
+func (Secret) String() string { return "[redacted]" }

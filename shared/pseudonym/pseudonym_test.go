@@ -1,0 +1,107 @@
+package pseudonym
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/residency-dev/residency/shared/record"
+)
+
+var refPattern = regexp.MustCompile(`^(sub|rec)_[0-9a-f]{32}$`)
+
+func TestRefs(t *testing.T) {
+	k1, err := New(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := New(bytes.Repeat([]byte{2}, 32))
+	cases := map[string]struct {
+		a, b  string
+		equal bool
+	}{
+		"same subject same key":       {k1.Subject("u-1001"), k1.Subject("u-1001"), true},
+		"other subject":               {k1.Subject("u-1001"), k1.Subject("u-1002"), false},
+		"other key":                   {k1.Subject("u-1001"), k2.Subject("u-1001"), false},
+		"record key order irrelevant": {k1.Record("users", record.Key{"pk": "A", "sk": "B"}), k1.Record("users", record.Key{"sk": "B", "pk": "A"}), true},
+		"record in other source":      {k1.Record("users", record.Key{"pk": "A"}), k1.Record("orders", record.Key{"pk": "A"}), false},
+		"subject vs record domain":    {k1.Subject(`{"pk":"A"}`), strings.Replace(k1.Record("", record.Key{"pk": "A"}), "rec_", "sub_", 1), false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, r := range []string{c.a, c.b} {
+				if !refPattern.MatchString(r) {
+					t.Fatalf("expect a reference like sub_<32 hex>, got %q", r)
+				}
+			}
+			if (c.a == c.b) != c.equal {
+				t.Fatalf("expect equal=%v, got %q and %q", c.equal, c.a, c.b)
+			}
+		})
+	}
+	if k1.Subject("") != "" {
+		t.Fatalf("expect empty reference for empty id")
+	}
+	if strings.Contains(k1.Subject("u-1001"), "1001") && !refPattern.MatchString(k1.Subject("u-1001")) {
+		t.Fatalf("reference leaks the identifier")
+	}
+}
+
+func TestNewRejectsShortKey(t *testing.T) {
+	if _, err := New(make([]byte, 16)); err == nil {
+		t.Fatal("expect an error for a 16-byte key, got nil")
+	}
+}
+
+func TestLoadKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "residency.key")
+	k1, err := LoadKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("expect mode 0600, got %v", st.Mode().Perm())
+	}
+	k2, err := LoadKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(k1, k2) {
+		t.Fatal("expect the same key on the second load")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.key")
+	os.WriteFile(bad, []byte("zz\n"), 0o600)
+	if _, err := LoadKeyFile(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("expect an error naming %s, got %v", bad, err)
+	}
+}
+
+func TestSecretRedacts(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	log.Info("x", "subject", Secret("claire.martin@example.fr"))
+	if strings.Contains(buf.String(), "claire") {
+		t.Fatalf("expect the value redacted, got %s", buf.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil || m["subject"] != "[redacted]" {
+		t.Fatalf("expect subject [redacted], got %v (%v)", m["subject"], err)
+	}
+}
+
+func BenchmarkSubject(b *testing.B) {
+	k, _ := New(bytes.Repeat([]byte{1}, 32))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = k.Subject("u-1001")
+	}
+}

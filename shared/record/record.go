@@ -1,0 +1,251 @@
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Errors shared by every store adapter, tested with errors.Is.
+var (
+	// ErrInvalid marks a record, key or attribute that cannot be understood.
+	ErrInvalid = errors.New("invalid record")
+	// ErrNotFound: the record, object or entry does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConditionFailed: a conditional write found the record changed.
+	ErrConditionFailed = errors.New("condition failed")
+)
+
+// Object is what Residency reads of an S3 object: its user metadata (keys
+// without the x-amz-meta- prefix, lower case) and when it was written.
+type Object struct {
+	Region       string            `json:"region"`
+	Bucket       string            `json:"bucket"`
+	Key          string            `json:"key"`
+	Metadata     map[string]string `json:"metadata"`
+	LastModified time.Time         `json:"last_modified"`
+}
+
+// Item is a record as plain JSON: attribute name to value (not DynamoDB JSON).
+type Item map[string]any
+
+// Key is the primary key of a record: attribute name to value.
+type Key map[string]any
+
+// String returns the canonical encoding of the key: a JSON object with its
+// attributes in sorted order. Equal keys give equal strings, so the result
+// serves as a map or database key.
+func (k Key) String() string {
+	if len(k) == 0 {
+		return "{}"
+	}
+	names := make([]string, 0, len(k))
+	for n := range k {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		nb, _ := json.Marshal(n)
+		b.Write(nb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(k[n])
+		if err != nil {
+			vb, _ = json.Marshal(fmt.Sprint(k[n]))
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// ParseKey decodes a canonical key string written by Key.String.
+func ParseKey(s string) (Key, error) {
+	var k Key
+	if err := json.Unmarshal([]byte(s), &k); err != nil {
+		return nil, fmt.Errorf("%w: key %q: %v", ErrInvalid, s, err)
+	}
+	return k, nil
+}
+
+// KeyOf extracts the key attributes named in names from an item. It fails,
+// naming the attribute, when one is missing or is not a string or number.
+func KeyOf(item Item, names []string) (Key, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: no key attributes configured", ErrInvalid)
+	}
+	k := make(Key, len(names))
+	for _, n := range names {
+		v, ok := item[n]
+		if !ok || v == nil {
+			return nil, fmt.Errorf("%w: key attribute %q missing", ErrInvalid, n)
+		}
+		switch v.(type) {
+		case string, float64, json.Number, int, int64:
+		default:
+			return nil, fmt.Errorf("%w: key attribute %q must be a string or number, got %T", ErrInvalid, n, v)
+		}
+		k[n] = v
+	}
+	return k, nil
+}
+
+// String returns the named attribute as a string: strings as they are,
+// numbers in decimal. Missing, null or other types give "".
+func (it Item) String(name string) string {
+	if name == "" {
+		return ""
+	}
+	switch v := it[name].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+// Time returns the named attribute as a time (RFC 3339 string or epoch
+// seconds). A missing attribute gives the zero time and no error.
+func (it Item) Time(name string) (time.Time, error) {
+	if name == "" {
+		return time.Time{}, nil
+	}
+	v, ok := it[name]
+	if !ok || v == nil {
+		return time.Time{}, nil
+	}
+	t, err := ParseTime(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("attribute %q: %w", name, err)
+	}
+	return t, nil
+}
+
+// ParseTime accepts the timestamp forms of the platform contract: an RFC 3339
+// string, or epoch seconds as a number or a numeric string.
+func ParseTime(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return time.Time{}, fmt.Errorf("%w: empty timestamp", ErrInvalid)
+		}
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t.UTC(), nil
+		}
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return epoch(f)
+		}
+		return time.Time{}, fmt.Errorf("%w: timestamp %q is neither RFC 3339 nor epoch seconds", ErrInvalid, x)
+	case float64:
+		return epoch(x)
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%w: timestamp %q: %v", ErrInvalid, x, err)
+		}
+		return epoch(f)
+	case int64:
+		return epoch(float64(x))
+	case int:
+		return epoch(float64(x))
+	case time.Time:
+		return x.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%w: timestamp of type %T", ErrInvalid, v)
+}
+
+// epoch bounds: years 1970..9999, so a millisecond value is not read as seconds.
+const maxEpoch = 253402300799
+
+func epoch(f float64) (time.Time, error) {
+	if math.IsNaN(f) || f < 0 || f > maxEpoch {
+		return time.Time{}, fmt.Errorf("%w: epoch seconds %v out of range (0..%d; milliseconds are not accepted)", ErrInvalid, f, maxEpoch)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+}
+
+// Tag status values.
+const (
+	StatusCompliant   = "compliant"
+	StatusViolation   = "violation"
+	StatusRelocated   = "relocated"
+	StatusQuarantined = "quarantined"
+)
+
+// TagAttribute is the attribute name of the residency tag on a record.
+const TagAttribute = "residency"
+
+// Tag is the residency tag written onto a record.
+type Tag struct {
+	OriginRegion  string `json:"origin_region"`
+	Jurisdiction  string `json:"jurisdiction"`
+	HomeRegion    string `json:"home_region"`
+	Status        string `json:"status"`
+	PolicyVersion string `json:"policy_version"`
+	TaggedAt      string `json:"tagged_at"`
+	RetainUntil   string `json:"retain_until,omitempty"`
+}
+
+// SameAs reports whether two tags carry the same decision, ignoring when
+// they were written. A record whose tag is the same as the one Residency
+// would write needs no write: that is how the tagger ignores its own echo.
+func (t Tag) SameAs(o Tag) bool {
+	t.TaggedAt, o.TaggedAt = "", ""
+	return t == o
+}
+
+// Map returns the tag as a plain JSON attribute value.
+func (t Tag) Map() map[string]any {
+	m := map[string]any{
+		"origin_region":  t.OriginRegion,
+		"jurisdiction":   t.Jurisdiction,
+		"home_region":    t.HomeRegion,
+		"status":         t.Status,
+		"policy_version": t.PolicyVersion,
+		"tagged_at":      t.TaggedAt,
+	}
+	if t.RetainUntil != "" {
+		m["retain_until"] = t.RetainUntil
+	}
+	return m
+}
+
+// TagOf reads the residency tag from an item; ok is false when it has none.
+func TagOf(item Item) (Tag, bool) {
+	m, ok := item[TagAttribute].(map[string]any)
+	if !ok {
+		return Tag{}, false
+	}
+	s := func(k string) string { v, _ := m[k].(string); return v }
+	return Tag{
+		OriginRegion:  s("origin_region"),
+		Jurisdiction:  s("jurisdiction"),
+		HomeRegion:    s("home_region"),
+		Status:        s("status"),
+		PolicyVersion: s("policy_version"),
+		TaggedAt:      s("tagged_at"),
+		RetainUntil:   s("retain_until"),
+	}, true
+}
+
+// FormatTime is the one timestamp format Residency writes: RFC 3339, UTC,
+// second precision.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
