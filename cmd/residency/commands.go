@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,7 +42,10 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 	}
 	p, err := policy.Load(pos[0])
 	if err != nil {
-		return exitError{exitFail, err}
+		// One "file:line: field: message" per line, nothing before it, so
+		// editors and CI annotate the lines.
+		fmt.Fprintln(stderr, err)
+		return exitError{exitFail, errors.New("")}
 	}
 	fmt.Fprintf(stdout, "%s: ok (version %s; %d regions, %d residency rules, %d categories, %d sources, %d mechanisms)\n",
 		pos[0], p.Version, len(p.Regions), len(p.Rules), len(p.Categories), len(p.Sources), len(p.Mechanisms))

@@ -121,7 +121,8 @@ func TestValidateDraft(t *testing.T) {
 }
 
 func TestIDDeterministic(t *testing.T) {
-	if ID(KindViolation, "a", "b") != ID(KindViolation, "a", "b") {
+	first, second := ID(KindViolation, "a", "b"), ID(KindViolation, "a", "b")
+	if first != second {
 		t.Fatal("expect the same id for the same parts")
 	}
 	if ID(KindViolation, "a", "b") == ID(KindViolation, "ab") {

@@ -53,11 +53,31 @@ func (ps *parser) errorf(line int, field, format string, args ...any) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// parserProblems are the problems yaml's parser (not its scanner) reports.
+// For them yaml gives the 0-based line of the construct it was parsing
+// (go.yaml.in/yaml/v3 decode.go, parser.fail), so the line is one more.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
 // syntaxError records a YAML syntax error, with its line when yaml says it.
 func (ps *parser) syntaxError(err error) {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if parserProblems[m[2]] {
+			line++
+		}
 		ps.errorf(line, "", "invalid YAML: %s", m[2])
 		return
 	}

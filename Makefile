@@ -1,0 +1,39 @@
+# Residency: see README.md.
+GO       ?= go
+DB       ?= .residency/run.db
+NOW      ?=
+ARGS     ?=
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: help run test lint bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## build, then replay events/samples through the local stacks and print the report
+	@rm -f $(DB) $(DB)-wal $(DB)-shm
+	@mkdir -p $(dir $(DB))
+	$(GO) build -o bin/residency ./cmd/residency
+	./bin/residency run --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
+
+test: ## gofmt, vet, and every test (unit, golden, store, end to end)
+	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+lint: ## gofmt, vet, staticcheck, go mod tidy diff
+	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) mod tidy -diff
+
+bench: ## benchmarks of the hot paths
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## a short fuzzing round on every decoder of outside input (FUZZTIME=30s)
+	@for spec in $$($(GO) test -list '^Fuzz' ./... 2>/dev/null | awk '/^ok/ {pkg=$$2} /^Fuzz/ {print pkg":"$$1}'); do \
+		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "== $$pkg $$fn"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; done
+
+clean: ## remove build output and the local store of make run
+	rm -rf bin .residency

@@ -1,0 +1,297 @@
+package local_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/local"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/report"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/trigger"
+)
+
+var key = bytes.Repeat([]byte{7}, 32)
+
+// sample is a replayable sample payload with its event time.
+type sample struct {
+	name string
+	at   time.Time
+	data []byte
+}
+
+func samples(t *testing.T) []sample {
+	t.Helper()
+	paths, err := filepath.Glob("../../events/samples/*.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("expect sample files, got %v (%v)", paths, err)
+	}
+	var out []sample
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sample{name: filepath.Base(p), at: eventTime(t, data), data: data})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	return out
+}
+
+func eventTime(t *testing.T, data []byte) time.Time {
+	kind, err := trigger.Detect(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Time    time.Time
+		Records []struct {
+			EventTime time.Time `json:"eventTime"`
+			DynamoDB  struct{ ApproximateCreationDateTime float64 }
+			Attrs     struct{ SentTimestamp json.Number } `json:"attributes"`
+		}
+		RequestContext struct{ TimeEpoch int64 }
+	}
+	json.Unmarshal(data, &p)
+	switch kind {
+	case trigger.DynamoDBStream:
+		return time.Unix(int64(p.Records[0].DynamoDB.ApproximateCreationDateTime), 0)
+	case trigger.S3:
+		return p.Records[0].EventTime
+	case trigger.SQS:
+		ms, _ := p.Records[0].Attrs.SentTimestamp.Int64()
+		return time.UnixMilli(ms)
+	case trigger.HTTP:
+		return time.UnixMilli(p.RequestContext.TimeEpoch)
+	}
+	return p.Time
+}
+
+type env struct {
+	stack *local.Stack
+	store *sqlitestore.Store
+	logs  *bytes.Buffer
+	at    time.Time
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{store: st, logs: &bytes.Buffer{}}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.stack, err = local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return e.at }, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, err := os.ReadFile("../../events/fixtures/s3-objects.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Objects []record.Object }
+	if err := json.Unmarshal(fix, &f); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range f.Objects {
+		if err := st.PutObject(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+var sweepAt = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func (e *env) replayAll(t *testing.T) []local.Delivery {
+	t.Helper()
+	ctx := context.Background()
+	var out []local.Delivery
+	for _, s := range samples(t) {
+		e.at = s.at
+		d, err := e.stack.Replay(ctx, s.data)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		out = append(out, d)
+	}
+	e.at = sweepAt
+	if _, err := e.stack.Sweep(ctx, sweepAt); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (e *env) entries(t *testing.T) []ledger.Entry {
+	t.Helper()
+	var out []ledger.Entry
+	err := e.store.ScanLedger(context.Background(), ledger.Query{}, func(x *ledger.Entry) error {
+		out = append(out, *x)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func has(t *testing.T, st *sqlitestore.Store, region, table, pk string) bool {
+	t.Helper()
+	_, err := st.GetItem(context.Background(), region, table, record.Key{"pk": pk, "sk": "PROFILE"})
+	if err != nil && !errors.Is(err, record.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+func TestSamplesEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	e.replayAll(t)
+	ctx := context.Background()
+
+	t.Run("misplaced EU record relocated to its home region", func(t *testing.T) {
+		if has(t, e.store, "us-east-1", "users", "USER#u-1001") {
+			t.Fatal("expect u-1001 gone from us-east-1, it is still there")
+		}
+		it, err := e.store.GetItem(ctx, "eu-central-1", "users", record.Key{"pk": "USER#u-1001", "sk": "PROFILE"})
+		if err != nil {
+			t.Fatalf("expect u-1001 in eu-central-1, got %v", err)
+		}
+		tag, ok := record.TagOf(it)
+		if !ok || tag.Status != record.StatusRelocated || tag.OriginRegion != "us-east-1" || tag.HomeRegion != "eu-central-1" {
+			t.Fatalf("expect a relocated tag from us-east-1 to eu-central-1, got %+v", tag)
+		}
+	})
+	t.Run("ingested EU record written straight to its home", func(t *testing.T) {
+		if has(t, e.store, "us-east-1", "users", "USER#u-1010") || !has(t, e.store, "eu-central-1", "users", "USER#u-1010") {
+			t.Fatal("expect u-1010 only in eu-central-1")
+		}
+	})
+	t.Run("retention deletes the due unheld record and keeps the held one", func(t *testing.T) {
+		if has(t, e.store, "us-east-1", "users", "USER#u-0042") {
+			t.Fatal("expect u-0042 deleted by the sweep")
+		}
+		if !has(t, e.store, "us-east-1", "users", "USER#u-0043") {
+			t.Fatal("expect u-0043 kept under legal hold")
+		}
+	})
+	t.Run("erasure deletes the subject's records", func(t *testing.T) {
+		if has(t, e.store, "eu-central-1", "users", "USER#u-1004") {
+			t.Fatal("expect u-1004 erased")
+		}
+	})
+	t.Run("poison record fails alone", func(t *testing.T) {
+		dead, err := e.store.DeadLetters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dead) != 1 || !strings.Contains(dead[0].Reason, `"user_id" missing`) {
+			t.Fatalf("expect one dead letter naming user_id, got %+v", dead)
+		}
+	})
+
+	entries := e.entries(t)
+	count := map[string]int{}
+	for _, x := range entries {
+		count[string(x.Kind)+"/"+x.Mechanism+"/"+x.Decision]++
+	}
+	t.Run("ledger holds every kind of decision", func(t *testing.T) {
+		want := map[string]int{
+			"violation//relocate":         2, // u-1001 (users), u-3001 (warehouse)
+			"relocation//relocated":       1,
+			"relocation//routed":          1,
+			"transfer/scc/allowed":        2, // tr-5001 and the replayed SQS entry
+			"transfer/dpf/allowed":        1,
+			"transfer/adequacy/allowed":   1,
+			"transfer/derogation/allowed": 1,
+			"denial/none/denied":          1,
+			"deletion//deleted":           2, // u-0042 by retention, u-1004 by erasure
+		}
+		for k, n := range want {
+			if count[k] != n {
+				t.Errorf("expect %d entries %s, got %d (all: %v)", n, k, count[k], count)
+			}
+		}
+	})
+	t.Run("chains verify", func(t *testing.T) {
+		st, err := report.Verify(ctx, e.store)
+		if err != nil || !st.Verified || st.Entries != int64(len(entries)) {
+			t.Fatalf("expect %d verified entries, got %+v (%v)", len(entries), st, err)
+		}
+	})
+	t.Run("no personal data in ledger, report or logs", func(t *testing.T) {
+		rep, err := report.Build(ctx, e.store, report.Query{}, sweepAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all bytes.Buffer
+		json.NewEncoder(&all).Encode(entries)
+		rep.Write(&all, "json")
+		rep.Write(&all, "csv")
+		rep.Write(&all, "table")
+		all.Write(e.logs.Bytes())
+		for _, pii := range []string{"u-1001", "u-1002", "u-1004", "u-0042", "u-0043", "u-1010", "u-3001", "USER#", "claire", "@example"} {
+			if bytes.Contains(all.Bytes(), []byte(pii)) {
+				i := bytes.Index(all.Bytes(), []byte(pii))
+				t.Errorf("expect no %q in ledger/report/logs, found: ...%s...", pii, all.Bytes()[max(0, i-80):min(all.Len(), i+40)])
+			}
+		}
+	})
+}
+
+// A redelivered batch changes nothing: replaying every sample again adds no
+// ledger entry and leaves the tables as they were.
+func TestRedeliveryChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.replayAll(t)
+	before := e.entries(t)
+	e.replayAll(t)
+	after := e.entries(t)
+	if len(after) != len(before) {
+		var extra []string
+		for _, x := range after[len(before):] {
+			extra = append(extra, string(x.Kind)+" "+x.ID+" "+x.Decision)
+		}
+		t.Fatalf("expect %d ledger entries after redelivery, got %d; new: %v", len(before), len(after), extra)
+	}
+}
+
+// The tagger's own tag write comes back through the stream as a MODIFY; it
+// must cause no second write.
+func TestEchoCausesNoWrite(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	data, err := os.ReadFile("../../events/samples/dynamodb-insert-compliant.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.at = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	if _, err := e.stack.Replay(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	// Two INSERTs: two tag writes, each echoed once as a MODIFY; the echoes
+	// were delivered and caused nothing more.
+	if got := e.stack.Stats.StreamRecords; got != 4 {
+		t.Fatalf("expect 4 stream records (2 inserts + 2 tag echoes), got %d", got)
+	}
+	pending, err := e.store.PendingStream(ctx, 10)
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("expect no pending stream records, got %d (%v)", len(pending), err)
+	}
+	if got := e.stack.Stats.Published["Record Tagged"]; got != 2 {
+		t.Fatalf("expect 2 Record Tagged, got %d", got)
+	}
+}
