@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// cli runs the command in-process in the repository root, as a user would.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestMain(m *testing.M) {
+	// The commands default to events/samples and residency.yaml relative to
+	// the repository root.
+	if err := os.Chdir("../.."); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+func TestDecide(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		want map[string]any
+	}{
+		"EU subject in the US": {
+			[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile"},
+			map[string]any{"jurisdiction": "EEA", "home_region": "eu-central-1", "allowed": false, "action": "relocate"},
+		},
+		"UK subject in Ireland": {
+			[]string{"decide", "residency", "--subject", "GB", "--region", "eu-central-1", "--category", "profile"},
+			map[string]any{"jurisdiction": "GB", "home_region": "eu-west-1", "allowed": true, "action": "none"},
+		},
+		"SCC to the US importer": {
+			[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--importer", "Acme Inc", "--category", "events", "--now", "2026-11-22T00:00:00Z"},
+			map[string]any{"restricted": true, "decision": "allowed", "mechanism": "scc"},
+		},
+		"SCC expired": {
+			[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--importer", "Acme Inc", "--category", "events", "--now", "2027-04-01T00:00:00Z"},
+			map[string]any{"decision": "denied", "mechanism": "none"},
+		},
+		"SCC for a US importer does not cover India": {
+			[]string{"decide", "transfer", "--from", "DE", "--to", "IN", "--importer", "Acme Inc", "--category", "events", "--now", "2026-11-22T00:00:00Z"},
+			map[string]any{"decision": "denied"},
+		},
+		"DPF-certified importer": {
+			[]string{"decide", "transfer", "--from", "FR", "--to", "US", "--importer", "Example Processor Inc", "--category", "profile", "--now", "2026-11-22T00:00:00Z"},
+			map[string]any{"decision": "allowed", "mechanism": "dpf"},
+		},
+		"derogation": {
+			[]string{"decide", "transfer", "--from", "FR", "--to", "IN", "--importer", "X Ltd", "--category", "events", "--derogation", "explicit_consent"},
+			map[string]any{"decision": "allowed", "mechanism": "derogation"},
+		},
+		"adequacy": {
+			[]string{"decide", "transfer", "--from", "FR", "--to", "JP", "--importer", "X KK", "--category", "events"},
+			map[string]any{"decision": "allowed", "mechanism": "adequacy"},
+		},
+		"intra-EEA": {
+			[]string{"decide", "transfer", "--from", "FR", "--to", "DE", "--importer", "X GmbH", "--category", "events"},
+			map[string]any{"restricted": false, "decision": "allowed", "mechanism": "none"},
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := cli(t, c.args...)
+			if code != 0 {
+				t.Fatalf("expect exit 0, got %d: %s", code, errs)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("expect JSON, got %q", out)
+			}
+			for k, v := range c.want {
+				if got[k] != v {
+					t.Errorf("expect %s=%v, got %v (all: %s)", k, v, got[k], out)
+				}
+			}
+		})
+	}
+}
+
+func TestDecideErrors(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		code int
+		msg  string
+	}{
+		"missing flags":    {[]string{"decide", "transfer", "--from", "DE"}, exitUsage, "missing --to, --category"},
+		"unknown country":  {[]string{"decide", "transfer", "--from", "DE", "--to", "UK", "--category", "events"}, exitFail, "UK"},
+		"unknown category": {[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "secrets"}, exitFail, "secrets"},
+		"bad --now":        {[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--category", "events", "--now", "tomorrow"}, exitUsage, "--now"},
+		"unknown command":  {[]string{"frobnicate"}, exitUsage, "unknown command"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, errs := cli(t, c.args...)
+			if code != c.code || !strings.Contains(errs, c.msg) {
+				t.Fatalf("expect exit %d with %q, got %d: %s", c.code, c.msg, code, errs)
+			}
+		})
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: \"1\"\nregions: [eu-centrl-1]\n"), 0o644)
+	code, _, errs := cli(t, "policy", "validate", bad)
+	if code != exitFail || !strings.HasPrefix(errs, bad+":") || !strings.Contains(errs, bad+":2: regions") {
+		t.Fatalf("expect exit 1 with %s:2: regions first, got %d: %s", bad, code, errs)
+	}
+	code, out, errs := cli(t, "policy", "validate", "shared/policy/example.yaml")
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("expect the example to validate, got %d: %s %s", code, out, errs)
+	}
+}
+
+// runSamples replays the samples into a fresh store and returns its path.
+func runSamples(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "r.db")
+	code, out, errs := cli(t, "run", "--db", db, "--now", "2026-11-22T12:00:00Z")
+	if code != 0 {
+		t.Fatalf("expect run to succeed, got %d: %s", code, errs)
+	}
+	for _, want := range []string{"violation", "relocation", "deletion", "denied", "scc-acme-inc-2024", "Decision (EU) 2019/419", "VERIFIED", "Failures kept as dead letters: 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("expect the run output to show %q", want)
+		}
+	}
+	return db
+}
+
+func TestRunReportVerify(t *testing.T) {
+	db := runSamples(t)
+
+	code, out, errs := cli(t, "report", "--db", db, "--format", "json", "--kind", "transfer,denial")
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Ledger struct {
+			Entries  int
+			Verified bool
+		}
+		Entries []struct{ Kind, Mechanism string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("expect a JSON report, got %v", err)
+	}
+	if !rep.Ledger.Verified || len(rep.Entries) != 6 {
+		t.Fatalf("expect a verified ledger and 6 transfer/denial entries, got %+v", rep)
+	}
+
+	code, out, _ = cli(t, "report", "--db", db, "--format", "csv", "--kind", "deletion")
+	if code != 0 || !strings.HasPrefix(out, "seq,id,time,kind") || strings.Count(out, "\n") != 3 {
+		t.Fatalf("expect a CSV header and 2 deletion rows, got %d:\n%s", code, out)
+	}
+	if code, _, errs := cli(t, "report", "--db", db, "--format", "pdf"); code != exitUsage || !strings.Contains(errs, "pdf") {
+		t.Fatalf("expect a usage error naming pdf, got %d %s", code, errs)
+	}
+
+	code, out, _ = cli(t, "sweep", "--db", db, "--now", "2026-11-22T12:00:00Z")
+	var sw map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &sw) != nil || sw["held"] != 1.0 || sw["deleted"] != 0.0 {
+		t.Fatalf("expect a second sweep to delete nothing and report the held record, got %d %s", code, out)
+	}
+
+	if code, out, _ := cli(t, "verify", "--db", db); code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("expect an intact ledger, got %d %s", code, out)
+	}
+	// Tamper with one entry behind the store's back.
+	sdb, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdb.Exec(`UPDATE ledger SET importer='Somebody Else' WHERE region='eu-central-1' AND seq=2`); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+	code, out, _ = cli(t, "verify", "--db", db)
+	if code != exitBroken || !strings.Contains(out, "eu-central-1: BROKEN at seq 2") {
+		t.Fatalf("expect exit 3 naming eu-central-1 seq 2, got %d %s", code, out)
+	}
+}
+
+func TestInvoke(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "i.db")
+	code, out, errs := cli(t, "invoke", "router", "events/samples/eventbridge-transfer-requested-denied.json", "--db", db, "--region", "eu-central-1")
+	if code != 0 || strings.TrimSpace(out) != "{}" {
+		t.Fatalf("expect exit 0 and {}, got %d %q %s", code, out, errs)
+	}
+	code, out, _ = cli(t, "invoke", "tagger", "events/samples/dynamodb-insert-malformed.json", "--db", db, "--region", "eu-west-1")
+	if code != 0 || !strings.Contains(out, "batchItemFailures") || strings.Count(out, "itemIdentifier") != 1 {
+		t.Fatalf("expect one batch item failure, got %d %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"detail-type":"Transfer Requested","source":"x","detail":{"transfer_id":"t"}}`), 0o644)
+	code, _, errs = cli(t, "invoke", "router", bad, "--db", db)
+	if code != exitFail || !strings.Contains(errs, `missing required field "source"`) {
+		t.Fatalf("expect exit 1 naming the missing field, got %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "invoke", "mailer", bad, "--db", db); code != exitFail || !strings.Contains(errs, "unknown function") {
+		t.Fatalf("expect an unknown function error, got %d %s", code, errs)
+	}
+}

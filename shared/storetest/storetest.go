@@ -1,0 +1,228 @@
+// Package storetest is the store contract suite: one set of tests that every
+// store adapter (the embedded SQLite store, DynamoDB) must pass, so the
+// functions behave the same on a laptop and on AWS.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// Store is everything the functions ask of a store adapter.
+type Store interface {
+	GetItem(ctx context.Context, region, table string, key record.Key) (record.Item, error)
+	PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error
+	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
+	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
+
+	PutEntries(ctx context.Context, entries []catalog.Entry) error
+	DeleteEntry(ctx context.Context, region, source string, key record.Key) error
+	DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, error)
+	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
+	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
+
+	SetHold(ctx context.Context, h catalog.Hold) error
+	ReleaseHold(ctx context.Context, id string) (bool, error)
+	HoldOn(ctx context.Context, subjectRef, source string, key record.Key) (string, error)
+
+	EndContract(ctx context.Context, contract string, endedAt time.Time) error
+	ContractEnd(ctx context.Context, contract string) (time.Time, error)
+
+	Append(ctx context.Context, region string, drafts []ledger.Entry) ([]ledger.Entry, error)
+	Chains(ctx context.Context) ([]string, error)
+	ScanChain(ctx context.Context, region string, fn func(*ledger.Entry) error) error
+}
+
+var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+// Run runs the contract suite; open returns a fresh, empty store.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	ctx := context.Background()
+	k1 := record.Key{"pk": "USER#1", "sk": "PROFILE"}
+
+	t.Run("items", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.GetItem(ctx, "eu-central-1", "users", k1); !errors.Is(err, record.ErrNotFound) {
+			t.Fatalf("expect ErrNotFound for a missing item, got %v", err)
+		}
+		item := record.Item{"pk": "USER#1", "sk": "PROFILE", "country": "FR"}
+		if err := s.PutItem(ctx, "eu-central-1", "users", k1, item, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutItem(ctx, "eu-central-1", "users", k1, item, true); !errors.Is(err, record.ErrConditionFailed) {
+			t.Fatalf("expect ErrConditionFailed on a second put-if-absent, got %v", err)
+		}
+		if _, err := s.GetItem(ctx, "us-east-1", "users", k1); !errors.Is(err, record.ErrNotFound) {
+			t.Fatalf("expect regions to be separate, got %v", err)
+		}
+		tag := record.Tag{OriginRegion: "eu-central-1", Jurisdiction: "EEA", HomeRegion: "eu-central-1", Status: record.StatusCompliant,
+			PolicyVersion: "v1", TaggedAt: "2026-11-20T09:00:00Z", RetainUntil: "2028-12-20T09:00:00Z"}
+		if err := s.UpdateTag(ctx, "eu-central-1", "users", k1, tag); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetItem(ctx, "eu-central-1", "users", k1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gt, ok := record.TagOf(got); !ok || gt != tag || got.String("country") != "FR" {
+			t.Fatalf("expect the tag added and other attributes kept, got %v", got)
+		}
+		if err := s.UpdateTag(ctx, "eu-central-1", "users", record.Key{"pk": "USER#2", "sk": "PROFILE"}, tag); !errors.Is(err, record.ErrNotFound) {
+			t.Fatalf("expect ErrNotFound tagging a missing record (no resurrection), got %v", err)
+		}
+		if err := s.DeleteItem(ctx, "eu-central-1", "users", k1, "2030-01-01T00:00:00Z"); !errors.Is(err, record.ErrConditionFailed) {
+			t.Fatalf("expect ErrConditionFailed deleting with another retain_until, got %v", err)
+		}
+		if err := s.DeleteItem(ctx, "eu-central-1", "users", k1, tag.RetainUntil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteItem(ctx, "eu-central-1", "users", k1, ""); !errors.Is(err, record.ErrNotFound) {
+			t.Fatalf("expect ErrNotFound deleting twice, got %v", err)
+		}
+	})
+
+	t.Run("catalog due index", func(t *testing.T) {
+		s := open(t)
+		var es []catalog.Entry
+		for i := range 7 {
+			es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable,
+				Key: record.Key{"pk": fmt.Sprintf("USER#%d", i)}, SubjectRef: fmt.Sprintf("sub_%d", i%2), Category: "events",
+				Contract: "acct-1", Status: record.StatusCompliant, TaggedAt: t0, RetainUntil: t0.AddDate(0, 0, i)})
+		}
+		es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: record.Key{"pk": "NO-RETENTION"}, SubjectRef: "sub_0", TaggedAt: t0})
+		es = append(es, catalog.Entry{Region: "us-east-1", Source: "users", SourceKind: catalog.SourceTable, Key: record.Key{"pk": "US"}, RetainUntil: t0, TaggedAt: t0})
+		if err := s.PutEntries(ctx, es); err != nil {
+			t.Fatal(err)
+		}
+		now := t0.AddDate(0, 0, 4) // entries 0..4 are due
+		var got []string
+		var cur catalog.Cursor
+		for range 10 {
+			page, err := s.DueEntries(ctx, "eu-central-1", now, cur, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page {
+				got = append(got, e.Key.String())
+				cur = catalog.After(e)
+			}
+			if len(page) < 2 {
+				break
+			}
+		}
+		want := []string{`{"pk":"USER#0"}`, `{"pk":"USER#1"}`, `{"pk":"USER#2"}`, `{"pk":"USER#3"}`, `{"pk":"USER#4"}`}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("due entries in order, paged by cursor (-want +got):\n%s", d)
+		}
+		bySub, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_0")
+		if err != nil || len(bySub) != 5 { // 0,2,4,6 and NO-RETENTION
+			t.Fatalf("expect 5 entries of sub_0, got %d (%v)", len(bySub), err)
+		}
+		byContract, err := s.EntriesByContract(ctx, "eu-central-1", "acct-1")
+		if err != nil || len(byContract) != 7 {
+			t.Fatalf("expect 7 entries of acct-1, got %d (%v)", len(byContract), err)
+		}
+		if err := s.DeleteEntry(ctx, "eu-central-1", "users", record.Key{"pk": "USER#0"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteEntry(ctx, "eu-central-1", "users", record.Key{"pk": "USER#0"}); err != nil {
+			t.Fatalf("expect deleting an absent entry to succeed, got %v", err)
+		}
+		page, err := s.DueEntries(ctx, "eu-central-1", now, catalog.Cursor{}, 100)
+		if err != nil || len(page) != 4 {
+			t.Fatalf("expect 4 due entries after a delete, got %d (%v)", len(page), err)
+		}
+	})
+
+	t.Run("holds and contracts", func(t *testing.T) {
+		s := open(t)
+		key := record.Key{"pk": "A"}
+		if id, err := s.HoldOn(ctx, "sub_x", "users", key); err != nil || id != "" {
+			t.Fatalf("expect no hold, got %q (%v)", id, err)
+		}
+		s.SetHold(ctx, catalog.Hold{ID: "h1", SubjectRef: "sub_x", Reason: "litigation", SetAt: t0})
+		s.SetHold(ctx, catalog.Hold{ID: "h2", Source: "users", Key: record.Key{"pk": "B"}, Reason: "audit", SetAt: t0})
+		if id, _ := s.HoldOn(ctx, "sub_x", "users", key); id != "h1" {
+			t.Fatalf("expect subject hold h1, got %q", id)
+		}
+		if id, _ := s.HoldOn(ctx, "sub_y", "users", record.Key{"pk": "B"}); id != "h2" {
+			t.Fatalf("expect record hold h2, got %q", id)
+		}
+		if id, _ := s.HoldOn(ctx, "", "users", key); id != "" {
+			t.Fatalf("expect no hold for an empty subject ref, got %q", id)
+		}
+		if ok, err := s.ReleaseHold(ctx, "h1"); !ok || err != nil {
+			t.Fatalf("expect h1 released, got %v %v", ok, err)
+		}
+		if ok, _ := s.ReleaseHold(ctx, "h1"); ok {
+			t.Fatal("expect a second release to report no hold")
+		}
+		if id, _ := s.HoldOn(ctx, "sub_x", "users", key); id != "" {
+			t.Fatalf("expect no hold after release, got %q", id)
+		}
+		if at, err := s.ContractEnd(ctx, "acct-1"); err != nil || !at.IsZero() {
+			t.Fatalf("expect no end, got %v (%v)", at, err)
+		}
+		s.EndContract(ctx, "acct-1", t0)
+		if at, _ := s.ContractEnd(ctx, "acct-1"); !at.Equal(t0) {
+			t.Fatalf("expect end %v, got %v", t0, at)
+		}
+	})
+
+	t.Run("ledger append is idempotent and gapless under concurrency", func(t *testing.T) {
+		s := open(t)
+		const workers, per = 8, 25
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range per {
+					// Every draft is sent twice, as a retried delivery would.
+					d := ledger.Entry{ID: fmt.Sprintf("e-%d-%d", w, i), Time: t0, Kind: ledger.KindTransfer, Region: "eu-central-1", Actor: "test"}
+					for range 2 {
+						if _, err := s.Append(ctx, "eu-central-1", []ledger.Entry{d}); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		v := ledger.NewVerifier("eu-central-1")
+		n := 0
+		if err := s.ScanChain(ctx, "eu-central-1", func(e *ledger.Entry) error { n++; return v.Add(e) }); err != nil {
+			t.Fatalf("expect one intact chain, got %v", err)
+		}
+		if n != workers*per {
+			t.Fatalf("expect %d entries (no duplicates), got %d", workers*per, n)
+		}
+		again, err := s.Append(ctx, "eu-central-1", []ledger.Entry{{ID: "e-0-0", Time: t0, Kind: ledger.KindTransfer, Region: "eu-central-1", Actor: "test"}})
+		if err != nil || again[0].Seq == 0 || again[0].Hash == "" {
+			t.Fatalf("expect the stored entry back for a known id, got %+v (%v)", again, err)
+		}
+		if _, err := s.Append(ctx, "eu-central-1", []ledger.Entry{{ID: "x", Time: t0, Kind: ledger.KindTransfer, Region: "us-east-1", Actor: "test"}}); err == nil {
+			t.Fatal("expect an error appending another region's entry")
+		}
+		chains, _ := s.Chains(ctx)
+		if d := cmp.Diff([]string{"eu-central-1"}, chains); d != "" {
+			t.Fatalf("chains (-want +got):\n%s", d)
+		}
+	})
+}
