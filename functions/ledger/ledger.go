@@ -57,9 +57,10 @@ func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lamb
 	var order []string
 	for _, m := range ev.Records {
 		d, err := decode(m)
-		region := d.Region
+		// The FIFO message group is the chain; order holds within it.
+		region := m.Attributes["MessageGroupId"]
 		if region == "" {
-			region = m.Attributes["MessageGroupId"]
+			region = d.Region
 		}
 		g := groups[region]
 		if g == nil {

@@ -454,10 +454,13 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 	if dec.Allowed {
 		return nil
 	}
-	rule := h.Policy.Rules[dec.Rule]
-	allowed := rule.Allowed
-	if rule.AnyAllowed {
-		allowed = []string{"ANY"}
+	var allowed []string
+	if dec.Rule >= 0 { // a violation always has its rule; guard anyway
+		rule := h.Policy.Rules[dec.Rule]
+		allowed = rule.Allowed
+		if rule.AnyAllowed {
+			allowed = []string{"ANY"}
+		}
 	}
 	b.evs = append(b.evs, events.Out{DetailType: events.ResidencyViolation, Detail: &events.ResidencyViolationDetail{
 		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, SubjectCountry: dec.SubjectCountry,

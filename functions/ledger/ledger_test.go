@@ -1,0 +1,105 @@
+package ledger_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	fn "github.com/residency-dev/residency/functions/ledger"
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+)
+
+func newHandler(t *testing.T) (*fn.Handler, *sqlitestore.Store) {
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &fn.Handler{Store: st, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}, st
+}
+
+func invoke(t *testing.T, h *fn.Handler, payload []byte) events.SQSEventResponse {
+	t.Helper()
+	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func msg(id, group string, e ledger.Entry) events.SQSMessage {
+	b, _ := json.Marshal(e)
+	return events.SQSMessage{MessageId: id, Body: string(b), EventSource: "aws:sqs", Attributes: map[string]string{"MessageGroupId": group}}
+}
+
+func count(t *testing.T, st *sqlitestore.Store, region string) int {
+	n := 0
+	st.ScanChain(context.Background(), region, func(*ledger.Entry) error { n++; return nil })
+	return n
+}
+
+func TestGoldenSample(t *testing.T) {
+	h, st := newHandler(t)
+	payload, err := os.ReadFile("../../events/samples/sqs-ledger-entry.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a redelivery appends nothing
+		if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("expect no failures, got %+v", resp)
+		}
+	}
+	if n := count(t, st, "eu-central-1"); n != 1 {
+		t.Fatalf("expect 1 entry, got %d", n)
+	}
+}
+
+func TestPoisonMessageFailsAloneAndKeepsGroupOrder(t *testing.T) {
+	h, st := newHandler(t)
+	at := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	entry := func(id, region string) ledger.Entry {
+		return ledger.Entry{ID: id, Time: at, Kind: ledger.KindTransfer, Region: region, Actor: "router"}
+	}
+	bad := entry("b", "eu-central-1")
+	bad.Kind = "export"
+	forged := entry("f", "us-east-1")
+	forged.Seq, forged.Hash = 9, "00"
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		msg("m1", "eu-central-1", entry("a", "eu-central-1")),
+		msg("m2", "eu-central-1", bad),                        // poison
+		msg("m3", "eu-central-1", entry("c", "eu-central-1")), // after the poison in its FIFO group: must wait
+		msg("m4", "us-east-1", entry("d", "us-east-1")),       // another chain: unaffected
+		msg("m5", "eu-west-1", forged),                        // a draft must not carry seq/hash
+		{MessageId: "m6", Body: "not json", Attributes: map[string]string{"MessageGroupId": "eu-west-1"}},
+	}}
+	payload, _ := json.Marshal(ev)
+	resp := invoke(t, h, payload)
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	for id, want := range map[string]bool{"m1": false, "m2": true, "m3": true, "m4": false, "m5": true, "m6": true} {
+		if failed[id] != want {
+			t.Errorf("expect %s failed=%v, got %v (all: %v)", id, want, failed[id], failed)
+		}
+	}
+	if n := count(t, st, "eu-central-1"); n != 1 {
+		t.Fatalf("expect 1 eu-central-1 entry, got %d", n)
+	}
+	if n := count(t, st, "us-east-1"); n != 1 {
+		t.Fatalf("expect 1 us-east-1 entry, got %d", n)
+	}
+}

@@ -1,0 +1,238 @@
+package tagger_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/pseudonym"
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+)
+
+type sink struct {
+	evs     []events.Out
+	entries []ledger.Entry
+	fail    error
+}
+
+func (s *sink) Publish(_ context.Context, _ string, evs ...events.Out) error {
+	if s.fail != nil {
+		return s.fail
+	}
+	s.evs = append(s.evs, evs...)
+	return nil
+}
+
+func (s *sink) Send(_ context.Context, es ...ledger.Entry) error {
+	s.entries = append(s.entries, es...)
+	return nil
+}
+
+func setup(t *testing.T, region string) (*tagger.Handler, *sqlitestore.Store, *sink) {
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
+	sk := &sink{}
+	h := &tagger.Handler{Region: region, Policy: policy.MustExample(), Refs: refs, Tables: st, Catalog: st, Contracts: st, Objects: st,
+		Bus: sk, Ledger: sk, Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) },
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	return h, st, sk
+}
+
+func sample(t *testing.T, name string) []byte {
+	b, err := os.ReadFile("../../events/samples/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// apply writes a sample batch's new images to the store, as the platform did.
+func apply(t *testing.T, st *sqlitestore.Store, payload []byte) {
+	var ev lambdaevents.DynamoDBEvent
+	json.Unmarshal(payload, &ev)
+	for _, r := range ev.Records {
+		var img map[string]any
+		b, _ := json.Marshal(r.Change.NewImage)
+		json.Unmarshal(b, &img)
+		item := record.Item{}
+		for k, v := range img {
+			for _, x := range v.(map[string]any) {
+				item[k] = x
+			}
+		}
+		k, _ := record.KeyOf(item, []string{"pk", "sk"})
+		st.ReplayWrite(context.Background(), r.AWSRegion, "users", k, item)
+	}
+}
+
+func invokeStream(t *testing.T, h *tagger.Handler, payload []byte) lambdaevents.DynamoDBEventResponse {
+	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp lambdaevents.DynamoDBEventResponse
+	json.Unmarshal(out, &resp)
+	return resp
+}
+
+func TestViolationTaggedAndReported(t *testing.T) {
+	h, st, sk := setup(t, "us-east-1")
+	payload := sample(t, "dynamodb-insert-misplaced.json")
+	apply(t, st, payload)
+	if resp := invokeStream(t, h, payload); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("expect no failures, got %+v", resp)
+	}
+	it, err := st.GetItem(context.Background(), "us-east-1", "users", record.Key{"pk": "USER#u-1001", "sk": "PROFILE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := record.TagOf(it)
+	want := record.Tag{OriginRegion: "us-east-1", Jurisdiction: "EEA", HomeRegion: "eu-central-1", Status: record.StatusViolation,
+		PolicyVersion: "2026-11-01", TaggedAt: "2026-11-20T12:00:00Z", RetainUntil: "2028-12-20T09:14:03Z"}
+	if tag != want {
+		t.Fatalf("expect tag %+v, got %+v", want, tag)
+	}
+	var types []string
+	for _, e := range sk.evs {
+		types = append(types, e.DetailType)
+	}
+	if strings.Join(types, ",") != "Record Tagged,Residency Violation" {
+		t.Fatalf("expect Record Tagged and Residency Violation, got %v", types)
+	}
+	if len(sk.entries) != 1 || sk.entries[0].Kind != ledger.KindViolation || sk.entries[0].Decision != "relocate" {
+		t.Fatalf("expect one violation entry, got %+v", sk.entries)
+	}
+	// Redelivery of the same batch: the record now carries the tag, so nothing is written again.
+	before := len(sk.evs)
+	var ev lambdaevents.DynamoDBEvent
+	json.Unmarshal(payload, &ev)
+	ev.Records[0].EventName = "MODIFY"
+	ev.Records[0].Change.NewImage["residency"] = lambdaevents.NewMapAttribute(map[string]lambdaevents.DynamoDBAttributeValue{
+		"origin_region": lambdaevents.NewStringAttribute(want.OriginRegion), "jurisdiction": lambdaevents.NewStringAttribute(want.Jurisdiction),
+		"home_region": lambdaevents.NewStringAttribute(want.HomeRegion), "status": lambdaevents.NewStringAttribute(want.Status),
+		"policy_version": lambdaevents.NewStringAttribute(want.PolicyVersion), "tagged_at": lambdaevents.NewStringAttribute("2026-11-20T12:00:00Z"),
+		"retain_until": lambdaevents.NewStringAttribute(want.RetainUntil),
+	})
+	echo, _ := json.Marshal(ev)
+	invokeStream(t, h, echo)
+	if len(sk.evs) != before {
+		t.Fatalf("expect the echo to publish nothing, got %d more events", len(sk.evs)-before)
+	}
+}
+
+func TestPoisonRecordFailsAlone(t *testing.T) {
+	h, st, _ := setup(t, "eu-west-1")
+	payload := sample(t, "dynamodb-insert-malformed.json")
+	apply(t, st, payload)
+	resp := invokeStream(t, h, payload)
+	var ev lambdaevents.DynamoDBEvent
+	json.Unmarshal(payload, &ev)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[1].Change.SequenceNumber {
+		t.Fatalf("expect only the second record failed, got %+v", resp)
+	}
+	if _, err := st.GetEntry(context.Background(), "eu-west-1", "users", record.Key{"pk": "USER#u-1005", "sk": "PROFILE"}); err != nil {
+		t.Fatalf("expect the good record catalogued, got %v", err)
+	}
+}
+
+func TestFlushFailureFailsTheBatch(t *testing.T) {
+	h, st, sk := setup(t, "eu-central-1")
+	sk.fail = errors.New("ThrottlingException")
+	payload := sample(t, "dynamodb-insert-compliant.json")
+	apply(t, st, payload)
+	resp := invokeStream(t, h, payload)
+	if len(resp.BatchItemFailures) != 2 {
+		t.Fatalf("expect both records failed when the bus fails, got %+v", resp)
+	}
+}
+
+func TestOtherTriggers(t *testing.T) {
+	cases := map[string]struct {
+		payload string
+		region  string
+		wantErr string
+		seedS3  bool
+	}{
+		"data written":                 {string(sample(t, "eventbridge-data-written.json")), "us-east-1", "", false},
+		"data written missing subject": {`{"detail-type":"Data Written","source":"p","region":"us-east-1","detail":{"source":"w","record":{"id":"1"},"category":"events","region":"us-east-1","created_at":1}}`, "us-east-1", `missing required field "subject_id"`, false},
+		"data written bad region":      {`{"detail-type":"Data Written","source":"p","detail":{"source":"w","record":{"id":"1"},"subject_id":"s","category":"events","region":"mars-1","created_at":1}}`, "us-east-1", `"mars-1"`, false},
+		"s3 object":                    {string(sample(t, "s3-object-created.json")), "eu-west-1", "", true},
+		"s3 object without metadata":   {string(sample(t, "s3-object-created.json")), "eu-west-1", "not found", false},
+		"sqs goes elsewhere":           {string(sample(t, "sqs-ledger-entry.json")), "eu-west-1", "another function", false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, st, sk := setup(t, c.region)
+			if c.seedS3 {
+				st.PutObject(context.Background(), record.Object{Region: "eu-west-1", Bucket: "acme-exports", Key: "users/u-2002/export-2026-11.json",
+					Metadata: map[string]string{"subject-id": "u-2002", "subject-country": "GB"}})
+			}
+			_, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), []byte(c.payload))
+			if c.wantErr == "" {
+				if err != nil || len(sk.evs) == 0 {
+					t.Fatalf("expect success with events, got %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("expect an error with %q, got %v", c.wantErr, err)
+			}
+		})
+	}
+}
+
+// BenchmarkStreamBatch tags a 1,000-record stream batch on the embedded store.
+func BenchmarkStreamBatch(b *testing.B) {
+	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
+	h := &tagger.Handler{Region: "eu-central-1", Policy: policy.MustExample(), Refs: refs, Tables: st, Catalog: st, Contracts: st, Objects: st,
+		Bus: &sink{}, Ledger: &sink{}, Now: time.Now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	var ev lambdaevents.DynamoDBEvent
+	for i := range 1000 {
+		pk := "USER#b-" + string(rune('a'+i%26)) + time.Duration(i).String()
+		img := map[string]lambdaevents.DynamoDBAttributeValue{
+			"pk": lambdaevents.NewStringAttribute(pk), "sk": lambdaevents.NewStringAttribute("PROFILE"),
+			"user_id": lambdaevents.NewStringAttribute(pk[5:]), "country": lambdaevents.NewStringAttribute("DE"),
+			"created_at": lambdaevents.NewStringAttribute("2026-11-20T10:00:00Z"),
+		}
+		st.ReplayWrite(context.Background(), "eu-central-1", "users", record.Key{"pk": pk, "sk": "PROFILE"},
+			record.Item{"pk": pk, "sk": "PROFILE", "user_id": pk[5:], "country": "DE", "created_at": "2026-11-20T10:00:00Z"})
+		ev.Records = append(ev.Records, lambdaevents.DynamoDBEventRecord{EventName: "INSERT", EventSource: "aws:dynamodb", AWSRegion: "eu-central-1",
+			EventSourceArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/users/stream/x",
+			Change:         lambdaevents.DynamoDBStreamRecord{Keys: map[string]lambdaevents.DynamoDBAttributeValue{"pk": img["pk"], "sk": img["sk"]}, NewImage: img, SequenceNumber: pk}})
+	}
+	payload, _ := json.Marshal(ev)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		invoke := lambda.NewHandler(h.Invoke)
+		if _, err := invoke.Invoke(context.Background(), payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "records/s")
+}
