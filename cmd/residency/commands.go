@@ -125,6 +125,7 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer s.Store.Close()
+	defer c.close()
 	if region == "" {
 		region = s.Policy.Regions[0]
 	}
@@ -153,6 +154,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Store.Close()
+	defer c.close()
 	st, err := report.Verify(ctx, s.Store)
 	if err != nil {
 		return err
@@ -205,6 +207,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.Store.Close()
+	defer c.close()
 	rs, err := s.Sweep(ctx, s.Now())
 	if err != nil {
 		return err
@@ -285,6 +288,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Store.Close()
+	defer c.close()
 	return rf.write(ctx, s, stdout)
 }
 
@@ -438,11 +442,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if c.logFile == "" {
+		// Keep the summary readable: the functions' logs go beside the store.
+		c.logFile = c.db + ".log"
+	}
 	s, err := c.stack()
 	if err != nil {
 		return err
 	}
 	defer s.Store.Close()
+	defer c.close()
 	// Each event is processed at its own time, as it was on the platform;
 	// the sweep and the report run at --now (default: now).
 	end, err := c.clock()
@@ -471,14 +480,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		status := "ok"
 		if d.Error != "" {
 			status = "FAILED: " + d.Error
-		} else if strings.Contains(d.Response, "batchItemFailures\":[{") {
-			status = "partial: " + d.Response
+		} else if d.Failed > 0 {
+			status = fmt.Sprintf("%d of %d records failed (kept as dead letters)", d.Failed, d.Records)
 		}
 		target := d.Function
 		if d.Region != "" {
 			target += " @ " + d.Region
 		}
-		fmt.Fprintf(out, "  %s  %-48s -> %-24s %s\n", f.at.UTC().Format(time.RFC3339), filepath.Base(f.path), target, status)
+		fmt.Fprintf(out, "  %s  %-48s %-28s %s\n", f.at.UTC().Format(time.RFC3339), filepath.Base(f.path), target, status)
 	}
 	s.SetClock(end)
 	rs, err := s.Sweep(ctx, s.Now())
@@ -488,7 +497,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	t := totals(rs)
 	fmt.Fprintf(out, "\nRetention sweep at %s: due %d, deleted %d, held %d, emitted %d (catalog entries read: %d)\n",
 		s.Now().UTC().Format(time.RFC3339), t.Due, t.Deleted, t.Held, t.Emitted, t.ItemsRead)
-	fmt.Fprintf(out, "Stream records delivered to the tagger: %d; ledger messages: %d\n", s.Stats.StreamRecords, s.Stats.LedgerEntries)
+	fmt.Fprintf(out, "Stream records delivered to the tagger: %d; ledger messages: %d; function logs: %s\n",
+		s.Stats.StreamRecords, s.Stats.LedgerEntries, c.logFile)
 	var pub []string
 	for k, v := range s.Stats.Published {
 		pub = append(pub, fmt.Sprintf("%s: %d", k, v))

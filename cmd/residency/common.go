@@ -19,8 +19,9 @@ import (
 
 // common holds the flags every command takes.
 type common struct {
-	db, policy, key, now, logLevel string
-	stderr                         io.Writer
+	db, policy, key, now, logLevel, logFile string
+	stderr                                  io.Writer
+	closers                                 []io.Closer
 }
 
 func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
@@ -32,6 +33,7 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	fs.StringVar(&c.key, "key", "", "HMAC key file (default residency.key beside --db)")
 	fs.StringVar(&c.now, "now", "", "the clock, RFC 3339")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug|info|warn|error")
+	fs.StringVar(&c.logFile, "log", "", "write the functions' JSON logs to this file (default stderr)")
 	return fs, c
 }
 
@@ -68,7 +70,23 @@ func (c *common) logger() (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return nil, usagef("--log-level %q: use debug, info, warn or error", c.logLevel)
 	}
-	return slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: lvl})), nil
+	w := c.stderr
+	if c.logFile != "" {
+		f, err := os.OpenFile(c.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open log file: %w", err)
+		}
+		c.closers = append(c.closers, f)
+		w = f
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// close closes what the command opened (the log file).
+func (c *common) close() {
+	for _, cl := range c.closers {
+		cl.Close()
+	}
 }
 
 func (c *common) loadPolicy() (*policy.Policy, error) {

@@ -244,6 +244,8 @@ type Delivery struct {
 	Region   string       `json:"region"`
 	Response string       `json:"response,omitempty"`
 	Error    string       `json:"error,omitempty"`
+	Records  int          `json:"records,omitempty"` // records in a batch payload
+	Failed   int          `json:"failed,omitempty"`  // of which reported in batchItemFailures
 }
 
 // Replay delivers one recorded payload as the stack would receive it: a
@@ -285,7 +287,10 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return d, fmt.Errorf("decode EventBridge event: %w", err)
 		}
-		d.Function, d.Region = "bus", ev.Region
+		d.Function, d.Region = "bus (no rule)", ev.Region
+		if fns, _ := s.targets(ev); len(fns) > 0 {
+			d.Function = "bus -> " + strings.Join(fns, ",")
+		}
 		s.bus = append(s.bus, ev)
 		return d, s.Drain(ctx)
 	}
@@ -303,16 +308,15 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 		s.Failed(ctx, function, region, string(kind)+" event", err)
 	}
 	d.Response = string(out)
-	if kind == trigger.DynamoDBStream {
-		s.Stats.StreamRecords += countRecords(payload)
-	}
-	return d, s.Drain(ctx)
-}
-
-func countRecords(payload []byte) int {
 	var p struct{ Records []json.RawMessage }
 	json.Unmarshal(payload, &p)
-	return len(p.Records)
+	var resp struct{ BatchItemFailures []json.RawMessage }
+	json.Unmarshal(out, &resp)
+	d.Records, d.Failed = len(p.Records), len(resp.BatchItemFailures)
+	if kind == trigger.DynamoDBStream {
+		s.Stats.StreamRecords += d.Records
+	}
+	return d, s.Drain(ctx)
 }
 
 // applyStream writes a replayed stream batch's changes to the local tables,
