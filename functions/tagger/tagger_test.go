@@ -44,7 +44,7 @@ func (s *sink) Send(_ context.Context, es ...ledger.Entry) error {
 	return nil
 }
 
-func setup(t *testing.T, region string) (*tagger.Handler, *sqlitestore.Store, *sink) {
+func setup(t testing.TB, region string) (*tagger.Handler, *sqlitestore.Store, *sink) {
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -71,8 +71,13 @@ func (k Key) String() string {
 // ParseKey decodes a canonical key string written by Key.String.
 func ParseKey(s string) (Key, error) {
 	var k Key
-	if err := json.Unmarshal([]byte(s), &k); err != nil {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber() // DynamoDB numbers have up to 38 digits: keep them exact
+	if err := d.Decode(&k); err != nil {
 		return nil, fmt.Errorf("%w: key %q: %v", ErrInvalid, s, err)
+	}
+	if k == nil {
+		return nil, fmt.Errorf("%w: key %q is not an object", ErrInvalid, s)
 	}
 	return k, nil
 }
@@ -89,8 +94,12 @@ func KeyOf(item Item, names []string) (Key, error) {
 		if !ok || v == nil {
 			return nil, fmt.Errorf("%w: key attribute %q missing", ErrInvalid, n)
 		}
-		switch v.(type) {
-		case string, float64, json.Number, int, int64:
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				return nil, fmt.Errorf("%w: key attribute %q is empty", ErrInvalid, n)
+			}
+		case float64, json.Number:
 		default:
 			return nil, fmt.Errorf("%w: key attribute %q must be a string or number, got %T", ErrInvalid, n, v)
 		}

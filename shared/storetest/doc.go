@@ -1,0 +1,4 @@
+// Package storetest is the store contract suite: one set of tests that every
+// store adapter (the embedded SQLite store, DynamoDB) must pass, so the
+// functions behave the same on a laptop and on AWS.
+package storetest
