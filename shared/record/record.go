@@ -76,8 +76,8 @@ func ParseKey(s string) (Key, error) {
 	if err := d.Decode(&k); err != nil {
 		return nil, fmt.Errorf("%w: key %q: %v", ErrInvalid, s, err)
 	}
-	if k == nil {
-		return nil, fmt.Errorf("%w: key %q is not an object", ErrInvalid, s)
+	if k == nil || d.More() {
+		return nil, fmt.Errorf("%w: key %q is not one JSON object", ErrInvalid, s)
 	}
 	return k, nil
 }
@@ -99,7 +99,7 @@ func KeyOf(item Item, names []string) (Key, error) {
 			if x == "" {
 				return nil, fmt.Errorf("%w: key attribute %q is empty", ErrInvalid, n)
 			}
-		case float64, json.Number:
+		case float64, json.Number, int, int64:
 		default:
 			return nil, fmt.Errorf("%w: key attribute %q must be a string or number, got %T", ErrInvalid, n, v)
 		}
@@ -121,6 +121,10 @@ func (it Item) String(name string) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case json.Number:
 		return v.String()
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
 	}
 	return ""
 }
