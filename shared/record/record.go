@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -76,7 +77,7 @@ func ParseKey(s string) (Key, error) {
 	if err := d.Decode(&k); err != nil {
 		return nil, fmt.Errorf("%w: key %q: %v", ErrInvalid, s, err)
 	}
-	if k == nil || d.More() {
+	if _, err := d.Token(); k == nil || err != io.EOF {
 		return nil, fmt.Errorf("%w: key %q is not one JSON object", ErrInvalid, s)
 	}
 	return k, nil
