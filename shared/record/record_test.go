@@ -323,7 +323,9 @@ func TestTagSameAs(t *testing.T) {
 	t.Run("receivers unchanged", func(t *testing.T) {
 		a, b := fullTag(), fullTag()
 		b.TaggedAt = "2026-11-21T00:00:00Z"
-		a.SameAs(b)
+		if !a.SameAs(b) {
+			t.Error("expect tags differing only in tagged_at to be the same")
+		}
 		if a.TaggedAt != fullTag().TaggedAt || b.TaggedAt != "2026-11-21T00:00:00Z" {
 			t.Errorf("expect SameAs to leave its tags alone, got %q and %q", a.TaggedAt, b.TaggedAt)
 		}
