@@ -3,6 +3,8 @@ package jurisdiction
 import (
 	"sort"
 	"strings"
+
+	"github.com/agnivade/levenshtein"
 )
 
 // regionCountry maps every AWS Region of the commercial partition ("aws") to
@@ -87,7 +89,7 @@ func RegionHint(region string) string {
 	// number ("eu-central-3") is a region that does not exist: list the area.
 	best, bestD := "", 3 // at most two edits away
 	for _, r := range regionList {
-		if d := distance(low, r); d < bestD && stem(r) != stem(low) {
+		if d := levenshtein.ComputeDistance(low, r); d < bestD && stem(r) != stem(low) {
 			best, bestD = r, d
 		}
 	}
@@ -113,25 +115,4 @@ func RegionHint(region string) string {
 // stem returns a region code without its trailing number: "eu-central".
 func stem(r string) string {
 	return strings.TrimRight(strings.TrimRight(r, "0123456789"), "-")
-}
-
-// distance is the Levenshtein edit distance between a and b (bytes).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

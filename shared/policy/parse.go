@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"go.yaml.in/yaml/v3"
 )
@@ -192,7 +194,7 @@ func (ps *parser) mapping(n *yaml.Node, path string, known ...string) mapping {
 			ps.errorf(k.Line, join(path, key), "duplicate field (first at line %d)", first.Line)
 			continue
 		}
-		if !contains(known, key) {
+		if !slices.Contains(known, key) {
 			ps.errorf(k.Line, join(path, key), "unknown field%s", suggest(key, known))
 			continue
 		}
@@ -206,7 +208,7 @@ func (ps *parser) mapping(n *yaml.Node, path string, known ...string) mapping {
 func suggest(got string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := distance(strings.ToLower(got), k); d < bestD && d <= len(k)/2 {
+		if d := levenshtein.ComputeDistance(strings.ToLower(got), k); d < bestD && d <= len(k)/2 {
 			best, bestD = k, d
 		}
 	}
@@ -441,7 +443,7 @@ func (ps *parser) residency(top mapping) {
 			}
 			r.Allowed = append(r.Allowed, it.val)
 		}
-		if homeOK && allowedOK && len(allowed) > 0 && !r.AnyAllowed && !contains(r.Allowed, r.Home) {
+		if homeOK && allowedOK && len(allowed) > 0 && !r.AnyAllowed && !slices.Contains(r.Allowed, r.Home) {
 			ps.errorf(aline, m.field("allowed"), "does not include the rule's home region %s", r.Home)
 		}
 		if v, vn := ps.str(m, "on_violation", false); vn != nil {
@@ -492,7 +494,7 @@ func (ps *parser) residency(top mapping) {
 				msg = "rule never matches: " + ruleNames(by) + " matches all its subjects first"
 			}
 			for _, j := range by {
-				if contains(ps.p.Rules[j].Subjects, GroupANY) {
+				if slices.Contains(ps.p.Rules[j].Subjects, GroupANY) {
 					msg = "rule never matches: residency[" + strconv.Itoa(j) + "] matches ANY subject first"
 					break
 				}
@@ -798,7 +800,7 @@ func (ps *parser) mechanisms(top mapping) {
 		}
 		mc.Type = MechanismType(typ)
 		for _, f := range allMechanismFields {
-			if k := m.keys[f]; k != nil && !contains(fields, f) {
+			if k := m.keys[f]; k != nil && !slices.Contains(fields, f) {
 				ps.errorf(k.Line, m.field(f), "does not apply to type %s (fields: %s)", typ, strings.Join(fields, ", "))
 				delete(m.vals, f)
 			}
@@ -953,34 +955,4 @@ func kindName(n *yaml.Node) string {
 		return "an alias"
 	}
 	return "a document"
-}
-
-func contains[T comparable](s []T, v T) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// distance is the Levenshtein edit distance between a and b (bytes).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

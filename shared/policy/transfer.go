@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,7 +168,7 @@ func check(m *Mechanism, importer, to, category string, now time.Time) problem {
 		switch {
 		case !sameName(m.Group, importer) && !sameName(m.Importer.Name, importer):
 			return otherImporter
-		case !contains(m.Countries, to) && m.Importer.Country != to:
+		case !slices.Contains(m.Countries, to) && m.Importer.Country != to:
 			return otherCountry
 		case now.Before(m.Approved):
 			return notYet
@@ -302,7 +303,7 @@ func sameName(a, b string) bool {
 }
 
 func coversCategory(m Mechanism, category string) bool {
-	return len(m.Categories) == 0 || contains(m.Categories, category)
+	return len(m.Categories) == 0 || slices.Contains(m.Categories, category)
 }
 
 func quote(s string) string { return `"` + s + `"` }
