@@ -23,7 +23,7 @@ const Actor = "retention"
 
 // Catalog is what the sweep and erasure read and maintain.
 type Catalog interface {
-	DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, error)
+	DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, catalog.Cursor, error)
 	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
@@ -173,13 +173,13 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 			h.Log.WarnContext(ctx, "sweep stopped at the deadline; the next sweep continues", "function", Actor, "region", h.Region, "deleted", res.Deleted)
 			return res, nil
 		}
-		due, err := h.Catalog.DueEntries(ctx, h.Region, now, cursor, size)
+		due, next, err := h.Catalog.DueEntries(ctx, h.Region, now, cursor, size)
 		if err != nil {
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
 		res.ItemsRead += len(due)
+		cursor = next
 		for _, e := range due {
-			cursor = catalog.After(e)
 			res.Due++
 			hold, err := h.Holds.HoldOn(ctx, e.SubjectRef, e.Source, e.Key)
 			if err != nil {

@@ -41,15 +41,19 @@ type Hold struct {
 	SetAt      time.Time  `json:"set_at"`
 }
 
-// Cursor is where a sweep of due entries stopped, in (retain-until, source,
-// key) order; the zero Cursor starts at the beginning.
+// Cursor is where a read of due entries stopped; the zero Cursor starts at
+// the beginning. Its content is the store's own (for the embedded store the
+// last entry's retain-until, source and key; for DynamoDB the bucket, shard
+// and last evaluated key): pass back what DueEntries returned.
 type Cursor struct {
-	RetainUntil time.Time  `json:"retain_until"`
-	Source      string     `json:"source"`
-	Key         record.Key `json:"key"`
+	RetainUntil time.Time  `json:"retain_until,omitzero"`
+	Source      string     `json:"source,omitempty"`
+	Key         record.Key `json:"key,omitempty"`
+	Token       string     `json:"token,omitempty"`
 }
 
-// After returns the cursor just after e.
+// After returns the cursor just after e, in (retain-until, source, key)
+// order.
 func After(e Entry) Cursor {
 	return Cursor{RetainUntil: e.RetainUntil, Source: e.Source, Key: e.Key}
 }

@@ -482,20 +482,24 @@ func (s *Store) GetEntry(ctx context.Context, region, source string, key record.
 }
 
 // DueEntries returns up to limit entries of region whose retain-until is at
-// or before now, after the cursor, in (retain_until, source, key) order. It
-// reads the due index only: the items it reads are the items it returns.
-func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, error) {
+// or before now, after the cursor, in (retain_until, source, key) order, and
+// the cursor to continue from. It reads the due index only: the items it
+// reads are the items it returns.
+func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, catalog.Cursor, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM catalog
 		WHERE region=? AND retain_until != '' AND retain_until <= ? AND (retain_until, source, k) > (?, ?, ?)
 		ORDER BY retain_until, source, k LIMIT ?`, region, dueTS(now), dueTS(after.RetainUntil), after.Source, keyOrEmpty(after.Key), limit)
 	if err != nil {
-		return nil, fmt.Errorf("due entries in %s: %w", region, err)
+		return nil, after, fmt.Errorf("due entries in %s: %w", region, err)
 	}
 	es, err := scanEntries(rows)
 	if err != nil {
-		return nil, fmt.Errorf("due entries in %s: %w", region, err)
+		return nil, after, fmt.Errorf("due entries in %s: %w", region, err)
 	}
-	return es, nil
+	if len(es) > 0 {
+		after = catalog.After(es[len(es)-1])
+	}
+	return es, after, nil
 }
 
 func keyOrEmpty(k record.Key) string {

@@ -1,0 +1,107 @@
+package mototest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+var (
+	once     sync.Once
+	endpoint string
+	proc     *exec.Cmd
+	startErr error
+)
+
+// Run runs the package's tests and stops moto_server afterwards; call it
+// from TestMain: os.Exit(mototest.Run(m)).
+func Run(m *testing.M) int {
+	code := m.Run()
+	if proc != nil && proc.Process != nil {
+		proc.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { proc.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			proc.Process.Kill()
+		}
+	}
+	return code
+}
+
+// Endpoint returns the URL of the package's moto_server, starting it on
+// first use.
+func Endpoint(tb testing.TB) string {
+	tb.Helper()
+	once.Do(start)
+	if startErr != nil {
+		if os.Getenv("CI") == "" {
+			tb.Skipf("moto_server unavailable (%v): install moto (pip install 'moto[server]') to run the AWS adapter tests", startErr)
+		}
+		tb.Fatalf("moto_server unavailable under CI: %v", startErr)
+	}
+	return endpoint
+}
+
+func start() {
+	path, err := exec.LookPath("moto_server")
+	if err != nil {
+		startErr = err
+		return
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		startErr = err
+		return
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	proc = exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	proc.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	proc.Stdout, proc.Stderr = nil, nil
+	if err := proc.Start(); err != nil {
+		startErr = err
+		return
+	}
+	endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(endpoint + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	startErr = fmt.Errorf("moto_server did not answer on %s within 60s", endpoint)
+}
+
+// Config returns an SDK configuration for region that sends every request
+// to moto_server, with static test credentials.
+func Config(tb testing.TB, region string) aws.Config {
+	tb.Helper()
+	ep := Endpoint(tb)
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(ep),
+	}
+}
+
+// Context returns a context that ends with the test, bounded to a minute.
+func Context(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	tb.Cleanup(cancel)
+	return ctx
+}
