@@ -184,7 +184,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 
 	t.Run("ledger append is idempotent and gapless under concurrency", func(t *testing.T) {
 		s := open(t)
-		const workers, per = 8, 25
+		const workers, per = 4, 10
 		var wg sync.WaitGroup
 		errs := make(chan error, workers)
 		for w := range workers {

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/residency-dev/residency/shared/awsenv"
+)
+
+// allow is an Allow statement. Every statement of the stack is written out:
+// named actions (never a wildcard) on named resources.
+func allow(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings(actions...),
+		Resources: &resources,
+	})
+}
+
+// when adds a condition to a statement.
+func when(st awsiam.PolicyStatement, op, key string, value any) awsiam.PolicyStatement {
+	st.AddCondition(jsii.String(op), &map[string]any{key: value})
+	return st
+}
+
+// DynamoDB action sets. No dynamodb:Scan anywhere: the design reads through
+// keys and indexes only, and the permissions hold it to that.
+var (
+	ddbRead      = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
+	ddbReadWrite = []string{"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+		"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+	// The ledger is append-only: TransactWriteItems of Put, Update and
+	// ConditionCheck; nothing deletes from it.
+	ddbAppend = []string{"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
+		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+	streamRead = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+)
+
+// tableAndIndexes returns a table's ARN and its indexes' ARNs.
+func tableAndIndexes(t awsdynamodb.Table, indexes ...string) []*string {
+	out := []*string{t.TableArn()}
+	for _, ix := range indexes {
+		out = append(out, awscdk.Fn_Join(jsii.String(""), &[]*string{t.TableArn(), jsii.String("/index/" + ix)}))
+	}
+	return out
+}
+
+// tableARN is the ARN of a table by name in a region of this account.
+func (r *residency) tableARN(region, name string) *string {
+	return r.stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("dynamodb"), Region: jsii.String(region),
+		Resource: jsii.String("table"), ResourceName: jsii.String(name),
+	})
+}
+
+// objectARNs are the ARNs of the watched objects of the buckets: each
+// source's bucket and prefix.
+func (r *residency) objectARNs(buckets []string) []*string {
+	var out []*string
+	for _, s := range r.props.Policy.Sources {
+		if s.Bucket == "" || !slices.Contains(buckets, s.Bucket) {
+			continue
+		}
+		out = append(out, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+s.Bucket+"/"+s.Prefix+"*"))
+	}
+	return out
+}
+
+// permissions grants each function exactly what it uses, in this region
+// (and, for the router, in the home regions it may write; an EU stack's
+// router only in the EU).
+func (r *residency) permissions() {
+	p := r.props.Policy
+	watched := WatchedTables(p)
+	localTables := make([]*string, 0, len(watched))
+	for _, t := range watched {
+		localTables = append(localTables, r.tableARN(r.region, t))
+	}
+	buckets := r.localBuckets()
+	objects := r.objectARNs(buckets)
+	catalog := tableAndIndexes(r.catalog, awsenv.DueIndex, awsenv.SubjectIndex, awsenv.ContractIndex)
+	ledger := tableAndIndexes(r.ledger, awsenv.TimeIndex)
+	putEvents := allow("PublishResidencyEvents", []string{"events:PutEvents"}, r.bus.EventBusArn())
+	sendLedger := allow("SendLedgerEntries", []string{"sqs:SendMessage"}, r.ledgerQueue.QueueArn())
+	mac := func() awsiam.PolicyStatement {
+		return when(allow("MakeReferences", []string{"kms:GenerateMac"}, r.refKey.KeyArn()),
+			"StringEquals", "kms:MacAlgorithm", "HMAC_SHA_256")
+	}
+	add := func(fn string, sts ...awsiam.PolicyStatement) {
+		for _, st := range sts {
+			r.fns[fn].Role().AddToPrincipalPolicy(st)
+		}
+	}
+
+	// tagger: read the watched streams, tag records, keep the catalog,
+	// report, send ledger entries, make references, read watched objects.
+	var streams []*string
+	for _, t := range watched {
+		streams = append(streams, jsii.String(r.props.Streams[t]))
+	}
+	if len(streams) > 0 {
+		add("tagger", allow("ReadWatchedStreams", streamRead, streams...),
+			allow("TagWatchedRecords", []string{"dynamodb:UpdateItem"}, localTables...))
+	}
+	add("tagger", allow("Catalog", ddbReadWrite, catalog...), putEvents, sendLedger, mac())
+	if len(objects) > 0 {
+		// s3:GetObject also authorizes HeadObject.
+		add("tagger", allow("ReadWatchedObjects", []string{"s3:GetObject"}, objects...))
+	}
+
+	// router: read, write and delete in its own region's watched tables;
+	// read and write (copy, verify) in the home regions it may reach.
+	if len(watched) > 0 {
+		add("router", allow("RecordsHere", []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}, localTables...))
+		var homes []*string
+		for _, region := range r.reach()[1:] {
+			for _, t := range watched {
+				homes = append(homes, r.tableARN(region, t))
+			}
+		}
+		if r.quarantine != nil {
+			homes = append(homes, r.quarantine.TableArn())
+			for _, region := range r.reach()[1:] {
+				homes = append(homes, r.tableARN(region, awsenv.DefaultQuarantineTable))
+			}
+		}
+		if len(homes) > 0 {
+			add("router", allow("RelocateToHomeRegions", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, homes...))
+		}
+	}
+	add("router", putEvents, sendLedger, mac())
+
+	// ledger: append to the ledger, sign digests, store them (locked).
+	add("ledger",
+		allow("AppendLedger", ddbAppend, ledger...),
+		when(allow("SignDigests", []string{"kms:Sign"}, r.signKey.KeyArn()), "StringEquals", "kms:SigningAlgorithm", "ECDSA_SHA_256"),
+		allow("StoreDigests", []string{"s3:PutObject", "s3:PutObjectRetention"}, r.digests.ArnForObjects(jsii.String("*"))),
+	)
+
+	// retention: sweep and keep the catalog, delete and retag watched
+	// records and objects, report, receipts, references.
+	add("retention", allow("Catalog", ddbReadWrite, catalog...), putEvents, sendLedger, mac())
+	if len(watched) > 0 {
+		add("retention", allow("DeleteWatchedRecords", []string{"dynamodb:DeleteItem", "dynamodb:UpdateItem"}, localTables...))
+	}
+	if len(objects) > 0 {
+		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject"}, objects...))
+	}
+
+	// reports: read the ledger, references for the subject filter, verify
+	// and read digests.
+	add("reports",
+		allow("ReadLedger", ddbRead, ledger...),
+		mac(),
+		when(allow("VerifyDigests", []string{"kms:Verify"}, r.signKey.KeyArn()), "StringEquals", "kms:SigningAlgorithm", "ECDSA_SHA_256"),
+		allow("ReadDigests", []string{"s3:GetObject"}, r.digests.ArnForObjects(jsii.String("*"))),
+	)
+}

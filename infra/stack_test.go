@@ -1,0 +1,625 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/awsenv"
+)
+
+func TestStacksAreNamedPerRegionWithExplicitEnv(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN the app of three regions
+	// WHEN it is synthesized
+	// THEN there is one stack per region, named Residency-<region>, bound to
+	// that region and the configured account
+	for _, r := range testRegions {
+		s := fixture.stacks[r]
+		if s == nil {
+			t.Fatalf("expect a stack for %s, got none", r)
+		}
+		if got := *s.StackName(); got != "Residency-"+r {
+			t.Errorf("expect stack name Residency-%s, got %s", r, got)
+		}
+		if got := *s.Region(); got != r {
+			t.Errorf("expect region %s, got %s", r, got)
+		}
+		if got := *s.Account(); got != testAccount {
+			t.Errorf("expect account %s, got %s", testAccount, got)
+		}
+	}
+	if len(fixture.stacks) != len(testRegions) {
+		t.Errorf("expect %d stacks, got %d", len(testRegions), len(fixture.stacks))
+	}
+}
+
+func TestTopology(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN each region's template
+	// WHEN resources are counted by type
+	// THEN each stack has exactly the expected topology (S3 invoke
+	// permissions only for the watched buckets of the stack's region)
+	common := map[string]int{
+		"AWS::DynamoDB::Table":                3, // catalog, ledger, quarantine
+		"AWS::DynamoDB::GlobalTable":          0,
+		"AWS::KMS::Key":                       2,
+		"AWS::KMS::Alias":                     2,
+		"AWS::Events::EventBus":               1,
+		"AWS::Events::Rule":                   4,
+		"AWS::SQS::Queue":                     5, // ledger, ledger DLQ, stream failures, events DLQ, schedule DLQ
+		"AWS::SQS::QueuePolicy":               5, // TLS only (+ EventBridge on the events DLQ)
+		"AWS::S3::Bucket":                     2, // digests, access logs
+		"AWS::S3::BucketPolicy":               2,
+		"AWS::Lambda::Function":               5,
+		"AWS::Lambda::EventSourceMapping":     3, // two watched tables' streams, the ledger queue
+		"AWS::Lambda::EventInvokeConfig":      3, // tagger, router, retention (asynchronous)
+		"AWS::Logs::LogGroup":                 6, // five functions, API access logs
+		"AWS::IAM::Role":                      6, // five functions, the schedule
+		"AWS::IAM::Policy":                    6,
+		"AWS::IAM::ManagedPolicy":             1, // reports reader
+		"AWS::Scheduler::Schedule":            1,
+		"AWS::ApiGatewayV2::Api":              1,
+		"AWS::ApiGatewayV2::Stage":            1,
+		"AWS::ApiGatewayV2::Route":            2,
+		"AWS::ApiGatewayV2::Integration":      1,
+		"AWS::ApiGatewayV2::Authorizer":       0, // AWS_IAM needs none
+		"AWS::CloudWatch::Alarm":              9, // five functions, four DLQs
+		"Custom::DynamoDBReplica":             0,
+		"AWS::CloudFormation::CustomResource": 0,
+	}
+	for _, r := range testRegions {
+		tmpl := fixture.templates[r]
+		for typ, n := range common {
+			tmpl.ResourceCountIs(jsii.String(typ), jsii.Number(n))
+		}
+		// Four rule targets, two API routes, one per watched bucket here.
+		buckets := 0
+		for _, br := range testBuckets {
+			if br == r {
+				buckets++
+			}
+		}
+		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(4+2+buckets))
+	}
+}
+
+func TestTablesAreRegionalEncryptedRecoverableAndKeyedPerAWSEnv(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN each region's template
+	for _, r := range testRegions {
+		tmpl := fixture.templates[r]
+		// WHEN the catalog, ledger and quarantine tables are inspected
+		// THEN their key schemas and indexes are those of shared/awsenv, and
+		// each has PITR, encryption, deletion protection, no replicas
+		secure := map[string]any{
+			"BillingMode":                      "PAY_PER_REQUEST",
+			"DeletionProtectionEnabled":        true,
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": 35},
+			"SSESpecification":                 map[string]any{"SSEEnabled": true},
+			"Replicas":                         assertions.Match_Absent(),
+		}
+		with := func(m map[string]any) map[string]any {
+			out := map[string]any{}
+			for k, v := range secure {
+				out[k] = v
+			}
+			for k, v := range m {
+				out[k] = v
+			}
+			return out
+		}
+		keys := func(pk, sk string) []any {
+			return []any{map[string]any{"AttributeName": pk, "KeyType": "HASH"}, map[string]any{"AttributeName": sk, "KeyType": "RANGE"}}
+		}
+		gsi := func(name, pk, sk string) map[string]any {
+			return map[string]any{"IndexName": name, "KeySchema": keys(pk, sk), "Projection": map[string]any{"ProjectionType": "ALL"}}
+		}
+		attr := func(name, typ string) map[string]any {
+			return map[string]any{"AttributeName": name, "AttributeType": typ}
+		}
+
+		tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), with(map[string]any{
+			"TableName": awsenv.DefaultCatalogTable,
+			"KeySchema": keys(awsenv.CatalogPK, awsenv.CatalogSK),
+			"AttributeDefinitions": assertions.Match_ArrayWith(&[]any{
+				attr(awsenv.CatalogPK, "S"), attr(awsenv.CatalogSK, "S"), attr(awsenv.DueIndexPK, "S"),
+				attr(awsenv.DueIndexSK, "S"), attr(awsenv.SubjectIndexPK, "S"), attr(awsenv.ContractIndexPK, "S"),
+			}),
+			"GlobalSecondaryIndexes": []any{
+				gsi(awsenv.DueIndex, awsenv.DueIndexPK, awsenv.DueIndexSK),
+				gsi(awsenv.SubjectIndex, awsenv.SubjectIndexPK, awsenv.CatalogPK),
+				gsi(awsenv.ContractIndex, awsenv.ContractIndexPK, awsenv.CatalogPK),
+			},
+			"TimeToLiveSpecification": map[string]any{"AttributeName": awsenv.CatalogTTL, "Enabled": true},
+		}))
+		tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), with(map[string]any{
+			"TableName":              awsenv.DefaultLedgerTable,
+			"KeySchema":              keys(awsenv.LedgerPK, awsenv.LedgerSK),
+			"AttributeDefinitions":   assertions.Match_ArrayWith(&[]any{attr(awsenv.LedgerPK, "S"), attr(awsenv.LedgerSK, "N"), attr(awsenv.TimeIndexPK, "S"), attr(awsenv.TimeIndexSK, "S")}),
+			"GlobalSecondaryIndexes": []any{gsi(awsenv.TimeIndex, awsenv.TimeIndexPK, awsenv.TimeIndexSK)},
+		}))
+		tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), with(map[string]any{
+			"TableName": awsenv.DefaultQuarantineTable,
+			"KeySchema": keys("pk", "sk"),
+		}))
+		// Retained if the stack is deleted.
+		tmpl.AllResources(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+		// No global table anywhere: it would replicate EU data to the US.
+		tmpl.ResourceCountIs(jsii.String("AWS::DynamoDB::GlobalTable"), jsii.Number(0))
+		tmpl.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{"Replicas": assertions.Match_Absent(), "StreamSpecification": assertions.Match_Absent()})
+	}
+}
+
+func TestFunctionsAreArmProvidedAL2023WithPolicyAndOnlyTheirEnvironment(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN each region's template
+	common := []string{awsenv.Policy}
+	want := map[string][]string{
+		"tagger":    {awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID},
+		"router":    {awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions, awsenv.QuarantineTable},
+		"ledger":    {awsenv.LedgerTable, awsenv.SigningKeyID, awsenv.DigestBucket},
+		"retention": {awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID},
+		"reports":   {awsenv.LedgerTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket},
+	}
+	for _, r := range testRegions {
+		tmpl := fixture.templates[r]
+		for _, fn := range Functions {
+			// WHEN a function is inspected
+			// THEN it runs the bootstrap of provided.al2023 on arm64, reads
+			// the bundled policy, and gets exactly the names it uses
+			tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"FunctionName":  FunctionName(fn),
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"Environment":   map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{awsenv.Policy: "/var/task/residency.yaml"})},
+			})
+			id := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(fn))
+			vars := props(resources(r, "AWS::Lambda::Function")[id])["Environment"].(map[string]any)["Variables"].(map[string]any)
+			var got []string
+			for k := range vars {
+				got = append(got, k)
+			}
+			expect := append(append([]string{}, common...), want[fn]...)
+			slices.Sort(got)
+			slices.Sort(expect)
+			if !slices.Equal(got, expect) {
+				t.Errorf("%s %s: expect environment %v, got %v", r, fn, expect, got)
+			}
+		}
+	}
+	// The router's reach: its region and the home regions, but from an EU
+	// stack only the EU ones.
+	for r, reach := range map[string]string{
+		"eu-central-1": "eu-central-1,eu-west-1",
+		"eu-west-1":    "eu-west-1,eu-central-1",
+		"us-east-1":    "us-east-1,eu-central-1,eu-west-1",
+	} {
+		fixture.templates[r].HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"FunctionName": FunctionName("router"),
+			"Environment":  map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{awsenv.Regions: reach})},
+		})
+	}
+}
+
+func TestFunctionCodeBundlesBootstrapAndPolicy(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN the synthesized assembly
+	policyYAML, err := os.ReadFile("testdata/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, res := range resources("eu-central-1", "AWS::Lambda::Function") {
+		// WHEN a function's code asset is opened
+		meta := res["Metadata"].(map[string]any)
+		dir := filepath.Join(fixture.outdir, meta["aws:asset:path"].(string))
+		// THEN it holds an executable bootstrap and the policy as residency.yaml
+		st, err := os.Stat(filepath.Join(dir, "bootstrap"))
+		if err != nil || st.Mode()&0o111 == 0 {
+			t.Errorf("%s: expect an executable bootstrap in %s, got %v", id, dir, err)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, PolicyAssetName))
+		if err != nil || string(got) != string(policyYAML) {
+			t.Errorf("%s: expect residency.yaml to be the policy, got %q (%v)", id, got, err)
+		}
+	}
+}
+
+func TestFunctionsWaitForTheirPolicies(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN each function
+	for id, res := range resources("eu-west-1", "AWS::Lambda::Function") {
+		// WHEN its DependsOn is read
+		deps, _ := res["DependsOn"].([]any)
+		// THEN it waits for its role's policy (event source mappings are
+		// checked against it at creation)
+		roleID := props(res)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		if len(deps) != 1 || !strings.HasPrefix(deps[0].(string), roleID[:len(roleID)-8]+"DefaultPolicy") {
+			t.Errorf("%s: expect DependsOn [its role's DefaultPolicy], got %v", id, deps)
+		}
+	}
+}
+
+func TestLogGroupsHaveRetention(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN each region's template
+	for _, r := range testRegions {
+		tmpl := fixture.templates[r]
+		// WHEN the log groups are inspected
+		// THEN every one keeps its logs a year, and each function has its own
+		tmpl.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": 365})
+		for _, fn := range Functions {
+			lg := logicalID(t, r, "AWS::Logs::LogGroup", "LogGroupName", "/aws/lambda/"+FunctionName(fn))
+			tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"FunctionName":  FunctionName(fn),
+				"LoggingConfig": map[string]any{"LogGroup": ref(lg)},
+			})
+		}
+	}
+}
+
+func TestEventRulesRouteResidencyAndPlatformEvents(t *testing.T) {
+	defer reportAssertion(t)
+	// GIVEN each region's template
+	for _, r := range testRegions {
+		tmpl := fixture.templates[r]
+		bus := logicalID(t, r, "AWS::Events::EventBus", "Name", awsenv.DefaultEventBus)
+		dlq := logicalID(t, r, "AWS::SQS::Queue", "QueueName", eventsDLQName)
+		cases := map[string]struct {
+			detailTypes []string
+			source      any
+			function    string
+		}{
+			"ingest and transfers to router": {[]string{events.RecordIngest, events.TransferRequested}, []any{map[string]any{"anything-but": []any{"residency"}}}, "router"},
+			"violations to router":           {[]string{events.ResidencyViolation}, []any{"residency"}, "router"},
+			"data written to tagger":         {[]string{events.DataWritten}, []any{map[string]any{"anything-but": []any{"residency"}}}, "tagger"},
+			"holds, contracts, erasure to retention": {[]string{events.LegalHoldSet, events.LegalHoldReleased, events.ContractEnded, events.ErasureRequested},
+				[]any{map[string]any{"anything-but": []any{"residency"}}}, "retention"},
+		}
+		for name, c := range cases {
+			t.Run(r+"/"+name, func(t *testing.T) {
+				defer reportAssertion(t)
+				// WHEN the rule of those detail types is looked up
+				fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(c.function))
+				dts := make([]any, len(c.detailTypes))
+				for i, d := range c.detailTypes {
+					dts[i] = d
+				}
+				// THEN it is on the residency bus, matches the right source,
+				// targets the function with retries and a dead-letter queue
+				tmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+					"EventBusName": ref(bus),
+					"State":        "ENABLED",
+					"EventPattern": map[string]any{"detail-type": dts, "source": c.source},
+					"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
+						"Arn":              getAtt(fn),
+						"DeadLetterConfig": map[string]any{"Arn": getAtt(dlq)},
+						"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400},
+					})},
+				})
+			})
+		}
+		// Asynchronous invocations that fail every retry are kept.
+		for _, fn := range []string{"tagger", "router", "retention"} {
+			tmpl.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]any{
+				"FunctionName":         ref(logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(fn))),
+				"MaximumRetryAttempts": 2,
+				"DestinationConfig":    map[string]any{"OnFailure": map[string]any{"Destination": getAtt(dlq)}},
+			})
+		}
+	}
+}
+
+func TestLedgerQueueIsFIFOEncryptedWithFIFODeadLetters(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		dlq := logicalID(t, r, "AWS::SQS::Queue", "QueueName", ledgerDLQName)
+		queue := logicalID(t, r, "AWS::SQS::Queue", "QueueName", awsenv.DefaultLedgerQueue)
+		// WHEN the ledger queue and its DLQ are inspected
+		// THEN both are FIFO without content-based deduplication (the
+		// functions set MessageDeduplicationId), encrypted, redriven after 5
+		tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"QueueName":                 awsenv.DefaultLedgerQueue,
+			"FifoQueue":                 true,
+			"ContentBasedDeduplication": false,
+			"SqsManagedSseEnabled":      true,
+			"VisibilityTimeout":         6 * ledgerTimeoutSeconds,
+			"RedrivePolicy":             map[string]any{"deadLetterTargetArn": getAtt(dlq), "maxReceiveCount": 5},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"QueueName": ledgerDLQName, "FifoQueue": true, "ContentBasedDeduplication": false, "SqsManagedSseEnabled": true,
+			"MessageRetentionPeriod": 14 * 24 * 3600,
+		})
+		// Every queue is encrypted and refuses plain HTTP.
+		tmpl.AllResourcesProperties(jsii.String("AWS::SQS::Queue"), map[string]any{"SqsManagedSseEnabled": true})
+		for id := range resources(r, "AWS::SQS::Queue") {
+			tmpl.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]any{
+				"Queues": []any{ref(id)},
+				"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+				})})},
+			})
+		}
+		// The ledger function consumes it and reports failed items alone.
+		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+			"EventSourceArn":        getAtt(queue),
+			"FunctionName":          ref(logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("ledger"))),
+			"BatchSize":             ledgerBatchSize,
+			"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
+		})
+	}
+}
+
+func TestWatchedTableStreamsFeedTheTagger(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		tagger := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger"))
+		failures := logicalID(t, r, "AWS::SQS::Queue", "QueueName", streamDLQName)
+		for _, table := range testTables {
+			// WHEN the mapping of a watched table's stream is inspected
+			// THEN it reads this region's stream of that table, reports
+			// failed records alone, bisects, retries a bounded number of
+			// times for a bounded age, then keeps the batch's coordinates
+			tmpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+				"EventSourceArn":             testStreamARN(r, table),
+				"FunctionName":               ref(tagger),
+				"StartingPosition":           "TRIM_HORIZON",
+				"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+				"BisectBatchOnFunctionError": true,
+				"MaximumRetryAttempts":       streamRetries,
+				"MaximumRecordAgeInSeconds":  streamMaxRecordAge * 3600,
+				"DestinationConfig":          map[string]any{"OnFailure": map[string]any{"Destination": getAtt(failures)}},
+			})
+		}
+	}
+}
+
+func TestWatchedBucketsMayInvokeTheTaggerOnlyInTheirRegion(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		tagger := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger"))
+		for b, br := range testBuckets {
+			// WHEN the S3 invoke permissions are inspected
+			want := map[string]any{
+				"Action": "lambda:InvokeFunction", "FunctionName": getAtt(tagger), "Principal": "s3.amazonaws.com",
+				"SourceArn": "arn:aws:s3:::" + b, "SourceAccount": testAccount,
+			}
+			n := 0
+			for _, res := range resources(r, "AWS::Lambda::Permission") {
+				if props(res)["SourceArn"] == want["SourceArn"] {
+					n++
+				}
+			}
+			// THEN only the stack of the bucket's region has one
+			if br == r {
+				tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), want)
+			} else if n != 0 {
+				t.Errorf("%s: expect no S3 permission for %s (in %s), got %d", r, b, br, n)
+			}
+		}
+	}
+}
+
+func TestRetentionSchedule(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("retention"))
+		dlq := logicalID(t, r, "AWS::SQS::Queue", "QueueName", scheduleDLQName)
+		var schedule map[string]any
+		for _, res := range resources(r, "AWS::Scheduler::Schedule") {
+			schedule = props(res)
+		}
+		if schedule == nil {
+			t.Fatalf("%s: expect a schedule", r)
+		}
+		role := schedule["Target"].(map[string]any)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		// WHEN the schedule is inspected
+		// THEN it invokes the retention sweep hourly, with its own role,
+		// retries and dead-letter queue
+		tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
+			"Name":               ScheduleName(r),
+			"ScheduleExpression": "rate(1 hour)",
+			"State":              "ENABLED",
+			"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
+			"Target": assertions.Match_ObjectLike(&map[string]any{
+				"Arn":              getAtt(fn),
+				"RoleArn":          getAtt(role),
+				"DeadLetterConfig": map[string]any{"Arn": getAtt(dlq)},
+				"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+			}),
+		})
+		// The payload is a Scheduled Event from aws.scheduler, as the
+		// retention function's trigger detection expects.
+		var input map[string]any
+		if err := json.Unmarshal([]byte(schedule["Target"].(map[string]any)["Input"].(string)), &input); err != nil {
+			t.Fatalf("%s: expect the input to be JSON, got %v", r, err)
+		}
+		if input["detail-type"] != "Scheduled Event" || input["source"] != "aws.scheduler" || input["id"] != "<aws.scheduler.execution-id>" {
+			t.Errorf("%s: expect a Scheduled Event from aws.scheduler, got %v", r, input)
+		}
+		// The role is for the Scheduler of this account only, and may only
+		// invoke the sweep and dead-letter it.
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
+			"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
+				"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "scheduler.amazonaws.com"},
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": testAccount}},
+			}}},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+			"Roles": []any{ref(role)},
+			"PolicyDocument": map[string]any{"Statement": []any{
+				map[string]any{"Sid": "InvokeSweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getAtt(fn)},
+				map[string]any{"Sid": "DeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getAtt(dlq)},
+			}},
+		})
+	}
+}
+
+func TestReportsAPIIsIAMAuthorizedAndLogged(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		api := logicalID(t, r, "AWS::ApiGatewayV2::Api", "Name", "residency-reports")
+		fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("reports"))
+		// WHEN the API is inspected
+		// THEN its two GET routes require SigV4 (AWS_IAM) and proxy to the
+		// reports function; the stage logs every access and is throttled
+		tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{"ProtocolType": "HTTP"})
+		for _, route := range []string{"GET /v1/report", "GET /v1/verify"} {
+			tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), map[string]any{
+				"ApiId": ref(api), "RouteKey": route, "AuthorizationType": "AWS_IAM",
+			})
+		}
+		tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Integration"), map[string]any{
+			"ApiId": ref(api), "IntegrationType": "AWS_PROXY", "IntegrationUri": getAtt(fn), "PayloadFormatVersion": "2.0",
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
+			"ApiId": ref(api), "StageName": "$default", "AutoDeploy": true,
+			"AccessLogSettings":    map[string]any{"DestinationArn": assertions.Match_AnyValue(), "Format": assertions.Match_StringLikeRegexp(jsii.String(`\$context\.identity\.userArn`))},
+			"DefaultRouteSettings": map[string]any{"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 10},
+		})
+		// A managed policy grants exactly the two routes to compliance.
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), map[string]any{
+			"ManagedPolicyName": "residency-reports-reader-" + r,
+			"PolicyDocument": map[string]any{"Statement": []any{map[string]any{
+				"Sid": "CallReportsAPI", "Effect": "Allow", "Action": "execute-api:Invoke",
+				"Resource": []any{
+					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/report"}}},
+					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/verify"}}},
+				},
+			}}},
+		})
+	}
+}
+
+func TestDigestBucketIsLockedVersionedPrivateEncryptedAndLogged(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		var digests, logs string
+		for id, res := range resources(r, "AWS::S3::Bucket") {
+			if props(res)["ObjectLockEnabled"] == true {
+				digests = id
+			} else {
+				logs = id
+			}
+		}
+		private := map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}
+		sse := map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}}
+		// WHEN the digest bucket is inspected
+		// THEN Object Lock holds every digest 7 years in compliance mode;
+		// the bucket is versioned, private, encrypted, and logs its accesses
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+			"ObjectLockEnabled": true,
+			"ObjectLockConfiguration": map[string]any{"ObjectLockEnabled": "Enabled",
+				"Rule": map[string]any{"DefaultRetention": map[string]any{"Mode": "COMPLIANCE", "Years": 7}}},
+			"VersioningConfiguration":        map[string]any{"Status": "Enabled"},
+			"PublicAccessBlockConfiguration": private,
+			"BucketEncryption":               sse,
+			"OwnershipControls":              map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
+			"LoggingConfiguration":           map[string]any{"DestinationBucketName": ref(logs), "LogFilePrefix": "digests/"},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+			"PublicAccessBlockConfiguration": private, "BucketEncryption": sse, "ObjectLockEnabled": assertions.Match_Absent(),
+		})
+		tmpl.AllResources(jsii.String("AWS::S3::Bucket"), map[string]any{"DeletionPolicy": "Retain"})
+		// Both refuse plain HTTP and old TLS.
+		for _, b := range []string{digests, logs} {
+			tmpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+				"Bucket": ref(b),
+				"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+					assertions.Match_ObjectLike(&map[string]any{"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
+					assertions.Match_ObjectLike(&map[string]any{"Effect": "Deny", "Condition": map[string]any{"NumericLessThan": map[string]any{"s3:TlsVersion": 1.2}}}),
+				})},
+			})
+		}
+	}
+}
+
+func TestKMSKeys(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		// WHEN the keys are inspected
+		// THEN one is an HMAC key for references, one an ECC P-256 signing
+		// key for digests; both regional (never multi-Region), retained, and
+		// their policies delegate only their uses to IAM
+		tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{
+			"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC", "MultiRegion": false,
+			"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Sid": "UseThroughIAMPoliciesOnly", "Action": []any{"kms:GenerateMac", "kms:VerifyMac"},
+			})})},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{
+			"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY", "MultiRegion": false,
+			"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Sid": "UseThroughIAMPoliciesOnly", "Action": []any{"kms:GetPublicKey", "kms:Sign", "kms:Verify"},
+			})})},
+		})
+		// Neither key type supports automatic rotation: none is claimed.
+		tmpl.AllResourcesProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": assertions.Match_Absent()})
+		tmpl.AllResources(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain"})
+		tmpl.HasResourceProperties(jsii.String("AWS::KMS::Alias"), map[string]any{"AliasName": referenceAlias})
+		tmpl.HasResourceProperties(jsii.String("AWS::KMS::Alias"), map[string]any{"AliasName": signingAlias})
+	}
+}
+
+func TestAlarmsOnFunctionErrorsAndDeadLetters(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		// WHEN the alarms are inspected
+		// THEN every function's errors and every DLQ's first message alarm
+		for _, fn := range Functions {
+			tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+				"Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum", "Threshold": 1,
+				"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				"Dimensions":         []any{map[string]any{"Name": "FunctionName", "Value": ref(logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(fn)))}},
+			})
+		}
+		for _, q := range []string{ledgerDLQName, streamDLQName, eventsDLQName, scheduleDLQName} {
+			tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+				"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1,
+				"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				"Dimensions": []any{map[string]any{"Name": "QueueName", "Value": map[string]any{
+					"Fn::GetAtt": []any{logicalID(t, r, "AWS::SQS::Queue", "QueueName", q), "QueueName"}}}},
+			})
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		// WHEN its outputs are read
+		// THEN the API URL, bus name, table names and what the platform
+		// needs to wire its buckets are there
+		for _, o := range []string{OutAPIURL, OutEventBusName, OutCatalogTable, OutLedgerTable, OutQuarantine, OutLedgerQueueURL, OutDigestBucket, OutTaggerARN} {
+			tmpl.HasOutput(jsii.String(o), map[string]any{"Value": assertions.Match_AnyValue()})
+		}
+		tmpl.HasOutput(jsii.String(OutCatalogTable), map[string]any{"Value": ref(logicalID(t, r, "AWS::DynamoDB::Table", "TableName", awsenv.DefaultCatalogTable))})
+		tmpl.HasOutput(jsii.String(OutEventBusName), map[string]any{"Value": ref(logicalID(t, r, "AWS::Events::EventBus", "Name", awsenv.DefaultEventBus))})
+	}
+}

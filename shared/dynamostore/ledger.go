@@ -1,0 +1,226 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/residency-dev/residency/shared/awsenv"
+	"github.com/residency-dev/residency/shared/ledger"
+)
+
+// entriesPerTransaction: each new entry takes three transaction items (the
+// entry, its idempotency item, and the head update once per transaction);
+// DynamoDB allows 100 items in a transaction.
+const entriesPerTransaction = 49
+
+// maxAppendAttempts bounds the retries when concurrent appenders race for
+// the head.
+const maxAppendAttempts = 100
+
+func chainPK(region string) string  { return "CHAIN#" + region }
+func headPK(region string) string   { return "HEAD#" + region }
+func idPK(region, id string) string { return "ID#" + region + "#" + id }
+func timePK(region string, t time.Time) string {
+	return "CHAIN#" + region + "#" + t.UTC().Format("2006-01")
+}
+
+func ledgerKey(pk string, sk int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{awsenv.LedgerPK: sv(pk), awsenv.LedgerSK: nv(sk)}
+}
+
+func entryAttrs(e ledger.Entry) map[string]types.AttributeValue {
+	m := ledgerKey(chainPK(e.Region), e.Seq)
+	m[awsenv.TimeIndexPK] = sv(timePK(e.Region, e.Time))
+	m[awsenv.TimeIndexSK] = sv(fmt.Sprintf("%s#%020d", e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z"), e.Seq))
+	for k, v := range map[string]string{
+		"id": e.ID, "time": e.Time.UTC().Format(time.RFC3339Nano), "kind": string(e.Kind), "region": e.Region, "source": e.Source,
+		"record": e.Record, "subject_ref": e.SubjectRef, "category": e.Category, "from_region": e.FromRegion,
+		"from_country": e.FromCountry, "to_region": e.ToRegion, "to_country": e.ToCountry, "importer": e.Importer,
+		"mechanism": e.Mechanism, "reference": e.Reference, "decision": e.Decision, "policy_version": e.PolicyVersion,
+		"actor": e.Actor, "prev_hash": e.PrevHash, "hash": e.Hash,
+	} {
+		if v != "" {
+			m[k] = sv(v)
+		}
+	}
+	return m
+}
+
+func entryFrom(m map[string]types.AttributeValue) ledger.Entry {
+	e := ledger.Entry{
+		Seq: num(m, awsenv.LedgerSK), ID: str(m, "id"), Kind: ledger.Kind(str(m, "kind")), Region: str(m, "region"), Source: str(m, "source"),
+		Record: str(m, "record"), SubjectRef: str(m, "subject_ref"), Category: str(m, "category"), FromRegion: str(m, "from_region"),
+		FromCountry: str(m, "from_country"), ToRegion: str(m, "to_region"), ToCountry: str(m, "to_country"), Importer: str(m, "importer"),
+		Mechanism: str(m, "mechanism"), Reference: str(m, "reference"), Decision: str(m, "decision"), PolicyVersion: str(m, "policy_version"),
+		Actor: str(m, "actor"), PrevHash: str(m, "prev_hash"), Hash: str(m, "hash"),
+	}
+	e.Time, _ = time.Parse(time.RFC3339Nano, str(m, "time"))
+	return e
+}
+
+func (s *Store) getLedgerItem(ctx context.Context, c API, pk string, sk int64) (map[string]types.AttributeValue, error) {
+	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.ledgerTable), Key: ledgerKey(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
+}
+
+// Append links drafts onto region's chain and returns the stored entries in
+// order; a draft whose id the chain holds already is returned as stored. It
+// writes with transactions conditional on the head, so concurrent appenders
+// never fork the chain: the loser re-reads the head and tries again.
+func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry) ([]ledger.Entry, error) {
+	c, err := s.client(region)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ledger.Entry, 0, len(drafts))
+	for len(drafts) > 0 {
+		chunk := drafts[:min(entriesPerTransaction, len(drafts))]
+		stored, err := s.appendChunk(ctx, c, region, chunk)
+		if err != nil {
+			return out, fmt.Errorf("append to ledger %s: %w", region, err)
+		}
+		out = append(out, stored...)
+		drafts = drafts[len(chunk):]
+	}
+	return out, nil
+}
+
+func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []ledger.Entry) ([]ledger.Entry, error) {
+	for _, d := range drafts {
+		if d.Region != region {
+			return nil, fmt.Errorf("%w: entry %s is for chain %q, not %q", ledger.ErrInvalid, d.ID, d.Region, region)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if attempt >= maxAppendAttempts {
+				return nil, fmt.Errorf("the head kept moving: %d attempts", attempt)
+			}
+			if err := sleep(ctx, backoff(min(attempt, 6))); err != nil {
+				return nil, err
+			}
+		}
+		headItem, err := s.getLedgerItem(ctx, c, headPK(region), 0)
+		if err != nil {
+			return nil, err
+		}
+		head := ledger.Head{Seq: num(headItem, "seq"), Hash: str(headItem, "hash")}
+		prevSeq := head.Seq
+		out := make([]ledger.Entry, 0, len(drafts))
+		var tx []types.TransactWriteItem
+		seen := map[string]int{}
+		for _, d := range drafts {
+			if i, ok := seen[d.ID]; ok {
+				out = append(out, out[i])
+				continue
+			}
+			idItem, err := s.getLedgerItem(ctx, c, idPK(region, d.ID), 0)
+			if err != nil {
+				return nil, err
+			}
+			if idItem != nil {
+				stored, err := s.getLedgerItem(ctx, c, chainPK(region), num(idItem, "seq"))
+				if err != nil {
+					return nil, err
+				}
+				seen[d.ID] = len(out)
+				out = append(out, entryFrom(stored))
+				continue
+			}
+			var e ledger.Entry
+			e, head = ledger.Link(head, d)
+			seen[d.ID] = len(out)
+			out = append(out, e)
+			notExists := aws.String("attribute_not_exists(#p)")
+			names := map[string]string{"#p": awsenv.LedgerPK}
+			tx = append(tx,
+				types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.ledgerTable), Item: entryAttrs(e),
+					ConditionExpression: notExists, ExpressionAttributeNames: names}},
+				types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.ledgerTable),
+					Item:                withAttrs(ledgerKey(idPK(region, d.ID), 0), "seq", nv(e.Seq)),
+					ConditionExpression: notExists, ExpressionAttributeNames: names}},
+			)
+		}
+		if len(tx) == 0 {
+			return out, nil
+		}
+		upd := &types.Update{TableName: aws.String(s.ledgerTable), Key: ledgerKey(headPK(region), 0),
+			UpdateExpression:          aws.String("SET #s = :new, #h = :hash"),
+			ExpressionAttributeNames:  map[string]string{"#s": "seq", "#h": "hash"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":new": nv(head.Seq), ":hash": sv(head.Hash), ":prev": nv(prevSeq)},
+		}
+		if prevSeq == 0 {
+			upd.ConditionExpression = aws.String("attribute_not_exists(#s) OR #s = :prev")
+		} else {
+			upd.ConditionExpression = aws.String("#s = :prev")
+		}
+		tx = append(tx, types.TransactWriteItem{Update: upd})
+		_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		var canceled *types.TransactionCanceledException
+		var conflict *types.TransactionConflictException
+		if errors.As(err, &canceled) || errors.As(err, &conflict) || isCondFailed(err) {
+			continue // another appender moved the head (or wrote one of these ids): re-read
+		}
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+func withAttrs(m map[string]types.AttributeValue, kv ...any) map[string]types.AttributeValue {
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1].(types.AttributeValue)
+	}
+	return m
+}
+
+// Chains returns the regions whose ledger has entries.
+func (s *Store) Chains(ctx context.Context) ([]string, error) {
+	var out []string
+	for region, c := range s.clients {
+		head, err := s.getLedgerItem(ctx, c, headPK(region), 0)
+		if err != nil {
+			return nil, fmt.Errorf("ledger head of %s: %w", region, err)
+		}
+		if num(head, "seq") > 0 {
+			out = append(out, region)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// ScanChain calls fn with every entry of region's chain in seq order.
+func (s *Store) ScanChain(ctx context.Context, region string, fn func(*ledger.Entry) error) error {
+	c, err := s.client(region)
+	if err != nil {
+		return err
+	}
+	p := dynamodb.NewQueryPaginator(c, &dynamodb.QueryInput{TableName: aws.String(s.ledgerTable), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("#p = :p"), ExpressionAttributeNames: map[string]string{"#p": awsenv.LedgerPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(chainPK(region))}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("scan ledger %s: %w", region, err)
+		}
+		for _, it := range page.Items {
+			e := entryFrom(it)
+			if err := fn(&e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
