@@ -1,0 +1,25 @@
+// Command lambda is the ledger function's Lambda main: it only wires.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/residency-dev/residency/functions/ledger"
+	"github.com/residency-dev/residency/shared/awsapp"
+	"github.com/residency-dev/residency/shared/awsenv"
+)
+
+func main() {
+	ctx := context.Background()
+	app, err := awsapp.Load(ctx, "ledger", awsenv.LedgerTable)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	h := &ledger.Handler{Store: app.Store(), Log: app.Log}
+	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+}
