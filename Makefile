@@ -4,8 +4,11 @@ DB       ?= .residency/run.db
 NOW      ?=
 ARGS     ?=
 STATICCHECK_VERSION ?= v0.8.2
+CDK       ?= npx --yes aws-cdk@2.1148.1
+FUNCTIONS := tagger router ledger retention reports
+REGION    ?=
 
-.PHONY: help run test lint bench fuzz clean
+.PHONY: help run test lint bench fuzz clean build synth diff deploy nag lint-cfn
 
 help: ## list the targets
 	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,5 +39,27 @@ fuzz: ## a short fuzzing round on every decoder of outside input (FUZZTIME=30s)
 		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "== $$pkg $$fn"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; done
 
+build: ## arm64 bootstrap per function in bin/<function>/
+	@for fn in $(FUNCTIONS); do echo "build $$fn"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/$$fn/bootstrap ./functions/$$fn/lambda || exit 1; done
+	@ls -l bin/*/bootstrap | awk '{printf "  %-28s %5.1f MB\n", $$NF, $$5/1048576}'
+
+synth: build ## CloudFormation templates of every region in cdk.out/ (cdk-nag runs in every synth)
+	$(CDK) synth --quiet
+
+diff: build ## what a deploy would change (REGION=... for one region)
+	$(CDK) diff $(if $(REGION),-c residency:regions=$(REGION) Residency-$(REGION))
+
+deploy: build ## deploy one region: make deploy REGION=eu-central-1
+	@test -n "$(REGION)" || { echo "usage: make deploy REGION=<region>"; exit 2; }
+	$(CDK) deploy -c residency:regions=$(REGION) Residency-$(REGION)
+
+nag: build ## cdk-nag AwsSolutions: fails on any unsuppressed finding, lists the suppressed ones
+	$(CDK) synth --quiet
+	@grep -h '"Suppressed"' cdk.out/AwsSolutions-*-NagReport.csv | cut -d, -f1,2 || true
+
+lint-cfn: synth ## cfn-lint on the synthesized templates
+	cfn-lint cdk.out/*.template.json
+
 clean: ## remove build output and the local store of make run
-	rm -rf bin .residency
+	rm -rf bin .residency cdk.out
