@@ -25,10 +25,11 @@ import (
 // Actor names the tagger in ledger entries.
 const Actor = "tagger"
 
-// Tables writes residency tags onto records; UpdateTag fails with
-// record.ErrNotFound when the record is gone.
+// Tables writes residency tags onto the records of one stream batch. The
+// per-write errors wrap record.ErrNotFound when a record is gone (never
+// resurrected); the second result fails the whole batch.
 type Tables interface {
-	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
+	UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error)
 }
 
 // Catalog keeps the catalog entries of tagged records.
@@ -121,11 +122,59 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 
 // batch collects the writes of one invocation, flushed together.
 type batch struct {
+	pending []pendingTag // tag writes to table records, written together
 	entries []catalog.Entry
 	evs     []events.Out
 	ledger  []ledger.Entry
 	tagged  int
 	echoes  int
+}
+
+// pendingTag is a decided tag waiting for its write.
+type pendingTag struct {
+	w   write
+	tag record.Tag
+	dec policy.ResidencyDecision
+	now time.Time
+}
+
+// writeTags writes the batch's pending tags, one UpdateTags call per region
+// and table, then emits what each written tag causes. It returns the
+// failures by stream sequence number.
+func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
+	failed := map[string]error{}
+	type group struct{ region, table string }
+	groups := map[group][]pendingTag{}
+	var order []group
+	for _, p := range b.pending {
+		g := group{p.w.region, p.w.source}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], p)
+	}
+	for _, g := range order {
+		ps := groups[g]
+		writes := make([]record.TagWrite, len(ps))
+		for i, p := range ps {
+			writes[i] = record.TagWrite{Key: p.w.key, Tag: p.tag}
+		}
+		errs, err := h.Tables.UpdateTags(ctx, g.region, g.table, writes)
+		for i, p := range ps {
+			switch {
+			case err != nil:
+				failed[p.w.seq] = fmt.Errorf("write tags: %w", err)
+			case errs[i] == nil:
+				h.emit(p, b)
+			case errors.Is(errs[i], record.ErrNotFound):
+				// Deleted since the write: its REMOVE follows in the stream.
+			default:
+				failed[p.w.seq] = fmt.Errorf("write tag: %w", errs[i])
+			}
+		}
+	}
+	b.pending = nil
+	return failed
 }
 
 func (h *Handler) flush(ctx context.Context, b *batch) error {
@@ -152,22 +201,34 @@ func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEven
 	var resp lambdaevents.DynamoDBEventResponse
 	var b batch
 	var done []string
+	fail := func(rec *lambdaevents.DynamoDBEventRecord, err error) {
+		seq := rec.Change.SequenceNumber
+		h.Log.ErrorContext(ctx, "record failed", "function", Actor, "event_id", rec.EventID, "sequence_number", seq,
+			"table", tableOf(rec.EventSourceArn), "error", err.Error())
+		resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+		if h.Failures != nil {
+			h.Failures.Failed(ctx, Actor, h.Region, "stream record "+seq, err)
+		}
+	}
+	var ok []*lambdaevents.DynamoDBEventRecord
 	for i := range ev.Records {
 		rec := &ev.Records[i]
-		seq := rec.Change.SequenceNumber
 		if err := h.streamRecord(ctx, rec, &b); err != nil {
 			if ctx.Err() != nil {
 				return resp, ctx.Err()
 			}
-			h.Log.ErrorContext(ctx, "record failed", "function", Actor, "event_id", rec.EventID, "sequence_number", seq,
-				"table", tableOf(rec.EventSourceArn), "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})
-			if h.Failures != nil {
-				h.Failures.Failed(ctx, Actor, h.Region, "stream record "+seq, err)
-			}
+			fail(rec, err)
 			continue
 		}
-		done = append(done, seq)
+		ok = append(ok, rec)
+	}
+	failed := h.writeTags(ctx, &b)
+	for _, rec := range ok {
+		if err := failed[rec.Change.SequenceNumber]; err != nil {
+			fail(rec, err)
+			continue
+		}
+		done = append(done, rec.Change.SequenceNumber)
 	}
 	if err := h.flush(ctx, &b); err != nil {
 		// Nothing of this batch is known to be durable: fail it all, the
@@ -259,6 +320,7 @@ func (h *Handler) streamRecord(ctx context.Context, rec *lambdaevents.DynamoDBEv
 	if w.created.IsZero() && rec.EventName == "INSERT" {
 		w.created = rec.Change.ApproximateCreationDateTime.UTC()
 	}
+	w.seq = rec.Change.SequenceNumber
 	return h.tag(ctx, w, b)
 }
 
@@ -271,6 +333,7 @@ type write struct {
 	created, lastActivity      time.Time
 	contract                   string
 	existing                   *record.Tag
+	seq                        string // the stream record's sequence number
 }
 
 func (h *Handler) fromItem(src *policy.Source, region, table string, key record.Key, item record.Item) (write, error) {
@@ -431,15 +494,20 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 	}
 	now := h.Now().UTC()
 	tag.TaggedAt = record.FormatTime(now)
+	p := pendingTag{w: w, tag: tag, dec: dec, now: now}
 	if w.sourceKind == catalog.SourceTable {
-		if err := h.Tables.UpdateTag(ctx, w.region, w.source, w.key, tag); err != nil {
-			if errors.Is(err, record.ErrNotFound) {
-				// Deleted since the write: its REMOVE follows in the stream.
-				return nil
-			}
-			return fmt.Errorf("write tag: %w", err)
-		}
+		b.pending = append(b.pending, p) // written with the rest of the batch
+		return nil
 	}
+	h.emit(p, b)
+	return nil
+}
+
+// emit adds what a written tag causes to the batch: the catalog entry,
+// `Record Tagged`, and for a violation `Residency Violation` and its ledger
+// entry.
+func (h *Handler) emit(p pendingTag, b *batch) {
+	w, tag, dec, now := p.w, p.tag, p.dec, p.now
 	b.tagged++
 	subjectRef := h.Refs.Subject(w.subjectID)
 	until, _ := time.Parse(time.RFC3339, tag.RetainUntil)
@@ -452,7 +520,7 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
 	}})
 	if dec.Allowed {
-		return nil
+		return
 	}
 	var allowed []string
 	if dec.Rule >= 0 { // a violation always has its rule; guard anyway
@@ -481,5 +549,4 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 		ToRegion: dec.HomeRegion, ToCountry: toCountry, Reference: reference, Decision: string(dec.Action),
 		PolicyVersion: h.Policy.Version, Actor: Actor,
 	})
-	return nil
 }

@@ -164,6 +164,21 @@ func (s *Store) UpdateTag(ctx context.Context, region, table string, key record.
 	return nil
 }
 
+// UpdateTags sets the tags of a batch of records, one conditional update
+// each (DynamoDB has no batch update); per-record errors are in the slice.
+func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	errs := make([]error, len(writes))
+	for i, w := range writes {
+		if err := s.UpdateTag(ctx, region, table, w.Key, w.Tag); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			errs[i] = err
+		}
+	}
+	return errs, nil
+}
+
 // DeleteItem deletes an item; with retainUntil, only if its tag still
 // carries that retain_until (ErrConditionFailed otherwise). ErrNotFound when
 // it is gone.

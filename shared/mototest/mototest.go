@@ -87,8 +87,27 @@ func start() {
 	startErr = fmt.Errorf("moto_server did not answer on %s within 60s", endpoint)
 }
 
+// serialized sends one request at a time to moto_server. moto handles
+// requests in threads without isolation: a DynamoDB transaction that fails
+// restores a snapshot of the whole table taken when it began, undoing any
+// write that committed meanwhile. DynamoDB serializes conflicting writes;
+// serializing the requests gives moto the same semantics, while the callers
+// still race (their reads and writes interleave).
+type serialized struct {
+	mu   sync.Mutex
+	next http.RoundTripper
+}
+
+func (s *serialized) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next.RoundTrip(r)
+}
+
+var client = &http.Client{Transport: &serialized{next: http.DefaultTransport}}
+
 // Config returns an SDK configuration for region that sends every request
-// to moto_server, with static test credentials.
+// to moto_server, one at a time, with static test credentials.
 func Config(tb testing.TB, region string) aws.Config {
 	tb.Helper()
 	ep := Endpoint(tb)
@@ -96,6 +115,7 @@ func Config(tb testing.TB, region string) aws.Config {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(ep),
+		HTTPClient:   client,
 	}
 }
 

@@ -213,6 +213,12 @@ type Tag struct {
 	RetainUntil   string `json:"retain_until,omitempty"`
 }
 
+// TagWrite is one tag to write onto the record under Key.
+type TagWrite struct {
+	Key Key
+	Tag Tag
+}
+
 // SameAs reports whether two tags carry the same decision, ignoring when
 // they were written. A record whose tag is the same as the one Residency
 // would write needs no write: that is how the tagger ignores its own echo.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,6 +228,62 @@ func addStream(ctx context.Context, tx *sql.Tx, region, table, event, k string, 
 // a deleted record is never resurrected by its tag.
 func (s *Store) UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error {
 	return s.updateItem(ctx, region, table, key, func(it record.Item) { it[record.TagAttribute] = tag.Map() })
+}
+
+// UpdateTags sets the residency tags of a batch of records in one
+// transaction. A record that is gone gets ErrNotFound in its slot; the second
+// result is an error of the whole batch.
+func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	errs := make([]error, len(writes))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sel, err := tx.PrepareContext(ctx, `SELECT item FROM items WHERE region=? AND tbl=? AND k=?`)
+		if err != nil {
+			return err
+		}
+		defer sel.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE items SET item=? WHERE region=? AND tbl=? AND k=?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		str, err := tx.PrepareContext(ctx, `INSERT INTO stream(region,tbl,event,k,old,new,at) VALUES(?,?,'MODIFY',?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer str.Close()
+		at := ts(time.Now())
+		for i, w := range writes {
+			k := w.Key.String()
+			var old string
+			if err := sel.QueryRowContext(ctx, region, table, k).Scan(&old); errors.Is(err, sql.ErrNoRows) {
+				errs[i] = fmt.Errorf("tag %s/%s %s: %w", region, table, k, ErrNotFound)
+				continue
+			} else if err != nil {
+				return err
+			}
+			it, err := decodeItem(old)
+			if err != nil {
+				errs[i] = fmt.Errorf("tag %s/%s %s: %w", region, table, k, err)
+				continue
+			}
+			it[record.TagAttribute] = w.Tag.Map()
+			b, err := json.Marshal(it)
+			if err != nil {
+				return err
+			}
+			if _, err := upd.ExecContext(ctx, string(b), region, table, k); err != nil {
+				return err
+			}
+			if _, err := str.ExecContext(ctx, region, table, k, old, string(b), at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tag %s/%s: %w", region, table, err)
+	}
+	return errs, nil
 }
 
 func (s *Store) updateItem(ctx context.Context, region, table string, key record.Key, mut func(record.Item)) error {
@@ -796,4 +853,203 @@ func (s *Store) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// ScanLedgerAfter calls fn with at most limit entries matching q (limit <= 0:
+// no limit) that come after the entry at after's (time, region, seq) in time
+// order, reading the ledger's time index from there: a keyset page, so a long
+// report reads the ledger in short queries instead of one long transaction. A
+// nil after starts at the beginning of q. fn may return an error to stop.
+func (s *Store) ScanLedgerAfter(ctx context.Context, q ledger.Query, after *ledger.Entry, limit int, fn func(*ledger.Entry) error) error {
+	where, args := ledgerWhere(q)
+	if after != nil {
+		where = append(where, "(time, region, seq) > (?, ?, ?)")
+		args = append(args, ts(after.Time), after.Region, after.Seq)
+	}
+	// One JSON array per row instead of 21 columns: the driver's cost is per
+	// column read, and this read is the hot path of reports.
+	query := `SELECT json_array(` + ledgerCols + `) FROM ledger INDEXED BY ledger_time WHERE ` + strings.Join(where, " AND ") + ` ORDER BY time, region, seq`
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	defer rows.Close()
+	var e ledger.Entry
+	var row string
+	for rows.Next() {
+		if err := rows.Scan(&row); err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		if err := decodeLedgerRow(row, &e); err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	return nil
+}
+
+// ListHolds returns the legal holds in force, by id.
+func (s *Store) ListHolds(ctx context.Context) ([]catalog.Hold, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT hold_id,subject_ref,source,k,reason,set_at FROM holds ORDER BY hold_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list holds: %w", err)
+	}
+	defer rows.Close()
+	var out []catalog.Hold
+	for rows.Next() {
+		var h catalog.Hold
+		var k, at string
+		if err := rows.Scan(&h.ID, &h.SubjectRef, &h.Source, &k, &h.Reason, &at); err != nil {
+			return nil, fmt.Errorf("list holds: %w", err)
+		}
+		if k != "" {
+			if h.Key, err = record.ParseKey(k); err != nil {
+				return nil, fmt.Errorf("list holds: hold %s: %w", h.ID, err)
+			}
+		}
+		h.SetAt = parseTS(at)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// ledgerWhere turns q into the conditions of a ledger read.
+func ledgerWhere(q ledger.Query) ([]string, []any) {
+	where := []string{"1=1"}
+	var args []any
+	if !q.From.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, ts(q.From))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "time < ?")
+		args = append(args, ts(q.To))
+	}
+	if q.Region != "" {
+		where = append(where, "region = ?")
+		args = append(args, q.Region)
+	}
+	if len(q.Kinds) > 0 {
+		where = append(where, "kind IN (?"+strings.Repeat(",?", len(q.Kinds)-1)+")")
+		for _, k := range q.Kinds {
+			args = append(args, string(k))
+		}
+	}
+	return where, args
+}
+
+// decodeLedgerRow reads the JSON array json_array(ledgerCols) makes of a
+// ledger row. Strings without escapes are taken as they are, as substrings of
+// row.
+func decodeLedgerRow(row string, e *ledger.Entry) error {
+	var fields [21]string
+	i, n := 0, 0
+	skip := func() {
+		for i < len(row) && (row[i] == ' ' || row[i] == ',') {
+			i++
+		}
+	}
+	if len(row) < 2 || row[0] != '[' || row[len(row)-1] != ']' {
+		return fmt.Errorf("ledger row is not a JSON array: %.40q", row)
+	}
+	i = 1
+	for skip(); i < len(row)-1; skip() {
+		if n == len(fields) {
+			return fmt.Errorf("ledger row has more than %d fields", len(fields))
+		}
+		if row[i] != '"' { // a number or null
+			j := i
+			for j < len(row)-1 && row[j] != ',' {
+				j++
+			}
+			fields[n], i = row[i:j], j
+			n++
+			continue
+		}
+		j, escaped := i+1, false
+		for {
+			k := strings.IndexByte(row[j:], '"')
+			if k < 0 {
+				return fmt.Errorf("ledger row has an unterminated string")
+			}
+			// The quote ends the string unless an odd run of backslashes
+			// escapes it.
+			bs := 0
+			for bs < k && row[j+k-1-bs] == '\\' {
+				bs++
+			}
+			if strings.IndexByte(row[j:j+k], '\\') >= 0 {
+				escaped = true
+			}
+			j += k
+			if bs%2 == 0 {
+				break
+			}
+			j++
+		}
+		if escaped {
+			if err := json.Unmarshal([]byte(row[i:j+1]), &fields[n]); err != nil {
+				return fmt.Errorf("ledger row field %d: %w", n, err)
+			}
+		} else {
+			fields[n] = row[i+1 : j]
+		}
+		i = j + 1
+		n++
+	}
+	if n != len(fields) {
+		return fmt.Errorf("ledger row has %d fields, want %d", n, len(fields))
+	}
+	seq, err := strconv.ParseInt(fields[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("ledger row seq %q: %w", fields[0], err)
+	}
+	*e = ledger.Entry{Seq: seq, ID: fields[1], Time: parseTS(fields[2]), Kind: ledger.Kind(fields[3]), Region: fields[4],
+		Source: fields[5], Record: fields[6], SubjectRef: fields[7], Category: fields[8], FromRegion: fields[9], FromCountry: fields[10],
+		ToRegion: fields[11], ToCountry: fields[12], Importer: fields[13], Mechanism: fields[14], Reference: fields[15],
+		Decision: fields[16], PolicyVersion: fields[17], Actor: fields[18], PrevHash: fields[19], Hash: fields[20]}
+	return nil
+}
+
+// ScanChainAfter calls fn with at most limit entries of region's chain
+// (limit <= 0: all) whose seq is above afterSeq, in seq order: a keyset page
+// of the chain, so verifying a long chain reads it in short queries.
+func (s *Store) ScanChainAfter(ctx context.Context, region string, afterSeq int64, limit int, fn func(*ledger.Entry) error) error {
+	query := `SELECT json_array(` + ledgerCols + `) FROM ledger WHERE region = ? AND seq > ? ORDER BY seq`
+	args := []any{region, afterSeq}
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("scan ledger %s: %w", region, err)
+	}
+	defer rows.Close()
+	var e ledger.Entry
+	var row string
+	for rows.Next() {
+		if err := rows.Scan(&row); err != nil {
+			return fmt.Errorf("scan ledger %s: %w", region, err)
+		}
+		if err := decodeLedgerRow(row, &e); err != nil {
+			return fmt.Errorf("scan ledger %s: %w", region, err)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan ledger %s: %w", region, err)
+	}
+	return nil
 }

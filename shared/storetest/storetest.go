@@ -21,6 +21,7 @@ type Store interface {
 	GetItem(ctx context.Context, region, table string, key record.Key) (record.Item, error)
 	PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error
 	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
+	UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error)
 	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
 
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
@@ -77,6 +78,17 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if err := s.UpdateTag(ctx, "eu-central-1", "users", record.Key{"pk": "USER#2", "sk": "PROFILE"}, tag); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("expect ErrNotFound tagging a missing record (no resurrection), got %v", err)
+		}
+		k2 := record.Key{"pk": "USER#3", "sk": "PROFILE"}
+		s.PutItem(ctx, "eu-central-1", "users", k2, record.Item{"pk": "USER#3", "sk": "PROFILE"}, false)
+		errs, err := s.UpdateTags(ctx, "eu-central-1", "users", []record.TagWrite{{Key: k2, Tag: tag}, {Key: record.Key{"pk": "USER#4", "sk": "PROFILE"}, Tag: tag}})
+		if err != nil || len(errs) != 2 || errs[0] != nil || !errors.Is(errs[1], record.ErrNotFound) {
+			t.Fatalf("expect the batch to tag USER#3 and report USER#4 not found, got %v, %v", errs, err)
+		}
+		if got, _ := s.GetItem(ctx, "eu-central-1", "users", k2); got == nil {
+			t.Fatal("expect USER#3 kept")
+		} else if gt, _ := record.TagOf(got); gt != tag {
+			t.Fatalf("expect USER#3 tagged, got %+v", gt)
 		}
 		if err := s.DeleteItem(ctx, "eu-central-1", "users", k1, "2030-01-01T00:00:00Z"); !errors.Is(err, record.ErrConditionFailed) {
 			t.Fatalf("expect ErrConditionFailed deleting with another retain_until, got %v", err)
@@ -184,7 +196,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 
 	t.Run("ledger append is idempotent and gapless under concurrency", func(t *testing.T) {
 		s := open(t)
-		const workers, per = 4, 10
+		const workers, per = 8, 10
 		var wg sync.WaitGroup
 		errs := make(chan error, workers)
 		for w := range workers {
