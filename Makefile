@@ -8,16 +8,27 @@ CDK       ?= npx --yes aws-cdk@2.1148.1
 FUNCTIONS := tagger router ledger retention reports
 REGION    ?=
 
-.PHONY: help run test lint bench fuzz clean build synth diff deploy nag lint-cfn
+.PHONY: help run serve test lint bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m
 
 help: ## list the targets
-	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 run: ## build, then replay events/samples through the local stacks and print the report
 	@rm -f $(DB) $(DB)-wal $(DB)-shm
 	@mkdir -p $(dir $(DB))
 	$(GO) build -o bin/residency ./cmd/residency
 	./bin/residency run --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
+
+serve: ## build, then serve the local stack on 127.0.0.1:9000 (Lambda Invoke API, reports API, hourly sweep) over $(DB)
+	@mkdir -p $(dir $(DB))
+	$(GO) build -o bin/residency ./cmd/residency
+	./bin/residency serve --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
+
+report-screenshot: ## the HTML report of the samples, screenshot in headless Chromium: .residency/report.png (SYNTHETIC=20000 for a synthetic year)
+	scripts/screenshot-report.sh
+
+report-1m: ## reports over 1,000,000 synthetic ledger entries: seconds and peak memory per format (N=, FORMATS=, DB=)
+	scripts/report-1m.sh
 
 test: ## gofmt, vet, and every test (unit, golden, store, end to end)
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi

@@ -215,83 +215,6 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return writeJSON(stdout, totals(rs))
 }
 
-type reportFlags struct {
-	from, to, kind, destination, mechanism, subject, format, out, endpoint string
-}
-
-func (r *reportFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-}) {
-	fs.StringVar(&r.from, "from", "", "start date or time")
-	fs.StringVar(&r.to, "to", "", "end date (inclusive) or time (exclusive)")
-	fs.StringVar(&r.kind, "kind", "", "kinds: transfer,denial,violation,relocation,deletion")
-	fs.StringVar(&r.destination, "destination", "", "destination country")
-	fs.StringVar(&r.mechanism, "mechanism", "", "mechanism: none|adequacy|dpf|scc|bcr|derogation")
-	fs.StringVar(&r.subject, "subject", "", "only this subject's entries (the id is hashed, never stored)")
-	fs.StringVar(&r.format, "format", "table", "table|json|csv")
-	fs.StringVar(&r.out, "out", "", "write to this file instead of stdout")
-	fs.StringVar(&r.endpoint, "endpoint", "", "a deployed reports API")
-}
-
-func (r *reportFlags) write(ctx context.Context, s *local.Stack, stdout io.Writer) error {
-	if r.endpoint != "" {
-		return fmt.Errorf("--endpoint: reading a deployed reports API is not available in this version; run the report against the embedded store")
-	}
-	vals := map[string]string{"from": r.from, "to": r.to, "kind": r.kind, "destination": r.destination, "mechanism": r.mechanism}
-	q, err := report.ParseQuery(func(k string) string { return vals[k] })
-	if err != nil {
-		return usagef("%v", err)
-	}
-	if r.subject != "" {
-		q.SubjectRef = s.Refs.Subject(r.subject)
-	}
-	switch r.format {
-	case "table", "json", "csv":
-	default:
-		return usagef("--format %q: use table, json or csv", r.format)
-	}
-	rep, err := report.Build(ctx, s.Store, q, s.Now())
-	if err != nil {
-		return err
-	}
-	w := stdout
-	if r.out != "" {
-		f, err := os.Create(r.out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
-	if err := rep.Write(w, r.format); err != nil {
-		return err
-	}
-	if r.out != "" {
-		fmt.Fprintf(stdout, "report written to %s (%d entries)\n", r.out, len(rep.Entries))
-	}
-	return nil
-}
-
-func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newFlags("report", stderr)
-	var rf reportFlags
-	rf.register(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	s, err := c.stack()
-	if err != nil {
-		return err
-	}
-	defer s.Store.Close()
-	defer c.close()
-	return rf.write(ctx, s, stdout)
-}
-
 // replayFile is one payload to replay, with its event time.
 type replayFile struct {
 	path string
@@ -516,5 +439,5 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	fmt.Fprintln(out)
-	return rf.write(ctx, s, stdout)
+	return rf.write(ctx, s, stdout, stderr)
 }

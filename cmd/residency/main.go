@@ -40,9 +40,12 @@ Usage:
   residency decide residency --subject CC --region R --category C
   residency decide transfer --from CC --to CC --importer NAME --category C [--derogation D]
   residency report [--from D] [--to D] [--kind K] [--destination CC] [--mechanism M]
-                   [--subject ID] [--format table|json|csv] [--out F]
+                   [--subject ID] [--format table|json|csv|html] [--out F]
+                   [--endpoint URL [--region R]]   a deployed reports API, signed with SigV4
   residency verify                   check every region's ledger chain (exit 3 if broken)
   residency sweep [--region R]       one retention sweep: {due, deleted, held, emitted}
+  residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
+                                     the Lambda Invoke API and the reports API on loopback, and the sweep schedule
   residency policy validate FILE     validate a policy file (file:line: field: message)
 
 Common flags (before or after the command's own):
@@ -82,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdVerify(ctx, rest, stdout, stderr)
 	case "sweep":
 		err = cmdSweep(ctx, rest, stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(rest, stdout, stderr)
 	default:

@@ -60,6 +60,7 @@ type world struct {
 }
 
 func setup(t *testing.T) *world {
+	mototest.Reset(t)
 	w := &world{t: t, ctx: mototest.Context(t), ddb: map[string]*dynamodb.Client{}}
 	clients := map[string]dynamostore.API{}
 	for _, r := range []string{us, eu} {

@@ -38,7 +38,7 @@ func ledgerKey(pk string, sk int64) map[string]types.AttributeValue {
 func entryAttrs(e ledger.Entry) map[string]types.AttributeValue {
 	m := ledgerKey(chainPK(e.Region), e.Seq)
 	m[awsenv.TimeIndexPK] = sv(timePK(e.Region, e.Time))
-	m[awsenv.TimeIndexSK] = sv(fmt.Sprintf("%s#%020d", e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z"), e.Seq))
+	m[awsenv.TimeIndexSK] = sv(sortKey(e.Time, e.Seq))
 	for k, v := range map[string]string{
 		"id": e.ID, "time": e.Time.UTC().Format(time.RFC3339Nano), "kind": string(e.Kind), "region": e.Region, "source": e.Source,
 		"record": e.Record, "subject_ref": e.SubjectRef, "category": e.Category, "from_region": e.FromRegion,
@@ -223,4 +223,113 @@ func (s *Store) ScanChain(ctx context.Context, region string, fn func(*ledger.En
 		}
 	}
 	return nil
+}
+
+// ScanChainAfter calls fn with at most limit entries (limit <= 0: all) of
+// region's chain whose seq is above afterSeq, in seq order.
+func (s *Store) ScanChainAfter(ctx context.Context, region string, afterSeq int64, limit int, fn func(*ledger.Entry) error) error {
+	c, err := s.client(region)
+	if err != nil {
+		return err
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.ledgerTable), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("#p = :p AND #s > :after"),
+		ExpressionAttributeNames:  map[string]string{"#p": awsenv.LedgerPK, "#s": awsenv.LedgerSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(chainPK(region)), ":after": nv(afterSeq)}}
+	return s.query(ctx, c, in, limit, fn)
+}
+
+// query pages through a ledger query, calling fn with up to limit entries.
+func (s *Store) query(ctx context.Context, c API, in *dynamodb.QueryInput, limit int, fn func(*ledger.Entry) error) error {
+	n := 0
+	p := dynamodb.NewQueryPaginator(c, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		for _, it := range page.Items {
+			if limit > 0 && n == limit {
+				return nil
+			}
+			e := entryFrom(it)
+			if err := fn(&e); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	return nil
+}
+
+// ScanLedgerAfter calls fn with at most limit entries of the local region's
+// chain matching q (limit <= 0: all) after the entry at after's (time, seq),
+// in time order, reading the time index month by month. A deployed reports
+// function reads its own region's ledger only.
+func (s *Store) ScanLedgerAfter(ctx context.Context, q ledger.Query, after *ledger.Entry, limit int, fn func(*ledger.Entry) error) error {
+	region := s.local
+	if q.Region != "" && q.Region != region {
+		return nil
+	}
+	c, err := s.client(region)
+	if err != nil {
+		return err
+	}
+	from := q.From
+	if from.IsZero() {
+		// The chain's first entry bounds the months to read.
+		first, err := s.getLedgerItem(ctx, c, chainPK(region), 1)
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		if first == nil {
+			return nil
+		}
+		from = entryFrom(first).Time
+	}
+	to := q.To
+	if to.IsZero() {
+		to = time.Now().Add(24 * time.Hour)
+	}
+	lower := sortKey(from, 0)
+	if after != nil && sortKey(after.Time, after.Seq) > lower {
+		lower = sortKey(after.Time, after.Seq)
+		from = after.Time
+	}
+	kinds := map[ledger.Kind]bool{}
+	for _, k := range q.Kinds {
+		kinds[k] = true
+	}
+	n := 0
+	stop := errors.New("limit")
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
+		in := &dynamodb.QueryInput{TableName: aws.String(s.ledgerTable), IndexName: aws.String(awsenv.TimeIndex),
+			KeyConditionExpression:    aws.String("#p = :p AND #s BETWEEN :lo AND :hi"),
+			ExpressionAttributeNames:  map[string]string{"#p": awsenv.TimeIndexPK, "#s": awsenv.TimeIndexSK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(timePK(region, m)), ":lo": sv(lower), ":hi": sv(sortKey(to, 0))}}
+		err := s.query(ctx, c, in, 0, func(e *ledger.Entry) error {
+			if after != nil && sortKey(e.Time, e.Seq) <= sortKey(after.Time, after.Seq) {
+				return nil
+			}
+			if !e.Time.Before(to) || (len(kinds) > 0 && !kinds[e.Kind]) {
+				return nil
+			}
+			if limit > 0 && n == limit {
+				return stop
+			}
+			n++
+			return fn(e)
+		})
+		if errors.Is(err, stop) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortKey(t time.Time, seq int64) string {
+	return fmt.Sprintf("%s#%020d", t.UTC().Format("2006-01-02T15:04:05.000000000Z"), seq)
 }

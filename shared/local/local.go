@@ -106,7 +106,7 @@ func New(cfg Config) (*Stack, error) {
 			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 	}
 	s.ledgerFn = &ledger.Handler{Store: cfg.Store, Log: cfg.Log}
-	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log}
+	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Holds: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log}
 	return s, nil
 }
 

@@ -125,3 +125,14 @@ func Context(tb testing.TB) context.Context {
 	tb.Cleanup(cancel)
 	return ctx
 }
+
+// Reset empties every moto backend, for a test that needs fixed resource
+// names; tests using it must not run in parallel.
+func Reset(tb testing.TB) {
+	tb.Helper()
+	resp, err := client.Post(Endpoint(tb)+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		tb.Fatalf("reset moto: %v", err)
+	}
+	resp.Body.Close()
+}

@@ -40,6 +40,8 @@ type Store interface {
 	Append(ctx context.Context, region string, drafts []ledger.Entry) ([]ledger.Entry, error)
 	Chains(ctx context.Context) ([]string, error)
 	ScanChain(ctx context.Context, region string, fn func(*ledger.Entry) error) error
+	ScanChainAfter(ctx context.Context, region string, afterSeq int64, limit int, fn func(*ledger.Entry) error) error
+	ListHolds(ctx context.Context) ([]catalog.Hold, error)
 }
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -173,6 +175,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		if id, _ := s.HoldOn(ctx, "sub_y", "users", record.Key{"pk": "B"}); id != "h2" {
 			t.Fatalf("expect record hold h2, got %q", id)
 		}
+		if hs, err := s.ListHolds(ctx); err != nil || len(hs) != 2 || hs[0].ID != "h1" || hs[1].Key.String() != `{"pk":"B"}` {
+			t.Fatalf("expect holds h1 and h2 listed, got %+v (%v)", hs, err)
+		}
 		if id, _ := s.HoldOn(ctx, "", "users", key); id != "" {
 			t.Fatalf("expect no hold for an empty subject ref, got %q", id)
 		}
@@ -234,6 +239,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if _, err := s.Append(ctx, "eu-central-1", []ledger.Entry{{ID: "x", Time: t0, Kind: ledger.KindTransfer, Region: "us-east-1", Actor: "test"}}); err == nil {
 			t.Fatal("expect an error appending another region's entry")
+		}
+		var page []int64
+		if err := s.ScanChainAfter(ctx, "eu-central-1", 5, 3, func(e *ledger.Entry) error { page = append(page, e.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]int64{6, 7, 8}, page); d != "" {
+			t.Fatalf("a page of the chain after seq 5 (-want +got):\n%s", d)
 		}
 		chains, _ := s.Chains(ctx)
 		if d := cmp.Diff([]string{"eu-central-1"}, chains); d != "" {

@@ -1,0 +1,27 @@
+// Command lambda is the reports function's Lambda main: it only wires.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/residency-dev/residency/functions/reports"
+	"github.com/residency-dev/residency/shared/awsapp"
+	"github.com/residency-dev/residency/shared/awsenv"
+)
+
+func main() {
+	ctx := context.Background()
+	app, err := awsapp.Load(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	store := app.Store()
+	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log}
+	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+}
