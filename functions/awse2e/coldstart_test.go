@@ -23,7 +23,7 @@ import (
 // invocation, against a local runtime API and moto_server (KMS key
 // derivation included). One op is one cold start.
 func BenchmarkColdStart(b *testing.B) {
-	for _, fn := range []string{"tagger", "router", "ledger", "retention"} {
+	for _, fn := range []string{"tagger", "router", "ledger", "retention", "reports"} {
 		b.Run(fn, func(b *testing.B) {
 			dir := b.TempDir()
 			bin := filepath.Join(dir, "bootstrap")

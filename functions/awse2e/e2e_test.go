@@ -28,6 +28,8 @@ import (
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/awsadapter"
+	"github.com/residency-dev/residency/shared/awsadapter/eventbus"
+	"github.com/residency-dev/residency/shared/awsadapter/sqsqueue"
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/dynamostore"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -119,8 +121,8 @@ func setup(t *testing.T) *world {
 	w.store = dynamostore.New(us, clients)
 	p := policy.MustExample()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	bus := &awsadapter.Bus{API: eb, Name: "residency"}
-	queue := &awsadapter.LedgerQueue{API: w.sqs, URL: w.ledgerQ}
+	bus := &eventbus.Bus{API: eb, Name: "residency"}
+	queue := &sqsqueue.LedgerQueue{API: w.sqs, URL: w.ledgerQ}
 	w.tagger = &tagger.Handler{Region: us, Policy: p, Refs: refs, Tables: w.store, Catalog: w.store, Contracts: w.store,
 		Bus: bus, Ledger: queue, Now: time.Now, Log: log}
 	w.router = &router.Handler{Region: us, Policy: p, Refs: refs, Tables: w.store, Bus: bus, Ledger: queue, Now: time.Now, Log: log}

@@ -1,6 +1,6 @@
-// Package awsadapter holds the AWS adapters of the functions' ports other
-// than the stores: the EventBridge bus (PutEvents, batched, retrying failed
-// entries), the ledger's SQS FIFO queue (SendMessageBatch, one message group
-// per region chain, the entry id as deduplication id), S3 object metadata,
-// and the derivation of the pseudonym key from a KMS HMAC key.
+// Package awsadapter derives the pseudonym key from a KMS HMAC key and holds
+// the retry policy of the AWS adapters in its subpackages: eventbus
+// (EventBridge), sqsqueue (the ledger's FIFO queue), s3objects (watched
+// buckets). They are separate packages so that each function's binary links
+// only the SDK clients it uses.
 package awsadapter

@@ -12,17 +12,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/dynamostore"
-	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
 )
 
@@ -30,20 +26,37 @@ import (
 type App struct {
 	Region string
 	Config aws.Config
-	Policy *policy.Policy
 	Log    *slog.Logger
 	// Refs is set when the function has an HMAC key (RESIDENCY_HMAC_KEY_ID).
 	Refs *pseudonym.Keyer
 	env  func(string) string
 }
 
+// lambdaConfig is the SDK configuration of a Lambda function: the region and
+// the execution role's credentials that Lambda puts in the environment, and
+// AWS_ENDPOINT_URL when set (to run the same binary against moto_server).
+// The SDK's full default chain (shared files, SSO, IMDS) is never used on
+// Lambda, and linking it costs every binary 2.4 MB.
+func lambdaConfig(env func(string) string) aws.Config {
+	cfg := aws.Config{Region: env("AWS_REGION")}
+	if id := env("AWS_ACCESS_KEY_ID"); id != "" {
+		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")))
+	}
+	if ep := env("AWS_ENDPOINT_URL"); ep != "" {
+		cfg.BaseEndpoint = aws.String(ep)
+	}
+	return cfg
+}
+
 // Load reads the environment of function fn; required lists the awsenv
-// variables it must have. The SDK honours AWS_ENDPOINT_URL, so the same
+// variables it must have. The policy is loaded by the functions that decide
+// (policy.Load of RESIDENCY_POLICY), so the reports function does not link
+// the policy engine. The SDK honours AWS_ENDPOINT_URL, so the same
 // binary runs against moto_server.
 func Load(ctx context.Context, fn string, required ...string) (*App, error) {
 	a := &App{env: os.Getenv, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", fn)}
 	var missing []string
-	for _, k := range append([]string{awsenv.Policy}, required...) {
+	for _, k := range required {
 		if a.env(k) == "" {
 			missing = append(missing, k)
 		}
@@ -51,17 +64,14 @@ func Load(ctx context.Context, fn string, required ...string) (*App, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s: missing environment variables %s", fn, strings.Join(missing, ", "))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: load AWS config: %w", fn, err)
+	cfg := lambdaConfig(a.env)
+	if cfg.Credentials == nil {
+		return nil, fmt.Errorf("%s: no AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)", fn)
 	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("%s: no AWS region (AWS_REGION)", fn)
 	}
 	a.Config, a.Region = cfg, cfg.Region
-	if a.Policy, err = policy.Load(a.env(awsenv.Policy)); err != nil {
-		return nil, fmt.Errorf("%s: %w", fn, err)
-	}
 	if id := a.env(awsenv.HMACKeyID); id != "" {
 		key, err := awsadapter.DeriveKey(ctx, kms.NewFromConfig(cfg), id)
 		if err != nil {
@@ -94,20 +104,11 @@ func (a *App) Store() *dynamostore.Store {
 		a.getenv(awsenv.CatalogTable, awsenv.DefaultCatalogTable), a.getenv(awsenv.LedgerTable, awsenv.DefaultLedgerTable)))
 }
 
-// Bus returns this region's residency event bus.
-func (a *App) Bus() *awsadapter.Bus {
-	return &awsadapter.Bus{API: eventbridge.NewFromConfig(a.Config), Name: a.getenv(awsenv.EventBus, awsenv.DefaultEventBus)}
-}
+// BusName is this region's residency event bus.
+func (a *App) BusName() string { return a.getenv(awsenv.EventBus, awsenv.DefaultEventBus) }
 
-// LedgerQueue returns this region's ledger queue.
-func (a *App) LedgerQueue() *awsadapter.LedgerQueue {
-	return &awsadapter.LedgerQueue{API: sqs.NewFromConfig(a.Config), URL: a.env(awsenv.LedgerQueueURL)}
-}
-
-// Objects returns the S3 adapter of this region.
-func (a *App) Objects() *awsadapter.Objects {
-	return &awsadapter.Objects{API: s3.NewFromConfig(a.Config)}
-}
+// LedgerQueueURL is this region's ledger queue.
+func (a *App) LedgerQueueURL() string { return a.env(awsenv.LedgerQueueURL) }
 
 // QuarantineTable is the quarantine table's name.
 func (a *App) QuarantineTable() string {

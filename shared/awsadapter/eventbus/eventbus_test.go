@@ -1,4 +1,4 @@
-package awsadapter
+package eventbus
 
 import (
 	"context"
@@ -9,11 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/residency-dev/residency/events"
-	"github.com/residency-dev/residency/shared/ledger"
 )
 
 // flakyBus fails the given entry indexes of each call a number of times.
@@ -68,41 +65,5 @@ func TestBusBatchesAndRetriesFailedEntries(t *testing.T) {
 	err := (&Bus{API: f, Name: "residency"}).Publish(context.Background(), "eu-central-1", outs(1)...)
 	if err == nil || !strings.Contains(err.Error(), "ThrottlingException") {
 		t.Fatalf("expect an error naming the failure after the retries, got %v", err)
-	}
-}
-
-type flakyQueue struct {
-	failID string
-	calls  [][]string
-}
-
-func (f *flakyQueue) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
-	var ids []string
-	out := &sqs.SendMessageBatchOutput{}
-	for _, e := range in.Entries {
-		ids = append(ids, aws.ToString(e.MessageDeduplicationId)+"@"+aws.ToString(e.MessageGroupId))
-		if aws.ToString(e.MessageDeduplicationId) == f.failID {
-			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
-		}
-	}
-	f.failID = "" // fails once
-	f.calls = append(f.calls, ids)
-	return out, nil
-}
-
-func TestLedgerQueueKeepsOrderOnPartialFailure(t *testing.T) {
-	f := &flakyQueue{failID: "b"}
-	q := &LedgerQueue{API: f, URL: "u"}
-	var es []ledger.Entry
-	for _, id := range []string{"a", "b", "c"} {
-		es = append(es, ledger.Entry{ID: id, Region: "eu-central-1"})
-	}
-	if err := q.Send(context.Background(), es...); err != nil {
-		t.Fatal(err)
-	}
-	// The failed entry and every later one are sent again, in order.
-	got := fmt.Sprint(f.calls)
-	if got != "[[a@eu-central-1 b@eu-central-1 c@eu-central-1] [b@eu-central-1 c@eu-central-1]]" {
-		t.Fatalf("expect a resend of b and c in order, got %s", got)
 	}
 }
