@@ -87,11 +87,13 @@ func awsCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestServeWithTheAWSCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI (aws) is not on PATH: install it to drive `serve` as a real client (CI has it)")
-	}
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not on PATH (CI has it)")
+	for _, tool := range []string{"aws", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not on PATH under CI: the serve tests need it as a real client", tool)
+			}
+			t.Skipf("%s is not on PATH: install it to drive `serve` as a real client (CI has it)", tool)
+		}
 	}
 	_, base, logs := testServer(t, filepath.Join(t.TempDir(), "s.db"), 0)
 	_, version, _ := awsCLI(t, "--version")

@@ -79,6 +79,9 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 				writes = append(writes, record.TagWrite{Key: key, Tag: tag})
 			}
+			if len(writes) != len(e.Records) {
+				b.Fatalf("expect %d tag writes, got %d", len(e.Records), len(writes))
+			}
 		}
 	})
 }
