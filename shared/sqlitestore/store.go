@@ -774,41 +774,7 @@ func (s *Store) ScanChain(ctx context.Context, region string, fn func(*ledger.En
 
 // ScanLedger calls fn with the entries matching q, in time order.
 func (s *Store) ScanLedger(ctx context.Context, q ledger.Query, fn func(*ledger.Entry) error) error {
-	where := []string{"1=1"}
-	var args []any
-	if !q.From.IsZero() {
-		where = append(where, "time >= ?")
-		args = append(args, ts(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "time < ?")
-		args = append(args, ts(q.To))
-	}
-	if q.Region != "" {
-		where = append(where, "region = ?")
-		args = append(args, q.Region)
-	}
-	if len(q.Kinds) > 0 {
-		where = append(where, "kind IN (?"+strings.Repeat(",?", len(q.Kinds)-1)+")")
-		for _, k := range q.Kinds {
-			args = append(args, string(k))
-		}
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ledgerCols+` FROM ledger WHERE `+strings.Join(where, " AND ")+` ORDER BY time, region, seq`, args...)
-	if err != nil {
-		return fmt.Errorf("read ledger: %w", err)
-	}
-	defer rows.Close()
-	var e ledger.Entry
-	for rows.Next() {
-		if err := scanLedger(rows, &e); err != nil {
-			return fmt.Errorf("read ledger: %w", err)
-		}
-		if err := fn(&e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.ScanLedgerAfter(ctx, q, nil, 0, fn)
 }
 
 // ---- dead letters ----
