@@ -75,10 +75,10 @@ func ParseKey(s string) (Key, error) {
 	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber() // DynamoDB numbers have up to 38 digits: keep them exact
 	if err := d.Decode(&k); err != nil {
-		return nil, fmt.Errorf("%w: key %q: %v", ErrInvalid, s, err)
+		return nil, fmt.Errorf("%w: stored key is not JSON: %v", ErrInvalid, err)
 	}
 	if _, err := d.Token(); k == nil || err != io.EOF {
-		return nil, fmt.Errorf("%w: key %q is not one JSON object", ErrInvalid, s)
+		return nil, fmt.Errorf("%w: stored key is not one JSON object", ErrInvalid)
 	}
 	return k, nil
 }

@@ -148,13 +148,16 @@ func decodeItem(s string) (record.Item, error) {
 }
 
 // ---- platform tables ----
+//
+// Errors name the region and table, never the record key: keys often embed a
+// subject (USER#u-1001), and errors reach logs.
 
 // GetItem returns the item stored under key in region's table, or ErrNotFound.
 func (s *Store) GetItem(ctx context.Context, region, table string, key record.Key) (record.Item, error) {
 	var raw string
 	err := s.db.QueryRowContext(ctx, `SELECT item FROM items WHERE region=? AND tbl=? AND k=?`, region, table, key.String()).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get %s/%s %s: %w", region, table, key, ErrNotFound)
+		return nil, fmt.Errorf("get %s/%s: %w", region, table, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
@@ -212,7 +215,7 @@ func (s *Store) putItem(ctx context.Context, region, table string, key record.Ke
 		return addStream(ctx, tx, region, table, event, k, old, sql.NullString{String: string(b), Valid: true})
 	})
 	if err != nil {
-		return fmt.Errorf("put %s/%s %s: %w", region, table, k, err)
+		return fmt.Errorf("put %s/%s: %w", region, table, err)
 	}
 	return nil
 }
@@ -256,14 +259,14 @@ func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []r
 			k := w.Key.String()
 			var old string
 			if err := sel.QueryRowContext(ctx, region, table, k).Scan(&old); errors.Is(err, sql.ErrNoRows) {
-				errs[i] = fmt.Errorf("tag %s/%s %s: %w", region, table, k, ErrNotFound)
+				errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, ErrNotFound)
 				continue
 			} else if err != nil {
 				return err
 			}
 			it, err := decodeItem(old)
 			if err != nil {
-				errs[i] = fmt.Errorf("tag %s/%s %s: %w", region, table, k, err)
+				errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
 				continue
 			}
 			it[record.TagAttribute] = w.Tag.Map()
@@ -312,7 +315,7 @@ func (s *Store) updateItem(ctx context.Context, region, table string, key record
 		return addStream(ctx, tx, region, table, "MODIFY", k, sql.NullString{String: old, Valid: true}, sql.NullString{String: string(b), Valid: true})
 	})
 	if err != nil {
-		return fmt.Errorf("update %s/%s %s: %w", region, table, k, err)
+		return fmt.Errorf("update %s/%s: %w", region, table, err)
 	}
 	return nil
 }
@@ -354,7 +357,7 @@ func (s *Store) deleteItem(ctx context.Context, region, table string, key record
 		return addStream(ctx, tx, region, table, "REMOVE", k, sql.NullString{String: old, Valid: true}, sql.NullString{})
 	})
 	if err != nil {
-		return fmt.Errorf("delete %s/%s %s: %w", region, table, k, err)
+		return fmt.Errorf("delete %s/%s: %w", region, table, err)
 	}
 	return nil
 }
@@ -533,7 +536,7 @@ func (s *Store) GetEntry(ctx context.Context, region, source string, key record.
 		return catalog.Entry{}, fmt.Errorf("get catalog entry: %w", err)
 	}
 	if len(es) == 0 {
-		return catalog.Entry{}, fmt.Errorf("catalog entry %s/%s %s: %w", region, source, key, ErrNotFound)
+		return catalog.Entry{}, fmt.Errorf("catalog entry %s/%s: %w", region, source, ErrNotFound)
 	}
 	return es[0], nil
 }
