@@ -10,30 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
-
-type sink struct {
-	evs     []events.Out
-	entries []ledger.Entry
-}
-
-func (s *sink) Publish(_ context.Context, _ string, evs ...events.Out) error {
-	s.evs = append(s.evs, evs...)
-	return nil
-}
-
-func (s *sink) Send(_ context.Context, es ...ledger.Entry) error {
-	s.entries = append(s.entries, es...)
-	return nil
-}
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
@@ -58,14 +43,14 @@ func seed(t testing.TB, st *sqlitestore.Store, n, due int) {
 	}
 }
 
-func setup(t testing.TB) (*retention.Handler, *sqlitestore.Store, *sink) {
+func setup(t testing.TB) (*retention.Handler, *sqlitestore.Store, *fakes.Sink) {
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
-	sk := &sink{}
+	sk := &fakes.Sink{}
 	h := &retention.Handler{Region: "eu-central-1", Policy: policy.MustExample(), Refs: refs, Catalog: st, Holds: st, Contracts: st,
 		Tables: st, Objects: st, Bus: sk, Ledger: sk, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), BatchSize: 10}
 	return h, st, sk
@@ -88,8 +73,8 @@ func TestSweepDeletesDueUnheld(t *testing.T) {
 	if n, _ := st.CountItems(ctx, "eu-central-1", "users"); n != 27 {
 		t.Fatalf("expect 27 records left (25 not due + 2 held), got %d", n)
 	}
-	if len(sk.entries) != 23 || sk.entries[0].Kind != ledger.KindDeletion {
-		t.Fatalf("expect 23 deletion receipts, got %d", len(sk.entries))
+	if len(sk.Entries) != 23 || sk.Entries[0].Kind != ledger.KindDeletion {
+		t.Fatalf("expect 23 deletion receipts, got %d", len(sk.Entries))
 	}
 	// Released holds make the records due again.
 	st.ReleaseHold(ctx, "h1")
@@ -146,7 +131,7 @@ func TestCrashMidSweepDeletesNothingTwiceSkipsNothing(t *testing.T) {
 		t.Fatalf("expect the resumed sweep to delete the 13 left, got %+v", res)
 	}
 	ids := map[string]bool{}
-	for _, e := range sk.entries {
+	for _, e := range sk.Entries {
 		ids[e.ID] = true
 	}
 	if len(ids) != 20 {

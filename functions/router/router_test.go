@@ -17,37 +17,21 @@ import (
 
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/router"
-	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
-// sink collects what the router publishes and sends to the ledger.
-type sink struct {
-	evs     []events.Out
-	entries []ledger.Entry
-}
-
-func (s *sink) Publish(_ context.Context, _ string, evs ...events.Out) error {
-	s.evs = append(s.evs, evs...)
-	return nil
-}
-
-func (s *sink) Send(_ context.Context, es ...ledger.Entry) error {
-	s.entries = append(s.entries, es...)
-	return nil
-}
-
-func setup(t *testing.T, region string) (*router.Handler, *sqlitestore.Store, *sink) {
+func setup(t *testing.T, region string) (*router.Handler, *sqlitestore.Store, *fakes.Sink) {
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
-	sk := &sink{}
+	sk := &fakes.Sink{}
 	h := &router.Handler{Region: region, Policy: policy.MustExample(), Refs: refs, Tables: st, Bus: sk, Ledger: sk,
 		Now: func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	return h, st, sk
@@ -96,8 +80,8 @@ func TestRelocation(t *testing.T) {
 			if _, err := st.GetItem(ctx, "eu-central-1", "users", key); err != nil {
 				t.Fatalf("expect a copy at home, got %v", err)
 			}
-			if len(sk.entries) != c.wantEntries {
-				t.Fatalf("expect %d ledger entries, got %d", c.wantEntries, len(sk.entries))
+			if len(sk.Entries) != c.wantEntries {
+				t.Fatalf("expect %d ledger entries, got %d", c.wantEntries, len(sk.Entries))
 			}
 		})
 	}
@@ -119,16 +103,16 @@ func TestTransferDecided(t *testing.T) {
 			if _, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), sample(t, c.file)); err != nil {
 				t.Fatal(err)
 			}
-			if len(sk.entries) != 1 || string(sk.entries[0].Kind) != c.kind || sk.entries[0].Mechanism != c.mechanism || sk.entries[0].Reference == "" {
-				t.Fatalf("expect one %s entry with mechanism %s and a reference, got %+v", c.kind, c.mechanism, sk.entries)
+			if len(sk.Entries) != 1 || string(sk.Entries[0].Kind) != c.kind || sk.Entries[0].Mechanism != c.mechanism || sk.Entries[0].Reference == "" {
+				t.Fatalf("expect one %s entry with mechanism %s and a reference, got %+v", c.kind, c.mechanism, sk.Entries)
 			}
-			if len(sk.evs) != 1 || sk.evs[0].DetailType != events.TransferDecided {
-				t.Fatalf("expect Transfer Decided, got %+v", sk.evs)
+			if len(sk.Events) != 1 || sk.Events[0].DetailType != events.TransferDecided {
+				t.Fatalf("expect Transfer Decided, got %+v", sk.Events)
 			}
-			d := sk.evs[0].Detail.(*events.TransferDecidedDetail)
+			d := sk.Events[0].Detail.(*events.TransferDecidedDetail)
 			// The platform gets its record key back (it sent it), the subject
 			// only as a reference.
-			if d.LedgerID != sk.entries[0].ID || !strings.HasPrefix(d.SubjectRef, "sub_") || bytes.Contains(mustJSON(sk.entries), []byte("u-1002")) {
+			if d.LedgerID != sk.Entries[0].ID || !strings.HasPrefix(d.SubjectRef, "sub_") || bytes.Contains(mustJSON(sk.Entries), []byte("u-1002")) {
 				t.Fatalf("expect the ledger id and a subject reference (no subject id), got %+v", d)
 			}
 		})
@@ -150,8 +134,8 @@ func TestIngestWritesHome(t *testing.T) {
 	if _, err := st.GetItem(ctx, "us-east-1", "users", k); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("expect nothing in us-east-1, got %v", err)
 	}
-	if len(sk.entries) != 1 || sk.entries[0].Decision != "routed" {
-		t.Fatalf("expect one routed entry, got %+v", sk.entries)
+	if len(sk.Entries) != 1 || sk.Entries[0].Decision != "routed" {
+		t.Fatalf("expect one routed entry, got %+v", sk.Entries)
 	}
 }
 
@@ -170,7 +154,7 @@ func TestBadEvents(t *testing.T) {
 			if _, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), []byte(payload)); err == nil {
 				t.Fatal("expect an error, got nil")
 			}
-			if len(sk.entries)+len(sk.evs) != 0 {
+			if len(sk.Entries)+len(sk.Events) != 0 {
 				t.Fatalf("expect no side effects, got %+v", sk)
 			}
 		})

@@ -73,7 +73,7 @@ func BenchmarkPipeline(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				tag, _, err := h.Decide(ctx, w)
+				tag, _, err := h.decide(ctx, w)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -450,8 +450,8 @@ func (h *Handler) HandleEvent(ctx context.Context, ev lambdaevents.EventBridgeEv
 	return h.flush(ctx, &b)
 }
 
-// Decide computes the residency tag of a record, without side effects.
-func (h *Handler) Decide(ctx context.Context, w write) (record.Tag, policy.ResidencyDecision, error) {
+// decide computes the residency tag of a record, without side effects.
+func (h *Handler) decide(ctx context.Context, w write) (record.Tag, policy.ResidencyDecision, error) {
 	dec, err := h.Policy.Residency(w.country, w.region, w.category)
 	if err != nil {
 		return record.Tag{}, dec, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -484,7 +484,7 @@ func (h *Handler) Decide(ctx context.Context, w write) (record.Tag, policy.Resid
 }
 
 func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
-	tag, dec, err := h.Decide(ctx, w)
+	tag, dec, err := h.decide(ctx, w)
 	if err != nil {
 		return err
 	}

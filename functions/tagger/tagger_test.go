@@ -16,8 +16,8 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
@@ -25,33 +25,14 @@ import (
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
-type sink struct {
-	evs     []events.Out
-	entries []ledger.Entry
-	fail    error
-}
-
-func (s *sink) Publish(_ context.Context, _ string, evs ...events.Out) error {
-	if s.fail != nil {
-		return s.fail
-	}
-	s.evs = append(s.evs, evs...)
-	return nil
-}
-
-func (s *sink) Send(_ context.Context, es ...ledger.Entry) error {
-	s.entries = append(s.entries, es...)
-	return nil
-}
-
-func setup(t testing.TB, region string) (*tagger.Handler, *sqlitestore.Store, *sink) {
+func setup(t testing.TB, region string) (*tagger.Handler, *sqlitestore.Store, *fakes.Sink) {
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
-	sk := &sink{}
+	sk := &fakes.Sink{}
 	h := &tagger.Handler{Region: region, Policy: policy.MustExample(), Refs: refs, Tables: st, Catalog: st, Contracts: st, Objects: st,
 		Bus: sk, Ledger: sk, Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) },
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
@@ -113,17 +94,17 @@ func TestViolationTaggedAndReported(t *testing.T) {
 		t.Fatalf("expect tag %+v, got %+v", want, tag)
 	}
 	var types []string
-	for _, e := range sk.evs {
+	for _, e := range sk.Events {
 		types = append(types, e.DetailType)
 	}
 	if strings.Join(types, ",") != "Record Tagged,Residency Violation" {
 		t.Fatalf("expect Record Tagged and Residency Violation, got %v", types)
 	}
-	if len(sk.entries) != 1 || sk.entries[0].Kind != ledger.KindViolation || sk.entries[0].Decision != "relocate" {
-		t.Fatalf("expect one violation entry, got %+v", sk.entries)
+	if len(sk.Entries) != 1 || sk.Entries[0].Kind != ledger.KindViolation || sk.Entries[0].Decision != "relocate" {
+		t.Fatalf("expect one violation entry, got %+v", sk.Entries)
 	}
 	// Redelivery of the same batch: the record now carries the tag, so nothing is written again.
-	before := len(sk.evs)
+	before := len(sk.Events)
 	var ev lambdaevents.DynamoDBEvent
 	json.Unmarshal(payload, &ev)
 	ev.Records[0].EventName = "MODIFY"
@@ -135,8 +116,8 @@ func TestViolationTaggedAndReported(t *testing.T) {
 	})
 	echo, _ := json.Marshal(ev)
 	invokeStream(t, h, echo)
-	if len(sk.evs) != before {
-		t.Fatalf("expect the echo to publish nothing, got %d more events", len(sk.evs)-before)
+	if len(sk.Events) != before {
+		t.Fatalf("expect the echo to publish nothing, got %d more events", len(sk.Events)-before)
 	}
 }
 
@@ -157,7 +138,7 @@ func TestPoisonRecordFailsAlone(t *testing.T) {
 
 func TestFlushFailureFailsTheBatch(t *testing.T) {
 	h, st, sk := setup(t, "eu-central-1")
-	sk.fail = errors.New("ThrottlingException")
+	sk.Fail = errors.New("ThrottlingException")
 	payload := sample(t, "dynamodb-insert-compliant.json")
 	apply(t, st, payload)
 	resp := invokeStream(t, h, payload)
@@ -189,7 +170,7 @@ func TestOtherTriggers(t *testing.T) {
 			}
 			_, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), []byte(c.payload))
 			if c.wantErr == "" {
-				if err != nil || len(sk.evs) == 0 {
+				if err != nil || len(sk.Events) == 0 {
 					t.Fatalf("expect success with events, got %v", err)
 				}
 				return
@@ -210,7 +191,7 @@ func BenchmarkStreamBatch(b *testing.B) {
 	defer st.Close()
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
 	h := &tagger.Handler{Region: "eu-central-1", Policy: policy.MustExample(), Refs: refs, Tables: st, Catalog: st, Contracts: st, Objects: st,
-		Bus: &sink{}, Ledger: &sink{}, Now: time.Now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		Bus: &fakes.Sink{}, Ledger: &fakes.Sink{}, Now: time.Now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	var ev lambdaevents.DynamoDBEvent
 	for i := range 1000 {
 		pk := "USER#b-" + string(rune('a'+i%26)) + time.Duration(i).String()

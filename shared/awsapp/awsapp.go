@@ -48,6 +48,17 @@ func lambdaConfig(env func(string) string) aws.Config {
 	return cfg
 }
 
+// MustLoad is Load for a Lambda main: on error it prints the message and
+// exits with status 1, so Lambda reports the failed init with that message.
+func MustLoad(ctx context.Context, fn string, required ...string) *App {
+	a, err := Load(ctx, fn, required...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return a
+}
+
 // Load reads the environment of function fn; required lists the awsenv
 // variables it must have. The policy is loaded by the functions that decide
 // (policy.Load of RESIDENCY_POLICY), so the reports function does not link

@@ -426,9 +426,8 @@ func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, af
 		}
 		if res.LastEvaluatedKey != nil {
 			tok.Last = map[string]string{}
-			for k, v := range res.LastEvaluatedKey {
+			for k := range res.LastEvaluatedKey {
 				tok.Last[k] = str(res.LastEvaluatedKey, k)
-				_ = v
 			}
 			continue
 		}

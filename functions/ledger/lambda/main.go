@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -15,11 +13,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	app, err := awsapp.Load(ctx, "ledger", awsenv.LedgerTable)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	app := awsapp.MustLoad(ctx, "ledger", awsenv.LedgerTable)
 	h := &ledger.Handler{Store: app.Store(), Log: app.Log}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,11 +14,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	app, err := awsapp.Load(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	app := awsapp.MustLoad(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID)
 	store := app.Store()
 	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))

@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,24 +15,17 @@ import (
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/awsadapter/sqsqueue"
 	"github.com/residency-dev/residency/shared/awsapp"
+	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
-	"github.com/residency-dev/residency/shared/policy"
 )
 
 func main() {
 	ctx := context.Background()
-	app, err := awsapp.Load(ctx, "retention", awsenv.Policy, awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	p, err := policy.Load(os.Getenv(awsenv.Policy))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "retention: %v\n", err)
-		os.Exit(1)
-	}
+	app := awsapp.MustLoad(ctx, "retention", awsenv.Policy, awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID)
 	store := app.Store()
-	h := &retention.Handler{Region: app.Region, Policy: p, Refs: app.Refs, Catalog: store, Holds: store, Contracts: store,
-		Tables: store, Objects: &s3objects.Objects{API: s3.NewFromConfig(app.Config)}, Bus: &eventbus.Bus{API: eventbridge.NewFromConfig(app.Config), Name: app.BusName()}, Ledger: &sqsqueue.LedgerQueue{API: sqs.NewFromConfig(app.Config), URL: app.LedgerQueueURL()}, Now: time.Now, Log: app.Log}
+	h := &retention.Handler{Region: app.Region, Policy: awspolicy.MustLoad("retention"), Refs: app.Refs, Catalog: store, Holds: store,
+		Contracts: store, Tables: store, Objects: &s3objects.Objects{API: s3.NewFromConfig(app.Config)},
+		Bus:    &eventbus.Bus{API: eventbridge.NewFromConfig(app.Config), Name: app.BusName()},
+		Ledger: &sqsqueue.LedgerQueue{API: sqs.NewFromConfig(app.Config), URL: app.LedgerQueueURL()}, Now: time.Now, Log: app.Log}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

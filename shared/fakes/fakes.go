@@ -1,0 +1,34 @@
+// Package fakes holds hand-written fakes of the functions' ports for tests:
+// a Sink that stands for both the event bus and the ledger queue and keeps
+// what was sent.
+package fakes
+
+import (
+	"context"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/ledger"
+)
+
+// Sink collects published events and ledger drafts. With Fail set, Publish
+// fails with it (a bus outage).
+type Sink struct {
+	Events  []events.Out
+	Entries []ledger.Entry
+	Fail    error
+}
+
+// Publish implements the functions' Publisher.
+func (s *Sink) Publish(_ context.Context, _ string, evs ...events.Out) error {
+	if s.Fail != nil {
+		return s.Fail
+	}
+	s.Events = append(s.Events, evs...)
+	return nil
+}
+
+// Send implements the functions' LedgerQueue.
+func (s *Sink) Send(_ context.Context, es ...ledger.Entry) error {
+	s.Entries = append(s.Entries, es...)
+	return nil
+}
