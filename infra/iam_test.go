@@ -170,18 +170,18 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 	allowed := map[string][]string{
 		"tagger": concat(logs, dlq, streamRead, ddbReadWrite, []string{"dynamodb:UpdateItem", "events:PutEvents", "kms:GenerateMac", "s3:GetObject"}),
 		"router": concat(logs, dlq, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents", "kms:GenerateMac"}),
-		"ledger": concat(logs, ddbAppend, []string{"kms:Sign", "s3:PutObject", "s3:PutObjectRetention",
+		"ledger": concat(logs, ddbAppend, []string{"kms:Sign", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}),
 		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject"}),
-		"reports":   concat(logs, ddbRead, []string{"kms:GenerateMac", "kms:Verify", "s3:GetObject"}),
+		"reports":   concat(logs, ddbRead, []string{"kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
 	}
 	// What each must have, by statement id.
 	required := map[string][]string{
 		"tagger":    {"ReadWatchedStreams", "TagWatchedRecords", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
 		"router":    {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
-		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests"},
+		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},
 		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
-		"reports":   {"ReadLedger", "MakeReferences", "VerifyDigests", "ReadDigests"},
+		"reports":   {"ReadLedger", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests"},
 	}
 	for _, r := range testRegions {
 		sts := statements(r)

@@ -135,11 +135,14 @@ func (r *residency) permissions() {
 	}
 	add("router", putEvents, sendLedger, mac())
 
-	// ledger: append to the ledger, sign digests, store them (locked).
+	// ledger: append to the ledger, sign digests, store them (locked),
+	// find the last one (its signature chains the next).
+	digestObjects := r.digests.ArnForObjects(jsii.String("*"))
 	add("ledger",
 		allow("AppendLedger", ddbAppend, ledger...),
 		when(allow("SignDigests", []string{"kms:Sign"}, r.signKey.KeyArn()), "StringEquals", "kms:SigningAlgorithm", "ECDSA_SHA_256"),
-		allow("StoreDigests", []string{"s3:PutObject", "s3:PutObjectRetention"}, r.digests.ArnForObjects(jsii.String("*"))),
+		allow("StoreDigests", []string{"s3:GetObject", "s3:PutObject"}, digestObjects),
+		allow("ListDigests", []string{"s3:ListBucket"}, r.digests.BucketArn()),
 	)
 
 	// retention: sweep and keep the catalog, delete and retag watched
@@ -152,12 +155,13 @@ func (r *residency) permissions() {
 		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject"}, objects...))
 	}
 
-	// reports: read the ledger, references for the subject filter, verify
-	// and read digests.
+	// reports: read the ledger, references for the subject filter, read
+	// digests and the signing key's public key (the checks run locally).
 	add("reports",
 		allow("ReadLedger", ddbRead, ledger...),
 		mac(),
-		when(allow("VerifyDigests", []string{"kms:Verify"}, r.signKey.KeyArn()), "StringEquals", "kms:SigningAlgorithm", "ECDSA_SHA_256"),
-		allow("ReadDigests", []string{"s3:GetObject"}, r.digests.ArnForObjects(jsii.String("*"))),
+		allow("DigestPublicKey", []string{"kms:GetPublicKey"}, r.signKey.KeyArn()),
+		allow("ReadDigests", []string{"s3:GetObject"}, digestObjects),
+		allow("ListDigests", []string{"s3:ListBucket"}, r.digests.BucketArn()),
 	)
 }

@@ -62,10 +62,10 @@ func TestTopology(t *testing.T) {
 		"AWS::Lambda::EventSourceMapping":     3, // two watched tables' streams, the ledger queue
 		"AWS::Lambda::EventInvokeConfig":      3, // tagger, router, retention (asynchronous)
 		"AWS::Logs::LogGroup":                 6, // five functions, API access logs
-		"AWS::IAM::Role":                      6, // five functions, the schedule
-		"AWS::IAM::Policy":                    6,
+		"AWS::IAM::Role":                      7, // five functions, the two schedules
+		"AWS::IAM::Policy":                    7,
 		"AWS::IAM::ManagedPolicy":             1, // reports reader
-		"AWS::Scheduler::Schedule":            1,
+		"AWS::Scheduler::Schedule":            2, // retention sweep, ledger digest
 		"AWS::ApiGatewayV2::Api":              1,
 		"AWS::ApiGatewayV2::Stage":            1,
 		"AWS::ApiGatewayV2::Route":            2,
@@ -414,60 +414,68 @@ func TestWatchedBucketsMayInvokeTheTaggerOnlyInTheirRegion(t *testing.T) {
 	}
 }
 
-func TestRetentionSchedule(t *testing.T) {
+func TestSchedules(t *testing.T) {
 	defer reportAssertion(t)
 	for _, r := range testRegions {
-		// GIVEN each region's template
-		tmpl := fixture.templates[r]
-		fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("retention"))
-		dlq := logicalID(t, r, "AWS::SQS::Queue", "QueueName", scheduleDLQName)
-		var schedule map[string]any
-		for _, res := range resources(r, "AWS::Scheduler::Schedule") {
-			schedule = props(res)
+		for _, sc := range []struct{ name, fn, sid string }{
+			{ScheduleName(r), "retention", "InvokeSweep"},
+			{DigestScheduleName(r), "ledger", "InvokeDigest"},
+		} {
+			// GIVEN each region's template and its schedule
+			tmpl := fixture.templates[r]
+			fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(sc.fn))
+			dlq := logicalID(t, r, "AWS::SQS::Queue", "QueueName", scheduleDLQName)
+			var schedule map[string]any
+			for _, res := range resources(r, "AWS::Scheduler::Schedule") {
+				if p := props(res); p["Name"] == sc.name {
+					schedule = p
+				}
+			}
+			if schedule == nil {
+				t.Fatalf("%s: expect a schedule %s", r, sc.name)
+			}
+			role := schedule["Target"].(map[string]any)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+			// WHEN the schedule is inspected
+			// THEN it invokes its function hourly (the sweep's default
+			// rate; the digests as CloudTrail's), with its own role,
+			// retries and dead-letter queue
+			tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
+				"Name":               sc.name,
+				"ScheduleExpression": "rate(1 hour)",
+				"State":              "ENABLED",
+				"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
+				"Target": assertions.Match_ObjectLike(&map[string]any{
+					"Arn":              getAtt(fn),
+					"RoleArn":          getAtt(role),
+					"DeadLetterConfig": map[string]any{"Arn": getAtt(dlq)},
+					"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+				}),
+			})
+			// The payload is a Scheduled Event from aws.scheduler, as the
+			// functions' trigger detection expects.
+			var input map[string]any
+			if err := json.Unmarshal([]byte(schedule["Target"].(map[string]any)["Input"].(string)), &input); err != nil {
+				t.Fatalf("%s: expect the input to be JSON, got %v", r, err)
+			}
+			if input["detail-type"] != "Scheduled Event" || input["source"] != "aws.scheduler" || input["id"] != "<aws.scheduler.execution-id>" {
+				t.Errorf("%s: expect a Scheduled Event from aws.scheduler, got %v", r, input)
+			}
+			// The role is for the Scheduler of this account only, and may
+			// only invoke its function and dead-letter it.
+			tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
+				"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
+					"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "scheduler.amazonaws.com"},
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": testAccount}},
+				}}},
+			})
+			tmpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+				"Roles": []any{ref(role)},
+				"PolicyDocument": map[string]any{"Statement": []any{
+					map[string]any{"Sid": sc.sid, "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getAtt(fn)},
+					map[string]any{"Sid": "DeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getAtt(dlq)},
+				}},
+			})
 		}
-		if schedule == nil {
-			t.Fatalf("%s: expect a schedule", r)
-		}
-		role := schedule["Target"].(map[string]any)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-		// WHEN the schedule is inspected
-		// THEN it invokes the retention sweep hourly, with its own role,
-		// retries and dead-letter queue
-		tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
-			"Name":               ScheduleName(r),
-			"ScheduleExpression": "rate(1 hour)",
-			"State":              "ENABLED",
-			"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
-			"Target": assertions.Match_ObjectLike(&map[string]any{
-				"Arn":              getAtt(fn),
-				"RoleArn":          getAtt(role),
-				"DeadLetterConfig": map[string]any{"Arn": getAtt(dlq)},
-				"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
-			}),
-		})
-		// The payload is a Scheduled Event from aws.scheduler, as the
-		// retention function's trigger detection expects.
-		var input map[string]any
-		if err := json.Unmarshal([]byte(schedule["Target"].(map[string]any)["Input"].(string)), &input); err != nil {
-			t.Fatalf("%s: expect the input to be JSON, got %v", r, err)
-		}
-		if input["detail-type"] != "Scheduled Event" || input["source"] != "aws.scheduler" || input["id"] != "<aws.scheduler.execution-id>" {
-			t.Errorf("%s: expect a Scheduled Event from aws.scheduler, got %v", r, input)
-		}
-		// The role is for the Scheduler of this account only, and may only
-		// invoke the sweep and dead-letter it.
-		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
-			"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
-				"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "scheduler.amazonaws.com"},
-				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": testAccount}},
-			}}},
-		})
-		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-			"Roles": []any{ref(role)},
-			"PolicyDocument": map[string]any{"Statement": []any{
-				map[string]any{"Sid": "InvokeSweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getAtt(fn)},
-				map[string]any{"Sid": "DeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getAtt(dlq)},
-			}},
-		})
 	}
 }
 

@@ -117,21 +117,39 @@ func (r *residency) triggers() {
 // ScheduleName returns the name of a region's retention schedule.
 func ScheduleName(region string) string { return "residency-retention-" + region }
 
-// schedule invokes the retention sweep on its rate, with an EventBridge
-// Scheduler schedule: its own role (invoke the retention function, send to
-// its dead-letter queue, nothing else), retries and a dead-letter queue.
+// DigestScheduleName returns the name of a region's ledger digest schedule.
+func DigestScheduleName(region string) string { return "residency-digest-" + region }
+
+// DigestSchedule is the rate of the signed ledger digests (as CloudTrail's
+// digest files).
+const DigestSchedule = "rate(1 hour)"
+
+// schedule invokes the retention sweep on its rate, and the ledger
+// function's digest hourly.
 func (r *residency) schedule() {
-	fn := r.fns["retention"]
-	role := awsiam.NewRole(r.stack, jsii.String("ScheduleRole"), &awsiam.RoleProps{
+	expr := r.props.SweepSchedule
+	if expr == "" {
+		expr = "rate(" + DefaultSweepRate + ")"
+	}
+	r.newSchedule("Retention", ScheduleName(r.region), "Residency: retention sweep", expr, "retention", "InvokeSweep")
+	r.newSchedule("Digest", DigestScheduleName(r.region), "Residency: signed ledger digest", DigestSchedule, "ledger", "InvokeDigest")
+}
+
+// newSchedule makes an EventBridge Scheduler schedule that invokes fn with
+// a Scheduled Event: its own role (invoke fn, send to the schedules'
+// dead-letter queue, nothing else), retries and the dead-letter queue.
+func (r *residency) newSchedule(id, name, description, expr, fnName, sid string) {
+	fn := r.fns[fnName]
+	role := awsiam.NewRole(r.stack, jsii.String(id+"ScheduleRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": r.stack.Account()}},
 		}),
-		Description: jsii.String("Residency retention schedule (" + r.region + "): invokes the sweep"),
+		Description: jsii.String(description + " schedule (" + r.region + "): invokes the " + fnName + " function"),
 	})
-	role.AddToPrincipalPolicy(allow("InvokeSweep", []string{"lambda:InvokeFunction"}, fn.FunctionArn()))
+	role.AddToPrincipalPolicy(allow(sid, []string{"lambda:InvokeFunction"}, fn.FunctionArn()))
 	role.AddToPrincipalPolicy(allow("DeadLetters", []string{"sqs:SendMessage"}, r.scheduleDLQ.QueueArn()))
 
-	// The payload the retention function expects: a Scheduled Event, as in
+	// The payload the functions expect: a Scheduled Event, as in
 	// events/samples/scheduler-retention-sweep.json (Scheduler fills in the
 	// <aws.scheduler.*> context attributes).
 	input := marshal(map[string]any{
@@ -139,13 +157,9 @@ func (r *residency) schedule() {
 		"source": "aws.scheduler", "account": *r.stack.Account(), "time": "<aws.scheduler.scheduled-time>",
 		"region": r.region, "resources": []string{"<aws.scheduler.schedule-arn>"}, "detail": map[string]any{},
 	})
-	expr := r.props.SweepSchedule
-	if expr == "" {
-		expr = "rate(" + DefaultSweepRate + ")"
-	}
-	awsscheduler.NewCfnSchedule(r.stack, jsii.String("RetentionSchedule"), &awsscheduler.CfnScheduleProps{
-		Name:                       jsii.String(ScheduleName(r.region)),
-		Description:                jsii.String("Residency: retention sweep"),
+	awsscheduler.NewCfnSchedule(r.stack, jsii.String(id+"Schedule"), &awsscheduler.CfnScheduleProps{
+		Name:                       jsii.String(name),
+		Description:                jsii.String(description),
 		ScheduleExpression:         jsii.String(expr),
 		ScheduleExpressionTimezone: jsii.String("UTC"),
 		State:                      jsii.String("ENABLED"),

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	ledgerfn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
@@ -146,22 +147,34 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("verify", stderr)
+	var asJSON bool
+	fs.BoolVar(&asJSON, "json", false, "print the verification as JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	c.verifyOnly = true
 	s, err := c.stack()
 	if err != nil {
 		return err
 	}
 	defer s.Store.Close()
 	defer c.close()
-	st, err := report.Verify(ctx, s.Store)
+	st, err := report.Verify(ctx, s.Store, s.Digests)
 	if err != nil {
 		return err
 	}
+	if asJSON {
+		if err := writeJSON(stdout, st); err != nil {
+			return err
+		}
+		if !st.Verified {
+			return exitError{exitBroken, errBroken}
+		}
+		return nil
+	}
 	for _, ch := range st.Chains {
 		if ch.Verified {
-			fmt.Fprintf(stdout, "%s: ok, %d entries, head seq %d hash %s\n", ch.Region, ch.Entries, ch.Head.Seq, ch.Head.Hash)
+			fmt.Fprintf(stdout, "%s: ok, %d entries, head seq %d hash %s; %s\n", ch.Region, ch.Entries, ch.Head.Seq, ch.Head.Hash, ch.Signed(st.DigestsChecked))
 		} else {
 			fmt.Fprintf(stdout, "%s: BROKEN at seq %d: %s\n", ch.Region, ch.FirstBadSeq, ch.Problem)
 		}
@@ -183,6 +196,9 @@ type sweepTotals struct {
 	Emitted   int                     `json:"emitted"`
 	ItemsRead int                     `json:"items_read"`
 	Regions   []retention.SweepResult `json:"regions"`
+	// Digests are the digests signed after the sweep (of the chains its
+	// deletion receipts grew).
+	Digests []ledgerfn.DigestResult `json:"digests"`
 }
 
 func totals(rs []retention.SweepResult) sweepTotals {
@@ -212,7 +228,14 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return writeJSON(stdout, totals(rs))
+	t := totals(rs)
+	if t.Digests, err = s.SignDigests(ctx, false); err != nil {
+		return err
+	}
+	if t.Digests == nil {
+		t.Digests = []ledgerfn.DigestResult{}
+	}
+	return writeJSON(stdout, t)
 }
 
 // replayFile is one payload to replay, with its event time.
@@ -428,6 +451,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sort.Strings(pub)
 	fmt.Fprintf(out, "Events published: %s\n", strings.Join(pub, ", "))
+	ds, err := s.SignDigests(ctx, false)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		fmt.Fprintf(out, "Signed digest %s: seq %d-%d, head %.12s, key %s (in %s)\n", d.Region, d.FromSeq, d.ToSeq, d.HeadHash, d.KeyID, c.digestDir())
+	}
 	dead, err := s.Store.DeadLetters(ctx)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
@@ -20,8 +21,12 @@ import (
 // common holds the flags every command takes.
 type common struct {
 	db, policy, key, now, logLevel, logFile string
-	stderr                                  io.Writer
-	closers                                 []io.Closer
+	digests, signingKey                     string
+	// verifyOnly: the command checks digests but signs none, so it never
+	// makes a signing key.
+	verifyOnly bool
+	stderr     io.Writer
+	closers    []io.Closer
 }
 
 func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
@@ -34,6 +39,8 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	fs.StringVar(&c.now, "now", "", "the clock, RFC 3339")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug|info|warn|error")
 	fs.StringVar(&c.logFile, "log", "", "write the functions' JSON logs to this file (default stderr)")
+	fs.StringVar(&c.digests, "digests", "", "folder of the ledger's signed digests (default <db>.digests)")
+	fs.StringVar(&c.signingKey, "signing-key", "", "ed25519 digest signing key, PKCS #8 PEM (default residency-digest.key beside --db; made if missing)")
 	return fs, c
 }
 
@@ -72,6 +79,9 @@ func (c *common) logger() (*slog.Logger, error) {
 	}
 	w := c.stderr
 	if c.logFile != "" {
+		if err := os.MkdirAll(filepath.Dir(c.logFile), 0o755); err != nil {
+			return nil, fmt.Errorf("open log file: %w", err)
+		}
 		f, err := os.OpenFile(c.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("open log file: %w", err)
@@ -113,8 +123,55 @@ func (c *common) keyPath() string {
 	return filepath.Join(filepath.Dir(c.db), "residency.key")
 }
 
+func (c *common) digestDir() string {
+	if c.digests != "" {
+		return c.digests
+	}
+	return c.db + ".digests"
+}
+
+func (c *common) signingKeyPath() string {
+	if c.signingKey != "" {
+		return c.signingKey
+	}
+	return filepath.Join(filepath.Dir(c.db), "residency-digest.key")
+}
+
+// digestKeys loads the keys that verify digests: the public key beside the
+// signing key (an auditor may hold only that), and the signing key's own.
+// Unless verifyOnly, it loads the signing key, making one if missing.
+func (c *common) digestKeys() (*digest.Ed25519Signer, digest.Keys, error) {
+	keys := digest.Keys{}
+	path := c.signingKeyPath()
+	if b, err := os.ReadFile(digest.PublicKeyPath(path)); err == nil {
+		if err := keys.AddPEM("", b); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", digest.PublicKeyPath(path), err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	}
+	if c.verifyOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, keys, nil
+		}
+	}
+	signer, err := digest.LoadSigningKey(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys[signer.KeyID()] = signer.Public()
+	return signer, keys, nil
+}
+
 // stack opens the store and wires the local stack; close it with the store.
 func (c *common) stack() (*local.Stack, error) {
+	if c.verifyOnly {
+		// Reading an embedded store that is not there is a mistake (a
+		// wrong --db), not an empty ledger.
+		if _, err := os.Stat(c.db); err != nil {
+			return nil, fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
+		}
+	}
 	now, err := c.clock()
 	if err != nil {
 		return nil, err
@@ -131,11 +188,20 @@ func (c *common) stack() (*local.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	signer, keys, err := c.digestKeys()
+	if err != nil {
+		return nil, err
+	}
 	st, err := sqlitestore.Open(c.db)
 	if err != nil {
 		return nil, err
 	}
-	s, err := local.New(local.Config{Store: st, Policy: p, Key: key, Now: now, Log: log})
+	cfg := local.Config{Store: st, Policy: p, Key: key, Now: now, Log: log,
+		DigestStore: digest.Dir{Path: c.digestDir()}, DigestKeys: keys}
+	if signer != nil {
+		cfg.DigestSigner = signer
+	}
+	s, err := local.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -42,7 +42,7 @@ Usage:
   residency report [--from D] [--to D] [--kind K] [--destination CC] [--mechanism M]
                    [--subject ID] [--format table|json|csv|html] [--out F]
                    [--endpoint URL [--region R]]   a deployed reports API, signed with SigV4
-  residency verify                   check every region's ledger chain (exit 3 if broken)
+  residency verify [--json]          check every region's ledger chain and signed digests (exit 3 if broken)
   residency sweep [--region R]       one retention sweep: {due, deleted, held, emitted}
   residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
                                      the Lambda Invoke API and the reports API on loopback, and the sweep schedule
@@ -54,6 +54,8 @@ Common flags (before or after the command's own):
   --key FILE       HMAC key for subject references (default residency.key beside --db; made if missing)
   --now RFC3339    the clock, for tests and replays (default: now)
   --log-level L    debug|info|warn|error, JSON logs on stderr (default warn)
+  --digests DIR    signed ledger digests (default <db>.digests)
+  --signing-key F  ed25519 digest signing key (default residency-digest.key beside --db; made if missing)
 
 Functions: tagger, router, ledger, retention, reports.
 `

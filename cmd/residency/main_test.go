@@ -196,6 +196,117 @@ func TestRunReportVerify(t *testing.T) {
 	}
 }
 
+// TestVerifyTampering tampers with a replayed ledger behind the store's
+// back, each way an auditor fears, and expects verify to exit 3 naming the
+// chain and the first bad seq. The samples' run signed digests of both
+// chains (eu-central-1 to seq 7, us-east-1 to seq 5).
+func TestVerifyTampering(t *testing.T) {
+	cases := map[string]struct {
+		sql  []string
+		want string
+		// refuse: the tampering touches the signed head, so the next
+		// digest is refused (the writer reads only the signed head and
+		// what follows it; verify reads everything).
+		refuse bool
+	}{
+		"edited entry":  {sql: []string{`UPDATE ledger SET importer='Somebody Else' WHERE region='eu-central-1' AND seq=3`}, want: "eu-central-1: BROKEN at seq 3: hash mismatch"},
+		"deleted entry": {sql: []string{`DELETE FROM ledger WHERE region='eu-central-1' AND seq=4`}, want: "eu-central-1: BROKEN at seq 4: expected seq 4, found seq 5"},
+		"reordered entries": {sql: []string{
+			`UPDATE ledger SET seq=-1 WHERE region='us-east-1' AND seq=2`,
+			`UPDATE ledger SET seq=2 WHERE region='us-east-1' AND seq=3`,
+			`UPDATE ledger SET seq=3 WHERE region='us-east-1' AND seq=-1`}, want: "us-east-1: BROKEN at seq 2"},
+		"truncated tail": {sql: []string{`DELETE FROM ledger WHERE region='eu-central-1' AND seq>=6`}, refuse: true,
+			want: "eu-central-1: BROKEN at seq 6: the chain ends at seq 5 but the digest of 2026-11-22T12:00:00Z (seq 1-7) signed it up to seq 7"},
+		"whole chain dropped": {sql: []string{`DELETE FROM ledger WHERE region='us-east-1'`}, want: "us-east-1: BROKEN at seq 1", refuse: true},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			db := runSamples(t)
+			sdb, err := sql.Open("sqlite", db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range c.sql {
+				if _, err := sdb.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sdb.Close()
+			code, out, errs := cli(t, "verify", "--db", db)
+			if code != exitBroken || !strings.Contains(out, c.want) {
+				t.Fatalf("expect exit 3 with %q, got %d\n%s%s", c.want, code, out, errs)
+			}
+			if !c.refuse {
+				return
+			}
+			if code, _, errs := cli(t, "sweep", "--db", db, "--now", "2026-11-22T13:00:00Z"); code == 0 || !strings.Contains(errs, "refusing to sign") {
+				t.Fatalf("expect the sweep to refuse to sign a digest, got %d %s", code, errs)
+			}
+		})
+	}
+}
+
+func TestVerifyDigests(t *testing.T) {
+	db := runSamples(t)
+	code, out, _ := cli(t, "verify", "--db", db, "--json")
+	var st struct {
+		Verified       bool `json:"verified"`
+		DigestsChecked bool `json:"digests_checked"`
+		Chains         []struct {
+			Region    string `json:"region"`
+			Digests   int    `json:"digests"`
+			SignedSeq int64  `json:"signed_seq"`
+		} `json:"chains"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || !st.Verified || !st.DigestsChecked || len(st.Chains) != 2 ||
+		st.Chains[0].Digests != 1 || st.Chains[0].SignedSeq != 7 || st.Chains[1].SignedSeq != 5 {
+		t.Fatalf("expect both chains signed by one digest each, got %d %s", code, out)
+	}
+	digests := db + ".digests"
+	// A removed newest digest cannot be told from one never written (as
+	// with CloudTrail); a removed older one can.
+	ev := filepath.Join(t.TempDir(), "transfer.json")
+	b, _ := os.ReadFile("events/samples/eventbridge-transfer-requested-scc.json")
+	os.WriteFile(ev, bytes.Replace(b, []byte("tr-5001"), []byte("tr-9001"), 1), 0o644)
+	if code, _, errs := cli(t, "invoke", "router", ev, "--db", db, "--region", "eu-central-1"); code != 0 {
+		t.Fatalf("invoke: %d %s", code, errs)
+	}
+	// The sweep signs a second eu-central-1 digest, over the new transfer.
+	if code, _, errs := cli(t, "sweep", "--db", db, "--now", "2026-11-22T13:00:00Z"); code != 0 {
+		t.Fatalf("sweep: %d %s", code, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(digests, "*", "*.json"))
+	if len(files) < 3 {
+		t.Fatalf("expect a second digest after the sweep's deletions, got %v", files)
+	}
+	first, _ := filepath.Glob(filepath.Join(digests, "eu-central-1", "20261122T12*.json"))
+	if len(first) != 1 {
+		t.Fatalf("digests %v", files)
+	}
+	if err := os.Remove(first[0]); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli(t, "verify", "--db", db)
+	if code != exitBroken || !strings.Contains(out, "eu-central-1: BROKEN at seq 1: digests:") || !strings.Contains(out, "older digests were removed") {
+		t.Fatalf("expect exit 3 for a removed digest, got %d %s", code, out)
+	}
+	// An auditor with only the public key verifies; a digest signed by
+	// another key does not pass.
+	os.Remove(filepath.Join(filepath.Dir(db), "residency-digest.key"))
+	code, out, _ = cli(t, "verify", "--db", db)
+	if !strings.Contains(out, "us-east-1: ok") {
+		t.Fatalf("expect us-east-1 to verify with the public key alone, got %d %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(db), "residency-digest.key")); err == nil {
+		t.Fatal("verify made a signing key")
+	}
+	os.Remove(filepath.Join(filepath.Dir(db), "residency-digest.key.pub"))
+	code, out, _ = cli(t, "verify", "--db", db)
+	if code != exitBroken || !strings.Contains(out, "not a trusted digest key") {
+		t.Fatalf("expect untrusted digests without the key, got %d %s", code, out)
+	}
+}
+
 func TestInvoke(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "i.db")
 	code, out, errs := cli(t, "invoke", "router", "events/samples/eventbridge-transfer-requested-denied.json", "--db", db, "--region", "eu-central-1")

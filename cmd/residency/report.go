@@ -100,7 +100,7 @@ func (r *reportFlags) write(ctx context.Context, s *local.Stack, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	res, err := report.Render(ctx, s.Store, q, r.format, w, report.Options{Now: s.Now(), Holds: s.Store, Refs: s.Refs})
+	res, err := report.Render(ctx, s.Store, q, r.format, w, report.Options{Now: s.Now(), Holds: s.Store, Refs: s.Refs, Digests: s.Digests})
 	if derr := done(); err == nil {
 		err = derr
 	}
@@ -133,6 +133,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := rf.check(); err != nil {
 		return err
 	}
+	c.verifyOnly = true // a report checks the digests, signs none
 	s, err := c.stack()
 	if err != nil {
 		return err

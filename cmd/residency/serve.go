@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	ledgerfn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/local"
 )
@@ -54,7 +55,7 @@ func newServer(s *local.Stack, log *slog.Logger, region string) *server {
 		stack: s, log: log, region: region,
 		// Reports only read the store, which is safe for concurrent use:
 		// they need not wait for invocations.
-		reports: &reports.Handler{Ledger: s.Store, Holds: s.Store, Refs: s.Refs, Now: s.Now, Log: log},
+		reports: &reports.Handler{Ledger: s.Store, Holds: s.Store, Refs: s.Refs, Now: s.Now, Log: log, Digests: s.Digests},
 	}
 }
 
@@ -175,10 +176,18 @@ func (sv *server) schedule(ctx context.Context, every time.Duration) {
 func (sv *server) sweep(ctx context.Context) {
 	sv.mu.Lock()
 	rs, err := sv.stack.Sweep(ctx, sv.stack.Now())
+	var ds []ledgerfn.DigestResult
+	if err == nil {
+		// As the ledger function's hourly schedule does on AWS.
+		ds, err = sv.stack.SignDigests(ctx, false)
+	}
 	sv.mu.Unlock()
 	if err != nil {
 		sv.log.ErrorContext(ctx, "scheduled sweep failed", "error", err.Error())
 		return
+	}
+	for _, d := range ds {
+		sv.log.InfoContext(ctx, "digest signed", "region", d.Region, "from_seq", d.FromSeq, "to_seq", d.ToSeq, "key_id", d.KeyID)
 	}
 	t := totals(rs)
 	sv.log.InfoContext(ctx, "scheduled sweep", "due", t.Due, "deleted", t.Deleted, "held", t.Held, "emitted", t.Emitted, "items_read", t.ItemsRead)

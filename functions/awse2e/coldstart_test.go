@@ -37,6 +37,12 @@ func BenchmarkColdStart(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			// The reports function fetches the digest signing key's public
+			// key at init.
+			sign, err := kms.NewFromConfig(cfg).CreateKey(mototest.Context(b), &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecEccNistP256, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
+			if err != nil {
+				b.Fatal(err)
+			}
 			next := make(chan struct{}, 1)
 			rt := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.HasSuffix(r.URL.Path, "/invocation/next") {
@@ -51,7 +57,8 @@ func BenchmarkColdStart(b *testing.B) {
 			env := append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(rt.URL, "http://"), "AWS_REGION=eu-central-1",
 				"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_ENDPOINT_URL="+mototest.Endpoint(b),
 				awsenv.Policy+"="+policy, awsenv.CatalogTable+"=c", awsenv.LedgerTable+"=l", awsenv.EventBus+"=residency",
-				awsenv.LedgerQueueURL+"=http://q", awsenv.HMACKeyID+"="+aws.ToString(key.KeyMetadata.KeyId), awsenv.Regions+"=eu-central-1,us-east-1")
+				awsenv.LedgerQueueURL+"=http://q", awsenv.HMACKeyID+"="+aws.ToString(key.KeyMetadata.KeyId), awsenv.Regions+"=eu-central-1,us-east-1",
+				awsenv.SigningKeyID+"="+aws.ToString(sign.KeyMetadata.Arn), awsenv.DigestBucket+"=digests")
 			var total time.Duration
 			starts := 0
 			for b.Loop() {

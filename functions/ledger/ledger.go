@@ -9,7 +9,9 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/trigger"
 )
 
 // Appender appends drafts to a region's chain, idempotently by entry id.
@@ -21,13 +23,33 @@ type Appender interface {
 type Handler struct {
 	Store Appender
 	Log   *slog.Logger
+	// Region is the chain the scheduled digest covers (on AWS, the
+	// function's own region).
+	Region string
+	// Digests signs and stores the digests (optional: without it, a
+	// scheduled invocation fails).
+	Digests *digest.Writer
+}
+
+// DigestResult is what a scheduled invocation returns.
+type DigestResult struct {
+	Region    string `json:"region"`
+	FromSeq   int64  `json:"from_seq"`
+	ToSeq     int64  `json:"to_seq"`
+	HeadHash  string `json:"head_hash"`
+	KeyID     string `json:"key_id"`
+	Signature string `json:"signature"`
 }
 
 // ErrInvalid marks a message that is not a ledger entry draft.
 var ErrInvalid = errors.New("invalid ledger message")
 
-// Invoke serves the SQS trigger through the JSON path.
+// Invoke serves the SQS trigger, and the hourly schedule that signs a
+// digest, through the JSON path.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	if k, _ := trigger.Detect(payload); k == trigger.Schedule {
+		return h.Digest(ctx, h.Region, true)
+	}
 	var ev lambdaevents.SQSEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, fmt.Errorf("ledger: decode SQS event: %w", err)
@@ -107,4 +129,28 @@ func decode(m lambdaevents.SQSMessage) (ledger.Entry, error) {
 		return d, fmt.Errorf("%w: message group %q does not match the entry's region %q", ErrInvalid, g, d.Region)
 	}
 	return d, nil
+}
+
+// Digest signs a digest of region's chain up to its head (see
+// digest.Writer.Write; always writes one even when nothing was appended
+// since the last). It returns nil when there was nothing to sign. A chain
+// that does not extend the last signed digest is refused and logged as an
+// error: the ledger was tampered with.
+func (h *Handler) Digest(ctx context.Context, region string, always bool) (*DigestResult, error) {
+	if h.Digests == nil {
+		return nil, errors.New("ledger: no digest signer configured")
+	}
+	if region == "" {
+		return nil, errors.New("ledger: digest: no region")
+	}
+	d, err := h.Digests.Write(ctx, region, always)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "digest failed", "function", "ledger", "region", region, "error", err.Error())
+		return nil, err
+	}
+	if d == nil {
+		return nil, nil
+	}
+	h.Log.InfoContext(ctx, "digest signed", "function", "ledger", "region", region, "from_seq", d.FromSeq, "to_seq", d.ToSeq, "key_id", d.KeyID)
+	return &DigestResult{Region: d.Region, FromSeq: d.FromSeq, ToSeq: d.ToSeq, HeadHash: d.HeadHash, KeyID: d.KeyID, Signature: d.Signature}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	fn "github.com/residency-dev/residency/functions/ledger"
+	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
@@ -101,5 +102,54 @@ func TestPoisonMessageFailsAloneAndKeepsGroupOrder(t *testing.T) {
 	}
 	if n := count(t, st, "us-east-1"); n != 1 {
 		t.Fatalf("expect 1 us-east-1 entry, got %d", n)
+	}
+}
+
+func TestScheduledDigest(t *testing.T) {
+	h, st := newHandler(t)
+	h.Region = "eu-central-1"
+	dir := digest.Dir{Path: filepath.Join(t.TempDir(), "digests")}
+	signer, err := digest.LoadSigningKey(filepath.Join(t.TempDir(), "k.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedule, err := os.ReadFile("../../events/samples/scheduler-retention-sweep.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), schedule); err == nil {
+		t.Fatal("a scheduled digest without a signer succeeded")
+	}
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	h.Digests = &digest.Writer{Signer: signer, Store: dir, Chain: st, Now: func() time.Time { return now }}
+	draft := ledger.Entry{ID: "tra_1", Time: now, Kind: ledger.KindTransfer, Region: "eu-central-1", Actor: "router"}
+	stored, err := st.Append(context.Background(), "eu-central-1", []ledger.Entry{draft})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []fn.DigestResult{
+		{Region: "eu-central-1", FromSeq: 1, ToSeq: 1, HeadHash: stored[0].Hash, KeyID: signer.KeyID()},
+		{Region: "eu-central-1", FromSeq: 2, ToSeq: 1, HeadHash: stored[0].Hash, KeyID: signer.KeyID()}, // hourly, nothing new
+	} {
+		now = now.Add(time.Hour)
+		out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), schedule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got fn.DigestResult
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Signature == "" {
+			t.Fatalf("digest %d unsigned: %s", i, out)
+		}
+		got.Signature = ""
+		if got != want {
+			t.Fatalf("digest %d: got %+v, want %+v", i, got, want)
+		}
+	}
+	ds, err := dir.List(context.Background(), "eu-central-1")
+	if err != nil || len(ds) != 2 || ds[1].PrevSignature != ds[0].Signature {
+		t.Fatalf("stored digests %+v, %v", ds, err)
 	}
 }

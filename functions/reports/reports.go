@@ -14,6 +14,7 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/report"
@@ -45,6 +46,8 @@ type Handler struct {
 	Refs   Refs
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Digests, when set, has verification check the signed digests.
+	Digests *digest.Checker
 }
 
 // Invoke serves the HTTP API trigger through the JSON path.
@@ -73,7 +76,7 @@ func (h *Handler) HandleHTTP(ctx context.Context, req lambdaevents.APIGatewayV2H
 	}
 	switch req.RawPath {
 	case "/v1/verify":
-		st, err := report.Verify(ctx, h.Ledger)
+		st, err := report.Verify(ctx, h.Ledger, h.Digests)
 		if err != nil {
 			h.Log.ErrorContext(ctx, "verify failed", "function", "reports", "error", err.Error())
 			return problem(http.StatusInternalServerError, "internal error"), nil
@@ -132,7 +135,7 @@ func (h *Handler) report(ctx context.Context, req lambdaevents.APIGatewayV2HTTPR
 
 	var head *report.Header
 	if first || format == "html" || format == "table" {
-		if head, err = report.Summarize(ctx, h.Ledger, q, report.Options{Now: h.Now(), Holds: h.Holds, Refs: h.Refs}); err != nil {
+		if head, err = report.Summarize(ctx, h.Ledger, q, report.Options{Now: h.Now(), Holds: h.Holds, Refs: h.Refs, Digests: h.Digests}); err != nil {
 			h.Log.ErrorContext(ctx, "report failed", "function", "reports", "error", err.Error())
 			return problem(http.StatusInternalServerError, "internal error"), nil
 		}

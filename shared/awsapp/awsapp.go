@@ -24,9 +24,10 @@ import (
 
 // App is what a function's main builds its handler from.
 type App struct {
-	Region string
-	Config aws.Config
-	Log    *slog.Logger
+	Function string // the function's name, as in logs
+	Region   string
+	Config   aws.Config
+	Log      *slog.Logger
 	// Refs is set when the function has an HMAC key (RESIDENCY_HMAC_KEY_ID).
 	Refs *pseudonym.Keyer
 	env  func(string) string
@@ -65,7 +66,7 @@ func MustLoad(ctx context.Context, fn string, required ...string) *App {
 // the policy engine. The SDK honours AWS_ENDPOINT_URL, so the same
 // binary runs against moto_server.
 func Load(ctx context.Context, fn string, required ...string) (*App, error) {
-	a := &App{env: os.Getenv, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", fn)}
+	a := &App{Function: fn, env: os.Getenv, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", fn)}
 	var missing []string
 	for _, k := range required {
 		if a.env(k) == "" {

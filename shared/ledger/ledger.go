@@ -127,6 +127,10 @@ func fieldString(b []byte, v string) []byte {
 	return append(b, v...)
 }
 
+// AppendField appends v to b as a canonical field: its length as a 4-byte
+// big-endian number, then its bytes. Signed digests use the same encoding.
+func AppendField(b []byte, v string) []byte { return fieldString(b, v) }
+
 // ComputeHash returns the hex SHA-256 of e's canonical encoding. buf is
 // scratch space that may be reused across calls (it may be nil).
 func (e *Entry) ComputeHash(buf []byte) (string, []byte) {
@@ -175,15 +179,42 @@ func (b *BreakError) Error() string {
 // Verifier checks one region's chain entry by entry, in seq order, without
 // holding it in memory. The zero value is not ready: use NewVerifier.
 type Verifier struct {
-	region string
-	head   Head
-	buf    []byte
-	err    *BreakError
+	region  string
+	head    Head
+	buf     []byte
+	err     *BreakError
+	anchors map[int64]anchor
+	maxSeq  int64 // the highest anchored seq
+	maxBy   string
 }
+
+// anchor is a hash an outside witness (a signed digest) vouches for.
+type anchor struct{ hash, by string }
 
 // NewVerifier starts verifying region's chain from its first entry.
 func NewVerifier(region string) *Verifier {
 	return &Verifier{region: region, buf: make([]byte, 0, 512)}
+}
+
+// NewVerifierAfter verifies region's chain from the entry after head, which
+// is taken as verified (a signed digest vouches for it).
+func NewVerifierAfter(region string, head Head) *Verifier {
+	v := NewVerifier(region)
+	v.head = head
+	return v
+}
+
+// Anchor requires the entry at seq to have hash: by (e.g. "the digest of
+// 2026-11-22T10:00:00Z") vouches for it. Close reports an anchored entry
+// the chain no longer reaches, so a truncated tail does not pass.
+func (v *Verifier) Anchor(seq int64, hash, by string) {
+	if v.anchors == nil {
+		v.anchors = map[int64]anchor{}
+	}
+	v.anchors[seq] = anchor{hash, by}
+	if seq >= v.maxSeq {
+		v.maxSeq, v.maxBy = seq, by
+	}
 }
 
 // Add checks the next entry. It returns the first break found, and keeps
@@ -211,7 +242,26 @@ func (v *Verifier) Add(e *Entry) error {
 	if h != e.Hash {
 		return fail(e.Seq, "hash mismatch: the entry was altered")
 	}
+	if a, ok := v.anchors[e.Seq]; ok && a.hash != h {
+		return fail(e.Seq, "hash differs from the one %s signed: the chain was rewritten up to here", a.by)
+	}
 	v.head = Head{Seq: e.Seq, Hash: e.Hash}
+	return nil
+}
+
+// Close ends the chain: when an anchor names a seq beyond the last entry,
+// the newest entries were removed, and Close returns the break at the first
+// missing seq. Like Add, it returns the first break found.
+func (v *Verifier) Close() error {
+	if v.err != nil {
+		return v.err
+	}
+	if v.maxSeq > v.head.Seq {
+		v.err = &BreakError{Region: v.region, Seq: v.head.Seq + 1, Reason: fmt.Sprintf(
+			"the chain ends at seq %d but %s signed it up to seq %d: the newest entries were removed (truncated tail)",
+			v.head.Seq, v.maxBy, v.maxSeq)}
+		return v.err
+	}
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/ddbjson"
+	"github.com/residency-dev/residency/shared/digest"
 	ledgerpkg "github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
@@ -42,6 +43,8 @@ type Stack struct {
 	Refs   *pseudonym.Keyer
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Digests checks the signed digests (nil without Config.Digests).
+	Digests *digest.Checker
 
 	taggers    map[string]*tagger.Handler
 	routers    map[string]*router.Handler
@@ -74,6 +77,13 @@ type Config struct {
 	Key    []byte
 	Now    func() time.Time
 	Log    *slog.Logger
+	// DigestStore keeps the ledger's signed digests, DigestSigner signs
+	// them and DigestKeys verify them. All are optional: without a store,
+	// verification checks the chains only; without a signer, the stack
+	// checks digests but signs none.
+	DigestStore  digest.Store
+	DigestSigner digest.Signer
+	DigestKeys   digest.Keys
 }
 
 // New wires the functions of every region of cfg.Policy on cfg.Store.
@@ -106,7 +116,13 @@ func New(cfg Config) (*Stack, error) {
 			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 	}
 	s.ledgerFn = &ledger.Handler{Store: cfg.Store, Log: cfg.Log}
-	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Holds: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log}
+	if cfg.DigestStore != nil {
+		s.Digests = &digest.Checker{Source: cfg.DigestStore, Keys: cfg.DigestKeys}
+		if cfg.DigestSigner != nil {
+			s.ledgerFn.Digests = &digest.Writer{Signer: cfg.DigestSigner, Store: cfg.DigestStore, Chain: cfg.Store, Now: s.now}
+		}
+	}
+	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Holds: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log, Digests: s.Digests}
 	return s, nil
 }
 
@@ -221,7 +237,11 @@ func (s *Stack) handler(function, region string) (func(context.Context, json.Raw
 		}
 		return s.retentions[region].Invoke, nil
 	case "ledger":
-		return s.ledgerFn.Invoke, nil
+		// One handler appends every chain's messages; a scheduled
+		// invocation signs the digest of the region it is invoked in.
+		h := *s.ledgerFn
+		h.Region = region
+		return h.Invoke, nil
 	case "reports":
 		return s.reportsFn.Invoke, nil
 	}
@@ -497,6 +517,40 @@ func streamEvent(recs []sqlitestore.StreamRecord) (lambdaevents.DynamoDBEvent, e
 		})
 	}
 	return ev, nil
+}
+
+// SignDigests signs a digest of every chain, as the ledger function's
+// hourly schedule does on AWS: of the chains that grew since their last
+// digest, or with always, of every chain.
+func (s *Stack) SignDigests(ctx context.Context, always bool) ([]ledger.DigestResult, error) {
+	regions, err := s.Store.Chains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.Digests != nil {
+		// A chain with digests but no entries lost them all: its digest
+		// is refused.
+		signed, err := s.Digests.Regions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range signed {
+			if !slices.Contains(regions, r) {
+				regions = append(regions, r)
+			}
+		}
+	}
+	var out []ledger.DigestResult
+	for _, r := range regions {
+		d, err := s.ledgerFn.Digest(ctx, r, always)
+		if err != nil {
+			return out, err
+		}
+		if d != nil {
+			out = append(out, *d)
+		}
+	}
+	return out, nil
 }
 
 // Sweep runs one retention sweep in every region, then drains.

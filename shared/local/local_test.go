@@ -227,7 +227,7 @@ func TestSamplesEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("chains verify", func(t *testing.T) {
-		st, err := report.Verify(ctx, e.store)
+		st, err := report.Verify(ctx, e.store, nil)
 		if err != nil || !st.Verified || st.Entries != int64(len(entries)) {
 			t.Fatalf("expect %d verified entries, got %+v (%v)", len(entries), st, err)
 		}

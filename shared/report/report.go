@@ -70,7 +70,7 @@ func Render(ctx context.Context, l Ledger, q Query, format string, w io.Writer, 
 	var res Result
 	if format == "csv" {
 		res.Header = NewHeader(q, opt.Now)
-		st, err := Verify(ctx, l)
+		st, err := Verify(ctx, l, opt.Digests)
 		if err != nil {
 			return res, fmt.Errorf("verify ledger: %w", err)
 		}

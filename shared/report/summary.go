@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 )
 
@@ -22,6 +23,29 @@ type ChainStatus struct {
 	Head        ledger.Head `json:"head"`
 	FirstBadSeq int64       `json:"first_bad_seq,omitempty"`
 	Problem     string      `json:"problem,omitempty"`
+	// Digests is how many signed digests of the chain were checked;
+	// SignedSeq and SignedAt are the newest one's to_seq and time. Entries
+	// after SignedSeq await the next digest.
+	Digests   int        `json:"digests"`
+	SignedSeq int64      `json:"signed_seq"`
+	SignedAt  *time.Time `json:"signed_at,omitempty"`
+}
+
+// Signed describes what the digests vouch for: "signed to seq N at T (k
+// digests)", "no signed digest", or, when checked is false, "digests not
+// checked".
+func (c *ChainStatus) Signed(checked bool) string {
+	switch {
+	case !checked:
+		return "digests not checked"
+	case c.Digests == 0 || c.SignedAt == nil:
+		return "no signed digest: a truncated tail cannot be detected"
+	}
+	s := fmt.Sprintf("signed to seq %d at %s (%d digests)", c.SignedSeq, c.SignedAt.Format(time.RFC3339), c.Digests)
+	if n := c.Head.Seq - c.SignedSeq; n > 0 && c.Verified {
+		s += fmt.Sprintf(", %d newer entries await the next digest", n)
+	}
+	return s
 }
 
 // LedgerStatus sums up the chains.
@@ -30,6 +54,10 @@ type LedgerStatus struct {
 	Verified bool                   `json:"verified"`
 	Head     map[string]ledger.Head `json:"head"`
 	Chains   []ChainStatus          `json:"chains"`
+	// DigestsChecked says the signed digests were checked too: without
+	// them, a truncated tail or a chain rewritten from some entry on cannot
+	// be detected.
+	DigestsChecked bool `json:"digests_checked"`
 }
 
 // RegisterRow is one line of the transfer register.
@@ -158,23 +186,40 @@ type Options struct {
 	Now   time.Time  // generated_at
 	Holds HoldLister // the holds in force (optional)
 	Refs  RecordRefs // names held records (required with Holds)
+	// Digests, when set, has the verification check the signed digests.
+	Digests *digest.Checker
 }
 
-// Verify checks every region's chain from its first entry. It reads the
-// chains concurrently, at most GOMAXPROCS at a time.
-func Verify(ctx context.Context, l Ledger) (LedgerStatus, error) {
-	st, _, err := verifyAll(ctx, l, nil)
+// Verify checks every region's chain from its first entry and, when
+// digests is not nil, the signed digests and the chain against them (each
+// digest's head hash, and that the chain reaches the newest digest). It
+// reads the chains concurrently, at most GOMAXPROCS at a time.
+func Verify(ctx context.Context, l Ledger, digests *digest.Checker) (LedgerStatus, error) {
+	st, _, err := verifyAll(ctx, l, digests, nil)
 	return st, err
 }
 
 // verifyAll verifies every chain, concurrently, and, when summary is not
 // nil, feeds each chain's entries to a summarizer of its own as it reads
 // them: the summary costs no read of its own.
-func verifyAll(ctx context.Context, l Ledger, summary func() *summarizer) (LedgerStatus, []*summarizer, error) {
-	st := LedgerStatus{Verified: true, Head: map[string]ledger.Head{}, Chains: []ChainStatus{}}
+func verifyAll(ctx context.Context, l Ledger, digests *digest.Checker, summary func() *summarizer) (LedgerStatus, []*summarizer, error) {
+	st := LedgerStatus{Verified: true, Head: map[string]ledger.Head{}, Chains: []ChainStatus{}, DigestsChecked: digests != nil}
 	regions, err := l.Chains(ctx)
 	if err != nil {
 		return st, nil, err
+	}
+	if digests != nil {
+		// A region with digests but no entries lost its whole chain.
+		signed, err := digests.Regions(ctx)
+		if err != nil {
+			return st, nil, fmt.Errorf("list digests: %w", err)
+		}
+		for _, r := range signed {
+			if !slices.Contains(regions, r) {
+				regions = append(regions, r)
+			}
+		}
+		slices.Sort(regions)
 	}
 	chains := make([]ChainStatus, len(regions))
 	sums := make([]*summarizer, len(regions))
@@ -190,7 +235,7 @@ func verifyAll(ctx context.Context, l Ledger, summary func() *summarizer) (Ledge
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			chains[i], errs[i] = verifyChain(ctx, l, r, sums[i])
+			chains[i], errs[i] = verifyChain(ctx, l, r, digests, sums[i])
 		}()
 	}
 	wg.Wait()
@@ -209,9 +254,22 @@ func verifyAll(ctx context.Context, l Ledger, summary func() *summarizer) (Ledge
 // chainPageSize is how many entries one keyset read of a chain asks for.
 const chainPageSize = 5000
 
-func verifyChain(ctx context.Context, l Ledger, region string, s *summarizer) (ChainStatus, error) {
+func verifyChain(ctx context.Context, l Ledger, region string, digests *digest.Checker, s *summarizer) (ChainStatus, error) {
 	v := ledger.NewVerifier(region)
 	cs := ChainStatus{Region: region}
+	var signed digest.Result
+	if digests != nil {
+		var err error
+		if signed, err = digests.Check(ctx, region); err != nil {
+			return cs, err
+		}
+		signed.Anchor(v)
+		cs.Digests, cs.SignedSeq = signed.Digests, signed.SignedSeq
+		if !signed.SignedAt.IsZero() {
+			at := signed.SignedAt.UTC()
+			cs.SignedAt = &at
+		}
+	}
 	if s != nil && s.q.Region != "" && s.q.Region != region {
 		s = nil
 	}
@@ -237,9 +295,12 @@ func verifyChain(ctx context.Context, l Ledger, region string, s *summarizer) (C
 	}
 	cs.Head = v.Head()
 	var b *ledger.BreakError
-	if errors.As(v.Err(), &b) {
+	switch {
+	case errors.As(v.Close(), &b) && (signed.Problem == "" || b.Seq <= signed.ProblemSeq):
 		cs.FirstBadSeq, cs.Problem = b.Seq, b.Reason
-	} else {
+	case signed.Problem != "":
+		cs.FirstBadSeq, cs.Problem = signed.ProblemSeq, "digests: "+signed.Problem
+	default:
 		cs.Verified = true
 	}
 	return cs, nil
@@ -270,7 +331,7 @@ func NewHeader(q Query, now time.Time) *Header {
 // still open, not with the entries.
 func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, error) {
 	h := NewHeader(q, opt.Now)
-	st, sums, err := verifyAll(ctx, l, func() *summarizer { return newSummarizer(q) })
+	st, sums, err := verifyAll(ctx, l, opt.Digests, func() *summarizer { return newSummarizer(q) })
 	if err != nil {
 		return nil, fmt.Errorf("verify and summarize ledger: %w", err)
 	}

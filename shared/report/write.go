@@ -157,7 +157,7 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 		if !c.Verified {
 			state = fmt.Sprintf("BROKEN at seq %d: %s", c.FirstBadSeq, c.Problem)
 		}
-		fmt.Fprintf(tw, "  %s\t%d entries\thead %d %s\t%s\n", c.Region, c.Entries, c.Head.Seq, short(c.Head.Hash), state)
+		fmt.Fprintf(tw, "  %s\t%d entries\thead %d %s\t%s\t%s\n", c.Region, c.Entries, c.Head.Seq, short(c.Head.Hash), state, c.Signed(h.Ledger.DigestsChecked))
 	}
 	s := &h.Summary
 	fmt.Fprintf(tw, "\nSummary\n")

@@ -8,12 +8,14 @@ import (
 
 	"github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/shared/awsapp"
+	"github.com/residency-dev/residency/shared/awsapp/awsdigests"
 	"github.com/residency-dev/residency/shared/awsenv"
 )
 
 func main() {
 	ctx := context.Background()
-	app := awsapp.MustLoad(ctx, "ledger", awsenv.LedgerTable)
-	h := &ledger.Handler{Store: app.Store(), Log: app.Log}
+	app := awsapp.MustLoad(ctx, "ledger", awsenv.LedgerTable, awsenv.SigningKeyID, awsenv.DigestBucket)
+	store := app.Store()
+	h := &ledger.Handler{Store: store, Log: app.Log, Region: app.Region, Digests: awsdigests.Writer(app, store)}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

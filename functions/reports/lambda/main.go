@@ -9,13 +9,15 @@ import (
 
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/awsapp"
+	"github.com/residency-dev/residency/shared/awsapp/awsdigests"
 	"github.com/residency-dev/residency/shared/awsenv"
 )
 
 func main() {
 	ctx := context.Background()
-	app := awsapp.MustLoad(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID)
+	app := awsapp.MustLoad(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket)
 	store := app.Store()
-	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log}
+	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log,
+		Digests: awsdigests.MustChecker(ctx, app)}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }
