@@ -683,17 +683,16 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		find, err := tx.PrepareContext(ctx, `SELECT `+ledgerCols+` FROM ledger WHERE region=? AND id=?`)
+		existing, err := s.findLedgerIDs(ctx, tx, region, drafts)
 		if err != nil {
 			return err
 		}
-		defer find.Close()
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		seen := map[string]int{}
+		seen := make(map[string]int, len(drafts))
 		for _, d := range drafts {
 			if d.Region != region {
 				return fmt.Errorf("%w: entry %s is for chain %q, not %q", ledger.ErrInvalid, d.ID, d.Region, region)
@@ -702,22 +701,9 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 				out = append(out, out[i])
 				continue
 			}
-			rows, err := find.QueryContext(ctx, region, d.ID)
-			if err != nil {
-				return err
-			}
-			var existing ledger.Entry
-			found := rows.Next()
-			if found {
-				err = scanLedger(rows, &existing)
-			}
-			rows.Close()
-			if err != nil {
-				return err
-			}
-			if found {
+			if e, ok := existing[d.ID]; ok {
 				seen[d.ID] = len(out)
-				out = append(out, existing)
+				out = append(out, e)
 				continue
 			}
 			var e ledger.Entry
@@ -736,6 +722,40 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		return nil, fmt.Errorf("append to ledger %s: %w", region, err)
 	}
 	return out, nil
+}
+
+// findLedgerIDs returns the entries of region's chain that already hold
+// one of the drafts' ids (a redelivery), by id: one query per 500 drafts
+// rather than one per draft.
+func (s *Store) findLedgerIDs(ctx context.Context, tx *sql.Tx, region string, drafts []ledger.Entry) (map[string]ledger.Entry, error) {
+	found := map[string]ledger.Entry{}
+	const chunk = 500
+	for start := 0; start < len(drafts); start += chunk {
+		part := drafts[start:min(start+chunk, len(drafts))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, region)
+		for _, d := range part {
+			args = append(args, d.ID)
+		}
+		q := `SELECT ` + ledgerCols + ` FROM ledger WHERE region=? AND id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var e ledger.Entry
+			if err := scanLedger(rows, &e); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[e.ID] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
 }
 
 // Chains returns the regions that have a ledger chain, sorted.
