@@ -237,12 +237,15 @@ func (v *Verifier) Add(e *Entry) error {
 	case e.PrevHash != v.head.PrevHash():
 		return fail(e.Seq, "prev_hash does not match the hash of seq %d", v.head.Seq)
 	}
-	var h string
-	h, v.buf = e.ComputeHash(v.buf)
-	if h != e.Hash {
+	// Hash into stack buffers: verification allocates nothing per entry.
+	v.buf = e.AppendCanonical(v.buf[:0])
+	sum := sha256.Sum256(v.buf)
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	if string(hx[:]) != e.Hash {
 		return fail(e.Seq, "hash mismatch: the entry was altered")
 	}
-	if a, ok := v.anchors[e.Seq]; ok && a.hash != h {
+	if a, ok := v.anchors[e.Seq]; ok && a.hash != e.Hash {
 		return fail(e.Seq, "hash differs from the one %s signed: the chain was rewritten up to here", a.by)
 	}
 	v.head = Head{Seq: e.Seq, Hash: e.Hash}
