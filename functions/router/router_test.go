@@ -24,7 +24,7 @@ import (
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
-func setup(t *testing.T, region string) (*router.Handler, *sqlitestore.Store, *fakes.Sink) {
+func setup(t testing.TB, region string) (*router.Handler, *sqlitestore.Store, *fakes.Sink) {
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,9 @@ func (noContracts) ContractEnd(context.Context, string) (time.Time, error) { ret
 
 // BenchmarkPipeline compares, side by side on the same 1,000-record stream
 // batch, the bare JSON decode of the batch with the tagger's per-record CPU
-// work: decode, read the record, decide, build the tag write (no I/O).
+// work: decode, read the record, decide, build the tag write (no I/O), with
+// aws-lambda-go's decoder (pipeline) and with the tagger's own
+// (pipeline-decodestream, what Invoke does).
 func BenchmarkPipeline(b *testing.B) {
 	var ev lambdaevents.DynamoDBEvent
 	for i := range 1000 {
@@ -50,6 +52,34 @@ func BenchmarkPipeline(b *testing.B) {
 			var e lambdaevents.DynamoDBEvent
 			if err := json.Unmarshal(payload, &e); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	// As the tagger reads a batch now: its own one-pass decoder
+	// (ddbjson.DecodeStream) instead of aws-lambda-go's, then the same work.
+	b.Run("pipeline-decodestream", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx := context.Background()
+		for b.Loop() {
+			recs, err := ddbjson.DecodeStream(payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			writes := make([]record.TagWrite, 0, len(recs))
+			for i := range recs {
+				r := &recs[i]
+				w, err := h.fromItem(src, "us-east-1", "users", r.Keys, r.NewImage)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tag, _, err := h.decide(ctx, w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				writes = append(writes, record.TagWrite{Key: r.Keys, Tag: tag})
+			}
+			if len(writes) != len(recs) {
+				b.Fatalf("expect %d tag writes, got %d", len(recs), len(writes))
 			}
 		}
 	})

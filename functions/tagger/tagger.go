@@ -99,17 +99,23 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 	}
 	switch kind {
 	case trigger.DynamoDBStream:
-		var ev lambdaevents.DynamoDBEvent
-		if err := json.Unmarshal(payload, &ev); err != nil {
+		// One pass over the batch, without reflection: this decode is most
+		// of the tagger's CPU time. A record with malformed attribute
+		// values fails alone.
+		recs, err := ddbjson.DecodeStream(payload)
+		if err != nil {
 			return nil, fmt.Errorf("tagger: decode stream event: %w", err)
 		}
-		return h.HandleStream(ctx, ev)
+		return h.handleStream(ctx, recs)
 	case trigger.S3:
 		var ev lambdaevents.S3Event
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("tagger: decode S3 event: %w", err)
 		}
-		return nil, h.HandleS3(ctx, ev)
+		if err := h.HandleS3(ctx, ev); err != nil {
+			return nil, fmt.Errorf("tagger: %w", err)
+		}
+		return nil, nil
 	case trigger.EventBridge:
 		var ev lambdaevents.EventBridgeEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
@@ -198,21 +204,29 @@ func (h *Handler) flush(ctx context.Context, b *batch) error {
 // cannot be tagged fails alone: its sequence number is reported in
 // BatchItemFailures and the reason logged.
 func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
+	recs := make([]ddbjson.StreamRecord, len(ev.Records))
+	for i := range ev.Records {
+		recs[i] = ddbjson.FromEvent(&ev.Records[i])
+	}
+	return h.handleStream(ctx, recs)
+}
+
+func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord) (lambdaevents.DynamoDBEventResponse, error) {
 	var resp lambdaevents.DynamoDBEventResponse
 	var b batch
 	var done []string
-	fail := func(rec *lambdaevents.DynamoDBEventRecord, err error) {
-		seq := rec.Change.SequenceNumber
+	fail := func(rec *ddbjson.StreamRecord, err error) {
+		seq := rec.SequenceNumber
 		h.Log.ErrorContext(ctx, "record failed", "function", Actor, "event_id", rec.EventID, "sequence_number", seq,
-			"table", tableOf(rec.EventSourceArn), "error", err.Error())
+			"table", tableOf(rec.EventSourceARN), "error", err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})
 		if h.Failures != nil {
 			h.Failures.Failed(ctx, Actor, h.Region, "stream record "+seq, err)
 		}
 	}
-	var ok []*lambdaevents.DynamoDBEventRecord
-	for i := range ev.Records {
-		rec := &ev.Records[i]
+	var ok []*ddbjson.StreamRecord
+	for i := range recs {
+		rec := &recs[i]
 		if err := h.streamRecord(ctx, rec, &b); err != nil {
 			if ctx.Err() != nil {
 				return resp, ctx.Err()
@@ -224,11 +238,11 @@ func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEven
 	}
 	failed := h.writeTags(ctx, &b)
 	for _, rec := range ok {
-		if err := failed[rec.Change.SequenceNumber]; err != nil {
+		if err := failed[rec.SequenceNumber]; err != nil {
 			fail(rec, err)
 			continue
 		}
-		done = append(done, rec.Change.SequenceNumber)
+		done = append(done, rec.SequenceNumber)
 	}
 	if err := h.flush(ctx, &b); err != nil {
 		// Nothing of this batch is known to be durable: fail it all, the
@@ -238,7 +252,7 @@ func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEven
 			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})
 		}
 	}
-	h.Log.InfoContext(ctx, "stream batch", "function", Actor, "region", h.Region, "records", len(ev.Records),
+	h.Log.InfoContext(ctx, "stream batch", "function", Actor, "region", h.Region, "records", len(recs),
 		"tagged", b.tagged, "unchanged", b.echoes, "failed", len(resp.BatchItemFailures))
 	return resp, nil
 }
@@ -261,14 +275,17 @@ func regionOf(arn string) string {
 	return parts[3]
 }
 
-func (h *Handler) streamRecord(ctx context.Context, rec *lambdaevents.DynamoDBEventRecord, b *batch) error {
-	table := tableOf(rec.EventSourceArn)
+func (h *Handler) streamRecord(ctx context.Context, rec *ddbjson.StreamRecord, b *batch) error {
+	if rec.Err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, rec.Err)
+	}
+	table := tableOf(rec.EventSourceARN)
 	if table == "" {
-		return fmt.Errorf("%w: eventSourceARN %q names no table", ErrInvalid, rec.EventSourceArn)
+		return fmt.Errorf("%w: eventSourceARN %q names no table", ErrInvalid, rec.EventSourceARN)
 	}
 	// The region is where the write landed: the stream's own region. (The
 	// stream ARN is authoritative; awsRegion is the fallback.)
-	region := regionOf(rec.EventSourceArn)
+	region := regionOf(rec.EventSourceARN)
 	if region == "" {
 		region = rec.AWSRegion
 	}
@@ -279,13 +296,11 @@ func (h *Handler) streamRecord(ctx context.Context, rec *lambdaevents.DynamoDBEv
 	if !ok || src.Table == "" {
 		return fmt.Errorf("%w: table %q is not a source of policy %s", ErrInvalid, table, h.Policy.Version)
 	}
-	key, err := ddbjson.ToKey(rec.Change.Keys)
-	if err != nil {
-		return fmt.Errorf("%w: keys: %v", ErrInvalid, err)
-	}
+	key := rec.Keys
+	var err error
 	if rec.EventName == "REMOVE" {
 		if len(key) == 0 {
-			old, err := ddbjson.ToItem(rec.Change.OldImage)
+			old, err := rec.OldImage()
 			if err != nil {
 				return fmt.Errorf("%w: old image: %v", ErrInvalid, err)
 			}
@@ -301,10 +316,7 @@ func (h *Handler) streamRecord(ctx context.Context, rec *lambdaevents.DynamoDBEv
 	if rec.EventName != "INSERT" && rec.EventName != "MODIFY" {
 		return fmt.Errorf("%w: event name %q", ErrInvalid, rec.EventName)
 	}
-	item, err := ddbjson.ToItem(rec.Change.NewImage)
-	if err != nil {
-		return fmt.Errorf("%w: new image: %v", ErrInvalid, err)
-	}
+	item := rec.NewImage
 	if item == nil {
 		return fmt.Errorf("%w: %s record without NewImage: the stream view type must be NEW_IMAGE or NEW_AND_OLD_IMAGES", ErrInvalid, rec.EventName)
 	}
@@ -318,9 +330,10 @@ func (h *Handler) streamRecord(ctx context.Context, rec *lambdaevents.DynamoDBEv
 		return err
 	}
 	if w.created.IsZero() && rec.EventName == "INSERT" {
-		w.created = rec.Change.ApproximateCreationDateTime.UTC()
+		w.created = rec.CreatedAt.UTC()
 	}
-	w.seq = rec.Change.SequenceNumber
+	w.seq = rec.SequenceNumber
+	w.inserted = rec.EventName == "INSERT"
 	return h.tag(ctx, w, b)
 }
 
@@ -334,6 +347,7 @@ type write struct {
 	contract                   string
 	existing                   *record.Tag
 	seq                        string // the stream record's sequence number
+	inserted                   bool   // the stream record is an INSERT
 }
 
 func (h *Handler) fromItem(src *policy.Source, region, table string, key record.Key, item record.Item) (write, error) {
@@ -389,7 +403,7 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	bucket := rec.S3.Bucket.Name
 	objKey, err := url.QueryUnescape(rec.S3.Object.Key) // S3 event keys are form-encoded
 	if err != nil {
-		return fmt.Errorf("%w: object key %q: %v", ErrInvalid, rec.S3.Object.Key, err)
+		return fmt.Errorf("%w: object key is not form-encoded: %v", ErrInvalid, err)
 	}
 	region := rec.AWSRegion
 	if region == "" {
@@ -490,6 +504,15 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 	}
 	if w.existing != nil && w.existing.SameAs(tag) {
 		b.echoes++
+		if w.inserted {
+			// A record new to this table that arrived with its tag: the
+			// router's copy of a relocated record. It needs no write, but
+			// this region's catalog must hold it (the misplaced copy's
+			// entry goes with its REMOVE), or retention and erasure would
+			// never find it.
+			taggedAt, _ := time.Parse(time.RFC3339, w.existing.TaggedAt)
+			b.entries = append(b.entries, h.entry(w, *w.existing, h.Refs.Subject(w.subjectID), taggedAt))
+		}
 		return nil // our own echo, or a change that does not affect residency
 	}
 	now := h.Now().UTC()
@@ -503,6 +526,16 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 	return nil
 }
 
+// entry is the catalog entry of a tagged record.
+func (h *Handler) entry(w write, tag record.Tag, subjectRef string, taggedAt time.Time) catalog.Entry {
+	until, _ := time.Parse(time.RFC3339, tag.RetainUntil)
+	return catalog.Entry{
+		Region: w.region, Source: w.source, SourceKind: w.sourceKind, Key: w.key, SubjectRef: subjectRef,
+		Category: w.category, Contract: w.contract, OriginRegion: tag.OriginRegion, HomeRegion: tag.HomeRegion,
+		Jurisdiction: tag.Jurisdiction, Status: tag.Status, PolicyVersion: tag.PolicyVersion, TaggedAt: taggedAt, RetainUntil: until,
+	}
+}
+
 // emit adds what a written tag causes to the batch: the catalog entry,
 // `Record Tagged`, and for a violation `Residency Violation` and its ledger
 // entry.
@@ -510,12 +543,7 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 	w, tag, dec, now := p.w, p.tag, p.dec, p.now
 	b.tagged++
 	subjectRef := h.Refs.Subject(w.subjectID)
-	until, _ := time.Parse(time.RFC3339, tag.RetainUntil)
-	b.entries = append(b.entries, catalog.Entry{
-		Region: w.region, Source: w.source, SourceKind: w.sourceKind, Key: w.key, SubjectRef: subjectRef,
-		Category: w.category, Contract: w.contract, OriginRegion: tag.OriginRegion, HomeRegion: tag.HomeRegion,
-		Jurisdiction: tag.Jurisdiction, Status: tag.Status, PolicyVersion: tag.PolicyVersion, TaggedAt: now, RetainUntil: until,
-	})
+	b.entries = append(b.entries, h.entry(w, tag, subjectRef, now))
 	b.evs = append(b.evs, events.Out{DetailType: events.RecordTagged, Detail: &events.RecordTaggedDetail{
 		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
 	}})

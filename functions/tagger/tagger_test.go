@@ -210,7 +210,7 @@ func BenchmarkStreamBatch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		invoke := lambda.NewHandler(h.Invoke)
+		invoke := lambda.NewHandler(tagger.Raw(h.Invoke)) // as the Lambda main starts it
 		if _, err := invoke.Invoke(context.Background(), payload); err != nil {
 			b.Fatal(err)
 		}

@@ -22,7 +22,6 @@ import (
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/functions/tagger"
-	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/digest"
 	ledgerpkg "github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
@@ -195,6 +194,10 @@ func (s *Stack) id(prefix string) string {
 // invoke runs a function through the real Lambda JSON path.
 func (s *Stack) invoke(ctx context.Context, function string, h func(context.Context, json.RawMessage) (any, error), payload []byte) ([]byte, error) {
 	s.Stats.Delivered[function]++
+	if function == "tagger" {
+		// As the tagger's Lambda main starts it.
+		return lambda.NewHandler(tagger.Raw(h)).Invoke(ctx, payload)
+	}
 	return lambda.NewHandler(h).Invoke(ctx, payload)
 }
 
@@ -273,10 +276,11 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	d := Delivery{Kind: kind}
 	var function string
 	var region string
+	records := -1 // counted below unless known
 	switch kind {
 	case trigger.DynamoDBStream:
 		function = "tagger"
-		region, err = s.applyStream(ctx, payload)
+		region, records, err = s.applyStream(ctx, payload)
 	case trigger.S3:
 		function = "tagger"
 		var ev lambdaevents.S3Event
@@ -319,53 +323,18 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 		s.Failed(ctx, function, region, string(kind)+" event", err)
 	}
 	d.Response = string(out)
-	var p struct{ Records []json.RawMessage }
-	json.Unmarshal(payload, &p)
+	if records < 0 {
+		var p struct{ Records []json.RawMessage }
+		json.Unmarshal(payload, &p)
+		records = len(p.Records)
+	}
 	var resp struct{ BatchItemFailures []json.RawMessage }
 	json.Unmarshal(out, &resp)
-	d.Records, d.Failed = len(p.Records), len(resp.BatchItemFailures)
+	d.Records, d.Failed = records, len(resp.BatchItemFailures)
 	if kind == trigger.DynamoDBStream {
 		s.Stats.StreamRecords += d.Records
 	}
 	return d, s.Drain(ctx)
-}
-
-// applyStream writes a replayed stream batch's changes to the local tables,
-// without new stream records, and returns the batch's region.
-func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, error) {
-	var ev lambdaevents.DynamoDBEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return "", fmt.Errorf("decode stream event: %w", err)
-	}
-	region := ""
-	for i, rec := range ev.Records {
-		parts := strings.SplitN(rec.EventSourceArn, ":", 6)
-		if len(parts) < 6 || !strings.HasPrefix(parts[5], "table/") {
-			return "", fmt.Errorf("stream record %d: eventSourceARN %q names no table", i, rec.EventSourceArn)
-		}
-		r := parts[3]
-		table, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "table/"), "/")
-		if region == "" {
-			region = r
-		} else if r != region {
-			return "", fmt.Errorf("stream record %d: a batch comes from one region's stream, found %s and %s", i, region, r)
-		}
-		key, err := ddbjson.ToKey(rec.Change.Keys)
-		if err != nil || len(key) == 0 {
-			continue // the tagger reports the malformed record
-		}
-		item, err := ddbjson.ToItem(rec.Change.NewImage)
-		if err != nil {
-			continue
-		}
-		if rec.EventName == "REMOVE" {
-			item = nil
-		}
-		if err := s.Store.ReplayWrite(ctx, r, table, key, item); err != nil {
-			return "", fmt.Errorf("apply stream record %d: %w", i, err)
-		}
-	}
-	return region, nil
 }
 
 // platformTargets routes a platform event as the stack's rules do. Holds,
@@ -396,7 +365,7 @@ func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) ([]string, []string) {
 func (s *Stack) Drain(ctx context.Context) error {
 	for range 10000 {
 		progressed := false
-		recs, err := s.Store.PendingStream(ctx, 1000)
+		recs, err := s.Store.PendingStreamRaw(ctx, streamBatchSize)
 		if err != nil {
 			return err
 		}
@@ -457,66 +426,6 @@ func (s *Stack) Drain(ctx context.Context) error {
 		}
 	}
 	return errors.New("drain: events keep causing events (10000 rounds); a function loops")
-}
-
-// pumpStream delivers stream records to their region's tagger in batches of
-// one (region, table), as an event source mapping would.
-func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.StreamRecord) error {
-	for start := 0; start < len(recs); {
-		end := start + 1
-		for end < len(recs) && recs[end].Region == recs[start].Region && recs[end].Table == recs[start].Table {
-			end++
-		}
-		ev, err := streamEvent(recs[start:end])
-		if err != nil {
-			return err
-		}
-		payload, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		region := recs[start].Region
-		h, err := s.handler("tagger", region)
-		if err != nil {
-			return err
-		}
-		s.Stats.StreamRecords += end - start
-		if _, err := s.invoke(ctx, "tagger", h, payload); err != nil {
-			s.Failed(ctx, "tagger", region, "stream batch", err)
-		}
-		if err := s.Store.MarkDelivered(ctx, recs[end-1].Seq); err != nil {
-			return err
-		}
-		start = end
-	}
-	return nil
-}
-
-func streamEvent(recs []sqlitestore.StreamRecord) (lambdaevents.DynamoDBEvent, error) {
-	var ev lambdaevents.DynamoDBEvent
-	for _, r := range recs {
-		keys, err := ddbjson.FromKey(r.Key)
-		if err != nil {
-			return ev, err
-		}
-		newImg, err := ddbjson.FromItem(r.New)
-		if err != nil {
-			return ev, err
-		}
-		oldImg, err := ddbjson.FromItem(r.Old)
-		if err != nil {
-			return ev, err
-		}
-		ev.Records = append(ev.Records, lambdaevents.DynamoDBEventRecord{
-			AWSRegion: r.Region, EventID: strconv.FormatInt(r.Seq, 10), EventName: r.Event, EventSource: "aws:dynamodb", EventVersion: "1.1",
-			EventSourceArn: "arn:aws:dynamodb:" + r.Region + ":000000000000:table/" + r.Table + "/stream/local",
-			Change: lambdaevents.DynamoDBStreamRecord{
-				ApproximateCreationDateTime: lambdaevents.SecondsEpochTime{Time: r.At}, Keys: keys, NewImage: newImg, OldImage: oldImg,
-				SequenceNumber: fmt.Sprintf("%021d", r.Seq), StreamViewType: "NEW_AND_OLD_IMAGES",
-			},
-		})
-	}
-	return ev, nil
 }
 
 // SignDigests signs a digest of every chain, as the ledger function's

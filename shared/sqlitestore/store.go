@@ -28,17 +28,20 @@ var (
 type Store struct {
 	db   *sql.DB
 	path string
+	cp   *checkpointer // nil for an in-memory store
 }
 
 const schema = `
+-- A rowid table: items run to a few hundred bytes, too large for WITHOUT
+-- ROWID, which suits small rows (stores made with it keep it).
 CREATE TABLE IF NOT EXISTS items (
 	region TEXT NOT NULL, tbl TEXT NOT NULL, k TEXT NOT NULL, item TEXT NOT NULL,
-	PRIMARY KEY (region, tbl, k)) WITHOUT ROWID;
+	UNIQUE (region, tbl, k));
 CREATE TABLE IF NOT EXISTS stream (
 	seq INTEGER PRIMARY KEY AUTOINCREMENT, region TEXT NOT NULL, tbl TEXT NOT NULL,
 	event TEXT NOT NULL, k TEXT NOT NULL, old TEXT, new TEXT, at TEXT NOT NULL,
 	delivered INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS stream_pending ON stream (delivered, seq);
+` + streamSchema + `
 CREATE TABLE IF NOT EXISTS objects (
 	region TEXT NOT NULL, bucket TEXT NOT NULL, k TEXT NOT NULL, metadata TEXT NOT NULL,
 	last_modified TEXT NOT NULL, PRIMARY KEY (region, bucket, k)) WITHOUT ROWID;
@@ -72,7 +75,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 // Open opens (creating if needed) the store at path. ":memory:" gives a
 // private in-memory store, for tests.
 func Open(path string) (*Store, error) {
-	dsn := "file:" + url.PathEscape(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + url.PathEscape(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", walBackstopPages, 64<<20) + "&_txlock=immediate"
 	if path == ":memory:" {
 		dsn = "file::memory:?_txlock=immediate"
 	}
@@ -89,11 +93,24 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create schema: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	s := &Store{db: db, path: path}
+	if path != ":memory:" {
+		if s.cp, err = startCheckpointer(dsn); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	cerr := s.cp.close()
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return cerr
+}
 
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
@@ -107,7 +124,11 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.cp.wrote()
+	return nil
 }
 
 func ts(t time.Time) string {
@@ -233,62 +254,6 @@ func (s *Store) UpdateTag(ctx context.Context, region, table string, key record.
 	return s.updateItem(ctx, region, table, key, func(it record.Item) { it[record.TagAttribute] = tag.Map() })
 }
 
-// UpdateTags sets the residency tags of a batch of records in one
-// transaction. A record that is gone gets ErrNotFound in its slot; the second
-// result is an error of the whole batch.
-func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
-	errs := make([]error, len(writes))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		sel, err := tx.PrepareContext(ctx, `SELECT item FROM items WHERE region=? AND tbl=? AND k=?`)
-		if err != nil {
-			return err
-		}
-		defer sel.Close()
-		upd, err := tx.PrepareContext(ctx, `UPDATE items SET item=? WHERE region=? AND tbl=? AND k=?`)
-		if err != nil {
-			return err
-		}
-		defer upd.Close()
-		str, err := tx.PrepareContext(ctx, `INSERT INTO stream(region,tbl,event,k,old,new,at) VALUES(?,?,'MODIFY',?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		defer str.Close()
-		at := ts(time.Now())
-		for i, w := range writes {
-			k := w.Key.String()
-			var old string
-			if err := sel.QueryRowContext(ctx, region, table, k).Scan(&old); errors.Is(err, sql.ErrNoRows) {
-				errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, ErrNotFound)
-				continue
-			} else if err != nil {
-				return err
-			}
-			it, err := decodeItem(old)
-			if err != nil {
-				errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-				continue
-			}
-			it[record.TagAttribute] = w.Tag.Map()
-			b, err := json.Marshal(it)
-			if err != nil {
-				return err
-			}
-			if _, err := upd.ExecContext(ctx, string(b), region, table, k); err != nil {
-				return err
-			}
-			if _, err := str.ExecContext(ctx, region, table, k, old, string(b), at); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tag %s/%s: %w", region, table, err)
-	}
-	return errs, nil
-}
-
 func (s *Store) updateItem(ctx context.Context, region, table string, key record.Key, mut func(record.Item)) error {
 	k := key.String()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -385,7 +350,7 @@ type StreamRecord struct {
 
 // PendingStream returns up to limit undelivered stream records, oldest first.
 func (s *Store) PendingStream(ctx context.Context, limit int) ([]StreamRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq,region,tbl,event,k,old,new,at FROM stream WHERE delivered=0 ORDER BY seq LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq,region,tbl,event,k,old,new,at FROM stream WHERE seq > `+deliveredSeq+` ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read stream: %w", err)
 	}
@@ -419,7 +384,7 @@ func (s *Store) PendingStream(ctx context.Context, limit int) ([]StreamRecord, e
 
 // MarkDelivered marks every stream record up to seq as delivered.
 func (s *Store) MarkDelivered(ctx context.Context, seq int64) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE stream SET delivered=1 WHERE delivered=0 AND seq<=?`, seq); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE stream_cursor SET seq=max(seq, ?) WHERE id=1`, seq); err != nil {
 		return fmt.Errorf("mark stream delivered: %w", err)
 	}
 	return nil
@@ -447,14 +412,14 @@ func (s *Store) HeadObject(ctx context.Context, region, bucket, key string) (rec
 	var meta, lm string
 	err := s.db.QueryRowContext(ctx, `SELECT metadata,last_modified FROM objects WHERE region=? AND bucket=? AND k=?`, region, bucket, key).Scan(&meta, &lm)
 	if errors.Is(err, sql.ErrNoRows) {
-		return record.Object{}, fmt.Errorf("head s3://%s/%s in %s: %w", bucket, key, region, ErrNotFound)
+		return record.Object{}, fmt.Errorf("head object in s3://%s in %s: %w", bucket, region, ErrNotFound)
 	}
 	if err != nil {
-		return record.Object{}, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
+		return record.Object{}, fmt.Errorf("head object in s3://%s: %w", bucket, err)
 	}
 	o := record.Object{Region: region, Bucket: bucket, Key: key, LastModified: parseTS(lm)}
 	if err := json.Unmarshal([]byte(meta), &o.Metadata); err != nil {
-		return record.Object{}, fmt.Errorf("head s3://%s/%s: stored metadata is corrupt: %w", bucket, key, err)
+		return record.Object{}, fmt.Errorf("head object in s3://%s: stored metadata is corrupt: %w", bucket, err)
 	}
 	return o, nil
 }

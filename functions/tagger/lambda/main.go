@@ -26,5 +26,5 @@ func main() {
 	h := &tagger.Handler{Region: app.Region, Policy: awspolicy.MustLoad("tagger"), Refs: app.Refs, Tables: store, Catalog: store, Contracts: store,
 		Objects: &s3objects.Objects{API: s3.NewFromConfig(app.Config)}, Bus: &eventbus.Bus{API: eventbridge.NewFromConfig(app.Config), Name: app.BusName()},
 		Ledger: &sqsqueue.LedgerQueue{API: sqs.NewFromConfig(app.Config), URL: app.LedgerQueueURL()}, Now: time.Now, Log: app.Log}
-	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+	lambda.StartWithOptions(tagger.Raw(h.Invoke), lambda.WithContext(ctx))
 }

@@ -24,6 +24,8 @@ type S3API interface {
 var _ S3API = (*s3.Client)(nil)
 
 // Objects reads and deletes the watched buckets' objects in one region.
+// Its errors name the bucket, never the object key: keys often embed a
+// subject (users/u-1001/...), and errors reach logs.
 type Objects struct {
 	API S3API
 }
@@ -34,10 +36,10 @@ func (o *Objects) HeadObject(ctx context.Context, region, bucket, key string) (r
 	out, err := o.API.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	var nf *s3types.NotFound
 	if errors.As(err, &nf) {
-		return record.Object{}, fmt.Errorf("head s3://%s/%s: %w", bucket, key, record.ErrNotFound)
+		return record.Object{}, fmt.Errorf("head object in s3://%s: %w", bucket, record.ErrNotFound)
 	}
 	if err != nil {
-		return record.Object{}, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
+		return record.Object{}, fmt.Errorf("head object in s3://%s: %w", bucket, err)
 	}
 	meta := make(map[string]string, len(out.Metadata))
 	for k, v := range out.Metadata {
@@ -50,7 +52,7 @@ func (o *Objects) HeadObject(ctx context.Context, region, bucket, key string) (r
 // object is not an error).
 func (o *Objects) DeleteObject(ctx context.Context, region, bucket, key string) error {
 	if _, err := o.API.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("delete s3://%s/%s: %w", bucket, key, err)
+		return fmt.Errorf("delete object in s3://%s: %w", bucket, err)
 	}
 	return nil
 }

@@ -1,0 +1,80 @@
+package jsontext
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSetMember(t *testing.T) {
+	cases := map[string]struct{ obj, want string }{
+		"replace":          {`{"a":1,"residency":{"x":1},"z":[2]}`, `{"a":1,"residency":"V","z":[2]}`},
+		"insert sorted":    {`{"a":1,"name":"n","z":{"q":"r"}}`, `{"a":1,"name":"n","residency":"V","z":{"q":"r"}}`},
+		"insert first":     {`{"z":1}`, `{"residency":"V","z":1}`},
+		"append":           {`{"a":1}`, `{"a":1,"residency":"V"}`},
+		"empty":            {`{}`, `{"residency":"V"}`},
+		"spaces":           {` { "a" : 1 , "residency" : null } `, ` { "a" : 1 , "residency" : "V" } `},
+		"escaped name":     {`{"resid\u0065ncy":1}`, `{"resid\u0065ncy":"V"}`},
+		"every duplicate":  {`{"residency":1,"residency":2}`, `{"residency":"V","residency":"V"}`},
+		"nested untouched": {`{"m":{"residency":1}}`, `{"m":{"residency":1},"residency":"V"}`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := SetMember([]byte("x"), []byte(c.obj), "residency", []byte(`"V"`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != "x"+c.want {
+				t.Fatalf("expect %s, got %s", "x"+c.want, got)
+			}
+		})
+	}
+	for _, bad := range []string{`[]`, `{"a":}`, `{"a":1}x`, ``, `{"a" 1}`} {
+		if _, err := SetMember(nil, []byte(bad), "residency", []byte(`1`)); !errors.Is(err, ErrSyntax) {
+			t.Errorf("%q: expect ErrSyntax, got %v", bad, err)
+		}
+	}
+	if _, err := SetMember(nil, []byte(`{}`), `a"b`, []byte(`1`)); err == nil {
+		t.Error("expect a name that needs escaping refused, got nil")
+	}
+}
+
+// FuzzSetMember: on a JSON object, SetMember gives the object with the
+// member set (as encoding/json reads both), and keeps encoding/json's sorted
+// output sorted; on anything else it fails with ErrSyntax.
+func FuzzSetMember(f *testing.F) {
+	for _, s := range []string{`{"a":1,"residency":{"x":1},"z":[2]}`, `{}`, `{"b":"\u00e9"}`, `[1]`, `{"residency":1,"residency":2}`, `{"a":{"b":{}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, obj []byte) {
+		value := []byte(`{"status":"compliant"}`)
+		got, err := SetMember(nil, obj, "residency", value)
+		var m map[string]any
+		if json.Unmarshal(obj, &m) != nil || m == nil {
+			if err == nil {
+				t.Fatalf("expect an error for %q, got %s", obj, got)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("expect %q updated, got %v", obj, err)
+		}
+		var back map[string]any
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("expect JSON, got %v: %s", err, got)
+		}
+		m["residency"] = map[string]any{"status": "compliant"}
+		if d := cmp.Diff(m, back); d != "" {
+			t.Fatalf("(-want +got):\n%s", d)
+		}
+		// What encoding/json wrote stays what encoding/json would write.
+		sorted, _ := json.Marshal(back)
+		delete(back, "residency")
+		before, _ := json.Marshal(back)
+		if again, err := SetMember(nil, before, "residency", value); err != nil || string(again) != string(sorted) {
+			t.Fatalf("expect %s, got %s (%v)", sorted, again, err)
+		}
+	})
+}

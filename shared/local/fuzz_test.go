@@ -1,0 +1,56 @@
+package local_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/residency-dev/residency/shared/local"
+	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+)
+
+// FuzzReplay replays arbitrary files, seeded with every sample, as
+// `residency run` does: the local stack must deliver them or refuse them with
+// an error, never panic, and never leave stream records undelivered.
+func FuzzReplay(f *testing.F) {
+	paths, _ := filepath.Glob("../../events/samples/*.json")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"INSERT","eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/users/stream/x",` +
+		`"dynamodb":{"Keys":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"}},"NewImage":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"},"user_id":{"S":"u-1"},"country":{"S":"FR"},"n":{"N":"1x"}},"SequenceNumber":"1"}}]}`))
+	st, err := sqlitestore.Open(filepath.Join(f.TempDir(), "fuzz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key,
+		Now: func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		ctx := context.Background()
+		d, err := s.Replay(ctx, payload)
+		if err != nil {
+			if strings.TrimSpace(err.Error()) == "" {
+				t.Fatal("expect an error that says what is wrong, got an empty one")
+			}
+			return
+		}
+		if d.Failed > d.Records {
+			t.Fatalf("expect at most %d failed records, got %d", d.Records, d.Failed)
+		}
+		if pending, err := st.PendingStream(ctx, 1); err != nil || len(pending) != 0 {
+			t.Fatalf("expect the stream drained, got %d pending (%v)", len(pending), err)
+		}
+	})
+}

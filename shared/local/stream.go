@@ -1,0 +1,143 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/residency-dev/residency/shared/ddbjson"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+)
+
+// streamBatchSize is the most stream records the pump delivers in one
+// invocation, as an event source mapping's BatchSize.
+const streamBatchSize = 1000
+
+// applyStream writes a replayed stream batch's changes to the local tables,
+// in one transaction and without new stream records, and returns the
+// batch's region and its number of records. A record the tagger will
+// report as malformed is not applied.
+func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, int, error) {
+	recs, err := ddbjson.DecodeStreamRaw(payload)
+	if err != nil {
+		return "", 0, fmt.Errorf("decode stream event: %w", err)
+	}
+	var items []byte // the new images, one after the other
+	region := ""
+	writes := make([]sqlitestore.ReplayedWrite, 0, len(recs))
+	for i := range recs {
+		rec := &recs[i]
+		parts := strings.SplitN(rec.EventSourceARN, ":", 6)
+		if len(parts) < 6 || !strings.HasPrefix(parts[5], "table/") {
+			return "", 0, fmt.Errorf("stream record %d: eventSourceARN %q names no table", i, rec.EventSourceARN)
+		}
+		r := parts[3]
+		table, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "table/"), "/")
+		if region == "" {
+			region = r
+		} else if r != region {
+			return "", 0, fmt.Errorf("stream record %d: a batch comes from one region's stream, found %s and %s", i, region, r)
+		}
+		if rec.Err != nil || len(rec.Keys) == 0 {
+			continue // the tagger reports the malformed record
+		}
+		w := sqlitestore.ReplayedWrite{Region: r, Table: table, Key: rec.Keys}
+		if rec.EventName != "REMOVE" {
+			start := len(items)
+			var ok bool
+			if items, ok, err = rec.AppendNewImage(items); err != nil || !ok {
+				continue // the tagger reports the malformed record
+			}
+			w.Item = items[start:len(items):len(items)]
+		}
+		writes = append(writes, w)
+	}
+	if err := s.Store.ReplayWrites(ctx, writes); err != nil {
+		return "", 0, fmt.Errorf("apply stream batch: %w", err)
+	}
+	return region, len(recs), nil
+}
+
+// pumpStream delivers stream records to their region's tagger in batches of
+// one (region, table), as an event source mapping would.
+func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.RawStreamRecord) error {
+	var payload []byte
+	for start := 0; start < len(recs); {
+		end := start + 1
+		for end < len(recs) && recs[end].Region == recs[start].Region && recs[end].Table == recs[start].Table {
+			end++
+		}
+		// DynamoDB JSON takes about twice the plain JSON's size.
+		size := 0
+		for _, r := range recs[start:end] {
+			size += 2*(len(r.Key)+len(r.Old)+len(r.New)) + 400
+		}
+		payload = slices.Grow(payload[:0], size)
+		var err error
+		if payload, err = appendStreamEvent(payload, recs[start:end]); err != nil {
+			return err
+		}
+		region := recs[start].Region
+		h, err := s.handler("tagger", region)
+		if err != nil {
+			return err
+		}
+		s.Stats.StreamRecords += end - start
+		if _, err := s.invoke(ctx, "tagger", h, payload); err != nil {
+			s.Failed(ctx, "tagger", region, "stream batch", err)
+		}
+		if err := s.Store.MarkDelivered(ctx, recs[end-1].Seq); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// appendStreamEvent appends the DynamoDB Streams event Lambda would deliver
+// for recs (NEW_AND_OLD_IMAGES), writing the stored JSON straight into
+// DynamoDB JSON.
+func appendStreamEvent(dst []byte, recs []sqlitestore.RawStreamRecord) ([]byte, error) {
+	dst = append(dst, `{"Records":[`...)
+	for i, r := range recs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		seq := strconv.FormatInt(r.Seq, 10)
+		dst = append(dst, `{"eventID":"`...)
+		dst = append(dst, seq...)
+		dst = append(dst, `","eventName":"`...)
+		dst = append(dst, r.Event...)
+		dst = append(dst, `","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":`...)
+		dst = strconv.AppendQuote(dst, r.Region)
+		dst = append(dst, `,"eventSourceARN":`...)
+		dst = strconv.AppendQuote(dst, "arn:aws:dynamodb:"+r.Region+":000000000000:table/"+r.Table+"/stream/local")
+		dst = append(dst, `,"dynamodb":{"ApproximateCreationDateTime":`...)
+		dst = strconv.AppendInt(dst, r.At.Unix(), 10)
+		dst = append(dst, `,"Keys":`...)
+		var err error
+		if dst, err = ddbjson.AppendImage(dst, []byte(r.Key)); err != nil {
+			return nil, fmt.Errorf("stream seq %d: key: %w", r.Seq, err)
+		}
+		if r.New != "" {
+			dst = append(dst, `,"NewImage":`...)
+			if dst, err = ddbjson.AppendImage(dst, []byte(r.New)); err != nil {
+				return nil, fmt.Errorf("stream seq %d: new image: %w", r.Seq, err)
+			}
+		}
+		if r.Old != "" {
+			dst = append(dst, `,"OldImage":`...)
+			if dst, err = ddbjson.AppendImage(dst, []byte(r.Old)); err != nil {
+				return nil, fmt.Errorf("stream seq %d: old image: %w", r.Seq, err)
+			}
+		}
+		dst = append(dst, `,"SequenceNumber":"`...)
+		dst = fmt.Appendf(dst, "%021d", r.Seq)
+		dst = append(dst, `","SizeBytes":`...)
+		dst = strconv.AppendInt(dst, int64(len(r.Key)+len(r.New)+len(r.Old)), 10)
+		dst = append(dst, `,"StreamViewType":"NEW_AND_OLD_IMAGES"}}`...)
+	}
+	return append(dst, "]}"...), nil
+}
