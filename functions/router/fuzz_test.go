@@ -3,12 +3,12 @@ package router_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/residency-dev/residency/events/eventstest"
 )
 
 // FuzzInvoke feeds the router arbitrary EventBridge payloads, seeded with the
@@ -16,14 +16,7 @@ import (
 // Transfer Requested): it must handle the event or fail with an error of its
 // own, never panic.
 func FuzzInvoke(f *testing.F) {
-	paths, _ := filepath.Glob("../../events/samples/eventbridge-*.json")
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	eventstest.AddSamples(f, "eventbridge-*.json")
 	for _, s := range []string{`{}`, `{"detail-type":"Residency Violation","detail":null}`, `{"detail-type":"Record Ingest","detail":{"source":"users","item":{"pk":1.5e999}}}`,
 		`{"detail-type":"Residency Violation","detail":{"source":"users","record":{"pk":"a","sk":"b"},"region":"us-east-1","action":"relocate","home_region":"eu-central-1"}}`,
 		`{"detail-type":"Transfer Requested","detail":{"transfer_id":"t","source":"users","record":{},"subject_id":"u","category":"events","to_country":"ZZ","importer":""}}`} {

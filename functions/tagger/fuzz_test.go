@@ -3,14 +3,13 @@ package tagger_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/ddbjson"
 )
@@ -20,11 +19,7 @@ import (
 // answer, with failures only of the batch's own records, or fail with an
 // error of its own, never panic.
 func FuzzInvoke(f *testing.F) {
-	paths, _ := filepath.Glob("../../events/samples/*.json")
-	for _, p := range paths {
-		b, _ := os.ReadFile(p)
-		f.Add(b)
-	}
+	eventstest.AddSamples(f, "*.json")
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"INSERT","eventSourceARN":"arn:aws:dynamodb:eu-west-1:1:table/users/stream/x","dynamodb":{"NewImage":{"pk":{"M":{"x":{"BOOL":"yes"}}}}}}]}`))
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","awsRegion":"eu-west-1","s3":{"bucket":{"name":"acme-exports"},"object":{"key":"users/u-2002/export+2026%2B11%zz.json"}}}]}`))
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"MODIFY","eventSourceARN":"arn:aws:dynamodb:eu-west-1:1:table/users/stream/x","dynamodb":{"Keys":{"pk":{"S":"a"},"sk":{"S":"b"}},"NewImage":{"pk":{"S":"a"},"sk":{"S":"b"},"user_id":{"S":"u"},"country":{"S":"GB"},"created_at":{"N":"1e400"}},"SequenceNumber":"1"}}]}`))

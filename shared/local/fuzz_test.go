@@ -2,12 +2,12 @@ package local_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/sqlitestore"
@@ -17,14 +17,7 @@ import (
 // `residency run` does: the local stack must deliver them or refuse them with
 // an error, never panic, and never leave stream records undelivered.
 func FuzzReplay(f *testing.F) {
-	paths, _ := filepath.Glob("../../events/samples/*.json")
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	eventstest.AddSamples(f, "*.json")
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"INSERT","eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/users/stream/x",` +
 		`"dynamodb":{"Keys":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"}},"NewImage":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"},"user_id":{"S":"u-1"},"country":{"S":"FR"},"n":{"N":"1x"}},"SequenceNumber":"1"}}]}`))
 	st, err := sqlitestore.Open(filepath.Join(f.TempDir(), "fuzz.db"))
