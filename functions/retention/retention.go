@@ -27,14 +27,15 @@ type Catalog interface {
 	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
-	DeleteEntry(ctx context.Context, region, source string, key record.Key) error
+	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
 }
 
 // Holds keeps legal holds.
 type Holds interface {
 	SetHold(ctx context.Context, h catalog.Hold) error
 	ReleaseHold(ctx context.Context, id string) (bool, error)
-	HoldOn(ctx context.Context, subjectRef, source string, key record.Key) (string, error)
+	// HoldsOn returns, for each entry, the id of a hold covering it, or "".
+	HoldsOn(ctx context.Context, entries []catalog.Entry) ([]string, error)
 }
 
 // Contracts records contract ends.
@@ -43,9 +44,11 @@ type Contracts interface {
 }
 
 // Tables deletes records (conditionally on their retain-until) and rewrites
-// tags. Errors wrap record.ErrNotFound and record.ErrConditionFailed.
+// tags. DeleteItems reports each record's outcome in its slot: nil, or an
+// error wrapping record.ErrNotFound, record.ErrConditionFailed or the
+// store's failure.
 type Tables interface {
-	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
+	DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error)
 	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
 }
 
@@ -102,7 +105,8 @@ type SweepResult struct {
 	Held    int    `json:"held"`
 	Emitted int    `json:"emitted"`
 	Changed int    `json:"changed"`
-	// ItemsRead counts catalog entries read; ideally Due.
+	// ItemsRead counts the items the sweep read: the due entries of the
+	// catalog, and the holds that kept some of them; ideally Due.
 	ItemsRead int `json:"items_read"`
 	// Complete is false when the sweep stopped at the deadline; the next
 	// sweep continues.
@@ -155,8 +159,10 @@ func (h *Handler) HandleEvent(ctx context.Context, ev lambdaevents.EventBridgeEv
 	return out, nil
 }
 
-// Sweep deletes region's due, unheld records. It stops early, with Complete
-// false, when ctx's deadline is within Margin.
+// Sweep deletes region's due, unheld records, a page of due entries at a
+// time. It stops early, with Complete false, when ctx's deadline is within
+// Margin; the next sweep starts again from the earliest due entry, which is
+// where this one stopped, as what it deleted is gone from the catalog.
 func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 	res := SweepResult{Region: h.Region}
 	size := h.BatchSize
@@ -178,101 +184,172 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
 		res.ItemsRead += len(due)
+		res.Due += len(due)
 		cursor = next
-		for _, e := range due {
-			res.Due++
-			hold, err := h.Holds.HoldOn(ctx, e.SubjectRef, e.Source, e.Key)
-			if err != nil {
-				return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
-			}
-			if hold != "" {
-				res.Held++
-				continue
-			}
-			if err := h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RetentionExpired, Detail: &events.RetentionExpiredDetail{
-				Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category, RetainUntil: events.At(e.RetainUntil),
-			}}); err != nil {
-				return res, fmt.Errorf("retention: sweep %s: emit: %w", h.Region, err)
-			}
-			res.Emitted++
-			reference := fmt.Sprintf("retention of %s", e.Category)
-			if cat, ok := h.Policy.Category(e.Category); ok {
-				reference = fmt.Sprintf("retention of %s: %s from %s, due %s", e.Category, cat.Retention, cat.From, record.FormatTime(e.RetainUntil))
-			}
-			_, deleted, err := h.delete(ctx, e, events.ReasonRetention, "", reference, now)
-			if err != nil {
-				return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
-			}
-			if deleted {
-				res.Deleted++
-			} else {
-				res.Changed++
-			}
+		unheld, held, err := h.unheld(ctx, due)
+		if err != nil {
+			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
+		}
+		res.Held += held
+		res.ItemsRead += held
+		expired := make([]events.Out, len(unheld))
+		for i, e := range unheld {
+			expired[i] = events.Out{DetailType: events.RetentionExpired, Detail: &events.RetentionExpiredDetail{
+				Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category, RetainUntil: events.At(e.RetainUntil)}}
+		}
+		if err := h.Bus.Publish(ctx, h.Region, expired...); err != nil {
+			return res, fmt.Errorf("retention: sweep %s: emit: %w", h.Region, err)
+		}
+		res.Emitted += len(unheld)
+		receipts, changed, err := h.delete(ctx, unheld, events.ReasonRetention, "", h.retentionReference, now)
+		res.Deleted += len(receipts)
+		res.Changed += changed
+		if err != nil {
+			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
 		if len(due) < size {
 			res.Complete = true
-			h.Log.InfoContext(ctx, "sweep", "function", Actor, "region", h.Region, "due", res.Due, "deleted", res.Deleted, "held", res.Held, "changed", res.Changed)
+			h.Log.InfoContext(ctx, "sweep", "function", Actor, "region", h.Region, "due", res.Due, "deleted", res.Deleted, "held", res.Held,
+				"changed", res.Changed, "items_read", res.ItemsRead)
 			return res, nil
 		}
 	}
 }
 
-// delete removes one record with its receipt and returns the receipt's
-// ledger id. It reports false when the record changed since it was found due
-// (the tagger re-evaluates it).
-func (h *Handler) delete(ctx context.Context, e catalog.Entry, reason, requestID, reference string, now time.Time) (string, bool, error) {
-	decision := "deleted"
-	switch e.SourceKind {
-	case catalog.SourceTable:
-		cond := ""
-		if reason == events.ReasonRetention {
-			cond = record.FormatTime(e.RetainUntil)
+// unheld returns the entries no legal hold covers, and how many one does.
+func (h *Handler) unheld(ctx context.Context, entries []catalog.Entry) ([]catalog.Entry, int, error) {
+	if len(entries) == 0 {
+		return nil, 0, nil
+	}
+	holds, err := h.Holds.HoldsOn(ctx, entries)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]catalog.Entry, 0, len(entries))
+	for i, e := range entries {
+		if holds[i] == "" {
+			out = append(out, e)
 		}
-		err := h.Tables.DeleteItem(ctx, e.Region, e.Source, e.Key, cond)
-		switch {
-		case errors.Is(err, record.ErrConditionFailed):
-			h.Log.InfoContext(ctx, "record changed since it was due; left for re-evaluation", "function", Actor,
-				"source", e.Source, "record", h.Refs.Record(e.Source, e.Key))
-			return "", false, nil
-		case errors.Is(err, record.ErrNotFound):
-			// Deleted already (a retried sweep): the receipt below is idempotent.
-		case err != nil:
-			return "", false, fmt.Errorf("delete %s record: %w", e.Source, err)
+	}
+	return out, len(entries) - len(out), nil
+}
+
+// retentionReference is what a retention receipt says of the rule that made
+// the record due.
+func (h *Handler) retentionReference(e catalog.Entry) string {
+	if cat, ok := h.Policy.Category(e.Category); ok {
+		return fmt.Sprintf("retention of %s: %s from %s, due %s", e.Category, cat.Retention, cat.From, record.FormatTime(e.RetainUntil))
+	}
+	return fmt.Sprintf("retention of %s", e.Category)
+}
+
+// delete removes a batch of records, each with its receipt: the records
+// first (a table's in one batch), then the receipts of those gone, then
+// their catalog entries, then a Record Deleted event each. It returns the
+// receipts' ledger ids, and how many records it left because they changed
+// since they were found due (the tagger re-evaluates them). When some records cannot
+// be deleted, the others still get their receipts and the error says how
+// many failed; a crash anywhere leaves the catalog entries of the records
+// without a receipt, so the next sweep finds them (gone: it writes the
+// receipt; the receipt's id makes a second one a no-op).
+func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, requestID string, reference func(catalog.Entry) string, now time.Time) ([]string, int, error) {
+	if len(entries) == 0 {
+		return nil, 0, nil
+	}
+	outcome := make([]error, len(entries)) // nil: gone now
+	decision := make([]string, len(entries))
+	tables := map[[2]string][]int{} // (region, table) -> entries
+	var tableOrder [][2]string
+	for i, e := range entries {
+		decision[i] = "deleted"
+		switch e.SourceKind {
+		case catalog.SourceTable:
+			t := [2]string{e.Region, e.Source}
+			if _, ok := tables[t]; !ok {
+				tableOrder = append(tableOrder, t)
+			}
+			tables[t] = append(tables[t], i)
+		case catalog.SourceBucket:
+			k, _ := e.Key["key"].(string)
+			if err := h.Objects.DeleteObject(ctx, e.Region, e.Source, k); err != nil && !errors.Is(err, record.ErrNotFound) {
+				outcome[i] = fmt.Errorf("delete %s object: %w", e.Source, err)
+			}
+		default:
+			// A store Residency does not own: the platform deletes it on
+			// the event; the receipt says the deletion was requested.
+			decision[i] = "deletion-requested"
 		}
-	case catalog.SourceBucket:
-		k, _ := e.Key["key"].(string)
-		if err := h.Objects.DeleteObject(ctx, e.Region, e.Source, k); err != nil && !errors.Is(err, record.ErrNotFound) {
-			return "", false, fmt.Errorf("delete %s object: %w", e.Source, err)
+	}
+	for _, t := range tableOrder {
+		idx := tables[t]
+		dels := make([]record.Delete, len(idx))
+		for j, i := range idx {
+			dels[j] = record.Delete{Key: entries[i].Key}
+			if reason == events.ReasonRetention {
+				dels[j].RetainUntil = record.FormatTime(entries[i].RetainUntil)
+			}
 		}
-	default:
-		// A store Residency does not own: the platform deletes it on the
-		// event; the receipt says the deletion was requested.
-		decision = "deletion-requested"
+		errs, err := h.Tables.DeleteItems(ctx, t[0], t[1], dels)
+		if err != nil {
+			return nil, 0, fmt.Errorf("delete %s records: %w", t[1], err)
+		}
+		for j, i := range idx {
+			if errs[j] != nil && !errors.Is(errs[j], record.ErrNotFound) { // gone already (a retried sweep): receipt below
+				outcome[i] = errs[j]
+			}
+		}
 	}
-	recRef := h.Refs.Record(e.Source, e.Key)
-	idPart := record.FormatTime(e.RetainUntil)
-	if requestID != "" {
-		idPart = requestID
+	var receipts []string
+	var sent []ledger.Entry
+	var done []catalog.Entry
+	var deleted []events.Out
+	changed, failed, firstErr := 0, 0, error(nil)
+	for i, e := range entries {
+		if err := outcome[i]; err != nil {
+			if errors.Is(err, record.ErrConditionFailed) {
+				h.Log.InfoContext(ctx, "record changed since it was due; left for re-evaluation", "function", Actor,
+					"source", e.Source, "record", h.Refs.Record(e.Source, e.Key))
+				changed++
+				continue
+			}
+			if failed++; firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		idPart := record.FormatTime(e.RetainUntil)
+		if requestID != "" {
+			idPart = requestID
+		}
+		entry := ledger.Entry{
+			ID:   ledger.ID(ledger.KindDeletion, e.Region, e.Source, e.Key.String(), reason, idPart),
+			Time: now.UTC(), Kind: ledger.KindDeletion, Region: e.Region, Source: e.Source, Record: h.Refs.Record(e.Source, e.Key),
+			SubjectRef: e.SubjectRef, Category: e.Category, FromRegion: e.Region, Reference: reference(e),
+			Decision: decision[i], PolicyVersion: h.Policy.Version, Actor: Actor,
+		}
+		receipts = append(receipts, entry.ID)
+		sent = append(sent, entry)
+		done = append(done, e)
+		deleted = append(deleted, events.Out{DetailType: events.RecordDeleted, Detail: &events.RecordDeletedDetail{
+			Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category,
+			Reason: reason, RequestID: requestID, Receipt: entry.ID, DeletedAt: events.At(now),
+		}})
 	}
-	entry := ledger.Entry{
-		ID:   ledger.ID(ledger.KindDeletion, e.Region, e.Source, e.Key.String(), reason, idPart),
-		Time: now.UTC(), Kind: ledger.KindDeletion, Region: e.Region, Source: e.Source, Record: recRef,
-		SubjectRef: e.SubjectRef, Category: e.Category, FromRegion: e.Region, Reference: reference,
-		Decision: decision, PolicyVersion: h.Policy.Version, Actor: Actor,
+	if len(sent) > 0 {
+		if err := h.Ledger.Send(ctx, sent...); err != nil {
+			return nil, changed, fmt.Errorf("send receipts: %w", err)
+		}
+		if err := h.Catalog.DeleteEntries(ctx, done); err != nil {
+			return nil, changed, err
+		}
+		if err := h.Bus.Publish(ctx, h.Region, deleted...); err != nil {
+			return nil, changed, fmt.Errorf("emit: %w", err)
+		}
 	}
-	if err := h.Ledger.Send(ctx, entry); err != nil {
-		return "", false, fmt.Errorf("send receipt: %w", err)
+	if firstErr != nil {
+		return receipts, changed, fmt.Errorf("%d of %d records not deleted (the next sweep retries them): %w", failed, len(entries), firstErr)
 	}
-	if err := h.Catalog.DeleteEntry(ctx, e.Region, e.Source, e.Key); err != nil {
-		return "", false, err
-	}
-	if err := h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordDeleted, Detail: &events.RecordDeletedDetail{
-		Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category,
-		Reason: reason, RequestID: requestID, Receipt: entry.ID, DeletedAt: events.At(now),
-	}}); err != nil {
-		return "", false, fmt.Errorf("emit: %w", err)
-	}
-	return entry.ID, true, nil
+	return receipts, changed, nil
 }
 
 func (h *Handler) holdSet(ctx context.Context, raw json.RawMessage) error {
@@ -349,25 +426,33 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 	if err != nil {
 		return out, err
 	}
-	for _, e := range entries {
-		// A legal hold outranks erasure (GDPR Art. 17(3)(e)): the record
-		// stays, and the summary says how many did.
-		hold, err := h.Holds.HoldOn(ctx, e.SubjectRef, e.Source, e.Key)
-		if err != nil {
-			return out, err
+	// A legal hold outranks erasure (GDPR Art. 17(3)(e)): those records
+	// stay, and the summary says how many did.
+	unheld, held, err := h.unheld(ctx, entries)
+	if err != nil {
+		return out, err
+	}
+	out.Held = held
+	// Due now, first: the tagger keeps the catalog entries of due records
+	// when their deletions stream by, so if this stops after deleting and
+	// before the receipts, the event's retry (or the next sweep) still
+	// finds the entries and writes the receipts.
+	var marked []catalog.Entry
+	for _, e := range unheld {
+		if e.RetainUntil.IsZero() || e.RetainUntil.After(now) {
+			e.RetainUntil = now
+			marked = append(marked, e)
 		}
-		if hold != "" {
-			out.Held++
-			continue
-		}
-		receipt, deleted, err := h.delete(ctx, e, events.ReasonErasure, d.RequestID, "GDPR Art. 17 erasure request "+d.RequestID, now)
-		if err != nil {
-			return out, err
-		}
-		if deleted {
-			out.Deleted++
-			out.Receipts = append(out.Receipts, receipt)
-		}
+	}
+	if err := h.Catalog.PutEntries(ctx, marked); err != nil {
+		return out, err
+	}
+	reference := "GDPR Art. 17 erasure request " + d.RequestID
+	receipts, _, err := h.delete(ctx, unheld, events.ReasonErasure, d.RequestID, func(catalog.Entry) string { return reference }, now)
+	out.Deleted += len(receipts)
+	out.Receipts = append(out.Receipts, receipts...)
+	if err != nil {
+		return out, err
 	}
 	out.CompletedAt = events.At(now)
 	h.Log.InfoContext(ctx, "erasure", "function", Actor, "region", h.Region, "request_id", d.RequestID, "subject", ref, "deleted", out.Deleted, "held", out.Held)

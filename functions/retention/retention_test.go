@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,7 +67,8 @@ func TestSweepDeletesDueUnheld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := retention.SweepResult{Region: "eu-central-1", Due: 25, Deleted: 23, Held: 2, Emitted: 23, ItemsRead: 25, Complete: true}
+	// Items read: the 25 due entries, and the 2 holds that kept two of them.
+	want := retention.SweepResult{Region: "eu-central-1", Due: 25, Deleted: 23, Held: 2, Emitted: 23, ItemsRead: 27, Complete: true}
 	if res != want {
 		t.Fatalf("expect %+v, got %+v", want, res)
 	}
@@ -101,44 +103,80 @@ func TestSweepStopsAtDeadlineAndResumes(t *testing.T) {
 	}
 }
 
-// failingTables fails the nth delete, as a crash mid-batch would.
+// failingTables fails the nth record deleted (a record throttled beyond
+// the SDK's retries), or with crash, deletes a whole batch and then fails it
+// (a sweep killed after the deletions, before their receipts).
 type failingTables struct {
 	*sqlitestore.Store
 	n, calls int
+	crash    bool
 }
 
-func (f *failingTables) DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error {
-	f.calls++
-	if f.calls == f.n {
-		return fmt.Errorf("throttled")
+func (f *failingTables) DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error) {
+	if f.crash {
+		f.Store.DeleteItems(ctx, region, table, dels)
+		return nil, fmt.Errorf("killed")
 	}
-	return f.Store.DeleteItem(ctx, region, table, key, retainUntil)
+	// The nth record fails and stays; the others go.
+	failed := -1
+	var rest []record.Delete
+	for i, d := range dels {
+		if f.calls++; f.calls == f.n {
+			failed = i
+			continue
+		}
+		rest = append(rest, d)
+	}
+	errs, err := f.Store.DeleteItems(ctx, region, table, rest)
+	if err != nil || failed < 0 {
+		return errs, err
+	}
+	return slices.Insert(errs, failed, error(fmt.Errorf("throttled"))), nil
 }
 
 func TestCrashMidSweepDeletesNothingTwiceSkipsNothing(t *testing.T) {
-	h, st, sk := setup(t)
-	seed(t, st, 20, 20)
-	h.Tables = &failingTables{Store: st, n: 8}
-	if _, err := h.Sweep(context.Background(), now); err == nil {
-		t.Fatal("expect the sweep to fail at the 8th delete")
-	}
-	h.Tables = st
-	res, err := h.Sweep(context.Background(), now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Deleted != 13 {
-		t.Fatalf("expect the resumed sweep to delete the 13 left, got %+v", res)
-	}
-	ids := map[string]bool{}
-	for _, e := range sk.Entries {
-		ids[e.ID] = true
-	}
-	if len(ids) != 20 {
-		t.Fatalf("expect 20 distinct receipts, got %d", len(ids))
-	}
-	if n, _ := st.CountItems(context.Background(), "eu-central-1", "users"); n != 0 {
-		t.Fatalf("expect every record deleted, %d left", n)
+	for _, tc := range []struct {
+		name             string
+		tables           *failingTables
+		first, remaining int // deleted by the failing sweep, and by the next
+	}{
+		{"a record fails", &failingTables{n: 8}, 9, 11},
+		{"killed after the deletions", &failingTables{crash: true}, 0, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, st, sk := setup(t)
+			seed(t, st, 20, 20)
+			tc.tables.Store = st
+			h.Tables = tc.tables
+			res, err := h.Sweep(context.Background(), now)
+			if err == nil || res.Deleted != tc.first {
+				t.Fatalf("expect the sweep to fail having deleted %d, got %+v (%v)", tc.first, res, err)
+			}
+			h.Tables = st
+			res, err = h.Sweep(context.Background(), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Deleted != tc.remaining || !res.Complete {
+				t.Fatalf("expect the resumed sweep to delete the %d left, got %+v", tc.remaining, res)
+			}
+			ids := map[string]bool{}
+			for _, e := range sk.Entries {
+				if ids[e.ID] {
+					t.Fatalf("receipt %s sent twice", e.ID)
+				}
+				ids[e.ID] = true
+			}
+			if len(ids) != 20 {
+				t.Fatalf("expect 20 distinct receipts, got %d", len(ids))
+			}
+			if n, _ := st.CountItems(context.Background(), "eu-central-1", "users"); n != 0 {
+				t.Fatalf("expect every record deleted, %d left", n)
+			}
+			if n, _ := st.CountEntries(context.Background(), "eu-central-1"); n != 0 {
+				t.Fatalf("expect every catalog entry removed, %d left", n)
+			}
+		})
 	}
 }
 

@@ -35,7 +35,9 @@ type Tables interface {
 // Catalog keeps the catalog entries of tagged records.
 type Catalog interface {
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
-	DeleteEntry(ctx context.Context, region, source string, key record.Key) error
+	// RemoveDeleted removes the entries of records deleted by at, except
+	// those due by then, which the retention sweep removes with a receipt.
+	RemoveDeleted(ctx context.Context, entries []catalog.Entry, at time.Time) error
 }
 
 // Contracts tells when a contract ended (zero time: not ended).
@@ -130,6 +132,7 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 type batch struct {
 	pending []pendingTag // tag writes to table records, written together
 	entries []catalog.Entry
+	removed []catalog.Entry // records deleted: their entries go first
 	evs     []events.Out
 	ledger  []ledger.Entry
 	tagged  int
@@ -184,6 +187,9 @@ func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
 }
 
 func (h *Handler) flush(ctx context.Context, b *batch) error {
+	if err := h.Catalog.RemoveDeleted(ctx, b.removed, h.Now()); err != nil {
+		return fmt.Errorf("tagger: remove catalog entries: %w", err)
+	}
 	if err := h.Catalog.PutEntries(ctx, b.entries); err != nil {
 		return fmt.Errorf("tagger: write catalog: %w", err)
 	}
@@ -308,9 +314,7 @@ func (h *Handler) streamRecord(ctx context.Context, rec *ddbjson.StreamRecord, b
 				return fmt.Errorf("%w: %v", ErrInvalid, err)
 			}
 		}
-		if err := h.Catalog.DeleteEntry(ctx, region, table, key); err != nil {
-			return fmt.Errorf("remove catalog entry: %w", err)
-		}
+		b.removed = append(b.removed, catalog.Entry{Region: region, Source: table, Key: key})
 		return nil
 	}
 	if rec.EventName != "INSERT" && rec.EventName != "MODIFY" {

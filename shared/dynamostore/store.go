@@ -351,20 +351,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// DeleteEntry removes a catalog entry; an absent one is not an error.
-func (s *Store) DeleteEntry(ctx context.Context, region, source string, key record.Key) error {
-	c, err := s.client(region)
-	if err != nil {
-		return err
-	}
-	_, err = c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.catalogTable),
-		Key: map[string]types.AttributeValue{awsenv.CatalogPK: sv(entryPK(source, key)), awsenv.CatalogSK: sv(entrySK)}})
-	if err != nil {
-		return fmt.Errorf("delete catalog entry in %s: %w", region, err)
-	}
-	return nil
-}
-
 // dueToken is where a read of the due index stopped: a day, a shard, and
 // the last key read in that bucket.
 type dueToken struct {
@@ -575,30 +561,6 @@ func (s *Store) ReleaseHold(ctx context.Context, id string) (bool, error) {
 		}
 	}
 	return existed, nil
-}
-
-// HoldOn returns the id of a hold on the subject or the record, or "".
-func (s *Store) HoldOn(ctx context.Context, subjectRef, source string, key record.Key) (string, error) {
-	c, err := s.client(s.local)
-	if err != nil {
-		return "", err
-	}
-	ons := []string{holdOnPK(catalog.Hold{Source: source, Key: key})}
-	if subjectRef != "" {
-		ons = append([]string{holdOnPK(catalog.Hold{SubjectRef: subjectRef})}, ons...)
-	}
-	for _, on := range ons {
-		out, err := c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.catalogTable), Limit: aws.Int32(1), ConsistentRead: aws.Bool(true),
-			KeyConditionExpression: aws.String("#p = :p"), ExpressionAttributeNames: map[string]string{"#p": awsenv.CatalogPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(on)}})
-		if err != nil {
-			return "", fmt.Errorf("look up holds: %w", err)
-		}
-		if len(out.Items) > 0 {
-			return str(out.Items[0], "hold_id"), nil
-		}
-	}
-	return "", nil
 }
 
 // EndContract records when a contract ended.

@@ -112,7 +112,7 @@ func New(cfg Config) (*Stack, error) {
 		s.routers[r] = &router.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: regionGuard{cfg.Store, cfg.Policy},
 			Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 		s.retentions[r] = &retention.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Catalog: cfg.Store, Holds: cfg.Store,
-			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
+			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, BatchSize: sweepPage}
 	}
 	s.ledgerFn = &ledger.Handler{Store: cfg.Store, Log: cfg.Log}
 	if cfg.DigestStore != nil {
@@ -145,18 +145,21 @@ func (g regionGuard) PutItem(ctx context.Context, region, table string, key reco
 }
 
 // Publish implements the functions' Publisher: it puts events on the bus as
-// EventBridge PutEvents would, source "residency".
+// EventBridge PutEvents would, source "residency". As on EventBridge, an
+// event no rule matches goes nowhere: it is counted, not kept.
 func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) error {
 	for _, e := range evs {
+		s.Stats.Published[e.DetailType]++
+		ev := lambdaevents.EventBridgeEvent{DetailType: e.DetailType, Source: events.Source, Region: region}
+		if fns, _ := s.targets(ev); len(fns) == 0 {
+			continue
+		}
 		detail, err := json.Marshal(e.Detail)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", e.DetailType, err)
 		}
-		s.bus = append(s.bus, lambdaevents.EventBridgeEvent{
-			Version: "0", ID: s.id("evt"), DetailType: e.DetailType, Source: events.Source, AccountID: "000000000000",
-			Time: s.Now().UTC(), Region: region, Resources: []string{}, Detail: detail,
-		})
-		s.Stats.Published[e.DetailType]++
+		ev.Version, ev.ID, ev.AccountID, ev.Time, ev.Resources, ev.Detail = "0", s.id("evt"), "000000000000", s.Now().UTC(), []string{}, detail
+		s.bus = append(s.bus, ev)
 	}
 	return nil
 }
@@ -360,6 +363,18 @@ func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) ([]string, []string) {
 	return nil, nil
 }
 
+// sweepPage is how many due entries a local sweep handles at a time: its
+// deletions, receipts and catalog removals are a transaction each, and on
+// SQLite larger ones cost less per record (on AWS the function reads 500).
+const sweepPage = 5000
+
+// ledgerBatchSize is how many ledger messages one local invocation of the
+// ledger function receives. On AWS a FIFO queue's event source delivers at
+// most 10; the function takes any number, and locally the queue is in
+// process, so it gets the batches the stream pump gives the tagger: a sweep's
+// receipts are appended a thousand per transaction, not ten.
+const ledgerBatchSize = streamBatchSize
+
 // Drain delivers everything pending (stream records, bus events, ledger
 // messages) until nothing is left.
 func (s *Stack) Drain(ctx context.Context) error {
@@ -404,7 +419,7 @@ func (s *Stack) Drain(ctx context.Context) error {
 			progressed = true
 			msgs := s.queue
 			s.queue = nil
-			for batch := range slices.Chunk(msgs, 10) {
+			for batch := range slices.Chunk(msgs, ledgerBatchSize) {
 				s.Stats.LedgerEntries += len(batch)
 				payload, err := json.Marshal(lambdaevents.SQSEvent{Records: batch})
 				if err != nil {

@@ -219,6 +219,14 @@ type TagWrite struct {
 	Tag Tag
 }
 
+// Delete is one record to delete: the one under Key, and with RetainUntil,
+// only if its tag still carries that retain_until (a record that changed
+// since it was found due is re-evaluated, not deleted).
+type Delete struct {
+	Key         Key
+	RetainUntil string
+}
+
 // SameAs reports whether two tags carry the same decision, ignoring when
 // they were written. A record whose tag is the same as the one Residency
 // would write needs no write: that is how the tagger ignores its own echo.

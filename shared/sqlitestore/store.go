@@ -57,6 +57,7 @@ CREATE INDEX IF NOT EXISTS catalog_contract ON catalog (region, contract) WHERE 
 CREATE TABLE IF NOT EXISTS holds (
 	hold_id TEXT PRIMARY KEY, subject_ref TEXT NOT NULL, source TEXT NOT NULL, k TEXT NOT NULL,
 	reason TEXT NOT NULL, set_at TEXT NOT NULL);
+` + holdsSchema + `
 CREATE TABLE IF NOT EXISTS contracts (contract TEXT PRIMARY KEY, ended_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (
 	region TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, time TEXT NOT NULL, kind TEXT NOT NULL,
@@ -72,11 +73,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 	item TEXT NOT NULL, reason TEXT NOT NULL);
 `
 
+// cacheKiB is each connection's page cache (SQLite's default is 2 MiB): the
+// catalog's subject index and the items' keys are written in no useful
+// order, so a batch touches pages all over them, and a small cache reads
+// them back from the file again and again.
+const cacheKiB = 64 << 10
+
 // Open opens (creating if needed) the store at path. ":memory:" gives a
 // private in-memory store, for tests.
 func Open(path string) (*Store, error) {
 	dsn := "file:" + url.PathEscape(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", walBackstopPages, 64<<20) + "&_txlock=immediate"
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)&_pragma=cache_size(%d)", walBackstopPages, 64<<20, -cacheKiB) + "&_txlock=immediate"
 	if path == ":memory:" {
 		dsn = "file::memory:?_txlock=immediate"
 	}
@@ -460,14 +467,6 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	})
 }
 
-// DeleteEntry removes a catalog entry; removing an absent entry is not an error.
-func (s *Store) DeleteEntry(ctx context.Context, region, source string, key record.Key) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM catalog WHERE region=? AND source=? AND k=?`, region, source, key.String()); err != nil {
-		return fmt.Errorf("delete catalog entry %s/%s: %w", region, source, err)
-	}
-	return nil
-}
-
 const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until`
 
 func scanEntries(rows *sql.Rows) ([]catalog.Entry, error) {
@@ -585,20 +584,6 @@ func (s *Store) ReleaseHold(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
-// HoldOn returns the id of a hold covering the subject or the record, or "".
-func (s *Store) HoldOn(ctx context.Context, subjectRef, source string, key record.Key) (string, error) {
-	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT hold_id FROM holds WHERE (subject_ref != '' AND subject_ref=?) OR (source=? AND k=?) ORDER BY hold_id LIMIT 1`,
-		subjectRef, source, key.String()).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("look up holds: %w", err)
-	}
-	return id, nil
-}
-
 // EndContract records when a contract ended.
 func (s *Store) EndContract(ctx context.Context, contract string, endedAt time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO contracts(contract,ended_at) VALUES(?,?)`, contract, ts(endedAt))
@@ -652,11 +637,9 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		rows := make([]any, 0, 21*len(drafts)) // inserted a chunk of rows per statement
 		seen := make(map[string]int, len(drafts))
 		for _, d := range drafts {
 			if d.Region != region {
@@ -673,15 +656,13 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 			}
 			var e ledger.Entry
 			e, head = ledger.Link(head, d)
-			if _, err := ins.ExecContext(ctx, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
+			rows = append(rows, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
 				e.FromRegion, e.FromCountry, e.ToRegion, e.ToCountry, e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion,
-				e.Actor, e.PrevHash, e.Hash); err != nil {
-				return err
-			}
+				e.Actor, e.PrevHash, e.Hash)
 			seen[d.ID] = len(out)
 			out = append(out, e)
 		}
-		return nil
+		return stmts.exec(`INSERT INTO ledger(`+ledgerCols+`) VALUES %s`, 21, rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append to ledger %s: %w", region, err)

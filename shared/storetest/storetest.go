@@ -23,16 +23,18 @@ type Store interface {
 	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
 	UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error)
 	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
+	DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error)
 
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
-	DeleteEntry(ctx context.Context, region, source string, key record.Key) error
+	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
+	RemoveDeleted(ctx context.Context, entries []catalog.Entry, at time.Time) error
 	DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, catalog.Cursor, error)
 	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
 
 	SetHold(ctx context.Context, h catalog.Hold) error
 	ReleaseHold(ctx context.Context, id string) (bool, error)
-	HoldOn(ctx context.Context, subjectRef, source string, key record.Key) (string, error)
+	HoldsOn(ctx context.Context, entries []catalog.Entry) ([]string, error)
 
 	EndContract(ctx context.Context, contract string, endedAt time.Time) error
 	ContractEnd(ctx context.Context, contract string) (time.Time, error)
@@ -103,6 +105,44 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("batch delete", func(t *testing.T) {
+		s := open(t)
+		due := record.Tag{Status: record.StatusCompliant, RetainUntil: "2026-01-01T00:00:00Z"}
+		var dels []record.Delete
+		for i := range 5 {
+			k := record.Key{"pk": fmt.Sprintf("USER#%d", i), "sk": "PROFILE"}
+			item := record.Item{"pk": k["pk"], "sk": "PROFILE", record.TagAttribute: due.Map()}
+			if i == 3 { // changed since it was found due
+				item[record.TagAttribute] = record.Tag{Status: record.StatusCompliant, RetainUntil: "2030-01-01T00:00:00Z"}.Map()
+			}
+			if i != 2 { // USER#2 is gone already
+				if err := s.PutItem(ctx, "eu-central-1", "users", k, item, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d := record.Delete{Key: k, RetainUntil: due.RetainUntil}
+			if i == 4 {
+				d.RetainUntil = "" // unconditional, as erasure deletes
+			}
+			dels = append(dels, d)
+		}
+		errs, err := s.DeleteItems(ctx, "eu-central-1", "users", dels)
+		if err != nil || len(errs) != 5 {
+			t.Fatalf("expect 5 outcomes, got %v (%v)", errs, err)
+		}
+		for i, want := range []error{nil, nil, record.ErrNotFound, record.ErrConditionFailed, nil} {
+			if (want == nil) != (errs[i] == nil) || (want != nil && !errors.Is(errs[i], want)) {
+				t.Errorf("record %d: expect %v, got %v", i, want, errs[i])
+			}
+		}
+		for i := range 5 {
+			_, err := s.GetItem(ctx, "eu-central-1", "users", dels[i].Key)
+			if kept := err == nil; kept != (i == 3) {
+				t.Errorf("record %d: expect kept=%v, got %v", i, i == 3, err)
+			}
+		}
+	})
+
 	t.Run("catalog due index", func(t *testing.T) {
 		s := open(t)
 		var es []catalog.Entry
@@ -149,36 +189,70 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		if err != nil || len(byContract) != 7 {
 			t.Fatalf("expect 7 entries of acct-1, got %d (%v)", len(byContract), err)
 		}
-		if err := s.DeleteEntry(ctx, "eu-central-1", "users", record.Key{"pk": "USER#0"}); err != nil {
+		if err := s.DeleteEntries(ctx, es[:2]); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeleteEntry(ctx, "eu-central-1", "users", record.Key{"pk": "USER#0"}); err != nil {
+		if err := s.DeleteEntries(ctx, es[:1]); err != nil {
 			t.Fatalf("expect deleting an absent entry to succeed, got %v", err)
 		}
 		page, _, err := s.DueEntries(ctx, "eu-central-1", now, catalog.Cursor{}, 100)
-		if err != nil || len(page) != 4 {
-			t.Fatalf("expect 4 due entries after a delete, got %d (%v)", len(page), err)
+		if err != nil || len(page) != 3 {
+			t.Fatalf("expect 3 due entries after deleting 2, got %d (%v)", len(page), err)
+		}
+		// Records deleted at now: the entries of those due by then stay,
+		// for the sweep to remove with a receipt; the others go.
+		if err := s.RemoveDeleted(ctx, []catalog.Entry{es[2], es[5], es[7]}, now); err != nil {
+			t.Fatal(err)
+		}
+		left, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, e := range left {
+			keys = append(keys, e.Key.String())
+		}
+		sort.Strings(keys)
+		if d := cmp.Diff([]string{`{"pk":"USER#2"}`, `{"pk":"USER#4"}`, `{"pk":"USER#6"}`}, keys); d != "" {
+			t.Fatalf("sub_0's entries after removing USER#2 (due), USER#5 (not due) and NO-RETENTION (-want +got):\n%s", d)
+		}
+		if linked, err := s.EntriesByContract(ctx, "eu-central-1", "acct-1"); err != nil || len(linked) != 4 { // 2, 3, 4, 6
+			t.Fatalf("expect USER#5 removed, 4 entries of acct-1 left, got %d (%v)", len(linked), err)
 		}
 	})
 
 	t.Run("holds and contracts", func(t *testing.T) {
 		s := open(t)
 		key := record.Key{"pk": "A"}
-		if id, err := s.HoldOn(ctx, "sub_x", "users", key); err != nil || id != "" {
+		holdOn := func(subjectRef, source string, key record.Key) (string, error) {
+			ids, err := s.HoldsOn(ctx, []catalog.Entry{{Region: "eu-central-1", Source: source, Key: key, SubjectRef: subjectRef}})
+			if err != nil {
+				return "", err
+			}
+			return ids[0], nil
+		}
+		if id, err := holdOn("sub_x", "users", key); err != nil || id != "" {
 			t.Fatalf("expect no hold, got %q (%v)", id, err)
 		}
 		s.SetHold(ctx, catalog.Hold{ID: "h1", SubjectRef: "sub_x", Reason: "litigation", SetAt: t0})
 		s.SetHold(ctx, catalog.Hold{ID: "h2", Source: "users", Key: record.Key{"pk": "B"}, Reason: "audit", SetAt: t0})
-		if id, _ := s.HoldOn(ctx, "sub_x", "users", key); id != "h1" {
+		if id, _ := holdOn("sub_x", "users", key); id != "h1" {
 			t.Fatalf("expect subject hold h1, got %q", id)
 		}
-		if id, _ := s.HoldOn(ctx, "sub_y", "users", record.Key{"pk": "B"}); id != "h2" {
+		if id, _ := holdOn("sub_y", "users", record.Key{"pk": "B"}); id != "h2" {
 			t.Fatalf("expect record hold h2, got %q", id)
+		}
+		batch := []catalog.Entry{
+			{Source: "users", Key: key, SubjectRef: "sub_x"}, {Source: "users", Key: record.Key{"pk": "B"}, SubjectRef: "sub_y"},
+			{Source: "users", Key: record.Key{"pk": "C"}, SubjectRef: "sub_y"}, {Source: "users", Key: record.Key{"pk": "D"}, SubjectRef: "sub_x"},
+		}
+		if ids, err := s.HoldsOn(ctx, batch); err != nil || cmp.Diff([]string{"h1", "h2", "", "h1"}, ids) != "" {
+			t.Fatalf("expect holds h1, h2, none, h1 for the batch, got %q (%v)", ids, err)
 		}
 		if hs, err := s.ListHolds(ctx); err != nil || len(hs) != 2 || hs[0].ID != "h1" || hs[1].Key.String() != `{"pk":"B"}` {
 			t.Fatalf("expect holds h1 and h2 listed, got %+v (%v)", hs, err)
 		}
-		if id, _ := s.HoldOn(ctx, "", "users", key); id != "" {
+		if id, _ := holdOn("", "users", key); id != "" {
 			t.Fatalf("expect no hold for an empty subject ref, got %q", id)
 		}
 		if ok, err := s.ReleaseHold(ctx, "h1"); !ok || err != nil {
@@ -187,7 +261,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		if ok, _ := s.ReleaseHold(ctx, "h1"); ok {
 			t.Fatal("expect a second release to report no hold")
 		}
-		if id, _ := s.HoldOn(ctx, "sub_x", "users", key); id != "" {
+		if id, _ := holdOn("sub_x", "users", key); id != "" {
 			t.Fatalf("expect no hold after release, got %q", id)
 		}
 		if at, err := s.ContractEnd(ctx, "acct-1"); err != nil || !at.IsZero() {
