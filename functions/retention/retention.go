@@ -30,6 +30,12 @@ type Catalog interface {
 	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
 }
 
+// DueMarker is a catalog whose due index keeps a low-water mark (DynamoDB's):
+// a complete sweep tells it where the entries it left begin.
+type DueMarker interface {
+	SweepDone(ctx context.Context, region string, cursor catalog.Cursor, now, keepFrom time.Time) error
+}
+
 // Holds keeps legal holds.
 type Holds interface {
 	SetHold(ctx context.Context, h catalog.Hold) error
@@ -174,6 +180,7 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		margin = 10 * time.Second
 	}
 	var cursor catalog.Cursor
+	var keepFrom time.Time // the earliest retain-until of the entries left in place
 	for {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < margin {
 			h.Log.WarnContext(ctx, "sweep stopped at the deadline; the next sweep continues", "function", Actor, "region", h.Region, "deleted", res.Deleted)
@@ -190,8 +197,8 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		if err != nil {
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
-		res.Held += held
-		res.ItemsRead += held
+		res.Held += len(held)
+		res.ItemsRead += len(held)
 		expired := make([]events.Out, len(unheld))
 		for i, e := range unheld {
 			expired[i] = events.Out{DetailType: events.RetentionExpired, Detail: &events.RetentionExpiredDetail{
@@ -203,11 +210,21 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		res.Emitted += len(unheld)
 		receipts, changed, err := h.delete(ctx, unheld, events.ReasonRetention, "", h.retentionReference, now)
 		res.Deleted += len(receipts)
-		res.Changed += changed
+		res.Changed += len(changed)
 		if err != nil {
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
+		for _, e := range append(held, changed...) {
+			if keepFrom.IsZero() || e.RetainUntil.Before(keepFrom) {
+				keepFrom = e.RetainUntil
+			}
+		}
 		if len(due) < size {
+			if m, ok := h.Catalog.(DueMarker); ok {
+				if err := m.SweepDone(ctx, h.Region, cursor, now, keepFrom); err != nil {
+					return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
+				}
+			}
 			res.Complete = true
 			h.Log.InfoContext(ctx, "sweep", "function", Actor, "region", h.Region, "due", res.Due, "deleted", res.Deleted, "held", res.Held,
 				"changed", res.Changed, "items_read", res.ItemsRead)
@@ -216,22 +233,23 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 	}
 }
 
-// unheld returns the entries no legal hold covers, and how many one does.
-func (h *Handler) unheld(ctx context.Context, entries []catalog.Entry) ([]catalog.Entry, int, error) {
+// unheld splits entries into those no legal hold covers and those one does.
+func (h *Handler) unheld(ctx context.Context, entries []catalog.Entry) (unheld, held []catalog.Entry, err error) {
 	if len(entries) == 0 {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
 	holds, err := h.Holds.HoldsOn(ctx, entries)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	out := make([]catalog.Entry, 0, len(entries))
 	for i, e := range entries {
 		if holds[i] == "" {
-			out = append(out, e)
+			unheld = append(unheld, e)
+		} else {
+			held = append(held, e)
 		}
 	}
-	return out, len(entries) - len(out), nil
+	return unheld, held, nil
 }
 
 // retentionReference is what a retention receipt says of the rule that made
@@ -246,15 +264,15 @@ func (h *Handler) retentionReference(e catalog.Entry) string {
 // delete removes a batch of records, each with its receipt: the records
 // first (a table's in one batch), then the receipts of those gone, then
 // their catalog entries, then a Record Deleted event each. It returns the
-// receipts' ledger ids, and how many records it left because they changed
-// since they were found due (the tagger re-evaluates them). When some records cannot
+// receipts' ledger ids, and the entries of the records it left because they
+// changed since they were found due (the tagger re-evaluates them). When some records cannot
 // be deleted, the others still get their receipts and the error says how
 // many failed; a crash anywhere leaves the catalog entries of the records
 // without a receipt, so the next sweep finds them (gone: it writes the
 // receipt; the receipt's id makes a second one a no-op).
-func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, requestID string, reference func(catalog.Entry) string, now time.Time) ([]string, int, error) {
+func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, requestID string, reference func(catalog.Entry) string, now time.Time) (receipts []string, changed []catalog.Entry, err error) {
 	if len(entries) == 0 {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
 	outcome := make([]error, len(entries)) // nil: gone now
 	decision := make([]string, len(entries))
@@ -291,7 +309,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, r
 		}
 		errs, err := h.Tables.DeleteItems(ctx, t[0], t[1], dels)
 		if err != nil {
-			return nil, 0, fmt.Errorf("delete %s records: %w", t[1], err)
+			return nil, nil, fmt.Errorf("delete %s records: %w", t[1], err)
 		}
 		for j, i := range idx {
 			if errs[j] != nil && !errors.Is(errs[j], record.ErrNotFound) { // gone already (a retried sweep): receipt below
@@ -299,17 +317,16 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, r
 			}
 		}
 	}
-	var receipts []string
 	var sent []ledger.Entry
 	var done []catalog.Entry
 	var deleted []events.Out
-	changed, failed, firstErr := 0, 0, error(nil)
+	failed, firstErr := 0, error(nil)
 	for i, e := range entries {
 		if err := outcome[i]; err != nil {
 			if errors.Is(err, record.ErrConditionFailed) {
 				h.Log.InfoContext(ctx, "record changed since it was due; left for re-evaluation", "function", Actor,
 					"source", e.Source, "record", h.Refs.Record(e.Source, e.Key))
-				changed++
+				changed = append(changed, e)
 				continue
 			}
 			if failed++; firstErr == nil {
@@ -432,7 +449,7 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 	if err != nil {
 		return out, err
 	}
-	out.Held = held
+	out.Held = len(held)
 	// Due now, first: the tagger keeps the catalog entries of due records
 	// when their deletions stream by, so if this stops after deleting and
 	// before the receipts, the event's retry (or the next sweep) still

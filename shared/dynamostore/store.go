@@ -357,6 +357,9 @@ type dueToken struct {
 	Day   string            `json:"d"`
 	Shard int               `json:"s"`
 	Last  map[string]string `json:"k,omitempty"`
+	// The low-water mark as the read found it at its start, for SweepDone.
+	Mark    string `json:"m,omitempty"`
+	MarkGen int64  `json:"g,omitempty"`
 }
 
 // DueEntries reads the due index bucket by bucket (each day from the
@@ -378,9 +381,10 @@ func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, af
 			return nil, after, fmt.Errorf("due entries: bad cursor: %w", err)
 		}
 	} else {
-		if tok.Day, err = s.firstDueDay(ctx, c, region); err != nil {
+		if tok.Mark, tok.MarkGen, err = s.dueMark(ctx, c, region); err != nil {
 			return nil, after, err
 		}
+		tok.Day = tok.Mark
 	}
 	today := now.UTC().Format(time.DateOnly)
 	nowSK := record.FormatTime(now) + "#\uffff"
@@ -429,29 +433,90 @@ func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, af
 	return out, catalog.Cursor{Token: base64.RawURLEncoding.EncodeToString(b)}, nil
 }
 
-// firstDueDay is the earliest day bucket that may hold entries: the low-water
-// mark PutEntries keeps. Without one, nothing is catalogued with a retention.
-func (s *Store) firstDueDay(ctx context.Context, c API, region string) (string, error) {
+// The due index's low-water mark (item DUEMARK of each region's catalog) is
+// the earliest day bucket that may hold entries: a sweep starts there, not
+// at the first day there ever was. PutEntries lowers it before writing an
+// entry in an earlier bucket; a sweep that found everything before some day
+// deleted raises it to that day (SweepDone). The two cannot race into an
+// entry the sweeps skip: an entry written in a bucket up to today (already
+// due) also counts the mark's generation up, and a raise only happens if
+// the mark and its generation are still as the sweep found them.
+
+// dueMark returns the mark ("" when nothing is catalogued with a retention)
+// and its generation.
+func (s *Store) dueMark(ctx context.Context, c API, region string) (string, int64, error) {
 	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.catalogTable), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{awsenv.CatalogPK: sv("DUEMARK"), awsenv.CatalogSK: sv("DUEMARK")}})
 	if err != nil {
-		return "", fmt.Errorf("due mark in %s: %w", region, err)
+		return "", 0, fmt.Errorf("due mark in %s: %w", region, err)
 	}
-	return str(out.Item, "day"), nil
+	return str(out.Item, "day"), num(out.Item, "gen"), nil
 }
 
-// lowerDueMark moves the low-water mark down to day if it is later.
+var dueMarkKey = map[string]types.AttributeValue{awsenv.CatalogPK: sv("DUEMARK"), awsenv.CatalogSK: sv("DUEMARK")}
+
+// lowerDueMark moves the low-water mark down to day if it is later. An
+// entry in a bucket up to today (tomorrow, for clocks a little apart) also
+// moves the generation on, so a sweep that began before it does not raise
+// the mark past it.
 func (s *Store) lowerDueMark(ctx context.Context, region, day string) error {
 	c, err := s.client(region)
 	if err != nil {
 		return err
 	}
-	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.catalogTable),
-		Key:                       map[string]types.AttributeValue{awsenv.CatalogPK: sv("DUEMARK"), awsenv.CatalogSK: sv("DUEMARK")},
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.catalogTable), Key: dueMarkKey,
 		UpdateExpression:          aws.String("SET #d = :d"),
 		ConditionExpression:       aws.String("attribute_not_exists(#d) OR #d > :d"),
 		ExpressionAttributeNames:  map[string]string{"#d": "day"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":d": sv(day)},
+	})
+	if err != nil && !isCondFailed(err) {
+		return fmt.Errorf("due mark in %s: %w", region, err)
+	}
+	if day > time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly) {
+		return nil
+	}
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.catalogTable), Key: dueMarkKey,
+		UpdateExpression:          aws.String("ADD #g :one"),
+		ExpressionAttributeNames:  map[string]string{"#g": "gen"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": nv(1)},
+	})
+	if err != nil {
+		return fmt.Errorf("due mark in %s: %w", region, err)
+	}
+	return nil
+}
+
+// SweepDone raises region's low-water mark after a complete sweep, whose
+// last read of the due index returned cursor: to the day of keepFrom, the
+// earliest retain-until of the entries the sweep left in place (held,
+// changed), or with none left, to now's day. It does nothing if the mark
+// moved since the sweep began.
+func (s *Store) SweepDone(ctx context.Context, region string, cursor catalog.Cursor, now, keepFrom time.Time) error {
+	var tok dueToken
+	if b, err := base64.RawURLEncoding.DecodeString(cursor.Token); err != nil || json.Unmarshal(b, &tok) != nil {
+		return fmt.Errorf("due mark in %s: bad cursor", region)
+	}
+	to := now.UTC().Format(time.DateOnly)
+	if !keepFrom.IsZero() {
+		to = min(to, keepFrom.UTC().Format(time.DateOnly))
+	}
+	if tok.Mark == "" || to <= tok.Mark {
+		return nil
+	}
+	c, err := s.client(region)
+	if err != nil {
+		return err
+	}
+	cond := "#d = :m AND attribute_not_exists(#g)"
+	vals := map[string]types.AttributeValue{":m": sv(tok.Mark), ":to": sv(to)}
+	if tok.MarkGen != 0 {
+		cond = "#d = :m AND #g = :g"
+		vals[":g"] = nv(tok.MarkGen)
+	}
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.catalogTable), Key: dueMarkKey,
+		UpdateExpression: aws.String("SET #d = :to"), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#d": "day", "#g": "gen"}, ExpressionAttributeValues: vals,
 	})
 	if err != nil && !isCondFailed(err) {
 		return fmt.Errorf("due mark in %s: %w", region, err)

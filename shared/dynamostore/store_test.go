@@ -23,6 +23,13 @@ var seq atomic.Int64
 
 // newStore creates fresh tables (unique names) in two regions of moto.
 func newStore(t *testing.T) *dynamostore.Store {
+	s, _, _ := newStoreWith(t)
+	return s
+}
+
+// newStoreWith is newStore, with the eu-central-1 client and the catalog
+// table's name.
+func newStoreWith(t *testing.T) (*dynamostore.Store, *dynamodb.Client, string) {
 	ctx := mototest.Context(t)
 	n := seq.Add(1)
 	catalog, ledger := fmt.Sprintf("catalog-%d", n), fmt.Sprintf("ledger-%d", n)
@@ -38,7 +45,8 @@ func newStore(t *testing.T) *dynamostore.Store {
 		}
 		clients[region] = c
 	}
-	return dynamostore.New("eu-central-1", clients, dynamostore.WithTables(catalog, ledger), dynamostore.WithShards(4))
+	s := dynamostore.New("eu-central-1", clients, dynamostore.WithTables(catalog, ledger), dynamostore.WithShards(4))
+	return s, clients["eu-central-1"].(*dynamodb.Client), catalog
 }
 
 func TestContract(t *testing.T) {
