@@ -87,7 +87,7 @@ func str(name string) *awsdynamodb.Attribute {
 // global table: replicas would copy EU data out of the EU), on-demand, with
 // point-in-time recovery, deletion protection, retained on stack deletion,
 // encrypted with the AWS managed key (see tableEncryption).
-func (r *residency) newTable(id, name string, pk, sk *awsdynamodb.Attribute, ttl string) awsdynamodb.Table {
+func (r *residency) newTable(id, name string, pk, sk *awsdynamodb.Attribute) awsdynamodb.Table {
 	props := &awsdynamodb.TableProps{
 		TableName:    jsii.String(name),
 		PartitionKey: pk,
@@ -100,9 +100,6 @@ func (r *residency) newTable(id, name string, pk, sk *awsdynamodb.Attribute, ttl
 		},
 		DeletionProtection: jsii.Bool(true),
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
-	}
-	if ttl != "" {
-		props.TimeToLiveAttribute = jsii.String(ttl)
 	}
 	return awsdynamodb.NewTable(r.stack, jsii.String(id), props)
 }
@@ -119,7 +116,7 @@ var tableEncryption = awsdynamodb.TableEncryption_AWS_MANAGED
 // tables makes the catalog, the ledger and, when a rule quarantines, the
 // quarantine table, with the key schemas of shared/awsenv.
 func (r *residency) tables() {
-	r.catalog = r.newTable("CatalogTable", awsenv.DefaultCatalogTable, str(awsenv.CatalogPK), str(awsenv.CatalogSK), awsenv.CatalogTTL)
+	r.catalog = r.newTable("CatalogTable", awsenv.DefaultCatalogTable, str(awsenv.CatalogPK), str(awsenv.CatalogSK))
 	for _, gsi := range []struct{ name, pk, sk string }{
 		{awsenv.DueIndex, awsenv.DueIndexPK, awsenv.DueIndexSK},
 		{awsenv.SubjectIndex, awsenv.SubjectIndexPK, awsenv.CatalogPK},
@@ -132,7 +129,7 @@ func (r *residency) tables() {
 	}
 
 	r.ledger = r.newTable("LedgerTable", awsenv.DefaultLedgerTable, str(awsenv.LedgerPK),
-		&awsdynamodb.Attribute{Name: jsii.String(awsenv.LedgerSK), Type: awsdynamodb.AttributeType_NUMBER}, "")
+		&awsdynamodb.Attribute{Name: jsii.String(awsenv.LedgerSK), Type: awsdynamodb.AttributeType_NUMBER})
 	r.ledger.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 		IndexName: jsii.String(awsenv.TimeIndex), PartitionKey: str(awsenv.TimeIndexPK), SortKey: str(awsenv.TimeIndexSK),
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
@@ -144,7 +141,7 @@ func (r *residency) tables() {
 		if len(key) == 2 {
 			sk = str(key[1])
 		}
-		r.quarantine = r.newTable("QuarantineTable", awsenv.DefaultQuarantineTable, str(key[0]), sk, "")
+		r.quarantine = r.newTable("QuarantineTable", awsenv.DefaultQuarantineTable, str(key[0]), sk)
 	}
 }
 

@@ -138,7 +138,9 @@ func TestTablesAreRegionalEncryptedRecoverableAndKeyedPerAWSEnv(t *testing.T) {
 				gsi(awsenv.SubjectIndex, awsenv.SubjectIndexPK, awsenv.CatalogPK),
 				gsi(awsenv.ContractIndex, awsenv.ContractIndexPK, awsenv.CatalogPK),
 			},
-			"TimeToLiveSpecification": map[string]any{"AttributeName": awsenv.CatalogTTL, "Enabled": true},
+			// No TTL on the catalog: an entry expiring before its record
+			// was deleted would leave the record to nobody.
+			"TimeToLiveSpecification": assertions.Match_Absent(),
 		}))
 		tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), with(map[string]any{
 			"TableName":              awsenv.DefaultLedgerTable,

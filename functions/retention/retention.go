@@ -55,7 +55,7 @@ type Contracts interface {
 // store's failure.
 type Tables interface {
 	DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error)
-	UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error
+	UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error)
 }
 
 // Objects deletes S3 objects.
@@ -408,6 +408,8 @@ func (h *Handler) contractEnded(ctx context.Context, raw json.RawMessage) error 
 		return err
 	}
 	var changed []catalog.Entry
+	writes := map[[2]string][]record.TagWrite{} // by region and table
+	var tables [][2]string
 	for _, e := range linked {
 		cat, ok := h.Policy.Category(e.Category)
 		if !ok || cat.From != policy.FromContractEnd {
@@ -418,14 +420,31 @@ func (h *Handler) contractEnded(ctx context.Context, raw json.RawMessage) error 
 			continue
 		}
 		e.RetainUntil = until
-		if e.SourceKind == catalog.SourceTable {
-			tag := record.Tag{OriginRegion: e.OriginRegion, Jurisdiction: e.Jurisdiction, HomeRegion: e.HomeRegion, Status: e.Status,
-				PolicyVersion: e.PolicyVersion, TaggedAt: record.FormatTime(h.Now()), RetainUntil: record.FormatTime(until)}
-			if err := h.Tables.UpdateTag(ctx, e.Region, e.Source, e.Key, tag); err != nil && !errors.Is(err, record.ErrNotFound) {
+		changed = append(changed, e)
+		if e.SourceKind != catalog.SourceTable {
+			continue
+		}
+		w := record.TagWrite{Key: e.Key, Tag: record.Tag{OriginRegion: e.OriginRegion, Jurisdiction: e.Jurisdiction, HomeRegion: e.HomeRegion,
+			Status: e.Status, PolicyVersion: e.PolicyVersion, TaggedAt: record.FormatTime(h.Now()), RetainUntil: record.FormatTime(until)}}
+		if src, ok := h.Policy.SourceByName(e.Source); ok && src.TTLAttribute != "" {
+			w.TTLAttribute, w.TTL = src.TTLAttribute, policy.TTL(w.Tag.RetainUntil)
+		}
+		t := [2]string{e.Region, e.Source}
+		if _, ok := writes[t]; !ok {
+			tables = append(tables, t)
+		}
+		writes[t] = append(writes[t], w)
+	}
+	for _, t := range tables {
+		errs, err := h.Tables.UpdateTags(ctx, t[0], t[1], writes[t])
+		if err != nil {
+			return err
+		}
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, record.ErrNotFound) { // a gone record keeps no tag
 				return err
 			}
 		}
-		changed = append(changed, e)
 	}
 	h.Log.InfoContext(ctx, "contract ended", "function", Actor, "region", h.Region, "linked", len(linked), "clocks_started", len(changed))
 	return h.Catalog.PutEntries(ctx, changed)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -211,4 +212,68 @@ func BenchmarkSweep(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "deletions/s")
+}
+
+// Contract Ended starts the clocks of the records linked to the contract
+// whose category retains from contract_end: the tags (with their TTL
+// backstop) and the catalog entries get the new retain-until, and a sweep
+// after it deletes them.
+func TestContractEndStartsTheClocks(t *testing.T) {
+	h, st, _ := setup(t)
+	ctx := context.Background()
+	p, err := policy.Parse("contract.yaml", bytes.Replace(policy.Example,
+		[]byte("billing:    {personal: true, retention: 10y,  from: created}"),
+		[]byte("billing:    {personal: true, retention: 12mo, from: contract_end}"), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Policy = p
+	var es []catalog.Entry
+	for i, contract := range []string{"acct-77", "acct-77", "acct-88"} {
+		k := record.Key{"pk": fmt.Sprintf("INVOICE#%d", i), "sk": "BILLING"}
+		tag := record.Tag{Status: record.StatusCompliant, PolicyVersion: p.Version}
+		st.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "BILLING", record.TagAttribute: tag.Map()}, false)
+		es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
+			SubjectRef: fmt.Sprintf("sub_%d", i), Category: "billing", Contract: contract, Status: record.StatusCompliant, TaggedAt: now})
+	}
+	if err := st.PutEntries(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	ended := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	if _, err := h.Invoke(ctx, mustRead(t, "eventbridge-contract-ended.json")); err != nil {
+		t.Fatal(err)
+	}
+	until := ended.AddDate(1, 0, 0)
+	for i, want := range []time.Time{until, until, {}} {
+		e, err := st.GetEntry(ctx, "eu-central-1", "users", es[i].Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !e.RetainUntil.Equal(want) {
+			t.Errorf("entry %d: expect retain-until %v, got %v", i, want, e.RetainUntil)
+		}
+		it, _ := st.GetItem(ctx, "eu-central-1", "users", es[i].Key)
+		tag, _ := record.TagOf(it)
+		wantTTL := ""
+		if !want.IsZero() {
+			wantTTL = fmt.Sprint(want.Add(policy.TTLBackstop).Unix())
+		}
+		if tag.RetainUntil != record.FormatTime(want) && !want.IsZero() || it.String("expires_at") != wantTTL {
+			t.Errorf("record %d: expect tag retain_until %v and expires_at %q, got %+v, %q", i, want, wantTTL, tag, it.String("expires_at"))
+		}
+	}
+	if res, err := h.Sweep(ctx, until.Add(-time.Second)); err != nil || res.Due != 0 {
+		t.Fatalf("expect nothing due before the end of the clock, got %+v (%v)", res, err)
+	}
+	if res, err := h.Sweep(ctx, until); err != nil || res.Deleted != 2 {
+		t.Fatalf("expect the two records of acct-77 deleted, got %+v (%v)", res, err)
+	}
+}
+
+func mustRead(t *testing.T, sample string) []byte {
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", "samples", sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,6 +146,8 @@ type pendingTag struct {
 	tag record.Tag
 	dec policy.ResidencyDecision
 	now time.Time
+	// ttlOnly: the tag is unchanged and only its TTL is written back.
+	ttlOnly bool
 }
 
 // writeTags writes the batch's pending tags, one UpdateTags call per region
@@ -167,12 +170,14 @@ func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
 		writes := make([]record.TagWrite, len(ps))
 		for i, p := range ps {
 			writes[i] = record.TagWrite{Key: p.w.key, Tag: p.tag}
+			writes[i].TTLAttribute, writes[i].TTL = ttlWrite(p.w, p.tag)
 		}
 		errs, err := h.Tables.UpdateTags(ctx, g.region, g.table, writes)
 		for i, p := range ps {
 			switch {
 			case err != nil:
 				failed[p.w.seq] = fmt.Errorf("write tags: %w", err)
+			case errs[i] == nil && p.ttlOnly:
 			case errs[i] == nil:
 				h.emit(p, b)
 			case errors.Is(errs[i], record.ErrNotFound):
@@ -350,6 +355,8 @@ type write struct {
 	created, lastActivity      time.Time
 	contract                   string
 	existing                   *record.Tag
+	ttlAttr                    string // the table's TTL attribute, if the policy names one
+	ttl                        string // its value on the record, in decimal ("" if none)
 	seq                        string // the stream record's sequence number
 	inserted                   bool   // the stream record is an INSERT
 }
@@ -377,7 +384,19 @@ func (h *Handler) fromItem(src *policy.Source, region, table string, key record.
 	if t, ok := record.TagOf(item); ok {
 		w.existing = &t
 	}
+	if src.TTLAttribute != "" {
+		w.ttlAttr, w.ttl = src.TTLAttribute, item.String(src.TTLAttribute)
+	}
 	return w, nil
+}
+
+// ttlWrite is the TTL part of a tag write: the TTL backstop behind tag's
+// retain-until, when the source has a TTL attribute.
+func ttlWrite(w write, tag record.Tag) (attr string, ttl int64) {
+	if w.ttlAttr == "" {
+		return "", 0
+	}
+	return w.ttlAttr, policy.TTL(tag.RetainUntil)
 }
 
 // HandleS3 tags the objects of an S3 event. S3 invokes asynchronously, so a
@@ -506,7 +525,18 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 	if err != nil {
 		return err
 	}
-	if w.existing != nil && w.existing.SameAs(tag) {
+	sameTTL := true
+	if attr, ttl := ttlWrite(w, tag); attr != "" {
+		sameTTL = w.ttl == strconv.FormatInt(ttl, 10) || (ttl == 0 && w.ttl == "")
+	}
+	if w.existing != nil && w.existing.SameAs(tag) && !sameTTL && w.sourceKind == catalog.SourceTable {
+		// The same decision, but the TTL backstop is missing or stale (the
+		// platform rewrote the item): write it back, announce nothing.
+		tag.TaggedAt = w.existing.TaggedAt
+		b.pending = append(b.pending, pendingTag{w: w, tag: tag, ttlOnly: true})
+		return nil
+	}
+	if w.existing != nil && w.existing.SameAs(tag) && sameTTL {
 		b.echoes++
 		if w.inserted {
 			// A record new to this table that arrived with its tag: the

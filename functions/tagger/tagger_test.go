@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,11 @@ func TestViolationTaggedAndReported(t *testing.T) {
 	if tag != want {
 		t.Fatalf("expect tag %+v, got %+v", want, tag)
 	}
+	// The TTL backstop: three days after retain_until, in epoch seconds.
+	ttl := time.Date(2028, 12, 23, 9, 14, 3, 0, time.UTC).Unix()
+	if got := it.String("expires_at"); got != strconv.FormatInt(ttl, 10) {
+		t.Fatalf("expect expires_at %d, got %q", ttl, got)
+	}
 	var types []string
 	for _, e := range sk.Events {
 		types = append(types, e.DetailType)
@@ -114,10 +120,20 @@ func TestViolationTaggedAndReported(t *testing.T) {
 		"policy_version": lambdaevents.NewStringAttribute(want.PolicyVersion), "tagged_at": lambdaevents.NewStringAttribute("2026-11-20T12:00:00Z"),
 		"retain_until": lambdaevents.NewStringAttribute(want.RetainUntil),
 	})
+	// Without its TTL attribute (the platform rewrote the item), the TTL
+	// is written back, and nothing announced again.
+	k := record.Key{"pk": "USER#u-1001", "sk": "PROFILE"}
+	st.ReplayWrite(context.Background(), "us-east-1", "users", k, record.Item{"pk": "USER#u-1001", "sk": "PROFILE", "residency": want.Map()})
 	echo, _ := json.Marshal(ev)
 	invokeStream(t, h, echo)
-	if len(sk.Events) != before {
-		t.Fatalf("expect the echo to publish nothing, got %d more events", len(sk.Events)-before)
+	if it, _ := st.GetItem(context.Background(), "us-east-1", "users", k); it.String("expires_at") != strconv.FormatInt(ttl, 10) {
+		t.Fatalf("expect expires_at written back, got %v", it)
+	}
+	ev.Records[0].Change.NewImage["expires_at"] = lambdaevents.NewNumberAttribute(strconv.FormatInt(ttl, 10))
+	echo, _ = json.Marshal(ev)
+	invokeStream(t, h, echo)
+	if len(sk.Events) != before || len(sk.Entries) != 1 {
+		t.Fatalf("expect the echoes to publish nothing and log nothing, got %d more events, %d ledger entries", len(sk.Events)-before, len(sk.Entries))
 	}
 }
 

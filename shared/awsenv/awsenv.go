@@ -46,12 +46,12 @@ const (
 
 // Key schema of the catalog table (all attributes strings): partition key
 // PK, sort key SK; global secondary indexes by expiry bucket, subject
-// reference and contract; TTL attribute TTL (a backstop a few days after
-// retain-until).
+// reference and contract. No TTL: a catalog entry that expired before its
+// record was deleted would leave the record to nobody; the TTL backstop is
+// on the records (the policy's ttl_attribute).
 const (
 	CatalogPK       = "pk"
 	CatalogSK       = "sk"
-	CatalogTTL      = "ttl"
 	DueIndex        = "due" // partition due_pk = "DUE#<yyyy-mm-dd>#<shard>", sort due_sk = "<retain_until>#<source>#<key>"
 	DueIndexPK      = "due_pk"
 	DueIndexSK      = "due_sk"

@@ -39,7 +39,6 @@ type Store struct {
 	catalogTable string
 	ledgerTable  string
 	shards       int
-	ttlGrace     time.Duration
 }
 
 // Option configures a Store.
@@ -59,7 +58,7 @@ func WithShards(n int) Option { return func(s *Store) { s.shards = n } }
 // in the local region's catalog: the stacks' rules deliver those events to
 // every region, and no region writes another's catalog.
 func New(local string, clients map[string]API, opts ...Option) *Store {
-	s := &Store{local: local, clients: clients, catalogTable: awsenv.DefaultCatalogTable, ledgerTable: awsenv.DefaultLedgerTable, shards: 16, ttlGrace: 3 * 24 * time.Hour}
+	s := &Store{local: local, clients: clients, catalogTable: awsenv.DefaultCatalogTable, ledgerTable: awsenv.DefaultLedgerTable, shards: 16}
 	for _, o := range opts {
 		o(s)
 	}
@@ -136,25 +135,40 @@ func (s *Store) PutItem(ctx context.Context, region, table string, key record.Ke
 // UpdateTag sets the residency tag of an existing item (ErrNotFound when the
 // item is gone: a deleted record is never resurrected).
 func (s *Store) UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error {
+	return s.updateTag(ctx, region, table, record.TagWrite{Key: key, Tag: tag})
+}
+
+// updateTag writes w's tag, and its TTL attribute if it has one.
+func (s *Store) updateTag(ctx context.Context, region, table string, w record.TagWrite) error {
 	c, err := s.client(region)
 	if err != nil {
 		return err
 	}
-	k, err := fromKey(key)
+	k, err := fromKey(w.Key)
 	if err != nil {
 		return err
 	}
-	tv, err := fromValue(tag.Map())
+	tv, err := fromValue(w.Tag.Map())
 	if err != nil {
 		return err
 	}
-	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName: aws.String(table), Key: k,
 		UpdateExpression:          aws.String("SET #r = :t"),
 		ConditionExpression:       aws.String("attribute_exists(#k)"),
-		ExpressionAttributeNames:  map[string]string{"#r": record.TagAttribute, "#k": firstKeyName(key)},
+		ExpressionAttributeNames:  map[string]string{"#r": record.TagAttribute, "#k": firstKeyName(w.Key)},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": tv},
-	})
+	}
+	if w.TTLAttribute != "" {
+		in.ExpressionAttributeNames["#x"] = w.TTLAttribute
+		if w.TTL != 0 {
+			in.UpdateExpression = aws.String("SET #r = :t, #x = :x")
+			in.ExpressionAttributeValues[":x"] = nv(w.TTL)
+		} else {
+			in.UpdateExpression = aws.String("SET #r = :t REMOVE #x")
+		}
+	}
+	_, err = c.UpdateItem(ctx, in)
 	if isCondFailed(err) {
 		return fmt.Errorf("tag %s/%s: %w", region, table, record.ErrNotFound)
 	}
@@ -169,7 +183,7 @@ func (s *Store) UpdateTag(ctx context.Context, region, table string, key record.
 func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
 	errs := make([]error, len(writes))
 	for i, w := range writes {
-		if err := s.UpdateTag(ctx, region, table, w.Key, w.Tag); err != nil {
+		if err := s.updateTag(ctx, region, table, w); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -251,7 +265,6 @@ func (s *Store) entryItem(e catalog.Entry) map[string]types.AttributeValue {
 		m["retain_until"] = sv(record.FormatTime(e.RetainUntil))
 		m[awsenv.DueIndexPK] = sv(duePK(e.RetainUntil.UTC().Format(time.DateOnly), s.shard(e.Source, k)))
 		m[awsenv.DueIndexSK] = sv(dueSK(e.RetainUntil, e.Source, k))
-		m[awsenv.CatalogTTL] = nv(e.RetainUntil.Add(s.ttlGrace).Unix())
 	}
 	return m
 }

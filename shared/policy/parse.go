@@ -14,6 +14,7 @@ import (
 
 	"github.com/agnivade/levenshtein"
 	"github.com/residency-dev/residency/shared/jurisdiction"
+	"github.com/residency-dev/residency/shared/record"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -652,7 +653,7 @@ func (ps *parser) sources(top mapping) {
 	for i, sn := range n.Content {
 		path := "sources[" + strconv.Itoa(i) + "]"
 		m := ps.mapping(deref(sn), path, "table", "bucket", "prefix", "key", "subject_id", "subject_country",
-			"category", "category_attr", "created_at", "last_activity", "contract")
+			"category", "category_attr", "created_at", "last_activity", "contract", "ttl_attribute")
 		s := Source{Line: m.node.Line}
 		if !m.ok {
 			continue
@@ -715,6 +716,16 @@ func (ps *parser) sources(top mapping) {
 		s.CreatedAt, _ = ps.str(m, "created_at", false)
 		s.LastActivity, _ = ps.str(m, "last_activity", false)
 		s.Contract, _ = ps.str(m, "contract", false)
+		if ttl, tn := ps.str(m, "ttl_attribute", false); tn != nil {
+			switch {
+			case s.Bucket != "":
+				ps.errorf(tn.Line, m.field("ttl_attribute"), "ttl_attribute applies to tables only (S3 has lifecycle rules)")
+			case slices.Contains(s.Key, ttl) || ttl == record.TagAttribute:
+				ps.errorf(tn.Line, m.field("ttl_attribute"), "%q is a key attribute or the residency tag, not a TTL attribute", ttl)
+			default:
+				s.TTLAttribute = ttl
+			}
+		}
 		switch {
 		case cn != nil && an != nil:
 			ps.errorf(an.Line, m.field("category_attr"), "a source has a fixed category or a category_attr, not both")

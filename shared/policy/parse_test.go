@@ -43,16 +43,16 @@ func TestParseExample(t *testing.T) {
 		},
 		Sources: []Source{
 			{Table: "users", Key: []string{"pk", "sk"}, SubjectID: "user_id", SubjectCountry: "country", Category: "profile",
-				CreatedAt: "created_at", LastActivity: "last_seen_at", Contract: "account_id", Line: 23},
-			{Bucket: "acme-exports", Prefix: "users/", SubjectID: "subject-id", SubjectCountry: "subject-country", Category: "events", Line: 31},
+				CreatedAt: "created_at", LastActivity: "last_seen_at", Contract: "account_id", TTLAttribute: "expires_at", Line: 23},
+			{Bucket: "acme-exports", Prefix: "users/", SubjectID: "subject-id", SubjectCountry: "subject-country", Category: "events", Line: 32},
 		},
 		Mechanisms: []Mechanism{
 			{ID: "scc-acme-inc-2024", Type: TypeSCC, Module: 2, Exporter: acme,
 				Importer: Party{Name: "Acme Inc", Role: Processor, Country: "US"},
 				Signed:   date("2024-03-26"), Expires: date("2027-03-26"), TIA: "TIA-2024-07",
-				Categories: []string{"events", "profile"}, Line: 37},
+				Categories: []string{"events", "profile"}, Line: 38},
 			{ID: "dpf-example-processor", Type: TypeDPF, Importer: Party{Name: "Example Processor Inc", Country: "US"},
-				CertifiedUntil: date("2027-06-30"), Line: 46},
+				CertifiedUntil: date("2027-06-30"), Line: 47},
 		},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Policy{})); diff != "" {
@@ -205,22 +205,22 @@ func TestParseErrors(t *testing.T) {
 			[]string{`23: sources[0].key: missing: the table's key attributes, e.g. [pk, sk]`}},
 		"bucket with key": {
 			[]string{"    prefix: users/", "    key: [name]"},
-			[]string{`32: sources[1].key: key applies to tables only (an S3 object is found by bucket and prefix)`}},
+			[]string{`33: sources[1].key: key applies to tables only (an S3 object is found by bucket and prefix)`}},
 		"table with prefix": {
 			[]string{"    created_at: created_at", "    prefix: users/"},
 			[]string{`28: sources[0].prefix: prefix applies to buckets only`}},
 		"source without subject_country": {
 			[]string{"    subject_country: subject-country", "    # no subject_country"},
-			[]string{`31: sources[1].subject_country: missing`}},
+			[]string{`32: sources[1].subject_country: missing`}},
 		"category and category_attr": {
 			[]string{"    prefix: users/", "    category_attr: cat"},
-			[]string{`32: sources[1].category_attr: a source has a fixed category or a category_attr, not both`}},
+			[]string{`33: sources[1].category_attr: a source has a fixed category or a category_attr, not both`}},
 		"no category": {
 			[]string{"    category: events", "    # no category"},
-			[]string{`31: sources[1].category: missing: a fixed category, or category_attr naming the attribute that holds it`}},
+			[]string{`32: sources[1].category: missing: a fixed category, or category_attr naming the attribute that holds it`}},
 		"unknown source category": {
 			[]string{"    category: events", "    category: event"},
-			[]string{`35: sources[1].category: unknown category "event" (known: aggregates, billing, events, profile)`}},
+			[]string{`36: sources[1].category: unknown category "event" (known: aggregates, billing, events, profile)`}},
 		"last_activity without attribute": {
 			[]string{"retention: 25mo, from: created", "retention: 25mo, from: last_activity", "    last_activity: last_seen_at", "    # none"},
 			[]string{`27: sources[0].category: category profile retains from last_activity, but the source names no last_activity attribute`}},
@@ -229,70 +229,76 @@ func TestParseErrors(t *testing.T) {
 			[]string{`27: sources[0].category: category profile retains from contract_end, but the source names no contract attribute`}},
 		"table watched twice": {
 			[]string{"    category: events\n", "    category: events\n  - table: users\n    key: [pk]\n    subject_id: a\n    subject_country: b\n    category: events\n"},
-			[]string{`36: sources[2]: table users is watched twice (first at line 23)`}},
+			[]string{`37: sources[2]: table users is watched twice (first at line 23)`}},
 		"duplicate mechanism id": {
 			[]string{"  - id: dpf-example-processor", "  - id: scc-acme-inc-2024"},
-			[]string{`46: mechanisms[1].id: duplicate id "scc-acme-inc-2024" (first at line 37)`}},
+			[]string{`47: mechanisms[1].id: duplicate id "scc-acme-inc-2024" (first at line 38)`}},
 		"unknown mechanism type": {
 			[]string{"    type: scc                         # scc | dpf | bcr", "    type: sccs"},
-			[]string{`38: mechanisms[0].type: unknown type "sccs": use scc, dpf or bcr`}},
+			[]string{`39: mechanisms[0].type: unknown type "sccs": use scc, dpf or bcr`}},
 		"SCC module out of range": {
 			[]string{"    module: 2 ", "    module: 5 "},
-			[]string{`39: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "5"`}},
+			[]string{`40: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "5"`}},
 		"SCC module not a number": {
 			[]string{"    module: 2 ", "    module: two "},
-			[]string{`39: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "two"`}},
+			[]string{`40: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "two"`}},
 		"SCC module does not fit roles": {
 			[]string{`{name: "Acme Analytics SAS", role: controller, country: FR}` + "\n    importer", `{name: "Acme Analytics SAS", role: processor, country: FR}` + "\n    importer"},
-			[]string{`39: mechanisms[0].module: SCC module 2 (controller to processor) does not fit exporter role processor and importer role processor: use module 3`}},
+			[]string{`40: mechanisms[0].module: SCC module 2 (controller to processor) does not fit exporter role processor and importer role processor: use module 3`}},
 		"SCC module 1 for a processor": {
 			[]string{"    module: 2 ", "    module: 1 "},
-			[]string{`39: mechanisms[0].module: SCC module 1 (controller to controller) does not fit exporter role controller and importer role processor: use module 2`}},
+			[]string{`40: mechanisms[0].module: SCC module 1 (controller to controller) does not fit exporter role controller and importer role processor: use module 2`}},
 		"SCC importer without role": {
 			[]string{`{name: "Acme Inc", role: processor, country: US}`, `{name: "Acme Inc", country: US}`},
-			[]string{`41: mechanisms[0].importer.role: missing`}},
+			[]string{`42: mechanisms[0].importer.role: missing`}},
 		"SCC importer in the EEA": {
 			[]string{`{name: "Acme Inc", role: processor, country: US}`, `{name: "Acme Inc", role: processor, country: DE}`},
-			[]string{`41: mechanisms[0].importer.country: importer country DE is in the EEA: a transfer there is not restricted and needs no SCC`}},
+			[]string{`42: mechanisms[0].importer.country: importer country DE is in the EEA: a transfer there is not restricted and needs no SCC`}},
 		"SCC without signed": {
 			[]string{"    signed: 2024-03-26", "    # unsigned"},
-			[]string{`37: mechanisms[0].signed: missing`}},
+			[]string{`38: mechanisms[0].signed: missing`}},
 		"SCC without expires": {
 			[]string{"    expires: 2027-03-26", "    # no expiry"},
-			[]string{`37: mechanisms[0].expires: missing`}},
+			[]string{`38: mechanisms[0].expires: missing`}},
 		"SCC expires before signed": {
 			[]string{"    expires: 2027-03-26", "    expires: 2023-03-26"},
-			[]string{`43: mechanisms[0].expires: expires 2023-03-26 is not after signed 2024-03-26`}},
+			[]string{`44: mechanisms[0].expires: expires 2023-03-26 is not after signed 2024-03-26`}},
 		"bad date": {
 			[]string{"    signed: 2024-03-26", "    signed: 26/03/2024"},
-			[]string{`42: mechanisms[0].signed: invalid date "26/03/2024": want YYYY-MM-DD, e.g. 2027-03-26`}},
+			[]string{`43: mechanisms[0].signed: invalid date "26/03/2024": want YYYY-MM-DD, e.g. 2027-03-26`}},
 		"impossible date": {
 			[]string{"    signed: 2024-03-26", "    signed: 2024-02-30"},
-			[]string{`42: mechanisms[0].signed: invalid date "2024-02-30": want YYYY-MM-DD, e.g. 2027-03-26`}},
+			[]string{`43: mechanisms[0].signed: invalid date "2024-02-30": want YYYY-MM-DD, e.g. 2027-03-26`}},
 		"unknown mechanism category": {
 			[]string{"    categories: [events, profile]", "    categories: [events, profiles]"},
-			[]string{`45: mechanisms[0].categories: unknown category "profiles" (known: aggregates, billing, events, profile)`}},
+			[]string{`46: mechanisms[0].categories: unknown category "profiles" (known: aggregates, billing, events, profile)`}},
 		"DPF importer outside the US": {
 			[]string{`{name: "Example Processor Inc", country: US}`, `{name: "Example Processor Inc", country: IN}`},
-			[]string{`48: mechanisms[1].importer.country: the EU-US Data Privacy Framework covers importers in the US only, not IN`}},
+			[]string{`49: mechanisms[1].importer.country: the EU-US Data Privacy Framework covers importers in the US only, not IN`}},
 		"DPF without certified_until": {
 			[]string{dpfEnd, "    # none\n"},
-			[]string{`46: mechanisms[1].certified_until: missing`}},
+			[]string{`47: mechanisms[1].certified_until: missing`}},
 		"SCC field on DPF": {
 			[]string{dpfEnd, "    signed: 2024-01-01\n"},
-			[]string{`46: mechanisms[1].certified_until: missing`, `49: mechanisms[1].signed: does not apply to type dpf (fields: id, type, importer, certified_until, categories)`}},
+			[]string{`47: mechanisms[1].certified_until: missing`, `50: mechanisms[1].signed: does not apply to type dpf (fields: id, type, importer, certified_until, categories)`}},
 		"BCR without importer or countries": {
 			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "    countries: [IN, US]\n", "", 1)},
-			[]string{`51: mechanisms[2]: missing importer or countries: where may data go under these BCRs?`}},
+			[]string{`52: mechanisms[2]: missing importer or countries: where may data go under these BCRs?`}},
 		"BCR unknown country": {
 			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "[IN, US]", "[IN, USA]", 1)},
-			[]string{`54: mechanisms[2].countries: unknown country code "USA" (use the alpha-2 code US)`}},
+			[]string{`55: mechanisms[2].countries: unknown country code "USA" (use the alpha-2 code US)`}},
 		"BCR without reference": {
 			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "    reference: CNIL-BCR-2023-01\n", "", 1)},
-			[]string{`51: mechanisms[2].reference: missing`}},
+			[]string{`52: mechanisms[2].reference: missing`}},
 		"BCR expires before approved": {
 			[]string{dpfEnd, dpfEnd + bcrMechanism + "    expires: 2020-01-01\n"},
-			[]string{`57: mechanisms[2].expires: expires 2020-01-01 is not after approved 2023-01-10`}},
+			[]string{`58: mechanisms[2].expires: expires 2020-01-01 is not after approved 2023-01-10`}},
+		"TTL attribute on a bucket": {
+			[]string{"    category: events\n", "    category: events\n    ttl_attribute: expires_at\n"},
+			[]string{`37: sources[1].ttl_attribute: ttl_attribute applies to tables only (S3 has lifecycle rules)`}},
+		"TTL attribute is a key": {
+			[]string{"ttl_attribute: expires_at", "ttl_attribute: sk"},
+			[]string{`31: sources[0].ttl_attribute: "sk" is a key attribute or the residency tag, not a TTL attribute`}},
 		"unknown top-level field": {
 			[]string{"unknown_subject: strictest", "unknown_subjects: strictest"},
 			[]string{`16: unknown_subjects: unknown field (did you mean unknown_subject?)`}},
@@ -340,7 +346,7 @@ func TestParseDocuments(t *testing.T) {
 			"p.yaml:1: the policy must be a mapping of fields (version, regions, residency, ...), not a list",
 		}},
 		"two documents": {valid + "---\nversion: x\n", []string{
-			"p.yaml:50: a policy file holds one YAML document; found another",
+			"p.yaml:51: a policy file holds one YAML document; found another",
 		}},
 		"merge key": {strings.Replace(valid, "  - subjects: [GB]\n", "  - <<: {subjects: [GB]}\n", 1), []string{
 			"p.yaml:9: residency[1]: merge keys (<<) are not supported: write the fields out",

@@ -108,7 +108,29 @@ type Source struct {
 	CreatedAt    string
 	LastActivity string
 	Contract     string
+	// TTLAttribute names the table's DynamoDB TTL attribute, if the
+	// platform enabled TTL on the table: the tagger sets it TTLBackstop
+	// after each record's retain-until, a backstop behind the sweep.
+	TTLAttribute string
 	Line         int
+}
+
+// TTLBackstop is how long after its retain-until a record's TTL attribute
+// expires it. DynamoDB deletes expired items "typically within a few days"
+// (Amazon DynamoDB Developer Guide, "Time to Live"), best-effort and with
+// no receipt: the retention sweep is the deadline, and TTL only catches what
+// a sweep that stopped running would leave.
+const TTLBackstop = 3 * 24 * time.Hour
+
+// TTL returns the epoch seconds a source's TTL attribute gets for a record
+// retained until retainUntil (RFC 3339), or 0 when it has no retention (the
+// attribute is removed).
+func TTL(retainUntil string) int64 {
+	t, err := time.Parse(time.RFC3339, retainUntil)
+	if err != nil {
+		return 0
+	}
+	return t.Add(TTLBackstop).Unix()
 }
 
 // Name returns the table name, or else the bucket name.

@@ -213,10 +213,14 @@ type Tag struct {
 	RetainUntil   string `json:"retain_until,omitempty"`
 }
 
-// TagWrite is one tag to write onto the record under Key.
+// TagWrite is one tag to write onto the record under Key. With a
+// TTLAttribute, the write also sets that attribute to TTL (epoch seconds),
+// or removes it when TTL is 0.
 type TagWrite struct {
-	Key Key
-	Tag Tag
+	Key          Key
+	Tag          Tag
+	TTLAttribute string
+	TTL          int64
 }
 
 // Delete is one record to delete: the one under Key, and with RetainUntil,

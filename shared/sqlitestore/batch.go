@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []r
 		defer stmts.close()
 		at := ts(time.Now())
 		tags := map[record.Tag][]byte{} // a batch's tags are mostly alike
-		var buf []byte
+		var buf, ttl []byte
 		for start := 0; start < len(writes); start += chunkRows {
 			chunk := writes[start:min(len(writes), start+chunkRows)]
 			keys := make([]string, len(chunk))
@@ -117,6 +118,13 @@ func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []r
 				if buf, err = withMember(buf[:0], old, record.TagAttribute, tag); err != nil {
 					errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
 					continue
+				}
+				if w.TTLAttribute != "" {
+					if ttl, err = withTTL(ttl[:0], buf, w.TTLAttribute, w.TTL); err != nil {
+						errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+						continue
+					}
+					buf, ttl = ttl, buf
 				}
 				item := string(buf)
 				items[keys[i]] = item // a key written twice in a batch
@@ -271,6 +279,27 @@ func (s *Store) PendingStreamRaw(ctx context.Context, limit int) ([]RawStreamRec
 		return nil, fmt.Errorf("read stream: %w", err)
 	}
 	return out, nil
+}
+
+// withTTL appends to dst the stored item with its TTL attribute name set to
+// epoch seconds ttl, or without it when ttl is 0.
+func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
+	if ttl != 0 {
+		return withMember(dst, string(item), name, strconv.AppendInt(nil, ttl, 10))
+	}
+	it, err := decodeItem(string(item))
+	if err != nil {
+		return dst, err
+	}
+	if _, ok := it[name]; !ok {
+		return append(dst, item...), nil
+	}
+	delete(it, name)
+	b, err := json.Marshal(it)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
 }
 
 // withMember appends to dst the stored item old with its attribute name set

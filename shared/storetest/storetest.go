@@ -94,6 +94,22 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		} else if gt, _ := record.TagOf(got); gt != tag {
 			t.Fatalf("expect USER#3 tagged, got %+v", gt)
 		}
+		// The TTL backstop: set with the tag, removed with a tag without
+		// retention; the record's other attributes stay.
+		ttlWrite := record.TagWrite{Key: k2, Tag: tag, TTLAttribute: "expires_at", TTL: 1893456000}
+		if errs, err := s.UpdateTags(ctx, "eu-central-1", "users", []record.TagWrite{ttlWrite}); err != nil || errs[0] != nil {
+			t.Fatalf("tag with TTL: %v %v", errs, err)
+		}
+		if got, _ := s.GetItem(ctx, "eu-central-1", "users", k2); got.String("expires_at") != "1893456000" || got.String("sk") != "PROFILE" {
+			t.Fatalf("expect expires_at 1893456000 beside the other attributes, got %v", got)
+		}
+		ttlWrite.TTL = 0
+		if errs, err := s.UpdateTags(ctx, "eu-central-1", "users", []record.TagWrite{ttlWrite}); err != nil || errs[0] != nil {
+			t.Fatalf("tag without TTL: %v %v", errs, err)
+		}
+		if got, _ := s.GetItem(ctx, "eu-central-1", "users", k2); got["expires_at"] != nil || got.String("sk") != "PROFILE" {
+			t.Fatalf("expect expires_at removed, got %v", got)
+		}
 		if err := s.DeleteItem(ctx, "eu-central-1", "users", k1, "2030-01-01T00:00:00Z"); !errors.Is(err, record.ErrConditionFailed) {
 			t.Fatalf("expect ErrConditionFailed deleting with another retain_until, got %v", err)
 		}
