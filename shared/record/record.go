@@ -38,6 +38,23 @@ type Item map[string]any
 // Key is the primary key of a record: attribute name to value.
 type Key map[string]any
 
+// appendJSONString appends s as encoding/json writes it: as it is, quoted,
+// when it holds only characters json.Marshal leaves alone (printable ASCII
+// but for the quote, the backslash, < > and &), else by json.Marshal. Keys
+// are encoded on every lookup: the fast path matters, and the bytes must
+// not change (FuzzKeyString).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // String returns the canonical encoding of the key: a JSON object with its
 // attributes in sorted order. Equal keys give equal strings, so the result
 // serves as a map or database key.
@@ -45,28 +62,32 @@ func (k Key) String() string {
 	if len(k) == 0 {
 		return "{}"
 	}
-	names := make([]string, 0, len(k))
+	var names [4]string
+	sorted := names[:0]
 	for n := range k {
-		names = append(names, n)
+		sorted = append(sorted, n)
 	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, n := range names {
+	sort.Strings(sorted)
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
+	for i, n := range sorted {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		nb, _ := json.Marshal(n)
-		b.Write(nb)
-		b.WriteByte(':')
+		b = appendJSONString(b, n)
+		b = append(b, ':')
+		if v, ok := k[n].(string); ok {
+			b = appendJSONString(b, v)
+			continue
+		}
 		vb, err := json.Marshal(k[n])
 		if err != nil {
 			vb, _ = json.Marshal(fmt.Sprint(k[n]))
 		}
-		b.Write(vb)
+		b = append(b, vb...)
 	}
-	b.WriteByte('}')
-	return b.String()
+	b = append(b, '}')
+	return string(b)
 }
 
 // ParseKey decodes a canonical key string written by Key.String.

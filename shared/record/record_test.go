@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -457,5 +458,35 @@ func FuzzParseTime(f *testing.F) {
 		check(s, false)
 		check(json.Number(s), true)
 		check(x, true)
+	})
+}
+
+// FuzzKeyString checks the canonical key encoding against its definition:
+// a JSON object with sorted names, each name and value as json.Marshal
+// writes it. Ledger ids and store keys are made of it: not a byte may move.
+func FuzzKeyString(f *testing.F) {
+	for _, s := range []string{"USER#u-1001", "", "a<b>&c", "é", "\x00\x7f", `q"\`, "\u2028", "\xff"} {
+		f.Add("pk", s, "sk", "PROFILE")
+	}
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		k := record.Key{n1: v1, n2: v2, "n": 42.5}
+		names := []string{}
+		for n := range k {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		want := "{"
+		for i, n := range names {
+			if i > 0 {
+				want += ","
+			}
+			nb, _ := json.Marshal(n)
+			vb, _ := json.Marshal(k[n])
+			want += string(nb) + ":" + string(vb)
+		}
+		want += "}"
+		if got := k.String(); got != want {
+			t.Fatalf("key %q: expect %s, got %s", k, want, got)
+		}
 	})
 }

@@ -637,9 +637,11 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		if err != nil {
 			return err
 		}
-		stmts := newStmts(ctx, tx)
-		defer stmts.close()
-		rows := make([]any, 0, 21*len(drafts)) // inserted a chunk of rows per statement
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
 		seen := make(map[string]int, len(drafts))
 		for _, d := range drafts {
 			if d.Region != region {
@@ -656,13 +658,15 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 			}
 			var e ledger.Entry
 			e, head = ledger.Link(head, d)
-			rows = append(rows, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
+			if _, err := ins.ExecContext(ctx, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
 				e.FromRegion, e.FromCountry, e.ToRegion, e.ToCountry, e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion,
-				e.Actor, e.PrevHash, e.Hash)
+				e.Actor, e.PrevHash, e.Hash); err != nil {
+				return err
+			}
 			seen[d.ID] = len(out)
 			out = append(out, e)
 		}
-		return stmts.exec(`INSERT INTO ledger(`+ledgerCols+`) VALUES %s`, 21, rows)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append to ledger %s: %w", region, err)
