@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 // catalog's subject index and the items' keys are written in no useful
 // order, so a batch touches pages all over them, and a small cache reads
 // them back from the file again and again.
-const cacheKiB = 64 << 10
+const cacheKiB = 16 << 10
 
 // Open opens (creating if needed) the store at path. ":memory:" gives a
 // private in-memory store, for tests.
