@@ -113,20 +113,32 @@ func anys(ss []string) []any {
 // DeleteEntries removes catalog entries, in one transaction; absent ones are
 // not an error.
 func (s *Store) DeleteEntries(ctx context.Context, entries []catalog.Entry) error {
+	if err := s.deleteEntries(ctx, entries, ""); err != nil {
+		return fmt.Errorf("delete catalog entries: %w", err)
+	}
+	return nil
+}
+
+// deleteEntries deletes entries, a chunk of keys of one source per
+// statement, those matching cond (an SQL condition with its args) only.
+func (s *Store) deleteEntries(ctx context.Context, entries []catalog.Entry, cond string, condArgs ...any) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		stmts := newStmts(ctx, tx)
 		defer stmts.close()
 		for _, group := range bySource(entries) {
 			for start := 0; start < len(group); start += chunkRows {
 				chunk := group[start:min(len(group), start+chunkRows)]
-				args := []any{chunk[0].Region, chunk[0].Source}
+				args := append([]any{chunk[0].Region, chunk[0].Source}, condArgs...)
 				for _, e := range chunk {
 					args = append(args, e.Key.String())
 				}
-				q := `DELETE FROM catalog WHERE region=? AND source=? AND k IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+				q := `DELETE FROM catalog WHERE region=? AND source=?` + cond + ` AND k IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
 				if err := stmts.exec(q, 0, args); err != nil {
 					return err
 				}
@@ -134,10 +146,6 @@ func (s *Store) DeleteEntries(ctx context.Context, entries []catalog.Entry) erro
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete catalog entries: %w", err)
-	}
-	return nil
 }
 
 // bySource groups entries by region and source, in order of first appearance.
@@ -227,29 +235,7 @@ func keepMin[K comparable](m map[K]string, k K, id string) {
 // receipt, and its entry is how the next sweep finds it and writes the
 // receipt. Absent entries are not an error.
 func (s *Store) RemoveDeleted(ctx context.Context, entries []catalog.Entry, at time.Time) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		stmts := newStmts(ctx, tx)
-		defer stmts.close()
-		for _, group := range bySource(entries) {
-			for start := 0; start < len(group); start += chunkRows {
-				chunk := group[start:min(len(group), start+chunkRows)]
-				args := []any{chunk[0].Region, chunk[0].Source, dueTS(at)}
-				for _, e := range chunk {
-					args = append(args, e.Key.String())
-				}
-				q := `DELETE FROM catalog WHERE region=? AND source=? AND (retain_until = '' OR retain_until > ?) AND k IN (?` +
-					strings.Repeat(",?", len(chunk)-1) + `)`
-				if err := stmts.exec(q, 0, args); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.deleteEntries(ctx, entries, `(retain_until = '' OR retain_until > ?)`, dueTS(at)); err != nil {
 		return fmt.Errorf("remove catalog entries: %w", err)
 	}
 	return nil
