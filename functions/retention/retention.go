@@ -214,11 +214,7 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		if err != nil {
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
-		for _, e := range append(held, changed...) {
-			if keepFrom.IsZero() || e.RetainUntil.Before(keepFrom) {
-				keepFrom = e.RetainUntil
-			}
-		}
+		keepFrom = earliest(earliest(keepFrom, held), changed)
 		if len(due) < size {
 			if m, ok := h.Catalog.(DueMarker); ok {
 				if err := m.SweepDone(ctx, h.Region, cursor, now, keepFrom); err != nil {
@@ -231,6 +227,17 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 			return res, nil
 		}
 	}
+}
+
+// earliest returns the earliest of from (unless zero) and the entries'
+// retain-until times.
+func earliest(from time.Time, entries []catalog.Entry) time.Time {
+	for _, e := range entries {
+		if from.IsZero() || e.RetainUntil.Before(from) {
+			from = e.RetainUntil
+		}
+	}
+	return from
 }
 
 // unheld splits entries into those no legal hold covers and those one does.

@@ -212,9 +212,13 @@ func (s *Store) DeleteItem(ctx context.Context, region, table string, key record
 		in.ExpressionAttributeNames = map[string]string{"#r": record.TagAttribute, "#u": "retain_until"}
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":u": sv(retainUntil)}
 	}
+	// A failed condition returns the item as it is, if there is one: gone
+	// and changed are told apart without reading it again.
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	_, err = c.DeleteItem(ctx, in)
-	if isCondFailed(err) {
-		if _, gerr := s.GetItem(ctx, region, table, key); errors.Is(gerr, record.ErrNotFound) {
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		if len(cf.Item) == 0 {
 			return fmt.Errorf("delete %s/%s: %w", region, table, record.ErrNotFound)
 		}
 		return fmt.Errorf("delete %s/%s: %w", region, table, record.ErrConditionFailed)
@@ -289,14 +293,9 @@ func entryOf(m map[string]types.AttributeValue) (catalog.Entry, error) {
 // PutEntries writes catalog entries (BatchWriteItem, 25 at a time, retrying
 // unprocessed items with backoff).
 func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
-	byRegion := map[string][]types.WriteRequest{}
-	var order []string
-	for _, e := range entries {
-		if _, ok := byRegion[e.Region]; !ok {
-			order = append(order, e.Region)
-		}
-		byRegion[e.Region] = append(byRegion[e.Region], types.WriteRequest{PutRequest: &types.PutRequest{Item: s.entryItem(e)}})
-	}
+	byRegion, order := writesByRegion(entries, func(e catalog.Entry) types.WriteRequest {
+		return types.WriteRequest{PutRequest: &types.PutRequest{Item: s.entryItem(e)}}
+	})
 	earliest := map[string]string{}
 	for _, e := range entries {
 		if e.RetainUntil.IsZero() {
@@ -318,6 +317,21 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 		}
 	}
 	return nil
+}
+
+// writesByRegion makes each entry's write request, grouped by the entry's
+// region (the catalog it lives in), with the regions in order of first
+// appearance.
+func writesByRegion(entries []catalog.Entry, req func(catalog.Entry) types.WriteRequest) (map[string][]types.WriteRequest, []string) {
+	byRegion := map[string][]types.WriteRequest{}
+	var order []string
+	for _, e := range entries {
+		if _, ok := byRegion[e.Region]; !ok {
+			order = append(order, e.Region)
+		}
+		byRegion[e.Region] = append(byRegion[e.Region], req(e))
+	}
+	return byRegion, order
 }
 
 func (s *Store) batchWrite(ctx context.Context, region, table string, reqs []types.WriteRequest) error {

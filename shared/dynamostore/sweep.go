@@ -54,15 +54,10 @@ func (s *Store) DeleteItems(ctx context.Context, region, table string, dels []re
 // DeleteEntries removes catalog entries (BatchWriteItem, 25 at a time, in
 // each entry's region); absent ones are not an error.
 func (s *Store) DeleteEntries(ctx context.Context, entries []catalog.Entry) error {
-	byRegion := map[string][]types.WriteRequest{}
-	var order []string
-	for _, e := range entries {
-		if _, ok := byRegion[e.Region]; !ok {
-			order = append(order, e.Region)
-		}
-		byRegion[e.Region] = append(byRegion[e.Region], types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-			Key: map[string]types.AttributeValue{awsenv.CatalogPK: sv(entryPK(e.Source, e.Key)), awsenv.CatalogSK: sv(entrySK)}}})
-	}
+	byRegion, order := writesByRegion(entries, func(e catalog.Entry) types.WriteRequest {
+		return types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+			Key: map[string]types.AttributeValue{awsenv.CatalogPK: sv(entryPK(e.Source, e.Key)), awsenv.CatalogSK: sv(entrySK)}}}
+	})
 	for _, r := range order {
 		if err := s.batchWrite(ctx, r, s.catalogTable, byRegion[r]); err != nil {
 			return fmt.Errorf("delete catalog entries in %s: %w", r, err)
