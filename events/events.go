@@ -487,7 +487,11 @@ func (d *RecordDeletedDetail) Validate() error {
 }
 
 // ErasureCompletedDetail is `Erasure Completed`: every record of the subject
-// known to this region's catalog was deleted.
+// known to this region's catalog was deleted, except those held. Deleted
+// and Receipts count what this delivery deleted: when a retention sweep
+// finished an erasure that had stopped part-way, its records' receipts and
+// Record Deleted events name the request, and a redelivery reports them no
+// more.
 type ErasureCompletedDetail struct {
 	RequestID   string   `json:"request_id"`
 	SubjectRef  string   `json:"subject_ref"`

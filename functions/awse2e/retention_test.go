@@ -759,11 +759,6 @@ func TestErasureInEveryRegion(t *testing.T) {
 // ledger queue failed), is finished by whichever comes first: the event's
 // retry or the hourly sweep. Either way each record gets one receipt, and
 // it must say the record was erased on that request.
-// erasureAttributionFixed turns on the last assertions of
-// TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure, which fail until
-// an erasure marks its catalog entries (issue #5).
-var erasureAttributionFixed = false
-
 func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
 	w := setup(t)
 	clk := &clock{current: at("2026-11-21T15:30:00Z")}
@@ -804,13 +799,10 @@ func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
 	if !s.exists(profileKey("u-1005")) {
 		t.Fatal("expect u-1005's record kept")
 	}
-	deleted := decodeAll[events.RecordDeletedDetail](t, s.published()[events.RecordDeleted])
-
-	if !erasureAttributionFixed {
-		t.Skip("BUG retention.Handler.erase/delete: an erasure stopped before its receipts and finished by the sweep is recorded as a " +
-			"retention expiry (receipt reference \"retention of profile: 25mo from created, due <erasure time>\", Record Deleted reason " +
-			"\"retention\" without request_id), and the retry's Erasure Completed reports deleted 0: nothing in the ledger ties the " +
-			"deletions to request dsr-2026-1142. Set erasureAttributionFixed when fixed.")
+	published := s.published()
+	deleted := decodeAll[events.RecordDeletedDetail](t, published[events.RecordDeleted])
+	if len(deleted) != len(keys) || len(published[events.RetentionExpired]) != 0 {
+		t.Errorf("expect %d Record Deleted and no Retention Expired, got %d and %d", len(keys), len(deleted), len(published[events.RetentionExpired]))
 	}
 	for _, k := range keys {
 		if r := receipts[refs.Record("users", k)]; !strings.Contains(r.Reference, "erasure request dsr-2026-1142") {

@@ -111,6 +111,9 @@ type SweepResult struct {
 	Held    int    `json:"held"`
 	Emitted int    `json:"emitted"`
 	Changed int    `json:"changed"`
+	// Erased counts the deletions that finished an erasure request which
+	// had stopped part-way (their receipts name the request).
+	Erased int `json:"erased,omitempty"`
 	// ItemsRead counts the items the sweep read: the due entries of the
 	// catalog, and the holds that kept some of them; ideally Due.
 	ItemsRead int `json:"items_read"`
@@ -199,22 +202,27 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		}
 		res.Held += len(held)
 		res.ItemsRead += len(held)
-		expired := make([]events.Out, len(unheld))
-		for i, e := range unheld {
-			expired[i] = events.Out{DetailType: events.RetentionExpired, Detail: &events.RetentionExpiredDetail{
-				Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category, RetainUntil: events.At(e.RetainUntil)}}
+		// Entries an erasure marked are finished as that erasure: no
+		// retention expired.
+		var expired []events.Out
+		for _, e := range unheld {
+			if e.Erasure == "" {
+				expired = append(expired, events.Out{DetailType: events.RetentionExpired, Detail: &events.RetentionExpiredDetail{
+					Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category, RetainUntil: events.At(e.RetainUntil)}})
+			}
 		}
 		if err := h.Bus.Publish(ctx, h.Region, expired...); err != nil {
 			return res, fmt.Errorf("retention: sweep %s: emit: %w", h.Region, err)
 		}
-		res.Emitted += len(unheld)
-		receipts, changed, err := h.delete(ctx, unheld, events.ReasonRetention, "", h.retentionReference, now)
-		res.Deleted += len(receipts)
-		res.Changed += len(changed)
+		res.Emitted += len(expired)
+		d, err := h.delete(ctx, unheld, now)
+		res.Deleted += len(d.receipts)
+		res.Erased += d.erased
+		res.Changed += len(d.changed)
 		if err != nil {
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
-		keepFrom = earliest(earliest(keepFrom, held), changed)
+		keepFrom = earliest(earliest(keepFrom, held), d.changed)
 		if len(due) < size {
 			if m, ok := h.Catalog.(DueMarker); ok {
 				if err := m.SweepDone(ctx, h.Region, cursor, now, keepFrom); err != nil {
@@ -268,18 +276,32 @@ func (h *Handler) retentionReference(e catalog.Entry) string {
 	return fmt.Sprintf("retention of %s", e.Category)
 }
 
+// deletion is what delete did.
+type deletion struct {
+	receipts []string        // the ledger ids of the receipts sent
+	erased   int             // how many of them name an erasure request
+	changed  []catalog.Entry // records left because they changed since they were due
+}
+
+// erasureReference is what an erasure receipt says.
+func erasureReference(requestID string) string { return "GDPR Art. 17 erasure request " + requestID }
+
 // delete removes a batch of records, each with its receipt: the records
 // first (a table's in one batch), then the receipts of those gone, then
-// their catalog entries, then a Record Deleted event each. It returns the
-// receipts' ledger ids, and the entries of the records it left because they
-// changed since they were found due (the tagger re-evaluates them). When some records cannot
+// their catalog entries, then a Record Deleted event each. An entry an
+// erasure marked (Entry.Erasure) is deleted as that erasure, whoever finds
+// it: unconditionally, with a receipt naming the request; any other is a
+// retention expiry, deleted only if its record still carries the
+// retain-until it was found due at (a record that changed is left for the
+// tagger to re-evaluate, and returned in changed). When some records cannot
 // be deleted, the others still get their receipts and the error says how
 // many failed; a crash anywhere leaves the catalog entries of the records
 // without a receipt, so the next sweep finds them (gone: it writes the
 // receipt; the receipt's id makes a second one a no-op).
-func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, requestID string, reference func(catalog.Entry) string, now time.Time) (receipts []string, changed []catalog.Entry, err error) {
+func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.Time) (deletion, error) {
+	var d deletion
 	if len(entries) == 0 {
-		return nil, nil, nil
+		return d, nil
 	}
 	outcome := make([]error, len(entries)) // nil: gone now
 	decision := make([]string, len(entries))
@@ -310,13 +332,13 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, r
 		dels := make([]record.Delete, len(idx))
 		for j, i := range idx {
 			dels[j] = record.Delete{Key: entries[i].Key}
-			if reason == events.ReasonRetention {
+			if entries[i].Erasure == "" {
 				dels[j].RetainUntil = record.FormatTime(entries[i].RetainUntil)
 			}
 		}
 		errs, err := h.Tables.DeleteItems(ctx, t[0], t[1], dels)
 		if err != nil {
-			return nil, nil, fmt.Errorf("delete %s records: %w", t[1], err)
+			return deletion{}, fmt.Errorf("delete %s records: %w", t[1], err)
 		}
 		for j, i := range idx {
 			if errs[j] != nil && !errors.Is(errs[j], record.ErrNotFound) { // gone already (a retried sweep): receipt below
@@ -333,7 +355,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, r
 			if errors.Is(err, record.ErrConditionFailed) {
 				h.Log.InfoContext(ctx, "record changed since it was due; left for re-evaluation", "function", Actor,
 					"source", e.Source, "record", h.Refs.Record(e.Source, e.Key))
-				changed = append(changed, e)
+				d.changed = append(d.changed, e)
 				continue
 			}
 			if failed++; firstErr == nil {
@@ -341,39 +363,40 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, reason, r
 			}
 			continue
 		}
-		idPart := record.FormatTime(e.RetainUntil)
-		if requestID != "" {
-			idPart = requestID
+		reason, idPart, reference := events.ReasonRetention, record.FormatTime(e.RetainUntil), h.retentionReference(e)
+		if e.Erasure != "" {
+			reason, idPart, reference = events.ReasonErasure, e.Erasure, erasureReference(e.Erasure)
+			d.erased++
 		}
 		entry := ledger.Entry{
 			ID:   ledger.ID(ledger.KindDeletion, e.Region, e.Source, e.Key.String(), reason, idPart),
 			Time: now.UTC(), Kind: ledger.KindDeletion, Region: e.Region, Source: e.Source, Record: h.Refs.Record(e.Source, e.Key),
-			SubjectRef: e.SubjectRef, Category: e.Category, FromRegion: e.Region, Reference: reference(e),
+			SubjectRef: e.SubjectRef, Category: e.Category, FromRegion: e.Region, Reference: reference,
 			Decision: decision[i], PolicyVersion: h.Policy.Version, Actor: Actor,
 		}
-		receipts = append(receipts, entry.ID)
+		d.receipts = append(d.receipts, entry.ID)
 		sent = append(sent, entry)
 		done = append(done, e)
 		deleted = append(deleted, events.Out{DetailType: events.RecordDeleted, Detail: &events.RecordDeletedDetail{
 			Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category,
-			Reason: reason, RequestID: requestID, Receipt: entry.ID, DeletedAt: events.At(now),
+			Reason: reason, RequestID: e.Erasure, Receipt: entry.ID, DeletedAt: events.At(now),
 		}})
 	}
 	if len(sent) > 0 {
 		if err := h.Ledger.Send(ctx, sent...); err != nil {
-			return nil, changed, fmt.Errorf("send receipts: %w", err)
+			return deletion{changed: d.changed}, fmt.Errorf("send receipts: %w", err)
 		}
 		if err := h.Catalog.DeleteEntries(ctx, done); err != nil {
-			return nil, changed, err
+			return deletion{changed: d.changed}, err
 		}
 		if err := h.Bus.Publish(ctx, h.Region, deleted...); err != nil {
-			return nil, changed, fmt.Errorf("emit: %w", err)
+			return deletion{changed: d.changed}, fmt.Errorf("emit: %w", err)
 		}
 	}
 	if firstErr != nil {
-		return receipts, changed, fmt.Errorf("%d of %d records not deleted (the next sweep retries them): %w", failed, len(entries), firstErr)
+		return d, fmt.Errorf("%d of %d records not deleted (the next sweep retries them): %w", failed, len(entries), firstErr)
 	}
-	return receipts, changed, nil
+	return d, nil
 }
 
 func (h *Handler) holdSet(ctx context.Context, raw json.RawMessage) error {
@@ -476,24 +499,29 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 		return out, err
 	}
 	out.Held = len(held)
-	// Due now, first: the tagger keeps the catalog entries of due records
-	// when their deletions stream by, so if this stops after deleting and
-	// before the receipts, the event's retry (or the next sweep) still
-	// finds the entries and writes the receipts.
+	// Mark them first, due now and as this request's: the tagger keeps the
+	// catalog entries of due records when their deletions stream by, so if
+	// this stops after deleting and before the receipts, the event's retry
+	// or the next sweep still finds the entries, and either deletes them as
+	// this erasure.
 	var marked []catalog.Entry
-	for _, e := range unheld {
+	for i, e := range unheld {
+		if e.Erasure == d.RequestID && !e.RetainUntil.IsZero() && !e.RetainUntil.After(now) {
+			continue
+		}
+		e.Erasure = d.RequestID
 		if e.RetainUntil.IsZero() || e.RetainUntil.After(now) {
 			e.RetainUntil = now
-			marked = append(marked, e)
 		}
+		unheld[i] = e
+		marked = append(marked, e)
 	}
 	if err := h.Catalog.PutEntries(ctx, marked); err != nil {
 		return out, err
 	}
-	reference := "GDPR Art. 17 erasure request " + d.RequestID
-	receipts, _, err := h.delete(ctx, unheld, events.ReasonErasure, d.RequestID, func(catalog.Entry) string { return reference }, now)
-	out.Deleted += len(receipts)
-	out.Receipts = append(out.Receipts, receipts...)
+	del, err := h.delete(ctx, unheld, now)
+	out.Deleted += len(del.receipts)
+	out.Receipts = append(out.Receipts, del.receipts...)
 	if err != nil {
 		return out, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/fakes"
@@ -276,4 +277,124 @@ func mustRead(t *testing.T, sample string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// refusingLedger refuses every send while refuse is set (the ledger queue
+// down), keeping what it accepts otherwise.
+type refusingLedger struct {
+	*fakes.Sink
+	refuse bool
+}
+
+func (r *refusingLedger) Send(ctx context.Context, es ...ledger.Entry) error {
+	if r.refuse {
+		return fmt.Errorf("queue unavailable")
+	}
+	return r.Sink.Send(ctx, es...)
+}
+
+// An erasure that stopped after its deletions, before its receipts, is
+// finished as that erasure by whichever comes first, the request's
+// redelivery or the sweep: one receipt per record, naming the request, and
+// Record Deleted events that carry it.
+func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
+	for _, sweepFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sweep first %v", sweepFirst), func(t *testing.T) {
+			h, st, sk := setup(t)
+			ctx := context.Background()
+			ql := &refusingLedger{Sink: sk, refuse: true}
+			h.Ledger = ql
+			subject := h.Refs.Subject("u-1004")
+			var es []catalog.Entry
+			for i, sub := range []string{subject, subject, h.Refs.Subject("u-1005")} {
+				k := record.Key{"pk": fmt.Sprintf("USER#%d", i), "sk": "PROFILE"}
+				tag := record.Tag{Status: record.StatusCompliant, RetainUntil: "2028-12-22T12:00:00Z"}
+				st.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "PROFILE", record.TagAttribute: tag.Map()}, false)
+				es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
+					SubjectRef: sub, Category: "profile", TaggedAt: now, RetainUntil: time.Date(2028, 12, 22, 12, 0, 0, 0, time.UTC)})
+			}
+			if err := st.PutEntries(ctx, es); err != nil {
+				t.Fatal(err)
+			}
+			request := mustRead(t, "eventbridge-erasure-requested.json")
+
+			// GIVEN an erasure whose receipts could not be sent
+			if _, err := h.Invoke(ctx, request); err == nil {
+				t.Fatal("expect the erasure to fail sending its receipts")
+			}
+			if n, _ := st.CountItems(ctx, "eu-central-1", "users"); n != 1 {
+				t.Fatalf("expect u-1004's 2 records deleted before the receipts failed, %d records left", n)
+			}
+			ql.refuse = false
+
+			// WHEN the sweep and the redelivery run, in either order
+			later := now.Add(30 * time.Minute)
+			var res retention.SweepResult
+			var completed any
+			steps := []func(){
+				func() {
+					var err error
+					if res, err = h.Sweep(ctx, later); err != nil {
+						t.Fatal(err)
+					}
+				},
+				func() {
+					var err error
+					if completed, err = h.Invoke(ctx, request); err != nil {
+						t.Fatal(err)
+					}
+				},
+			}
+			if !sweepFirst {
+				slices.Reverse(steps)
+			}
+			for _, step := range steps {
+				step()
+			}
+
+			// THEN each record has one receipt naming the request
+			if len(sk.Entries) != 2 {
+				t.Fatalf("expect 2 receipts, got %d: %+v", len(sk.Entries), sk.Entries)
+			}
+			for _, e := range sk.Entries {
+				if e.Kind != ledger.KindDeletion || e.SubjectRef != subject || e.Reference != "GDPR Art. 17 erasure request dsr-2026-1142" {
+					t.Errorf("expect an erasure receipt of %s naming dsr-2026-1142, got %+v", subject, e)
+				}
+			}
+			var deleted, expired int
+			for _, ev := range sk.Events {
+				switch d := ev.Detail.(type) {
+				case *events.RecordDeletedDetail:
+					deleted++
+					if d.Reason != events.ReasonErasure || d.RequestID != "dsr-2026-1142" {
+						t.Errorf("expect Record Deleted for erasure dsr-2026-1142, got %+v", d)
+					}
+				case *events.RetentionExpiredDetail:
+					expired++
+				}
+			}
+			if deleted != 2 || expired != 0 {
+				t.Errorf("expect 2 Record Deleted and no Retention Expired, got %d and %d", deleted, expired)
+			}
+			// AND the sweep says what it finished
+			wantErased := 0
+			if sweepFirst {
+				wantErased = 2
+			}
+			if res.Deleted != wantErased || res.Erased != wantErased || res.Emitted != 0 {
+				t.Errorf("expect the sweep to have erased %d, emitted 0, got %+v", wantErased, res)
+			}
+			wantDeleted := 2 - wantErased
+			if c, ok := completed.(events.ErasureCompletedDetail); !ok || c.Deleted != wantDeleted || len(c.Receipts) != wantDeleted {
+				t.Errorf("expect the redelivery's Erasure Completed to count %d deletions, got %+v", wantDeleted, completed)
+			}
+			// AND the other subject's record and entry stay
+			if n, _ := st.CountItems(ctx, "eu-central-1", "users"); n != 1 {
+				t.Errorf("expect u-1005's record kept, %d records left", n)
+			}
+			if n, _ := st.CountEntries(ctx, "eu-central-1"); n != 1 {
+				t.Errorf("expect only u-1005's catalog entry left, got %d", n)
+			}
+		})
+	}
 }

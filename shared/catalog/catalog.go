@@ -29,6 +29,12 @@ type Entry struct {
 	PolicyVersion string     `json:"policy_version"`
 	TaggedAt      time.Time  `json:"tagged_at"`
 	RetainUntil   time.Time  `json:"retain_until,omitzero"`
+	// Erasure is the id of the GDPR Art. 17 erasure request that made the
+	// entry due, or "". An erasure marks its entries before it deletes
+	// anything, so that if it stops part-way, whichever finishes the record
+	// (the request's redelivery or the retention sweep) deletes it as that
+	// erasure: the receipt names the request, not a retention rule.
+	Erasure string `json:"erasure,omitempty"`
 }
 
 // Hold is a legal hold on every record of a subject, or on one record.

@@ -265,6 +265,9 @@ func (s *Store) entryItem(e catalog.Entry) map[string]types.AttributeValue {
 	if e.Contract != "" {
 		m[awsenv.ContractIndexPK] = sv(e.Contract)
 	}
+	if e.Erasure != "" {
+		m["erasure"] = sv(e.Erasure)
+	}
 	if !e.RetainUntil.IsZero() {
 		m["retain_until"] = sv(record.FormatTime(e.RetainUntil))
 		m[awsenv.DueIndexPK] = sv(duePK(e.RetainUntil.UTC().Format(time.DateOnly), s.shard(e.Source, k)))
@@ -278,6 +281,7 @@ func entryOf(m map[string]types.AttributeValue) (catalog.Entry, error) {
 		Region: str(m, "region"), Source: str(m, "source"), SourceKind: str(m, "source_kind"), SubjectRef: str(m, awsenv.SubjectIndexPK),
 		Category: str(m, "category"), Contract: str(m, awsenv.ContractIndexPK), OriginRegion: str(m, "origin_region"),
 		HomeRegion: str(m, "home_region"), Jurisdiction: str(m, "jurisdiction"), Status: str(m, "status"), PolicyVersion: str(m, "policy_version"),
+		Erasure: str(m, "erasure"),
 	}
 	var err error
 	if e.Key, err = record.ParseKey(str(m, "record_key")); err != nil {

@@ -150,3 +150,49 @@ func TestStreamCursorOfAnOlderStore(t *testing.T) {
 		t.Fatalf("expect nothing pending after reopening, got %d", len(recs))
 	}
 }
+
+// A store made before catalog entries carried an erasure mark opens with
+// the column added: its entries read back unmarked and can be marked.
+func TestCatalogOfAnOlderStoreGetsTheErasureMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`CREATE TABLE catalog (
+		region TEXT NOT NULL, source TEXT NOT NULL, k TEXT NOT NULL, source_kind TEXT NOT NULL,
+		subject_ref TEXT NOT NULL, category TEXT NOT NULL, contract TEXT NOT NULL,
+		origin_region TEXT NOT NULL, home_region TEXT NOT NULL, jurisdiction TEXT NOT NULL,
+		status TEXT NOT NULL, policy_version TEXT NOT NULL, tagged_at TEXT NOT NULL,
+		retain_until TEXT NOT NULL, PRIMARY KEY (region, source, k)) WITHOUT ROWID;
+	INSERT INTO catalog VALUES ('eu-west-1','users','{"pk":"A"}','table','sub_a','profile','','eu-west-1','eu-west-1','GB',
+		'compliant','v1','2026-11-20T10:00:00.000000000Z','2028-12-20T10:00:00Z');`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	es, err := s.EntriesBySubject(ctx, "eu-west-1", "sub_a")
+	if err != nil || len(es) != 1 || es[0].Erasure != "" || es[0].Category != "profile" {
+		s.Close()
+		t.Fatalf("expect the old entry, unmarked, got %+v (%v)", es, err)
+	}
+	es[0].Erasure = "dsr-1"
+	err = s.PutEntries(ctx, es)
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reopened, the column is there already and the mark kept.
+	if s, err = sqlitestore.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.EntriesBySubject(ctx, "eu-west-1", "sub_a"); err != nil || len(got) != 1 || got[0].Erasure != "dsr-1" {
+		t.Fatalf("expect the entry marked for dsr-1, got %+v (%v)", got, err)
+	}
+}

@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS catalog (
 	subject_ref TEXT NOT NULL, category TEXT NOT NULL, contract TEXT NOT NULL,
 	origin_region TEXT NOT NULL, home_region TEXT NOT NULL, jurisdiction TEXT NOT NULL,
 	status TEXT NOT NULL, policy_version TEXT NOT NULL, tagged_at TEXT NOT NULL,
-	retain_until TEXT NOT NULL, PRIMARY KEY (region, source, k)) WITHOUT ROWID;
+	retain_until TEXT NOT NULL, erasure TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (region, source, k)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS catalog_due ON catalog (region, retain_until, source, k) WHERE retain_until != '';
 CREATE INDEX IF NOT EXISTS catalog_subject ON catalog (region, subject_ref);
 CREATE INDEX IF NOT EXISTS catalog_contract ON catalog (region, contract) WHERE contract != '';
@@ -72,6 +73,27 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 	id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, function TEXT NOT NULL, region TEXT NOT NULL,
 	item TEXT NOT NULL, reason TEXT NOT NULL);
 `
+
+// addedColumns are the columns added to tables since their first release,
+// with their definitions: a store made before gets them on opening.
+var addedColumns = []struct{ table, column, def string }{
+	{"catalog", "erasure", "TEXT NOT NULL DEFAULT ''"},
+}
+
+func addColumns(db *sql.DB) error {
+	for _, c := range addedColumns {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name=?`, c.table, c.column).Scan(&n); err != nil {
+			return fmt.Errorf("columns of %s: %w", c.table, err)
+		}
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.column + ` ` + c.def); err != nil {
+				return fmt.Errorf("add %s.%s: %w", c.table, c.column, err)
+			}
+		}
+	}
+	return nil
+}
 
 // cacheKiB is each connection's page cache (SQLite's default is 2 MiB): the
 // catalog's subject index and the items' keys are written in no useful
@@ -99,6 +121,10 @@ func Open(path string) (*Store, error) {
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create schema: %w", path, err)
+	}
+	if err := addColumns(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: migrate: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
 	if path != ":memory:" {
@@ -452,14 +478,14 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO catalog(region,source,k,source_kind,subject_ref,category,contract,
-			origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+			origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return fmt.Errorf("put catalog entries: %w", err)
 		}
 		defer st.Close()
 		for _, e := range entries {
 			if _, err := st.ExecContext(ctx, e.Region, e.Source, e.Key.String(), e.SourceKind, e.SubjectRef, e.Category, e.Contract,
-				e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil)); err != nil {
+				e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure); err != nil {
 				return fmt.Errorf("put catalog entry %s/%s: %w", e.Region, e.Source, err)
 			}
 		}
@@ -467,7 +493,7 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	})
 }
 
-const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until`
+const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure`
 
 func scanEntries(rows *sql.Rows) ([]catalog.Entry, error) {
 	defer rows.Close()
@@ -476,7 +502,7 @@ func scanEntries(rows *sql.Rows) ([]catalog.Entry, error) {
 		var e catalog.Entry
 		var k, tagged, due string
 		if err := rows.Scan(&e.Region, &e.Source, &k, &e.SourceKind, &e.SubjectRef, &e.Category, &e.Contract, &e.OriginRegion,
-			&e.HomeRegion, &e.Jurisdiction, &e.Status, &e.PolicyVersion, &tagged, &due); err != nil {
+			&e.HomeRegion, &e.Jurisdiction, &e.Status, &e.PolicyVersion, &tagged, &due, &e.Erasure); err != nil {
 			return nil, err
 		}
 		var err error

@@ -237,6 +237,41 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("catalog entries keep every field", func(t *testing.T) {
+		s := open(t)
+		want := catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k1, SubjectRef: "sub_1",
+			Category: "profile", Contract: "acct-1", OriginRegion: "us-east-1", HomeRegion: "eu-central-1", Jurisdiction: "FR",
+			Status: record.StatusRelocated, PolicyVersion: "v1", TaggedAt: t0, RetainUntil: t0, Erasure: "dsr-1"}
+		if err := s.PutEntries(ctx, []catalog.Entry{want}); err != nil {
+			t.Fatal(err)
+		}
+		due, _, err := s.DueEntries(ctx, "eu-central-1", t0, catalog.Cursor{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bySub, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		byContract, err := s.EntriesByContract(ctx, "eu-central-1", "acct-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range map[string][]catalog.Entry{"due index": due, "subject index": bySub, "contract index": byContract} {
+			if d := cmp.Diff([]catalog.Entry{want}, got); d != "" {
+				t.Errorf("entry read by the %s (-want +got):\n%s", name, d)
+			}
+		}
+		// Rewritten without the erasure mark, the entry loses it.
+		want.Erasure = ""
+		if err := s.PutEntries(ctx, []catalog.Entry{want}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_1"); err != nil || len(got) != 1 || got[0].Erasure != "" {
+			t.Errorf("expect the rewritten entry without its erasure mark, got %+v (%v)", got, err)
+		}
+	})
+
 	t.Run("holds and contracts", func(t *testing.T) {
 		s := open(t)
 		key := record.Key{"pk": "A"}
