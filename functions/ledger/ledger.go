@@ -115,8 +115,8 @@ func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lamb
 }
 
 func decode(m lambdaevents.SQSMessage) (ledger.Entry, error) {
-	var d ledger.Entry
-	if err := json.Unmarshal([]byte(m.Body), &d); err != nil {
+	d, err := ledger.DecodeJSON([]byte(m.Body))
+	if err != nil {
 		return d, fmt.Errorf("%w: body is not an entry: %v", ErrInvalid, err)
 	}
 	if d.Seq != 0 || d.Hash != "" || d.PrevHash != "" {

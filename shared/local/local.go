@@ -55,6 +55,9 @@ type Stack struct {
 	bus    []lambdaevents.EventBridgeEvent
 	queue  []lambdaevents.SQSMessage
 	nextID atomic.Int64
+	// worker, while a sweep runs, appends the ledger messages sent in full
+	// batches on a goroutine of its own.
+	worker *ledgerWorker
 
 	// Stats counts what happened, for the run summary.
 	Stats Stats
@@ -168,7 +171,7 @@ func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) e
 // ledger FIFO queue, one message group per region chain.
 func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
 	for _, e := range entries {
-		body, err := json.Marshal(e)
+		body, err := e.AppendJSON(nil)
 		if err != nil {
 			return fmt.Errorf("send ledger entry %s: %w", e.ID, err)
 		}
@@ -179,7 +182,86 @@ func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
 				"SentTimestamp": strconv.FormatInt(s.Now().UnixMilli(), 10)},
 		})
 	}
+	if s.worker != nil {
+		for len(s.queue) >= ledgerBatchSize {
+			s.worker.batches <- s.queue[:ledgerBatchSize:ledgerBatchSize]
+			s.queue = s.queue[ledgerBatchSize:]
+		}
+	}
 	return nil
+}
+
+// ledgerWorker delivers ledger messages to the ledger function on a
+// goroutine of its own, as the ledger function consumes its queue on AWS
+// while the retention function sends to it: a sweep's receipts are appended
+// while it goes on deleting, on the machine's other core. It counts what it
+// delivered; the stack takes the counts, and the failures, when it stops.
+type ledgerWorker struct {
+	batches     chan []lambdaevents.SQSMessage
+	done        chan struct{}
+	entries     int
+	invocations int
+	failed      []string // ids of the messages the ledger rejected
+	err         error
+}
+
+// startLedgerWorker starts a worker; the stack's Send hands it every full
+// batch until stopLedgerWorker.
+func (s *Stack) startLedgerWorker(ctx context.Context) {
+	w := &ledgerWorker{batches: make(chan []lambdaevents.SQSMessage, 4), done: make(chan struct{})}
+	s.worker = w
+	go func() {
+		defer close(w.done)
+		for batch := range w.batches {
+			if w.err != nil {
+				continue // as Drain does, an error stops the deliveries
+			}
+			w.entries += len(batch)
+			w.invocations++
+			w.failed, w.err = s.deliverLedger(ctx, batch, w.failed)
+		}
+	}()
+}
+
+// stopLedgerWorker waits for the worker to deliver what it was handed and
+// takes its counts and failures; messages sent since its last full batch
+// stay queued for Drain.
+func (s *Stack) stopLedgerWorker(ctx context.Context) error {
+	w := s.worker
+	if w == nil {
+		return nil
+	}
+	s.worker = nil
+	close(w.batches)
+	<-w.done
+	s.Stats.LedgerEntries += w.entries
+	s.Stats.Delivered["ledger"] += w.invocations
+	s.ledgerRejected(ctx, w.failed)
+	return w.err
+}
+
+// ledgerRejected keeps the messages the ledger function rejected as dead
+// letters.
+func (s *Stack) ledgerRejected(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		s.Failed(ctx, "ledger", "", "message "+id, errors.New("ledger rejected the message (see log)"))
+	}
+}
+
+// deliverLedger invokes the ledger function on one batch of the stack's
+// own messages, made by Send: they go to its SQS handler as the Lambda
+// runtime would decode them, without a round trip through JSON (`invoke
+// ledger` and the tests take the JSON path). It returns failed with the ids
+// of the messages the function rejected appended.
+func (s *Stack) deliverLedger(ctx context.Context, batch []lambdaevents.SQSMessage, failed []string) ([]string, error) {
+	resp, err := s.ledgerFn.HandleSQS(ctx, lambdaevents.SQSEvent{Records: batch})
+	if err != nil {
+		return failed, fmt.Errorf("ledger: %w", err)
+	}
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	return failed, nil
 }
 
 // Failed implements tagger.FailureSink: the failure is kept as a dead letter.
@@ -371,9 +453,9 @@ const sweepPage = 5000
 // ledgerBatchSize is how many ledger messages one local invocation of the
 // ledger function receives. On AWS a FIFO queue's event source delivers at
 // most 10; the function takes any number, and locally the queue is in
-// process, so it gets the batches the stream pump gives the tagger: a sweep's
-// receipts are appended a thousand per transaction, not ten.
-const ledgerBatchSize = streamBatchSize
+// process, so it gets a sweep page's receipts at once: they are appended in
+// one transaction, the chain's random id index written once per page.
+const ledgerBatchSize = sweepPage
 
 // Drain delivers everything pending (stream records, bus events, ledger
 // messages) until nothing is left.
@@ -420,19 +502,13 @@ func (s *Stack) Drain(ctx context.Context) error {
 			msgs := s.queue
 			s.queue = nil
 			for batch := range slices.Chunk(msgs, ledgerBatchSize) {
-				// The messages are the stack's own, made by Send: they go
-				// to the ledger's SQS handler as the Lambda runtime would
-				// decode them, without a round trip through JSON (`invoke
-				// ledger` and the tests take the JSON path).
 				s.Stats.LedgerEntries += len(batch)
 				s.Stats.Delivered["ledger"]++
-				resp, err := s.ledgerFn.HandleSQS(ctx, lambdaevents.SQSEvent{Records: batch})
+				failed, err := s.deliverLedger(ctx, batch, nil)
 				if err != nil {
-					return fmt.Errorf("ledger: %w", err)
+					return err
 				}
-				for _, f := range resp.BatchItemFailures {
-					s.Failed(ctx, "ledger", "", "message "+f.ItemIdentifier, errors.New("ledger rejected the message (see log)"))
-				}
+				s.ledgerRejected(ctx, failed)
 			}
 		}
 		if !progressed {
@@ -476,11 +552,16 @@ func (s *Stack) SignDigests(ctx context.Context, always bool) ([]ledger.DigestRe
 	return out, nil
 }
 
-// Sweep runs one retention sweep in every region, then drains.
+// Sweep runs one retention sweep in every region, then drains. The
+// receipts a sweep sends are appended while it runs, as on AWS.
 func (s *Stack) Sweep(ctx context.Context, now time.Time) ([]retention.SweepResult, error) {
 	var out []retention.SweepResult
 	for _, r := range s.Policy.Regions {
+		s.startLedgerWorker(ctx)
 		res, err := s.retentions[r].Sweep(ctx, now)
+		if werr := s.stopLedgerWorker(ctx); err == nil {
+			err = werr
+		}
 		if err != nil {
 			return out, err
 		}

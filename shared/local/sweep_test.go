@@ -80,3 +80,47 @@ func TestSweepStoppedBeforeItsReceiptsIsFinishedByTheNext(t *testing.T) {
 		t.Fatalf("expect no catalog entry left, got %d", n)
 	}
 }
+
+// A sweep of more due records than one ledger batch: the stack appends the
+// receipts of each full batch while the sweep goes on deleting (on a
+// goroutine of its own, as the ledger function consumes its queue on AWS),
+// the rest when it drains. Every receipt is appended once, in one intact
+// chain, and counted.
+func TestSweepAppendsReceiptsWhileItDeletes(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const n = 12345 // two full batches of 5000 and a partial one
+	held := seedDue(t, st, n, at)
+	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.Sweep(ctx, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Deleted != n-held || !rs[0].Complete {
+		t.Fatalf("expect %d deleted, got %+v", n-held, rs[0])
+	}
+	v := ledger.NewVerifier("eu-central-1")
+	ids := map[string]bool{}
+	if err := st.ScanChain(ctx, "eu-central-1", func(e *ledger.Entry) error {
+		if e.Kind == ledger.KindDeletion {
+			ids[e.ID] = true
+		}
+		return v.Add(e)
+	}); err != nil {
+		t.Fatalf("expect one intact chain, got %v", err)
+	}
+	if len(ids) != n-held {
+		t.Fatalf("expect %d distinct receipts, got %d", n-held, len(ids))
+	}
+	if s.Stats.LedgerEntries != n-held || s.Stats.Failures != 0 {
+		t.Fatalf("expect %d ledger messages delivered and no failure, got %+v", n-held, s.Stats)
+	}
+}

@@ -649,7 +649,9 @@ func scanLedger(rows *sql.Rows, e *ledger.Entry) error {
 
 // Append links drafts onto region's chain in one transaction and returns the
 // stored entries in order. A draft whose ID the chain already holds is not
-// appended again: its stored entry is returned instead.
+// appended again: its stored entry is returned instead. The chain's unique
+// id index finds those (a redelivery, rare): the insert of a draft whose id
+// is taken does nothing, and only then is the stored entry read.
 func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry) ([]ledger.Entry, error) {
 	out := make([]ledger.Entry, 0, len(drafts))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -659,11 +661,8 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		existing, err := s.findLedgerIDs(ctx, tx, region, drafts)
-		if err != nil {
-			return err
-		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(region, id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -677,17 +676,21 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 				out = append(out, out[i])
 				continue
 			}
-			if e, ok := existing[d.ID]; ok {
-				seen[d.ID] = len(out)
-				out = append(out, e)
-				continue
-			}
-			var e ledger.Entry
-			e, head = ledger.Link(head, d)
-			if _, err := ins.ExecContext(ctx, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
+			e, next := ledger.Link(head, d)
+			res, err := ins.ExecContext(ctx, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
 				e.FromRegion, e.FromCountry, e.ToRegion, e.ToCountry, e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion,
-				e.Actor, e.PrevHash, e.Hash); err != nil {
+				e.Actor, e.PrevHash, e.Hash)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 { // the chain holds the id already
+				if e, err = storedEntry(ctx, tx, region, d.ID); err != nil {
+					return err
+				}
+			} else {
+				head = next
 			}
 			seen[d.ID] = len(out)
 			out = append(out, e)
@@ -700,38 +703,24 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 	return out, nil
 }
 
-// findLedgerIDs returns the entries of region's chain that already hold
-// one of the drafts' ids (a redelivery), by id: one query per 500 drafts
-// rather than one per draft.
-func (s *Store) findLedgerIDs(ctx context.Context, tx *sql.Tx, region string, drafts []ledger.Entry) (map[string]ledger.Entry, error) {
-	found := map[string]ledger.Entry{}
-	const chunk = 500
-	for start := 0; start < len(drafts); start += chunk {
-		part := drafts[start:min(start+chunk, len(drafts))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, region)
-		for _, d := range part {
-			args = append(args, d.ID)
-		}
-		q := `SELECT ` + ledgerCols + ` FROM ledger WHERE region=? AND id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var e ledger.Entry
-			if err := scanLedger(rows, &e); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found[e.ID] = e
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+// storedEntry reads the entry of region's chain with the given id.
+func storedEntry(ctx context.Context, tx *sql.Tx, region, id string) (ledger.Entry, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerCols+` FROM ledger WHERE region=? AND id=?`, region, id)
+	if err != nil {
+		return ledger.Entry{}, err
 	}
-	return found, nil
+	defer rows.Close()
+	var e ledger.Entry
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return e, err
+		}
+		return e, fmt.Errorf("ledger entry %s of %s: %w", id, region, ErrNotFound)
+	}
+	if err := scanLedger(rows, &e); err != nil {
+		return e, err
+	}
+	return e, rows.Err()
 }
 
 // Chains returns the regions that have a ledger chain, sorted.

@@ -4,7 +4,6 @@ package sqsqueue
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -36,7 +35,7 @@ type LedgerQueue struct {
 func (q *LedgerQueue) Send(ctx context.Context, entries ...ledger.Entry) error {
 	reqs := make([]sqstypes.SendMessageBatchRequestEntry, 0, len(entries))
 	for i, e := range entries {
-		body, err := json.Marshal(e)
+		body, err := e.AppendJSON(nil)
 		if err != nil {
 			return fmt.Errorf("send ledger entry %s: %w", e.ID, err)
 		}

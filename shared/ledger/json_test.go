@@ -1,0 +1,116 @@
+package ledger_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/residency-dev/residency/shared/ledger"
+)
+
+var receipt = ledger.Entry{ID: "del_3f1c", Time: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Kind: ledger.KindDeletion,
+	Region: "eu-central-1", Source: "users", Record: "rec_241501b3cbb35257a111ae87ab0c6ec6", SubjectRef: "sub_0e797da432b115bd0eb6ade1f4938c45",
+	Category: "profile", FromRegion: "eu-central-1", Reference: "retention of profile: 25mo from created, due 2026-11-21T12:00:00Z",
+	Decision: "deleted", PolicyVersion: "2026-11-01", Actor: "retention"}
+
+func TestJSONIsEncodingJSONs(t *testing.T) {
+	cases := map[string]ledger.Entry{
+		"receipt":         receipt,
+		"zero":            {},
+		"stored":          {Seq: 42, ID: "x", Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), PrevHash: ledger.GenesisHash, Hash: "ab"},
+		"html characters": {ID: "a<b>&c", Reference: `say "hi" \ bye`},
+		"non-ASCII":       {Importer: "Société Générale", Reference: "\u2028\xff"},
+		"local time":      {Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))},
+		"negative seq":    {Seq: -7},
+	}
+	for name, e := range cases {
+		t.Run(name, func(t *testing.T) {
+			want, werr := json.Marshal(e)
+			got, gerr := e.AppendJSON(nil)
+			if (werr != nil) != (gerr != nil) || !bytes.Equal(want, got) {
+				t.Fatalf("expect json.Marshal's %s (%v), got %s (%v)", want, werr, got, gerr)
+			}
+			back, err := ledger.DecodeJSON(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ref ledger.Entry
+			json.Unmarshal(got, &ref)
+			if d := cmp.Diff(ref, back); d != "" {
+				t.Fatalf("decoded (-json.Unmarshal +DecodeJSON):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestDecodeJSONFallsBackLikeEncodingJSON(t *testing.T) {
+	cases := map[string]string{
+		"other case":       `{"ID":"a","Kind":"deletion"}`,
+		"unknown member":   `{"id":"a","extra":[1,{"x":null}]}`,
+		"null":             `{"id":null,"seq":null,"time":null}`,
+		"escaped":          `{"id":"a\u0041\n","\u0072egion":"eu"}`,
+		"seq float":        `{"seq":1.5}`,
+		"seq string":       `{"seq":"5"}`,
+		"seq too big":      `{"seq":99999999999999999999}`,
+		"bad time":         `{"time":"yesterday"}`,
+		"time number":      `{"time":5}`,
+		"duplicate":        `{"id":"a","id":"b"}`,
+		"trailing":         `{"id":"a"} x`,
+		"not an object":    `["id"]`,
+		"truncated":        `{"id":"a"`,
+		"empty":            ``,
+		"string for kind":  `{"kind":7}`,
+		"space everywhere": " {\n \"id\" : \"a\" ,\t\"seq\":3 } ",
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			checkDecode(t, []byte(in))
+		})
+	}
+}
+
+func checkDecode(t *testing.T, in []byte) {
+	t.Helper()
+	var want ledger.Entry
+	werr := json.Unmarshal(in, &want)
+	got, gerr := ledger.DecodeJSON(in)
+	if (werr != nil) != (gerr != nil) {
+		t.Fatalf("%q: expect error %v, got %v", in, werr, gerr)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("%q: decoded (-json.Unmarshal +DecodeJSON):\n%s", in, d)
+	}
+	if werr != nil && werr.Error() != gerr.Error() {
+		t.Fatalf("%q: expect encoding/json's error %q, got %q", in, werr, gerr)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	good, _ := json.Marshal(receipt)
+	f.Add(good)
+	f.Add([]byte(`{"seq":1,"time":"2026-11-22T12:00:00.123+01:00","id":"x\u00e9"}`))
+	f.Add([]byte(`{"Seq":1,"hash":"\ud800"}`))
+	f.Fuzz(checkDecode)
+}
+
+func FuzzAppendJSON(f *testing.F) {
+	f.Add(int64(0), int64(1795166043), "del_3f1c", "deletion", "retention of profile: 25mo", "sub_x", true)
+	f.Add(int64(-1), int64(-62135596800), "a<b>", "\xff", "\u2028", `"\`, false)
+	f.Add(int64(9), int64(253402300800), "", "", "", "", true)
+	f.Fuzz(func(t *testing.T, seq, unix int64, id, kind, reference, subject string, utc bool) {
+		at := time.Unix(unix, unix%1000).UTC()
+		if !utc {
+			at = at.In(time.FixedZone("X", int(unix%50000)))
+		}
+		e := ledger.Entry{Seq: seq, ID: id, Time: at, Kind: ledger.Kind(kind), Region: "eu-west-1", Reference: reference,
+			SubjectRef: subject, Importer: id + reference, Hash: subject}
+		want, werr := json.Marshal(e)
+		got, gerr := e.AppendJSON([]byte("prefix"))
+		if (werr != nil) != (gerr != nil) || werr == nil && !bytes.Equal(append([]byte("prefix"), want...), got) {
+			t.Fatalf("expect json.Marshal's %s (%v), got %s (%v)", want, werr, got, gerr)
+		}
+	})
+}
