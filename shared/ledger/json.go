@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -19,10 +20,12 @@ import (
 // AppendJSON appends the JSON encoding of e to b, exactly as json.Marshal
 // encodes an Entry.
 func (e *Entry) AppendJSON(b []byte) ([]byte, error) {
-	if y := e.Time.Year(); e.Time.Location() != time.UTC || y < 0 || y > 9999 || !plain(e) {
+	ok, size := plain(e)
+	if y := e.Time.Year(); e.Time.Location() != time.UTC || y < 0 || y > 9999 || !ok {
 		j, err := json.Marshal(e)
 		return append(b, j...), err
 	}
+	b = slices.Grow(b, size+320) // the names, punctuation, seq and time
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendInt(b, e.Seq, 10)
 	b = appendField(b, `,"id":`, e.ID)
@@ -59,18 +62,19 @@ func appendField(b []byte, name, v string) []byte {
 
 // plain reports whether every string of e is printable ASCII that
 // encoding/json writes as it is (it escapes '"', '\\', and '<', '>', '&'
-// for HTML).
-func plain(e *Entry) bool {
+// for HTML), and their total length.
+func plain(e *Entry) (ok bool, size int) {
 	for _, s := range [...]string{e.ID, string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category, e.FromRegion,
 		e.FromCountry, e.ToRegion, e.ToCountry, e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion, e.Actor,
 		e.PrevHash, e.Hash} {
+		size += len(s)
 		for i := 0; i < len(s); i++ {
 			if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return false
+				return false, 0
 			}
 		}
 	}
-	return true
+	return true, size
 }
 
 // DecodeJSON decodes an entry exactly as json.Unmarshal decodes into an

@@ -114,3 +114,34 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkJSON compares the receipt's trip through the ledger queue,
+// encoded and decoded, with encoding/json's.
+func BenchmarkJSON(b *testing.B) {
+	body, _ := json.Marshal(receipt)
+	b.Run("encode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			json.Marshal(receipt)
+		}
+	})
+	b.Run("encode/AppendJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			receipt.AppendJSON(nil)
+		}
+	})
+	b.Run("decode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var e ledger.Entry
+			json.Unmarshal(body, &e)
+		}
+	})
+	b.Run("decode/DecodeJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ledger.DecodeJSON(body)
+		}
+	})
+}
