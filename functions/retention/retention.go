@@ -257,6 +257,7 @@ func (h *Handler) unheld(ctx context.Context, entries []catalog.Entry) (unheld, 
 	if err != nil {
 		return nil, nil, err
 	}
+	unheld = make([]catalog.Entry, 0, len(entries))
 	for i, e := range entries {
 		if holds[i] == "" {
 			unheld = append(unheld, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,6 +151,9 @@ func (s *Store) deleteEntries(ctx context.Context, entries []catalog.Entry, cond
 
 // bySource groups entries by region and source, in order of first appearance.
 func bySource(entries []catalog.Entry) [][]catalog.Entry {
+	if !slices.ContainsFunc(entries, func(e catalog.Entry) bool { return e.Region != entries[0].Region || e.Source != entries[0].Source }) {
+		return [][]catalog.Entry{entries} // a sweep page of one table: no copy
+	}
 	var out [][]catalog.Entry
 	at := map[[2]string]int{}
 	for _, e := range entries {
