@@ -347,9 +347,10 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			}
 		}
 	}
-	var sent []ledger.Entry
-	var done []catalog.Entry
-	var deleted []events.Out
+	sent := make([]ledger.Entry, 0, len(entries))
+	done := make([]catalog.Entry, 0, len(entries))
+	deleted := make([]events.Out, 0, len(entries))
+	d.receipts = make([]string, 0, len(entries))
 	failed, firstErr := 0, error(nil)
 	for i, e := range entries {
 		if err := outcome[i]; err != nil {

@@ -170,6 +170,7 @@ func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) e
 // Send implements the functions' LedgerQueue: entries become messages of the
 // ledger FIFO queue, one message group per region chain.
 func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
+	s.queue = slices.Grow(s.queue, len(entries))
 	for _, e := range entries {
 		body, err := e.AppendJSON(nil)
 		if err != nil {

@@ -495,9 +495,14 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 
 const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure`
 
-func scanEntries(rows *sql.Rows) ([]catalog.Entry, error) {
+// scanEntries reads the entries of rows; size is how many to make room
+// for (at most 10,000).
+func scanEntries(rows *sql.Rows, size int) ([]catalog.Entry, error) {
 	defer rows.Close()
 	var out []catalog.Entry
+	if size > 0 {
+		out = make([]catalog.Entry, 0, min(size, 10000))
+	}
 	for rows.Next() {
 		var e catalog.Entry
 		var k, tagged, due string
@@ -521,7 +526,7 @@ func (s *Store) GetEntry(ctx context.Context, region, source string, key record.
 	if err != nil {
 		return catalog.Entry{}, fmt.Errorf("get catalog entry: %w", err)
 	}
-	es, err := scanEntries(rows)
+	es, err := scanEntries(rows, 1)
 	if err != nil {
 		return catalog.Entry{}, fmt.Errorf("get catalog entry: %w", err)
 	}
@@ -542,7 +547,7 @@ func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, af
 	if err != nil {
 		return nil, after, fmt.Errorf("due entries in %s: %w", region, err)
 	}
-	es, err := scanEntries(rows)
+	es, err := scanEntries(rows, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("due entries in %s: %w", region, err)
 	}
@@ -565,7 +570,7 @@ func (s *Store) EntriesBySubject(ctx context.Context, region, subjectRef string)
 	if err != nil {
 		return nil, fmt.Errorf("entries by subject in %s: %w", region, err)
 	}
-	return scanEntries(rows)
+	return scanEntries(rows, 0)
 }
 
 // EntriesByContract returns region's entries linked to a contract.
@@ -574,7 +579,7 @@ func (s *Store) EntriesByContract(ctx context.Context, region, contract string) 
 	if err != nil {
 		return nil, fmt.Errorf("entries by contract in %s: %w", region, err)
 	}
-	return scanEntries(rows)
+	return scanEntries(rows, 0)
 }
 
 // CountEntries returns how many catalog entries region holds.
