@@ -14,7 +14,7 @@ help: ## list the targets
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 run: ## build, then replay events/samples through the local stacks and print the report
-	@rm -f $(DB) $(DB)-wal $(DB)-shm
+	@rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).digests
 	@mkdir -p $(dir $(DB))
 	$(GO) build -o bin/residency ./cmd/residency
 	./bin/residency run --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
