@@ -487,11 +487,12 @@ func (d *RecordDeletedDetail) Validate() error {
 }
 
 // ErasureCompletedDetail is `Erasure Completed`: every record of the subject
-// known to this region's catalog was deleted, except those held. Deleted
-// and Receipts count what this delivery deleted: when a retention sweep
-// finished an erasure that had stopped part-way, its records' receipts and
-// Record Deleted events name the request, and a redelivery reports them no
-// more.
+// known to this region's catalog was deleted, except those held (the
+// retention sweep erases them once their hold is released). Deleted and
+// Receipts count what this delivery deleted: the records a sweep erases on
+// the request (held ones after their release, or those of an erasure that
+// stopped part-way) have receipts and Record Deleted events that name the
+// request, and a redelivery does not count them again.
 type ErasureCompletedDetail struct {
 	RequestID   string   `json:"request_id"`
 	SubjectRef  string   `json:"subject_ref"`

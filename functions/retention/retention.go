@@ -501,23 +501,28 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 		return out, err
 	}
 	out.Held = len(held)
-	// Mark them first, due now and as this request's: the tagger keeps the
-	// catalog entries of due records when their deletions stream by, so if
-	// this stops after deleting and before the receipts, the event's retry
-	// or the next sweep still finds the entries, and either deletes them as
-	// this erasure.
+	// Mark them all first, due now and as this request's. The tagger keeps
+	// the catalog entries of due records when their deletions stream by,
+	// so if this stops after deleting and before the receipts, the event's
+	// retry or the next sweep still finds the entries, and either deletes
+	// them as this erasure. The held ones the sweep skips while their hold
+	// lasts, and erases once it is released, as the exemption then ends.
 	var marked []catalog.Entry
-	for i, e := range unheld {
-		if e.Erasure == d.RequestID && !e.RetainUntil.IsZero() && !e.RetainUntil.After(now) {
-			continue
+	mark := func(es []catalog.Entry) {
+		for i, e := range es {
+			if e.Erasure == d.RequestID && !e.RetainUntil.IsZero() && !e.RetainUntil.After(now) {
+				continue
+			}
+			e.Erasure = d.RequestID
+			if e.RetainUntil.IsZero() || e.RetainUntil.After(now) {
+				e.RetainUntil = now
+			}
+			es[i] = e
+			marked = append(marked, e)
 		}
-		e.Erasure = d.RequestID
-		if e.RetainUntil.IsZero() || e.RetainUntil.After(now) {
-			e.RetainUntil = now
-		}
-		unheld[i] = e
-		marked = append(marked, e)
 	}
+	mark(unheld)
+	mark(held)
 	if err := h.Catalog.PutEntries(ctx, marked); err != nil {
 		return out, err
 	}

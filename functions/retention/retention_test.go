@@ -398,3 +398,54 @@ func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
 		})
 	}
 }
+
+// A record under a legal hold outlives its subject's erasure request while
+// the hold lasts (GDPR Art. 17(3)(e)); once the hold is released, the
+// sweep erases it on that request.
+func TestErasureOfAHeldRecordWaitsForTheRelease(t *testing.T) {
+	h, st, sk := setup(t)
+	ctx := context.Background()
+	subject := h.Refs.Subject("u-1004")
+	var es []catalog.Entry
+	for i := range 2 {
+		k := record.Key{"pk": fmt.Sprintf("USER#%d", i), "sk": "PROFILE"}
+		tag := record.Tag{Status: record.StatusCompliant, RetainUntil: "2028-12-22T12:00:00Z"}
+		st.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "PROFILE", record.TagAttribute: tag.Map()}, false)
+		es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
+			SubjectRef: subject, Category: "profile", TaggedAt: now, RetainUntil: time.Date(2028, 12, 22, 12, 0, 0, 0, time.UTC)})
+	}
+	if err := st.PutEntries(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	st.SetHold(ctx, catalog.Hold{ID: "h1", Source: "users", Key: es[1].Key, Reason: "litigation"})
+
+	// GIVEN the erasure, which leaves the held record
+	out, err := h.Invoke(ctx, mustRead(t, "eventbridge-erasure-requested.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.(events.ErasureCompletedDetail); c.Deleted != 1 || c.Held != 1 {
+		t.Fatalf("expect 1 deleted and 1 held, got %+v", c)
+	}
+	// WHEN sweeps run while the hold lasts
+	if res, err := h.Sweep(ctx, now.Add(time.Hour)); err != nil || res.Held != 1 || res.Deleted != 0 {
+		t.Fatalf("expect the held record kept by the sweep, got %+v (%v)", res, err)
+	}
+	if _, err := st.GetItem(ctx, "eu-central-1", "users", es[1].Key); err != nil {
+		t.Fatalf("expect the held record kept, got %v", err)
+	}
+	// AND after the hold is released
+	st.ReleaseHold(ctx, "h1")
+	res, err := h.Sweep(ctx, now.Add(2*time.Hour))
+	if err != nil || res.Deleted != 1 || res.Erased != 1 || res.Emitted != 0 {
+		t.Fatalf("expect the released record erased, got %+v (%v)", res, err)
+	}
+	// THEN it is gone, with a receipt naming the request
+	if _, err := st.GetItem(ctx, "eu-central-1", "users", es[1].Key); err == nil {
+		t.Fatal("expect the released record deleted")
+	}
+	last := sk.Entries[len(sk.Entries)-1]
+	if len(sk.Entries) != 2 || last.Reference != "GDPR Art. 17 erasure request dsr-2026-1142" || last.Record != h.Refs.Record("users", es[1].Key) {
+		t.Fatalf("expect 2 erasure receipts, the last for the released record, got %+v", sk.Entries)
+	}
+}
