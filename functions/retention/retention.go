@@ -111,8 +111,9 @@ type SweepResult struct {
 	Held    int    `json:"held"`
 	Emitted int    `json:"emitted"`
 	Changed int    `json:"changed"`
-	// Erased counts the deletions that finished an erasure request which
-	// had stopped part-way (their receipts name the request).
+	// Erased counts the deletions made on an erasure request, of records
+	// it left (held until their release, or left by an erasure that
+	// stopped part-way); their receipts name the request.
 	Erased int `json:"erased,omitempty"`
 	// ItemsRead counts the items the sweep read: the due entries of the
 	// catalog, and the holds that kept some of them; ideally Due.
