@@ -279,6 +279,28 @@ func mustRead(t *testing.T, sample string) []byte {
 	return b
 }
 
+// seedSubjects writes a tagged and catalogued profile record for each
+// subject reference, USER#0, USER#1, ..., due in 2028.
+func seedSubjects(t *testing.T, st *sqlitestore.Store, subjects ...string) []catalog.Entry {
+	t.Helper()
+	ctx := context.Background()
+	until := time.Date(2028, 12, 22, 12, 0, 0, 0, time.UTC)
+	var es []catalog.Entry
+	for i, sub := range subjects {
+		k := record.Key{"pk": fmt.Sprintf("USER#%d", i), "sk": "PROFILE"}
+		tag := record.Tag{Status: record.StatusCompliant, RetainUntil: record.FormatTime(until)}
+		if err := st.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "PROFILE", record.TagAttribute: tag.Map()}, false); err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
+			SubjectRef: sub, Category: "profile", TaggedAt: now, RetainUntil: until})
+	}
+	if err := st.PutEntries(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
 // refusingLedger refuses every send while refuse is set (the ledger queue
 // down), keeping what it accepts otherwise.
 type refusingLedger struct {
@@ -305,17 +327,7 @@ func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
 			ql := &refusingLedger{Sink: sk, refuse: true}
 			h.Ledger = ql
 			subject := h.Refs.Subject("u-1004")
-			var es []catalog.Entry
-			for i, sub := range []string{subject, subject, h.Refs.Subject("u-1005")} {
-				k := record.Key{"pk": fmt.Sprintf("USER#%d", i), "sk": "PROFILE"}
-				tag := record.Tag{Status: record.StatusCompliant, RetainUntil: "2028-12-22T12:00:00Z"}
-				st.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "PROFILE", record.TagAttribute: tag.Map()}, false)
-				es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
-					SubjectRef: sub, Category: "profile", TaggedAt: now, RetainUntil: time.Date(2028, 12, 22, 12, 0, 0, 0, time.UTC)})
-			}
-			if err := st.PutEntries(ctx, es); err != nil {
-				t.Fatal(err)
-			}
+			seedSubjects(t, st, subject, subject, h.Refs.Subject("u-1005"))
 			request := mustRead(t, "eventbridge-erasure-requested.json")
 
 			// GIVEN an erasure whose receipts could not be sent
@@ -406,17 +418,7 @@ func TestErasureOfAHeldRecordWaitsForTheRelease(t *testing.T) {
 	h, st, sk := setup(t)
 	ctx := context.Background()
 	subject := h.Refs.Subject("u-1004")
-	var es []catalog.Entry
-	for i := range 2 {
-		k := record.Key{"pk": fmt.Sprintf("USER#%d", i), "sk": "PROFILE"}
-		tag := record.Tag{Status: record.StatusCompliant, RetainUntil: "2028-12-22T12:00:00Z"}
-		st.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "PROFILE", record.TagAttribute: tag.Map()}, false)
-		es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
-			SubjectRef: subject, Category: "profile", TaggedAt: now, RetainUntil: time.Date(2028, 12, 22, 12, 0, 0, 0, time.UTC)})
-	}
-	if err := st.PutEntries(ctx, es); err != nil {
-		t.Fatal(err)
-	}
+	es := seedSubjects(t, st, subject, subject)
 	st.SetHold(ctx, catalog.Hold{ID: "h1", Source: "users", Key: es[1].Key, Reason: "litigation"})
 
 	// GIVEN the erasure, which leaves the held record
