@@ -366,10 +366,12 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			}
 			continue
 		}
-		reason, idPart, reference := events.ReasonRetention, record.FormatTime(e.RetainUntil), h.retentionReference(e)
+		var reason, idPart, reference string
 		if e.Erasure != "" {
 			reason, idPart, reference = events.ReasonErasure, e.Erasure, erasureReference(e.Erasure)
 			d.erased++
+		} else {
+			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.retentionReference(e)
 		}
 		entry := ledger.Entry{
 			ID:   ledger.ID(ledger.KindDeletion, e.Region, e.Source, e.Key.String(), reason, idPart),
@@ -511,11 +513,12 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 	var marked []catalog.Entry
 	mark := func(es []catalog.Entry) {
 		for i, e := range es {
-			if e.Erasure == d.RequestID && !e.RetainUntil.IsZero() && !e.RetainUntil.After(now) {
-				continue
+			due := !e.RetainUntil.IsZero() && !e.RetainUntil.After(now)
+			if due && e.Erasure == d.RequestID {
+				continue // marked by an earlier delivery
 			}
 			e.Erasure = d.RequestID
-			if e.RetainUntil.IsZero() || e.RetainUntil.After(now) {
+			if !due {
 				e.RetainUntil = now
 			}
 			es[i] = e

@@ -21,11 +21,7 @@ import (
 func TestSweepStoppedBeforeItsReceiptsIsFinishedByTheNext(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, s := sweepStack(t, at)
 	seedDue(t, st, 10, at)
 	notDue := catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: record.Key{"pk": "USER#later", "sk": "PROFILE"},
 		SubjectRef: "sub_later", Category: "profile", TaggedAt: at, RetainUntil: at.AddDate(1, 0, 0)}
@@ -33,10 +29,6 @@ func TestSweepStoppedBeforeItsReceiptsIsFinishedByTheNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := st.PutEntries(ctx, []catalog.Entry{notDue}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
-	if err != nil {
 		t.Fatal(err)
 	}
 	// What the killed sweep did: the due records' conditional deletions,
@@ -89,17 +81,9 @@ func TestSweepStoppedBeforeItsReceiptsIsFinishedByTheNext(t *testing.T) {
 func TestSweepAppendsReceiptsWhileItDeletes(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, s := sweepStack(t, at)
 	const n = 12345 // two full batches of 5000 and a partial one
 	held := seedDue(t, st, n, at)
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rs, err := s.Sweep(ctx, at)
 	if err != nil {
 		t.Fatal(err)
@@ -123,4 +107,20 @@ func TestSweepAppendsReceiptsWhileItDeletes(t *testing.T) {
 	if s.Stats.LedgerEntries != n-held || s.Stats.Failures != 0 {
 		t.Fatalf("expect %d ledger messages delivered and no failure, got %+v", n-held, s.Stats)
 	}
+}
+
+// sweepStack is the example policy's local stack on a fresh file store,
+// its clock at at.
+func sweepStack(t *testing.T, at time.Time) (*sqlitestore.Store, *local.Stack) {
+	t.Helper()
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, s
 }

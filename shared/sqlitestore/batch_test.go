@@ -103,12 +103,7 @@ func normalize(t *testing.T, it record.Item) map[string]any {
 // A store made before the stream cursor marked each delivered record; it
 // opens with the cursor after them.
 func TestStreamCursorOfAnOlderStore(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.Exec(`CREATE TABLE stream (
+	path := olderStore(t, `CREATE TABLE stream (
 		seq INTEGER PRIMARY KEY AUTOINCREMENT, region TEXT NOT NULL, tbl TEXT NOT NULL,
 		event TEXT NOT NULL, k TEXT NOT NULL, old TEXT, new TEXT, at TEXT NOT NULL,
 		delivered INTEGER NOT NULL DEFAULT 0);
@@ -117,10 +112,6 @@ func TestStreamCursorOfAnOlderStore(t *testing.T) {
 		('eu-west-1','users','INSERT','{"pk":"A"}','{"pk":"A"}','2026-11-20T10:00:00.000000000Z',1),
 		('eu-west-1','users','INSERT','{"pk":"B"}','{"pk":"B"}','2026-11-20T10:00:00.000000000Z',1),
 		('eu-west-1','users','INSERT','{"pk":"C"}','{"pk":"C"}','2026-11-20T10:00:00.000000000Z',0);`)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := sqlitestore.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -154,12 +145,7 @@ func TestStreamCursorOfAnOlderStore(t *testing.T) {
 // A store made before catalog entries carried an erasure mark opens with
 // the column added: its entries read back unmarked and can be marked.
 func TestCatalogOfAnOlderStoreGetsTheErasureMark(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.Exec(`CREATE TABLE catalog (
+	path := olderStore(t, `CREATE TABLE catalog (
 		region TEXT NOT NULL, source TEXT NOT NULL, k TEXT NOT NULL, source_kind TEXT NOT NULL,
 		subject_ref TEXT NOT NULL, category TEXT NOT NULL, contract TEXT NOT NULL,
 		origin_region TEXT NOT NULL, home_region TEXT NOT NULL, jurisdiction TEXT NOT NULL,
@@ -167,10 +153,6 @@ func TestCatalogOfAnOlderStoreGetsTheErasureMark(t *testing.T) {
 		retain_until TEXT NOT NULL, PRIMARY KEY (region, source, k)) WITHOUT ROWID;
 	INSERT INTO catalog VALUES ('eu-west-1','users','{"pk":"A"}','table','sub_a','profile','','eu-west-1','eu-west-1','GB',
 		'compliant','v1','2026-11-20T10:00:00.000000000Z','2028-12-20T10:00:00Z');`)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := sqlitestore.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -195,4 +177,20 @@ func TestCatalogOfAnOlderStoreGetsTheErasureMark(t *testing.T) {
 	if got, err := s.EntriesBySubject(ctx, "eu-west-1", "sub_a"); err != nil || len(got) != 1 || got[0].Erasure != "dsr-1" {
 		t.Fatalf("expect the entry marked for dsr-1, got %+v (%v)", got, err)
 	}
+}
+
+// olderStore makes a store file as an older release left it, with schema
+// (and its rows), and returns its path.
+func olderStore(t *testing.T, schema string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(schema); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
