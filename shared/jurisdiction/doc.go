@@ -1,9 +1,11 @@
 // Package jurisdiction holds the legal and geographic facts Residency decides
 // with, as code: which ISO 3166-1 alpha-2 codes are assigned, which countries
-// are in the European Union and the European Economic Area, which third
-// countries have an EU adequacy decision (and under which reference), the
-// Standard Contractual Clauses modules, the GDPR Art. 49 derogations, and the
-// country of every commercial AWS region.
+// are in the European Union and the European Economic Area, the regimes that
+// restrict transfers (EU GDPR, UK GDPR, Swiss FADP) and the area each covers,
+// each regime's adequacy findings with their instruments, dates and scope,
+// the Standard Contractual Clauses modules and the UK and Swiss instruments,
+// the derogations of each regime, and the country and partition of every
+// commercial AWS region and of the AWS European Sovereign Cloud.
 //
 // Every table names its source in a comment next to it. The package is pure:
 // it depends only on the standard library and golang.org/x/text/language, does

@@ -2,18 +2,20 @@ package jurisdiction_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/residency-dev/residency/shared/jurisdiction"
 )
 
 func Example() {
+	now := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
 	for _, cc := range []string{"FR", "NO", "JP", "US", "IN"} {
-		a, adequate := jurisdiction.AdequacyFor(cc)
+		a, adequate := jurisdiction.AdequacyAt(jurisdiction.RegimeEU, cc, now)
 		switch {
-		case jurisdiction.IsEEA(cc):
+		case jurisdiction.RegimeEU.Covers(cc):
 			fmt.Println(cc, "EEA: no restricted transfer")
-		case adequate && a.DPFOnly:
-			fmt.Println(cc, "adequacy for DPF-certified importers only:", a.Decision)
+		case adequate && a.Framework != "":
+			fmt.Println(cc, "adequacy for importers certified under the", a.Framework+":", a.Decision)
 		case adequate:
 			fmt.Println(cc, "adequacy:", a.Decision)
 		default:
@@ -23,8 +25,8 @@ func Example() {
 	// Output:
 	// FR EEA: no restricted transfer
 	// NO EEA: no restricted transfer
-	// JP adequacy: Commission Implementing Decision (EU) 2019/419
-	// US adequacy for DPF-certified importers only: Commission Implementing Decision (EU) 2023/1795
+	// JP adequacy: Commission Implementing Decision (EU) 2019/419 of 23 January 2019
+	// US adequacy for importers certified under the EU-U.S. Data Privacy Framework: Commission Implementing Decision (EU) 2023/1795 of 10 July 2023
 	// IN needs SCCs, BCRs or a derogation
 }
 

@@ -7,14 +7,28 @@ import (
 	"github.com/agnivade/levenshtein"
 )
 
-// regionCountry maps every AWS Region of the commercial partition ("aws") to
-// the ISO 3166-1 alpha-2 code of the country its data centres are in. Other
-// partitions (aws-cn, aws-us-gov, aws-iso*, the AWS European Sovereign Cloud)
-// are deliberately absent: a deployment spans one partition.
+// AWS partitions Residency deploys to. A deployment spans one partition:
+// credentials, ARNs and service endpoints do not cross partitions.
+const (
+	// PartitionAWS is the commercial partition.
+	PartitionAWS = "aws"
+	// PartitionEUSC is the AWS European Sovereign Cloud: separate
+	// infrastructure operated in the EU, with its own accounts, ARNs
+	// ("arn:aws-eusc:...") and endpoints (amazonaws.eu).
+	PartitionEUSC = "aws-eusc"
+)
+
+// regionCountry maps every AWS Region of the commercial partition ("aws")
+// and of the AWS European Sovereign Cloud ("aws-eusc") to the ISO 3166-1
+// alpha-2 code of the country its data centres are in. The other partitions
+// (aws-cn, aws-us-gov, aws-iso*) are absent.
 //
 // Source: AWS, "AWS Regions" and "AWS Region billing codes",
 // https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
-// https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-region-billing-codes.html
+// https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-region-billing-codes.html;
+// AWS European Sovereign Cloud: region eusc-de-east-1 in Brandenburg, Germany,
+// generally available since January 2026,
+// https://docs.aws.amazon.com/europeansovereigncloud/latest/userguide/.
 var regionCountry = map[string]string{
 	"af-south-1":     "ZA", // Africa (Cape Town)
 	"ap-east-1":      "HK", // Asia Pacific (Hong Kong)
@@ -41,6 +55,7 @@ var regionCountry = map[string]string{
 	"eu-west-1":      "IE", // Europe (Ireland)
 	"eu-west-2":      "GB", // Europe (London)
 	"eu-west-3":      "FR", // Europe (Paris)
+	"eusc-de-east-1": "DE", // AWS European Sovereign Cloud (Brandenburg)
 	"il-central-1":   "IL", // Israel (Tel Aviv)
 	"me-central-1":   "AE", // Middle East (UAE)
 	"me-south-1":     "BH", // Middle East (Bahrain)
@@ -66,6 +81,19 @@ var regionList = func() []string {
 func RegionCountry(region string) (string, bool) {
 	cc, ok := regionCountry[region]
 	return cc, ok
+}
+
+// RegionPartition returns the partition of a known region: [PartitionEUSC]
+// for the AWS European Sovereign Cloud, [PartitionAWS] for the others. The
+// boolean is false for unknown regions.
+func RegionPartition(region string) (string, bool) {
+	if _, ok := regionCountry[region]; !ok {
+		return "", false
+	}
+	if strings.HasPrefix(region, "eusc-") {
+		return PartitionEUSC, true
+	}
+	return PartitionAWS, true
 }
 
 // Regions returns every known AWS Region code, sorted; a fresh copy each call.

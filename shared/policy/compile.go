@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"time"
 
 	"github.com/residency-dev/residency/shared/jurisdiction"
@@ -17,10 +18,10 @@ type compiled struct {
 	unknownRule int
 	// allowed is, per rule, its set of allowed regions.
 	allowed []map[string]struct{}
-	// reference and reason are, per mechanism, the text of a decision
-	// that rests on it.
-	reference []string
-	reason    []string
+	// reference and reason are, per mechanism and regime (see
+	// regimeIndex), the text of a decision that rests on it.
+	reference [][3]string
+	reason    [][3]string
 }
 
 // compile builds the lookups of a policy. It tolerates any Policy value, so
@@ -58,8 +59,12 @@ func compile(p *Policy) *compiled {
 		}
 	}
 	for _, m := range p.Mechanisms {
-		c.reference = append(c.reference, mechanismReference(m))
-		c.reason = append(c.reason, mechanismReason(m))
+		var ref, why [3]string
+		for i, r := range jurisdiction.Regimes {
+			ref[i], why[i] = mechanismReference(m, r), mechanismReason(m, r)
+		}
+		c.reference = append(c.reference, ref)
+		c.reason = append(c.reason, why)
 	}
 	return c
 }
@@ -73,45 +78,94 @@ func (p *Policy) compiled() *compiled {
 	return compile(p)
 }
 
-// DPFDecision is the reference of the EU-US Data Privacy Framework adequacy
-// decision, cited by decisions that rest on a DPF certification.
-const DPFDecision = "Decision (EU) 2023/1795"
+// regimeIndex is r's index in jurisdiction.Regimes.
+func regimeIndex(r jurisdiction.Regime) int {
+	return max(0, slices.Index(jurisdiction.Regimes, r))
+}
 
-func mechanismReference(m Mechanism) string {
+// usAdequacy is the finding for the United States that a DPF
+// certification relies on under regime r: the newest.
+func usAdequacy(r jurisdiction.Regime) jurisdiction.Adequacy {
+	h := jurisdiction.AdequacyHistory(r, "US")
+	if len(h) == 0 {
+		return jurisdiction.Adequacy{}
+	}
+	return h[len(h)-1]
+}
+
+// assessment cites a mechanism's transfer impact assessment: SCC Clause 14,
+// or the ICO's transfer risk assessment.
+func assessment(m Mechanism) string {
+	if m.TIA == "" {
+		return ""
+	}
+	if m.Type == TypeSCC {
+		return "; TIA " + m.TIA
+	}
+	return "; TRA " + m.TIA
+}
+
+// instrument cites the instrument of a mechanism under regime r, without
+// the mechanism's id.
+func instrument(m Mechanism, r jurisdiction.Regime) string {
 	switch m.Type {
 	case TypeSCC:
-		ref := m.ID + " (SCC Module " + itoa(m.Module)
-		if m.TIA != "" {
-			ref += ", TIA " + m.TIA
+		if r == jurisdiction.RegimeCH {
+			return jurisdiction.SwissSCC + "; " + jurisdiction.SCCInstrument(m.Module)
 		}
-		return ref + ")"
+		return jurisdiction.SCCInstrument(m.Module)
+	case TypeUKAddendum:
+		return jurisdiction.UKAddendum + ", with SCC Module " + itoa(m.Module) + " (" + jurisdiction.SCCModuleName(m.Module) + ")"
+	case TypeUKIDTA:
+		return jurisdiction.UKIDTA
 	case TypeDPF:
-		return m.ID + " (" + DPFDecision + ")"
+		return string(usFramework(r)) + ", " + usAdequacy(r).Decision
 	case TypeBCR:
-		return m.ID + " (BCR, approval " + m.Reference + ")"
+		return "Binding Corporate Rules, " + bcrArticle(r)
+	}
+	return ""
+}
+
+func bcrArticle(r jurisdiction.Regime) string {
+	if r == jurisdiction.RegimeCH {
+		return "FADP Art. 16(2)(e)"
+	}
+	return r.Law() + " Art. 47"
+}
+
+func mechanismReference(m Mechanism, r jurisdiction.Regime) string {
+	switch m.Type {
+	case TypeSCC, TypeUKAddendum, TypeUKIDTA:
+		return m.ID + " (" + instrument(m, r) + assessment(m) + ")"
+	case TypeDPF:
+		return m.ID + " (" + instrument(m, r) + ")"
+	case TypeBCR:
+		return m.ID + " (" + instrument(m, r) + ", approval " + m.Reference + ")"
 	}
 	return m.ID
 }
 
-func mechanismReason(m Mechanism) string {
+func mechanismReason(m Mechanism, r jurisdiction.Regime) string {
 	switch m.Type {
-	case TypeSCC:
-		r := "SCC Module " + itoa(m.Module) + " (" + jurisdiction.SCCModuleName(m.Module) + ") agreement " + m.ID +
-			" between " + m.Exporter.Name + " (" + m.Exporter.Country + ") and " + m.Importer.Name + " (" + m.Importer.Country +
-			"), in force from " + day(m.Signed) + " until " + day(m.Expires)
-		if m.TIA != "" {
-			r += ", transfer impact assessment " + m.TIA
+	case TypeSCC, TypeUKAddendum, TypeUKIDTA:
+		why := "agreement " + m.ID + " (" + instrument(m, r) + ") between " + m.Exporter.Name + " (" + m.Exporter.Country + ") and " +
+			m.Importer.Name + " (" + m.Importer.Country + "), in force from " + day(m.Signed) + " until " + day(m.Expires)
+		switch {
+		case m.TIA != "" && m.Type == TypeSCC:
+			why += ", transfer impact assessment " + m.TIA + " (Clause 14)"
+		case m.TIA != "":
+			why += ", transfer risk assessment " + m.TIA
 		}
-		return r
+		return why
 	case TypeDPF:
-		return m.Importer.Name + " is certified under the EU-US Data Privacy Framework until " + day(m.CertifiedUntil) +
-			" (Commission Implementing Decision (EU) 2023/1795)"
+		return m.Importer.Name + " is certified under the " + string(usFramework(r)) + " until " + day(m.CertifiedUntil) +
+			" (" + usAdequacy(r).Decision + ")"
 	case TypeBCR:
-		r := "Binding Corporate Rules of " + m.Group + " (" + m.ID + "), approved " + day(m.Approved) + ", reference " + m.Reference
+		why := "Binding Corporate Rules of " + m.Group + " (" + m.ID + ", " + bcrArticle(r) + "), approved " + day(m.Approved) + ", reference " + m.Reference
 		if !m.Expires.IsZero() {
-			r += ", until " + day(m.Expires)
+			why += ", until " + day(m.Expires)
 		}
-		return r
+		return why
 	}
 	return m.ID
 }

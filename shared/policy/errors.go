@@ -24,6 +24,13 @@ var (
 	ErrUnknownSubject = errors.New("unknown subject country")
 	// ErrBadRequest: a required input is missing or malformed.
 	ErrBadRequest = errors.New("bad request")
+	// ErrUnknownExporter: the exporter a transfer names is neither the
+	// policy's organization nor one of its entities.
+	ErrUnknownExporter = errors.New("unknown exporter")
+	// ErrNoRegime: the exporter is in a country no supported regime governs
+	// (Residency decides under the EU GDPR, the UK GDPR and the Swiss FADP,
+	// and never applies one in place of another).
+	ErrNoRegime = errors.New("exporter subject to no supported regime")
 )
 
 // FieldError is one problem in a policy file, at a line and field.

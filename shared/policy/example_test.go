@@ -22,8 +22,8 @@ func Example() {
 	fmt.Println(t.Decision+":", t.Reason)
 	// Output:
 	// EEA data in us-east-1: allowed=false, action=relocate, home=eu-central-1
-	// allowed scc scc-acme-inc-2024 (SCC Module 2, TIA TIA-2024-07)
-	// denied: no adequacy decision for IN; no SCC agreement with importer "Acme Inc" in IN (scc-acme-inc-2024 covers Acme Inc in US); no BCR; no derogation
+	// allowed scc scc-acme-inc-2024 (Commission Implementing Decision (EU) 2021/914, Module 2 (controller to processor); TIA TIA-2024-07)
+	// denied: no EU adequacy decision for IN; no SCC agreement between exporter "Acme Analytics SAS" and importer "Acme Inc" in IN (scc-acme-inc-2024 covers Acme Inc in US); no BCR approved under the EU GDPR; no derogation
 }
 
 func ExampleParse() {

@@ -71,10 +71,11 @@ func (ps *parser) parse(data []byte) *Policy {
 	// Top-level fields that are missing are reported at line 1, not at the
 	// first key after the file's leading comments.
 	top := ps.mapping(&yaml.Node{Kind: root.Kind, Tag: root.Tag, Content: root.Content, Line: 1}, "", "version", "organization", "regions", "residency",
-		"unknown_subject", "categories", "sources", "mechanisms")
+		"unknown_subject", "categories", "sources", "entities", "importers", "mechanisms", "hosting")
 
 	// Fields are checked in dependency order, whatever their order in the
-	// file: rules need regions, sources and mechanisms need categories.
+	// file: rules need regions, sources and mechanisms need categories,
+// mechanisms need the exporters, hosting needs the mechanisms.
 	if v, n := ps.str(top, "version", true); n != nil {
 		p.Version = v
 	}
@@ -82,6 +83,7 @@ func (ps *parser) parse(data []byte) *Policy {
 		ps.hasOrg = true
 		p.Organization, _ = ps.party(n, "organization", true)
 	}
+	ps.entities(top)
 	ps.regions(top)
 	ps.residency(top)
 	if v, n := ps.str(top, "unknown_subject", false); n != nil {
@@ -94,7 +96,9 @@ func (ps *parser) parse(data []byte) *Policy {
 	}
 	ps.categories(top)
 	ps.sources(top)
+	ps.importers(top)
 	ps.mechanisms(top)
+	ps.hosting(top)
 	return p
 }
 
@@ -149,6 +153,13 @@ func (ps *parser) regions(top mapping) {
 			continue
 		}
 		ps.p.Regions = append(ps.p.Regions, it.val)
+		// One deployment, one partition: credentials, ARNs and endpoints
+		// do not cross partitions, so a router could not relocate across.
+		first, _ := jurisdiction.RegionPartition(ps.p.Regions[0])
+		if part, _ := jurisdiction.RegionPartition(it.val); part != first {
+			ps.errorf(it.line, "regions", "region %s is in partition %s, %s in %s: a deployment spans one partition (deploy each with a policy of its own)",
+				it.val, part, ps.p.Regions[0], first)
+		}
 	}
 }
 

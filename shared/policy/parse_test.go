@@ -24,6 +24,7 @@ func date(s string) time.Time {
 func TestParseExample(t *testing.T) {
 	got := MustExample()
 	acme := Party{Name: "Acme Analytics SAS", Role: Controller, Country: "FR"}
+	ltd := Party{Name: "Acme Analytics Ltd", Role: Controller, Country: "GB"}
 	want := &Policy{
 		File:           "example.yaml",
 		Version:        "2026-11-01",
@@ -52,8 +53,20 @@ func TestParseExample(t *testing.T) {
 				Signed:   date("2024-03-26"), Expires: date("2027-03-26"), TIA: "TIA-2024-07",
 				Categories: []string{"events", "profile"}, Line: 38},
 			{ID: "dpf-example-processor", Type: TypeDPF, Importer: Party{Name: "Example Processor Inc", Country: "US"},
-				CertifiedUntil: date("2027-06-30"), Line: 47},
+				CertifiedUntil: date("2027-06-30"), UKExtension: true, Line: 47},
+			{ID: "dpf-aws", Type: TypeDPF, Importer: Party{Name: "Amazon Web Services, Inc.", Country: "US"},
+				CertifiedUntil: date("2027-09-30"), UKExtension: true, SwissUS: true, Line: 53},
+			{ID: "uk-addendum-acme-2025", Type: TypeUKAddendum, Module: 2, Exporter: ltd,
+				Importer: Party{Name: "Acme Inc", Role: Processor, Country: "US"},
+				Signed:   date("2025-03-01"), Expires: date("2028-03-01"), TIA: "TIA-2025-02",
+				Categories: []string{"events"}, Line: 59},
 		},
+		Entities: []Party{ltd},
+		Importers: []Importer{
+			{Name: "Maple Data Inc", Country: "CA", AdequacyScope: "PIPEDA", Line: 71},
+			{Name: "Orbit Analytics LLC", Country: "US", GDPRArt32: true, Line: 72},
+		},
+		Hosting: &Hosting{Name: "Amazon Web Services, Inc.", Country: "US", Mechanism: "dpf-aws", Line: 73},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Policy{})); diff != "" {
 		t.Errorf("example policy mismatch (-expect +got):\n%s", diff)
@@ -97,6 +110,8 @@ const bcrMechanism = `
 
 func TestParseErrors(t *testing.T) {
 	const dpfEnd = "    certified_until: 2027-06-30\n"
+	// dpfBlockEnd is the last line of the example's second mechanism.
+	const dpfBlockEnd = "    swiss_us: false                   # Swiss-U.S. DPF\n"
 	cases := map[string]struct {
 		pairs []string
 		want  []string // "line: field: message", the file name left out
@@ -234,8 +249,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"  - id: dpf-example-processor", "  - id: scc-acme-inc-2024"},
 			[]string{`47: mechanisms[1].id: duplicate id "scc-acme-inc-2024" (first at line 38)`}},
 		"unknown mechanism type": {
-			[]string{"    type: scc                         # scc | dpf | bcr", "    type: sccs"},
-			[]string{`39: mechanisms[0].type: unknown type "sccs": use scc, dpf or bcr`}},
+			[]string{"    type: scc                         # scc | dpf | bcr | uk_idta | uk_addendum", "    type: sccs"},
+			[]string{`39: mechanisms[0].type: unknown type "sccs": use scc, dpf, bcr, uk_idta or uk_addendum`}},
 		"SCC module out of range": {
 			[]string{"    module: 2 ", "    module: 5 "},
 			[]string{`40: mechanisms[0].module: SCC module must be 1, 2, 3 or 4 (Decision (EU) 2021/914), not "5"`}},
@@ -253,7 +268,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`42: mechanisms[0].importer.role: missing`}},
 		"SCC importer in the EEA": {
 			[]string{`{name: "Acme Inc", role: processor, country: US}`, `{name: "Acme Inc", role: processor, country: DE}`},
-			[]string{`42: mechanisms[0].importer.country: importer country DE is in the EEA: a transfer there is not restricted and needs no SCC`}},
+			[]string{`42: mechanisms[0].importer.country: importer country DE is in the EEA, like the exporter: a transfer there is not restricted (EU GDPR) and needs no clauses`}},
 		"SCC without signed": {
 			[]string{"    signed: 2024-03-26", "    # unsigned"},
 			[]string{`38: mechanisms[0].signed: missing`}},
@@ -280,19 +295,78 @@ func TestParseErrors(t *testing.T) {
 			[]string{`47: mechanisms[1].certified_until: missing`}},
 		"SCC field on DPF": {
 			[]string{dpfEnd, "    signed: 2024-01-01\n"},
-			[]string{`47: mechanisms[1].certified_until: missing`, `50: mechanisms[1].signed: does not apply to type dpf (fields: id, type, importer, certified_until, categories)`}},
+			[]string{`47: mechanisms[1].certified_until: missing`, `50: mechanisms[1].signed: does not apply to type dpf (fields: id, type, importer, certified_until, uk_extension, swiss_us, categories)`}},
 		"BCR without importer or countries": {
-			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "    countries: [IN, US]\n", "", 1)},
-			[]string{`52: mechanisms[2]: missing importer or countries: where may data go under these BCRs?`}},
+			[]string{dpfBlockEnd, dpfBlockEnd + strings.Replace(bcrMechanism, "    countries: [IN, US]\n", "", 1)},
+			[]string{`54: mechanisms[2]: missing importer or countries: where may data go under these BCRs?`}},
 		"BCR unknown country": {
-			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "[IN, US]", "[IN, USA]", 1)},
-			[]string{`55: mechanisms[2].countries: unknown country code "USA" (use the alpha-2 code US)`}},
+			[]string{dpfBlockEnd, dpfBlockEnd + strings.Replace(bcrMechanism, "[IN, US]", "[IN, USA]", 1)},
+			[]string{`57: mechanisms[2].countries: unknown country code "USA" (use the alpha-2 code US)`}},
 		"BCR without reference": {
-			[]string{dpfEnd, dpfEnd + strings.Replace(bcrMechanism, "    reference: CNIL-BCR-2023-01\n", "", 1)},
-			[]string{`52: mechanisms[2].reference: missing`}},
+			[]string{dpfBlockEnd, dpfBlockEnd + strings.Replace(bcrMechanism, "    reference: CNIL-BCR-2023-01\n", "", 1)},
+			[]string{`54: mechanisms[2].reference: missing`}},
 		"BCR expires before approved": {
-			[]string{dpfEnd, dpfEnd + bcrMechanism + "    expires: 2020-01-01\n"},
-			[]string{`58: mechanisms[2].expires: expires 2020-01-01 is not after approved 2023-01-10`}},
+			[]string{dpfBlockEnd, dpfBlockEnd + bcrMechanism + "    expires: 2020-01-01\n"},
+			[]string{`60: mechanisms[2].expires: expires 2020-01-01 is not after approved 2023-01-10`}},
+		"regions across partitions": {
+			[]string{"regions: [eu-central-1, eu-west-1, us-east-1]", "regions: [eu-central-1, eu-west-1, us-east-1, eusc-de-east-1]"},
+			[]string{`3: regions: region eusc-de-east-1 is in partition aws-eusc, eu-central-1 in aws: a deployment spans one partition (deploy each with a policy of its own)`}},
+		"entity is the organization": {
+			[]string{`  - {name: "Acme Analytics Ltd", country: GB, role: controller}`, `  - {name: "acme analytics sas", country: FR, role: controller}`},
+			[]string{`62: mechanisms[3].exporter.name: exporter "Acme Analytics Ltd" is neither the organization nor one of entities (known: "Acme Analytics SAS"): the agreement could cover no transfer`,
+				`69: entities[0].name: "acme analytics sas" is the organization: list only the group's other exporters`}},
+		"entity listed twice": {
+			[]string{`  - {name: "Acme Analytics Ltd", country: GB, role: controller}`, "  - {name: \"Acme Analytics Ltd\", country: GB, role: controller}\n  - {name: \"Acme Analytics LTD\", country: GB, role: controller}"},
+			[]string{`70: entities[1].name: "Acme Analytics LTD" is listed twice (first at line 69)`}},
+		"entity without a regime": {
+			[]string{`  - {name: "Acme Analytics Ltd", country: GB, role: controller}`, "  - {name: \"Acme Analytics Ltd\", country: GB, role: controller}\n  - {name: \"Acme Inc\", country: US, role: processor}"},
+			[]string{`70: entities[1].country: an exporter in US is subject to no supported regime: Residency decides transfers under the EU GDPR (exporters in the EEA), the UK GDPR (GB) and the Swiss FADP (CH)`}},
+		"entity without role": {
+			[]string{`country: GB, role: controller}`, `country: GB}`},
+			[]string{`69: entities[0].role: missing`}},
+		"exporter country differs from the entity's": {
+			[]string{`    exporter: {name: "Acme Analytics Ltd", role: controller, country: GB}`, `    exporter: {name: "Acme Analytics Ltd", role: controller, country: IE}`},
+			[]string{`62: mechanisms[3].exporter.country: "Acme Analytics Ltd" is in GB in the policy, not IE`,
+				`62: mechanisms[3].exporter.country: the ICO's International Data Transfer Addendum serves exporters under the UK GDPR (in GB), not in IE`}},
+		"EU SCC signed by a UK exporter": {
+			[]string{"    type: uk_addendum", "    type: scc"},
+			[]string{`62: mechanisms[3].exporter.country: an exporter in GB relies on the EU SCCs through the ICO's Addendum: use type uk_addendum (or uk_idta)`}},
+		"UK IDTA takes no module": {
+			[]string{"    type: uk_addendum", "    type: uk_idta"},
+			[]string{`61: mechanisms[3].module: does not apply to type uk_idta (fields: id, type, exporter, importer, signed, expires, tia, categories)`}},
+		"UK Addendum without module": {
+			[]string{"    module: 2\n    exporter: {name: \"Acme Analytics Ltd\"", "    exporter: {name: \"Acme Analytics Ltd\""},
+			[]string{`59: mechanisms[3].module: missing: SCC module 1, 2, 3 or 4`}},
+		"UK Addendum to an importer in the UK": {
+			[]string{`    importer: {name: "Acme Inc", country: US, role: processor}`, `    importer: {name: "Acme Inc", country: GB, role: processor}`},
+			[]string{`63: mechanisms[3].importer.country: importer country GB is in the United Kingdom, like the exporter: a transfer there is not restricted (UK GDPR) and needs no clauses`}},
+		"DPF flag not a bool": {
+			[]string{"    uk_extension: true                # UK Extension", "    uk_extension: yes please          # UK Extension"},
+			[]string{`51: mechanisms[1].uk_extension: must be true or false, not "yes please"`}},
+		"BCR with an unknown regime": {
+			[]string{dpfBlockEnd, dpfBlockEnd + bcrMechanism + "    regimes: [eu, us]\n"},
+			[]string{`60: mechanisms[2].regimes: unknown regime "us": use eu (EU GDPR Art. 47), uk (UK GDPR Art. 47) or ch (FADP Art. 16(2)(e))`}},
+		"importer scope for a country without a partial decision": {
+			[]string{`country: US, gdpr_art3_2: true}`, `country: US, adequacy_scope: PIPEDA}`},
+			[]string{`72: importers[1].adequacy_scope: no partial adequacy decision for US has a scope (scopes: CA PIPEDA, IL automated, JP APPI, KR PIPA)`}},
+		"importer scope of another country": {
+			[]string{`adequacy_scope: PIPEDA}`, `adequacy_scope: APPI}`},
+			[]string{`71: importers[0].adequacy_scope: unknown scope "APPI" for CA: use PIPEDA`}},
+		"importer flag not a bool": {
+			[]string{`gdpr_art3_2: true}`, `gdpr_art3_2: maybe}`},
+			[]string{`72: importers[1].gdpr_art3_2: must be true or false, not "maybe"`}},
+		"importer listed twice": {
+			[]string{`  - {name: "Orbit Analytics LLC", country: US, gdpr_art3_2: true}`, `  - {name: "maple data inc", country: CA}`},
+			[]string{`72: importers[1]: importer "maple data inc" in CA is listed twice (first at line 71)`}},
+		"hosting names an unknown mechanism": {
+			[]string{"mechanism: dpf-aws}", "mechanism: dpf-amazon}"},
+			[]string{`73: hosting.mechanism: unknown mechanism "dpf-amazon" (known: scc-acme-inc-2024, dpf-example-processor, dpf-aws, uk-addendum-acme-2025)`}},
+		"hosting rests on another importer's mechanism": {
+			[]string{"mechanism: dpf-aws}", "mechanism: dpf-example-processor}"},
+			[]string{`73: hosting.mechanism: dpf-example-processor covers importer "Example Processor Inc", not the hosting provider "Amazon Web Services, Inc."`}},
+		"hosting without mechanism": {
+			[]string{", mechanism: dpf-aws}", "}"},
+			[]string{`73: hosting.mechanism: missing`}},
 		"TTL attribute on a bucket": {
 			[]string{"    category: events\n", "    category: events\n    ttl_attribute: expires_at\n"},
 			[]string{`37: sources[1].ttl_attribute: ttl_attribute applies to tables only (S3 has lifecycle rules)`}},
@@ -346,7 +420,7 @@ func TestParseDocuments(t *testing.T) {
 			"p.yaml:1: the policy must be a mapping of fields (version, regions, residency, ...), not a list",
 		}},
 		"two documents": {valid + "---\nversion: x\n", []string{
-			"p.yaml:51: a policy file holds one YAML document; found another",
+			"p.yaml:74: a policy file holds one YAML document; found another",
 		}},
 		"merge key": {strings.Replace(valid, "  - subjects: [GB]\n", "  - <<: {subjects: [GB]}\n", 1), []string{
 			"p.yaml:9: residency[1]: merge keys (<<) are not supported: write the fields out",
@@ -387,12 +461,12 @@ func TestParseDocuments(t *testing.T) {
 func TestParseAlias(t *testing.T) {
 	data := strings.Replace(string(Example), "    importer: {name: \"Acme Inc\", role: processor, country: US}",
 		"    importer: &acme {name: \"Acme Inc\", role: processor, country: US}", 1)
-	data += "  - id: scc-acme-inc-2025\n    type: scc\n    module: 2\n    importer: *acme\n    signed: 2025-01-01\n    expires: 2028-01-01\n"
+	data = strings.Replace(data, "entities:", "  - id: scc-acme-inc-2025\n    type: scc\n    module: 2\n    importer: *acme\n    signed: 2025-01-01\n    expires: 2028-01-01\nentities:", 1)
 	p, err := Parse("alias.yaml", []byte(data))
 	if err != nil {
 		t.Fatalf("expect no error, got %v", err)
 	}
-	m := p.Mechanisms[2]
+	m := p.Mechanisms[4]
 	want := Party{Name: "Acme Inc", Role: Processor, Country: "US"}
 	if m.Importer != want {
 		t.Errorf("expect importer %+v through the alias, got %+v", want, m.Importer)

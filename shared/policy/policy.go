@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/residency-dev/residency/shared/jurisdiction"
 )
 
 // Example is the example policy of DESIGN Appendix A, comments included. It
@@ -152,19 +154,33 @@ const (
 	// TypeDPF is an importer's EU-US Data Privacy Framework certification,
 	// Commission Implementing Decision (EU) 2023/1795 (GDPR Art. 45).
 	TypeDPF MechanismType = "dpf"
-	// TypeBCR is a group's approved Binding Corporate Rules (GDPR Art. 47).
+	// TypeBCR is a group's approved Binding Corporate Rules (GDPR Art. 47,
+	// UK GDPR Art. 47, FADP Art. 16(2)(e)).
 	TypeBCR MechanismType = "bcr"
+	// TypeUKIDTA is the ICO's International Data Transfer Agreement, for
+	// exporters under the UK GDPR (DPA 2018 s.119A).
+	TypeUKIDTA MechanismType = "uk_idta"
+	// TypeUKAddendum is the ICO's International Data Transfer Addendum to
+	// the EU SCCs, for exporters under the UK GDPR (DPA 2018 s.119A).
+	TypeUKAddendum MechanismType = "uk_addendum"
 )
+
+// clauses reports whether mechanisms of type t are standard clauses signed
+// between an exporter and an importer: in force from Signed until the start
+// of Expires, with a transfer impact assessment.
+func (t MechanismType) clauses() bool {
+	return t == TypeSCC || t == TypeUKIDTA || t == TypeUKAddendum
+}
 
 // Mechanism is a transfer mechanism the organisation can rely on. Which
 // fields are set depends on Type; dates are UTC midnight, zero when absent.
 type Mechanism struct {
 	ID   string
 	Type MechanismType
-	// Module is the SCC module, 1-4 (SCC only).
+	// Module is the SCC module, 1-4 (SCC and UK Addendum).
 	Module   int
-	Exporter Party // SCC: defaults to the policy's organization
-	Importer Party // SCC, DPF; BCR: optional group member
+	Exporter Party // SCC, UK IDTA, UK Addendum: defaults to the policy's organization
+	Importer Party // SCC, UK IDTA, UK Addendum, DPF; BCR: optional group member
 	// Group is the corporate group bound by the BCR (BCR only).
 	Group string
 	// Countries the BCR covers (BCR only; empty: see Importer).
@@ -175,9 +191,17 @@ type Mechanism struct {
 	Expires time.Time
 	// CertifiedUntil is the last day of a DPF certification.
 	CertifiedUntil time.Time
+	// UKExtension and SwissUS say a DPF certification also covers the UK
+	// Extension to the EU-U.S. DPF and the Swiss-U.S. DPF (DPF only).
+	UKExtension bool
+	SwissUS     bool
+	// Regimes are the regimes whose authorities approved the BCR (BCR only;
+	// the EU GDPR when the policy does not say).
+	Regimes []jurisdiction.Regime
 	// Approved is the BCR approval date.
 	Approved time.Time
-	// TIA is the reference of the SCC's transfer impact assessment.
+	// TIA is the reference of the transfer impact assessment (SCC Clause 14;
+	// the ICO's transfer risk assessment for the UK IDTA and Addendum).
 	TIA string
 	// Reference is the BCR approval reference.
 	Reference string
@@ -196,6 +220,14 @@ type Policy struct {
 	Version string
 	// Organization is the default exporter; zero if the policy has none.
 	Organization Party
+	// Entities are the group's other exporters, which a transfer request
+	// may name instead of the organization.
+	Entities []Party
+	// Importers are facts about importers that transfer decisions need.
+	Importers []Importer
+	// Hosting is the cloud provider that holds the records of the regions
+	// outside the exporter's regime; nil if the policy names none.
+	Hosting *Hosting
 	// Regions are the AWS regions of the deployment.
 	Regions []string
 	// Rules are the residency rules (the file's "residency" list), in
@@ -209,6 +241,32 @@ type Policy struct {
 	Mechanisms     []Mechanism
 
 	c *compiled
+}
+
+// Importer holds what the law needs to know about an importer besides its
+// name and country.
+type Importer struct {
+	Name    string
+	Country string
+	// AdequacyScope declares the importer within the scope of a partial
+	// adequacy decision for its country (jurisdiction.ScopePIPEDA, ...).
+	AdequacyScope string
+	// GDPRArt32 says the importer's processing is itself subject to the
+	// GDPR under Art. 3(2), so the SCCs of Decision (EU) 2021/914 do not
+	// apply to it (the decision's recital 7 and Art. 1).
+	GDPRArt32 bool
+	Line      int
+}
+
+// Hosting is the provider of the deployment's regions: storing records of
+// an exporter in a region outside its regime's area discloses them to the
+// provider there, a transfer in its own right.
+type Hosting struct {
+	Name    string
+	Country string
+	// Mechanism is the id of the mechanism the hosting rests on.
+	Mechanism string
+	Line      int
 }
 
 // Unknown-subject policies.
