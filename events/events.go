@@ -222,10 +222,13 @@ type TransferRequestedDetail struct {
 	SubjectID      string     `json:"subject_id"`
 	SubjectCountry string     `json:"subject_country,omitempty"`
 	Category       string     `json:"category"`
-	ToCountry      string     `json:"to_country"`
-	ToRegion       string     `json:"to_region,omitempty"`
-	Importer       string     `json:"importer"`
-	Derogation     string     `json:"derogation,omitempty"`
+	// Exporter names the policy's organization or one of its entities; ""
+	// is the organization.
+	Exporter   string `json:"exporter,omitempty"`
+	ToCountry  string `json:"to_country"`
+	ToRegion   string `json:"to_region,omitempty"`
+	Importer   string `json:"importer"`
+	Derogation string `json:"derogation,omitempty"`
 }
 
 // Validate implements Detail.
@@ -411,6 +414,8 @@ type TransferDecidedDetail struct {
 	ToCountry   string     `json:"to_country"`
 	ToRegion    string     `json:"to_region,omitempty"`
 	Importer    string     `json:"importer"`
+	Exporter    string     `json:"exporter"`
+	Regime      string     `json:"regime,omitempty"`
 	Restricted  bool       `json:"restricted"`
 	Decision    string     `json:"decision"`
 	Mechanism   string     `json:"mechanism"`

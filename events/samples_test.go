@@ -130,6 +130,7 @@ var timeline = []struct {
 	{"eventbridge-transfer-requested-adequacy.json", "eu-central-1", "2026-11-21T09:20:00Z"},
 	{"eventbridge-transfer-requested-denied.json", "eu-central-1", "2026-11-21T09:30:00Z"},
 	{"eventbridge-transfer-requested-derogation.json", "eu-central-1", "2026-11-21T09:40:00Z"},
+	{"eventbridge-transfer-requested-uk.json", "eu-west-1", "2026-11-21T09:50:00Z"},
 	{"eventbridge-legal-hold-set.json", "us-east-1", "2026-11-21T10:00:00Z"},
 	{"eventbridge-legal-hold-released.json", "us-east-1", "2026-11-21T10:30:00Z"},
 	{"eventbridge-contract-ended.json", "eu-central-1", "2026-11-21T11:00:00Z"},

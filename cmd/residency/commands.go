@@ -58,14 +58,15 @@ func cmdDecide(args []string, stdout, stderr io.Writer) error {
 		return usagef("use: residency decide residency|transfer ...")
 	}
 	fs, c := newFlags("decide "+args[0], stderr)
-	var subject, region, category, from, to, importer, derogation string
+	var subject, region, category, from, to, exporter, importer, derogation string
 	fs.StringVar(&subject, "subject", "", "subject country (ISO 3166-1 alpha-2)")
 	fs.StringVar(&region, "region", "", "AWS region where the record is")
 	fs.StringVar(&category, "category", "", "data category")
-	fs.StringVar(&from, "from", "", "exporting country")
-	fs.StringVar(&to, "to", "", "importing country")
+	fs.StringVar(&from, "from", "", "country where the data is stored (kept on the decision; it does not make a transfer unrestricted)")
+	fs.StringVar(&to, "to", "", "importer's country")
+	fs.StringVar(&exporter, "exporter", "", "exporter: the policy's organization (default) or one of its entities")
 	fs.StringVar(&importer, "importer", "", "importer name")
-	fs.StringVar(&derogation, "derogation", "", "GDPR Art. 49(1) derogation")
+	fs.StringVar(&derogation, "derogation", "", "derogation of the exporter's regime (GDPR Art. 49(1), UK GDPR Art. 49(1), FADP Art. 17(1))")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -94,7 +95,7 @@ func cmdDecide(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d, err := p.Transfer(policy.TransferRequest{FromCountry: from, ToCountry: to, Importer: importer, Category: category, Derogation: derogation}, now())
+	d, err := p.Transfer(policy.TransferRequest{FromCountry: from, Exporter: exporter, ToCountry: to, Importer: importer, Category: category, Derogation: derogation}, now())
 	if err != nil {
 		return err
 	}

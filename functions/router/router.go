@@ -300,7 +300,7 @@ func (h *Handler) transfer(ctx context.Context, raw json.RawMessage) error {
 	}
 	now := h.Now().UTC()
 	dec, err := h.Policy.Transfer(policy.TransferRequest{
-		FromCountry: fromCountry, ToCountry: d.ToCountry, Importer: d.Importer, Category: d.Category, Derogation: d.Derogation,
+		FromCountry: fromCountry, Exporter: d.Exporter, ToCountry: d.ToCountry, Importer: d.Importer, Category: d.Category, Derogation: d.Derogation,
 	}, now)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -322,12 +322,12 @@ func (h *Handler) transfer(ctx context.Context, raw json.RawMessage) error {
 	if err := h.Ledger.Send(ctx, entry); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)
 	}
-	h.Log.InfoContext(ctx, "transfer decided", "function", Actor, "transfer_id", d.TransferID, "to_country", d.ToCountry,
+	h.Log.InfoContext(ctx, "transfer decided", "function", Actor, "transfer_id", d.TransferID, "exporter", dec.Exporter, "regime", dec.Regime, "to_country", d.ToCountry,
 		"decision", dec.Decision, "mechanism", dec.Mechanism, "subject", subjectRef)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.TransferDecided, Detail: &events.TransferDecidedDetail{
 		TransferID: d.TransferID, Source: d.Source, Record: d.Record, SubjectRef: subjectRef, Category: d.Category,
 		FromCountry: fromCountry, FromRegion: h.Region, ToCountry: d.ToCountry, ToRegion: d.ToRegion, Importer: d.Importer,
-		Restricted: dec.Restricted, Decision: dec.Decision, Mechanism: dec.Mechanism, Reference: dec.Reference, Reason: dec.Reason,
+		Exporter: dec.Exporter, Regime: dec.Regime, Restricted: dec.Restricted, Decision: dec.Decision, Mechanism: dec.Mechanism, Reference: dec.Reference, Reason: dec.Reason,
 		LedgerID: entry.ID,
 	}})
 }

@@ -214,7 +214,7 @@ func TestSamplesEndToEnd(t *testing.T) {
 			"relocation//relocated":       1,
 			"relocation//routed":          1,
 			"transfer/scc/allowed":        2, // tr-5001 and the replayed SQS entry
-			"transfer/dpf/allowed":        1,
+			"transfer/dpf/allowed":        2, // tr-5002, tr-5006 (the UK entity, UK Extension)
 			"transfer/adequacy/allowed":   1,
 			"transfer/derogation/allowed": 1,
 			"denial/none/denied":          1,

@@ -362,7 +362,7 @@ func TestTransfer(t *testing.T) {
 			}
 			w := TransferDecision{Restricted: c.want.mechanism != MechanismNone || c.want.decision == DecisionDenied,
 				Decision: c.want.decision, Mechanism: c.want.mechanism, Reference: c.want.reference, Exporter: c.want.exporter, Regime: c.want.regime,
-				Reason: got.Reason}
+				FromCountry: strings.ToUpper(c.req.FromCountry), Reason: got.Reason}
 			for _, part := range c.want.reason {
 				if whole, ok := strings.CutPrefix(part, "="); ok {
 					w.Reason = whole
@@ -570,12 +570,12 @@ func TestWarnings(t *testing.T) {
 		now  string
 		want []string
 	}{
-		"today":                        {"2026-11-05T00:00:00Z", []string{lapsedDPF, noTIA, noTRA}},
-		"a second more than 90 days":   {"2026-12-25T23:59:59Z", []string{lapsedDPF, noTIA, noTRA}},
-		"90 days before the SCC ends":  {"2026-12-26T00:00:00Z", []string{"62: mechanisms[0]: scc-acme-inc-2024 expires in 90 days (last day 2027-03-25): renew it", lapsedDPF, noTIA, noTRA}},
-		"the SCC's last second":        {"2027-03-25T23:59:59Z", []string{"62: mechanisms[0]: scc-acme-inc-2024 expires in 1 day (last day 2027-03-25): renew it", lapsedDPF, noTIA, noTRA}},
-		"the SCC has expired":          {"2027-03-26T00:00:00Z", []string{"62: mechanisms[0]: scc-acme-inc-2024 expired (last day 2027-03-25): transfers relying on it are denied", lapsedDPF, noTIA, noTRA}},
-		"before the lapsed DPF ended":  {"2025-12-31T23:59:59Z", []string{"74: mechanisms[2]: dpf-lapsed certification ends in 1 day (last day 2025-12-31): renew it", noTIA, noTRA}},
+		"today":                       {"2026-11-05T00:00:00Z", []string{lapsedDPF, noTIA, noTRA}},
+		"a second more than 90 days":  {"2026-12-25T23:59:59Z", []string{lapsedDPF, noTIA, noTRA}},
+		"90 days before the SCC ends": {"2026-12-26T00:00:00Z", []string{"62: mechanisms[0]: scc-acme-inc-2024 expires in 90 days (last day 2027-03-25): renew it", lapsedDPF, noTIA, noTRA}},
+		"the SCC's last second":       {"2027-03-25T23:59:59Z", []string{"62: mechanisms[0]: scc-acme-inc-2024 expires in 1 day (last day 2027-03-25): renew it", lapsedDPF, noTIA, noTRA}},
+		"the SCC has expired":         {"2027-03-26T00:00:00Z", []string{"62: mechanisms[0]: scc-acme-inc-2024 expired (last day 2027-03-25): transfers relying on it are denied", lapsedDPF, noTIA, noTRA}},
+		"before the lapsed DPF ended": {"2025-12-31T23:59:59Z", []string{"74: mechanisms[2]: dpf-lapsed certification ends in 1 day (last day 2025-12-31): renew it", noTIA, noTRA}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -75,7 +75,7 @@ func (ps *parser) parse(data []byte) *Policy {
 
 	// Fields are checked in dependency order, whatever their order in the
 	// file: rules need regions, sources and mechanisms need categories,
-// mechanisms need the exporters, hosting needs the mechanisms.
+	// mechanisms need the exporters, hosting needs the mechanisms.
 	if v, n := ps.str(top, "version", true); n != nil {
 		p.Version = v
 	}

@@ -65,8 +65,9 @@ func TestParseExample(t *testing.T) {
 		Importers: []Importer{
 			{Name: "Maple Data Inc", Country: "CA", AdequacyScope: "PIPEDA", Line: 71},
 			{Name: "Orbit Analytics LLC", Country: "US", GDPRArt32: true, Line: 72},
+			{Name: "Tokyo Insights KK", Country: "JP", AdequacyScope: "APPI", Line: 73},
 		},
-		Hosting: &Hosting{Name: "Amazon Web Services, Inc.", Country: "US", Mechanism: "dpf-aws", Line: 73},
+		Hosting: &Hosting{Name: "Amazon Web Services, Inc.", Country: "US", Mechanism: "dpf-aws", Line: 74},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Policy{})); diff != "" {
 		t.Errorf("example policy mismatch (-expect +got):\n%s", diff)
@@ -360,13 +361,13 @@ func TestParseErrors(t *testing.T) {
 			[]string{`72: importers[1]: importer "maple data inc" in CA is listed twice (first at line 71)`}},
 		"hosting names an unknown mechanism": {
 			[]string{"mechanism: dpf-aws}", "mechanism: dpf-amazon}"},
-			[]string{`73: hosting.mechanism: unknown mechanism "dpf-amazon" (known: scc-acme-inc-2024, dpf-example-processor, dpf-aws, uk-addendum-acme-2025)`}},
+			[]string{`74: hosting.mechanism: unknown mechanism "dpf-amazon" (known: scc-acme-inc-2024, dpf-example-processor, dpf-aws, uk-addendum-acme-2025)`}},
 		"hosting rests on another importer's mechanism": {
 			[]string{"mechanism: dpf-aws}", "mechanism: dpf-example-processor}"},
-			[]string{`73: hosting.mechanism: dpf-example-processor covers importer "Example Processor Inc", not the hosting provider "Amazon Web Services, Inc."`}},
+			[]string{`74: hosting.mechanism: dpf-example-processor covers importer "Example Processor Inc", not the hosting provider "Amazon Web Services, Inc."`}},
 		"hosting without mechanism": {
 			[]string{", mechanism: dpf-aws}", "}"},
-			[]string{`73: hosting.mechanism: missing`}},
+			[]string{`74: hosting.mechanism: missing`}},
 		"TTL attribute on a bucket": {
 			[]string{"    category: events\n", "    category: events\n    ttl_attribute: expires_at\n"},
 			[]string{`37: sources[1].ttl_attribute: ttl_attribute applies to tables only (S3 has lifecycle rules)`}},
@@ -420,7 +421,7 @@ func TestParseDocuments(t *testing.T) {
 			"p.yaml:1: the policy must be a mapping of fields (version, regions, residency, ...), not a list",
 		}},
 		"two documents": {valid + "---\nversion: x\n", []string{
-			"p.yaml:74: a policy file holds one YAML document; found another",
+			"p.yaml:75: a policy file holds one YAML document; found another",
 		}},
 		"merge key": {strings.Replace(valid, "  - subjects: [GB]\n", "  - <<: {subjects: [GB]}\n", 1), []string{
 			"p.yaml:9: residency[1]: merge keys (<<) are not supported: write the fields out",

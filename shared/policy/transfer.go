@@ -70,6 +70,9 @@ type TransferDecision struct {
 	// ("EU GDPR", "UK GDPR", "Swiss FADP").
 	Exporter string `json:"exporter"`
 	Regime   string `json:"regime"`
+	// FromCountry is where the data is stored, as requested; it is kept
+	// for the record and does not make a transfer unrestricted.
+	FromCountry string `json:"from_country,omitempty"`
 }
 
 // transfer is a checked request.
@@ -111,7 +114,7 @@ func (p *Policy) Transfer(req TransferRequest, now time.Time) (TransferDecision,
 		return TransferDecision{}, err
 	}
 	t.now = now.UTC()
-	d := TransferDecision{Decision: DecisionAllowed, Mechanism: MechanismNone, Exporter: t.exporter.Name, Regime: string(t.regime)}
+	d := TransferDecision{Decision: DecisionAllowed, Mechanism: MechanismNone, Exporter: t.exporter.Name, Regime: string(t.regime), FromCountry: t.from}
 	if !cat.Personal {
 		d.Reason = "category " + cat.Name + " is not personal data: not a restricted transfer"
 		return d, nil
