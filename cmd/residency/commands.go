@@ -31,15 +31,19 @@ func writeJSON(w io.Writer, v any) error {
 
 func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "validate" {
-		return usagef("use: residency policy validate FILE")
+		return usagef("use: residency policy validate FILE [--now T]")
 	}
-	fs, _ := newFlags("policy validate", stderr)
+	fs, c := newFlags("policy validate", stderr)
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("policy validate takes one FILE")
+	}
+	now, err := c.clock()
+	if err != nil {
+		return err
 	}
 	p, err := policy.Load(pos[0])
 	if err != nil {
@@ -48,8 +52,16 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, err)
 		return exitError{exitFail, errors.New("")}
 	}
-	fmt.Fprintf(stdout, "%s: ok (version %s; %d regions, %d residency rules, %d categories, %d sources, %d mechanisms)\n",
-		pos[0], p.Version, len(p.Regions), len(p.Rules), len(p.Categories), len(p.Sources), len(p.Mechanisms))
+	// Warnings do not fail validation: the policy is valid, but a
+	// mechanism has ended or ends soon, or lacks its assessment. Same
+	// "file:line: warning: field: message" shape, one a line.
+	warnings := p.Warnings(now())
+	for _, w := range warnings {
+		fmt.Fprintf(stdout, "%s:%d: warning: %s: %s\n", w.File, w.Line, w.Field, w.Msg)
+	}
+	fmt.Fprintf(stdout, "%s: ok (version %s; %d regions, %d residency rules, %d categories, %d sources, %d mechanisms; %d %s)\n",
+		pos[0], p.Version, len(p.Regions), len(p.Rules), len(p.Categories), len(p.Sources), len(p.Mechanisms),
+		len(warnings), map[bool]string{true: "warning", false: "warnings"}[len(warnings) == 1])
 	return nil
 }
 

@@ -121,9 +121,19 @@ func TestPolicyValidate(t *testing.T) {
 	if code != exitFail || !strings.HasPrefix(errs, bad+":") || !strings.Contains(errs, bad+":2: regions") {
 		t.Fatalf("expect exit 1 with %s:2: regions first, got %d: %s", bad, code, errs)
 	}
-	code, out, errs := cli(t, "policy", "validate", "shared/policy/example.yaml")
-	if code != 0 || !strings.Contains(out, "ok") {
-		t.Fatalf("expect the example to validate, got %d: %s %s", code, out, errs)
+	code, out, errs := cli(t, "policy", "validate", "shared/policy/example.yaml", "--now", "2026-11-22T12:00:00Z")
+	if code != 0 || !strings.Contains(out, "shared/policy/example.yaml: ok") || !strings.Contains(out, "; 0 warnings)") {
+		t.Fatalf("expect the example to validate without warnings, got %d: %s %s", code, out, errs)
+	}
+	// Warnings print, one a line, and still exit 0: the SCC ends on
+	// 2027-03-26, 60 days after this clock.
+	code, out, errs = cli(t, "policy", "validate", "--now", "2027-01-25T00:00:00Z", "shared/policy/example.yaml")
+	want := "shared/policy/example.yaml:38: warning: mechanisms[0]: scc-acme-inc-2024 expires in 60 days (last day 2027-03-25): renew it\n"
+	if code != 0 || !strings.HasPrefix(out, want) || !strings.Contains(out, "; 1 warning)") {
+		t.Fatalf("expect exit 0 with the warning %q, got %d: %s %s", want, code, out, errs)
+	}
+	if code, _, errs := cli(t, "policy", "validate", "--now", "tomorrow", "shared/policy/example.yaml"); code != exitUsage || !strings.Contains(errs, "RFC 3339") {
+		t.Fatalf("expect a usage error for --now tomorrow, got %d: %s", code, errs)
 	}
 }
 

@@ -63,3 +63,13 @@ type Cursor struct {
 func After(e Entry) Cursor {
 	return Cursor{RetainUntil: e.RetainUntil, Source: e.Source, Key: e.Key}
 }
+
+// Count is how many records one region's catalog holds of one category,
+// and when the first and the last of them were tagged.
+type Count struct {
+	Region      string    `json:"region"`
+	Category    string    `json:"category"`
+	Records     int       `json:"records"`
+	FirstTagged time.Time `json:"first_tagged"`
+	LastTagged  time.Time `json:"last_tagged"`
+}

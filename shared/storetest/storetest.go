@@ -31,6 +31,7 @@ type Store interface {
 	DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, catalog.Cursor, error)
 	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
+	CountByCategory(ctx context.Context, region string) ([]catalog.Count, error)
 
 	SetHold(ctx context.Context, h catalog.Hold) error
 	ReleaseHold(ctx context.Context, id string) (bool, error)
@@ -269,6 +270,51 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if got, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_1"); err != nil || len(got) != 1 || got[0].Erasure != "" {
 			t.Errorf("expect the rewritten entry without its erasure mark, got %+v (%v)", got, err)
+		}
+	})
+
+	t.Run("catalog counts by category", func(t *testing.T) {
+		s := open(t)
+		if got, err := s.CountByCategory(ctx, "us-east-1"); err != nil || len(got) != 0 {
+			t.Fatalf("expect no counts in an empty catalog, got %+v (%v)", got, err)
+		}
+		var entries []catalog.Entry
+		for i, c := range []struct {
+			region, category string
+			at               time.Duration
+		}{
+			{"us-east-1", "profile", 3 * time.Hour}, {"us-east-1", "events", time.Hour}, {"us-east-1", "profile", time.Hour},
+			{"us-east-1", "profile", 2 * time.Hour}, {"eu-central-1", "profile", 0},
+		} {
+			entries = append(entries, catalog.Entry{Region: c.region, Source: "users", SourceKind: catalog.SourceTable,
+				Key: record.Key{"pk": fmt.Sprintf("USER#%d", i)}, SubjectRef: fmt.Sprintf("sub_%d", i), Category: c.category,
+				Status: record.StatusCompliant, PolicyVersion: "v1", TaggedAt: t0.Add(c.at), RetainUntil: t0.Add(24 * time.Hour)})
+		}
+		if err := s.PutEntries(ctx, entries); err != nil {
+			t.Fatal(err)
+		}
+		// A hold lives beside the entries in some stores: it is no record.
+		if err := s.SetHold(ctx, catalog.Hold{ID: "h-1", SubjectRef: "sub_0", Reason: "case", SetAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.CountByCategory(ctx, "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []catalog.Count{
+			{Region: "us-east-1", Category: "events", Records: 1, FirstTagged: t0.Add(time.Hour), LastTagged: t0.Add(time.Hour)},
+			{Region: "us-east-1", Category: "profile", Records: 3, FirstTagged: t0.Add(time.Hour), LastTagged: t0.Add(3 * time.Hour)},
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("counts (-want +got):\n%s", d)
+		}
+		// Deleted records are no longer held.
+		if err := s.DeleteEntries(ctx, entries[:1]); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.CountByCategory(ctx, "us-east-1")
+		if err != nil || len(got) != 2 || got[1].Records != 2 || !got[1].LastTagged.Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("expect 2 profile records after a deletion, last tagged at +2h, got %+v (%v)", got, err)
 		}
 	})
 
