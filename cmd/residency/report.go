@@ -100,7 +100,8 @@ func (r *reportFlags) write(ctx context.Context, s *local.Stack, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	res, err := report.Render(ctx, s.Store, q, r.format, w, report.Options{Now: s.Now(), Holds: s.Store, Refs: s.Refs, Digests: s.Digests})
+	res, err := report.Render(ctx, s.Store, q, r.format, w, report.Options{Now: s.Now(), Holds: s.Store, Refs: s.Refs, Digests: s.Digests,
+		Policy: s.Policy, Catalog: s.Store})
 	if derr := done(); err == nil {
 		err = derr
 	}

@@ -55,7 +55,8 @@ func newServer(s *local.Stack, log *slog.Logger, region string) *server {
 		stack: s, log: log, region: region,
 		// Reports only read the store, which is safe for concurrent use:
 		// they need not wait for invocations.
-		reports: &reports.Handler{Ledger: s.Store, Holds: s.Store, Refs: s.Refs, Now: s.Now, Log: log, Digests: s.Digests},
+		reports: &reports.Handler{Ledger: s.Store, Holds: s.Store, Refs: s.Refs, Now: s.Now, Log: log, Digests: s.Digests,
+			Policy: s.Policy, Catalog: s.Store},
 	}
 }
 

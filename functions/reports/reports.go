@@ -16,6 +16,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/report"
 )
@@ -48,6 +49,17 @@ type Handler struct {
 	Log    *slog.Logger
 	// Digests, when set, has verification check the signed digests.
 	Digests *digest.Checker
+	// Policy and Catalog, when set, add the hosting rows to the register
+	// (records of HostingRegions, default the policy's, held outside the
+	// exporter's regime) and list the mechanisms that expire.
+	Policy         *policy.Policy
+	Catalog        report.CategoryCounter
+	HostingRegions []string
+}
+
+func (h *Handler) options() report.Options {
+	return report.Options{Now: h.Now(), Holds: h.Holds, Refs: h.Refs, Digests: h.Digests, Policy: h.Policy, Catalog: h.Catalog,
+		HostingRegions: h.HostingRegions}
 }
 
 // Invoke serves the HTTP API trigger through the JSON path.
@@ -135,7 +147,7 @@ func (h *Handler) report(ctx context.Context, req lambdaevents.APIGatewayV2HTTPR
 
 	var head *report.Header
 	if first || format == "html" || format == "table" {
-		if head, err = report.Summarize(ctx, h.Ledger, q, report.Options{Now: h.Now(), Holds: h.Holds, Refs: h.Refs, Digests: h.Digests}); err != nil {
+		if head, err = report.Summarize(ctx, h.Ledger, q, h.options()); err != nil {
 			h.Log.ErrorContext(ctx, "report failed", "function", "reports", "error", err.Error())
 			return problem(http.StatusInternalServerError, "internal error"), nil
 		}

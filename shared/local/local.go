@@ -124,7 +124,8 @@ func New(cfg Config) (*Stack, error) {
 			s.ledgerFn.Digests = &digest.Writer{Signer: cfg.DigestSigner, Store: cfg.DigestStore, Chain: cfg.Store, Now: s.now}
 		}
 	}
-	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Holds: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log, Digests: s.Digests}
+	s.reportsFn = &reports.Handler{Ledger: cfg.Store, Holds: cfg.Store, Refs: refs, Now: cfg.Now, Log: cfg.Log, Digests: s.Digests,
+		Policy: cfg.Policy, Catalog: cfg.Store}
 	return s, nil
 }
 

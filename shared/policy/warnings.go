@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -94,4 +95,21 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// LastDay is the last day m covers transfers (UTC midnight); zero when it
+// has no end.
+func (m *Mechanism) LastDay() time.Time {
+	if m.End().IsZero() {
+		return time.Time{}
+	}
+	return m.End().AddDate(0, 0, -1)
+}
+
+// Cites reports whether a decision's reference rests on m: references of
+// mechanisms start with the mechanism's id, then its instrument in
+// parentheses.
+func (m *Mechanism) Cites(reference string) bool {
+	rest, ok := strings.CutPrefix(reference, m.ID)
+	return ok && (rest == "" || strings.HasPrefix(rest, " ("))
 }

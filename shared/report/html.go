@@ -72,6 +72,8 @@ type htmlHead struct {
 	Deletions  []kv
 	Reasons    []kv
 	Mechanisms []kv
+	Transfers  []RegisterRow // the register's transfer rows
+	Hosting    []RegisterRow // its hosting rows
 }
 
 type htmlFoot struct {
@@ -106,16 +108,23 @@ func WriteHTML(w io.Writer, h *Header, src EntrySource, opt HTMLOptions) error {
 	if s.Violations.Open > 0 {
 		openClass = "bad"
 	}
+	for _, row := range s.Register {
+		if row.Kind == RowHosting {
+			d.Hosting = append(d.Hosting, row)
+		} else {
+			d.Transfers = append(d.Transfers, row)
+		}
+	}
 	d.Tiles = []tile{
 		{"Ledger", verdict, fmt.Sprintf("%d entries in %d chains", h.Ledger.Entries, len(h.Ledger.Chains)), vclass},
-		{"Transfers", fmt.Sprint(s.ByKind[ledger.KindTransfer]), fmt.Sprintf("%d destinations", countries(s.Register)), ""},
+		{"Transfers", fmt.Sprint(s.ByKind[ledger.KindTransfer]), fmt.Sprintf("%d destinations", countries(d.Transfers)), ""},
 		{"Denied", fmt.Sprint(s.ByKind[ledger.KindDenial]), "transfer requests refused", ""},
 		{"Violations", fmt.Sprint(s.Violations.Total), fmt.Sprintf("%d open, %d remediated", s.Violations.Open, s.Violations.Remediated), openClass},
 		{"Relocations", fmt.Sprint(s.ByKind[ledger.KindRelocation]), "records moved home", ""},
 		{"Deletions", fmt.Sprint(s.Deletions.Total), fmt.Sprintf("of which %d by erasure request", s.Deletions.ByReason["erasure"]), ""},
 		{"Legal holds", fmt.Sprint(len(h.Holds)), "in force now", ""},
 	}
-	d.Charts = []chart{flowsChart(s.Register), violationsChart(h), deletionsChart(h)}
+	d.Charts = []chart{flowsChart(d.Transfers), violationsChart(h), deletionsChart(h)}
 	d.Deletions = sortedKV(s.Deletions.ByCategory)
 	d.Reasons = sortedKV(s.Deletions.ByReason)
 	d.Mechanisms = sortedKV(s.ByMechanism)

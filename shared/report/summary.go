@@ -13,6 +13,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/policy"
 )
 
 // ChainStatus is the verification result of one region's chain.
@@ -58,19 +59,6 @@ type LedgerStatus struct {
 	// them, a truncated tail or a chain rewritten from some entry on cannot
 	// be detected.
 	DigestsChecked bool `json:"digests_checked"`
-}
-
-// RegisterRow is one line of the transfer register.
-type RegisterRow struct {
-	ToCountry  string    `json:"to_country"`
-	Importer   string    `json:"importer"`
-	Mechanism  string    `json:"mechanism"`
-	Reference  string    `json:"reference"`
-	Categories []string  `json:"categories"`
-	Allowed    int       `json:"allowed"`
-	Denied     int       `json:"denied"`
-	FirstSeen  time.Time `json:"first_seen"`
-	LastSeen   time.Time `json:"last_seen"`
 }
 
 // Remediation is the relocation entry that fixed a violation: the same
@@ -152,10 +140,19 @@ type Summary struct {
 	Entries     int                 `json:"entries"`
 	ByKind      map[ledger.Kind]int `json:"by_kind"`
 	ByMechanism map[string]int      `json:"by_mechanism"`
-	Register    []RegisterRow       `json:"transfer_register"`
-	Violations  Violations          `json:"violations"`
-	Deletions   Deletions           `json:"deletions"`
-	Timeline    []Day               `json:"timeline"`
+	// Register lists the restricted transfers, allowed and denied, and
+	// the hosting of records outside the exporter's regime.
+	Register []RegisterRow `json:"transfer_register"`
+	// Unrestricted counts the transfer entries left out of the register:
+	// allowed with no mechanism (within the exporter's regime, or not
+	// personal data).
+	Unrestricted int `json:"unrestricted_transfers"`
+	// Expiring lists the policy's mechanisms that end in the period or
+	// within 90 days of its end, with what relied on them.
+	Expiring   []ExpiringMechanism `json:"expiring_mechanisms"`
+	Violations Violations          `json:"violations"`
+	Deletions  Deletions           `json:"deletions"`
+	Timeline   []Day               `json:"timeline"`
 }
 
 // Hold is a legal hold in force; a hold on one record names it by
@@ -188,6 +185,14 @@ type Options struct {
 	Refs  RecordRefs // names held records (required with Holds)
 	// Digests, when set, has the verification check the signed digests.
 	Digests *digest.Checker
+	// Policy, when set, adds to the register the hosting of records in the
+	// regions outside the exporter's regime (with Catalog) and lists the
+	// mechanisms that expire (ExpiringMechanisms).
+	Policy *policy.Policy
+	// Catalog counts the records each region holds; HostingRegions are the
+	// regions whose catalog it reads (default: the policy's regions).
+	Catalog        CategoryCounter
+	HostingRegions []string
 }
 
 // Verify checks every region's chain from its first entry and, when
@@ -313,7 +318,7 @@ func NewHeader(q Query, now time.Time) *Header {
 		From: dateOrEmpty(q.From), To: dateOrEmpty(q.To), GeneratedAt: now.UTC(), Filters: q.filters(),
 		Ledger: LedgerStatus{Head: map[string]ledger.Head{}, Chains: []ChainStatus{}}, Holds: []Hold{},
 		Summary: Summary{
-			ByKind: map[ledger.Kind]int{}, ByMechanism: map[string]int{}, Register: []RegisterRow{},
+			ByKind: map[ledger.Kind]int{}, ByMechanism: map[string]int{}, Register: []RegisterRow{}, Expiring: []ExpiringMechanism{},
 			Violations: Violations{List: []Violation{}},
 			Deletions:  Deletions{ByCategory: map[string]int{}, ByReason: map[string]int{}, ByDecision: map[string]int{}},
 			Timeline:   []Day{},
@@ -341,6 +346,10 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 		s.merge(o)
 	}
 	s.finish(&h.Summary)
+	if err := addHosting(ctx, &h.Summary, q, opt); err != nil {
+		return nil, err
+	}
+	h.Summary.Expiring = expiring(&h.Summary, q, opt)
 	if opt.Holds != nil {
 		holds, err := opt.Holds.ListHolds(ctx)
 		if err != nil {
@@ -429,6 +438,7 @@ func (s *summarizer) merge(o *summarizer) {
 		return
 	}
 	s.sum.Entries += o.sum.Entries
+	s.sum.Unrestricted += o.sum.Unrestricted
 	for k, n := range o.sum.ByKind {
 		s.sum.ByKind[k] += n
 	}
@@ -523,35 +533,6 @@ func (s *summarizer) add(e *ledger.Entry) {
 	}
 }
 
-func (s *summarizer) register(e *ledger.Entry) {
-	s.sum.ByMechanism[mechanismOrDenied(e)]++
-	ref := e.Reference
-	if e.Kind == ledger.KindDenial {
-		ref = "" // a denial's reference is its reason, one per request
-	}
-	k := [4]string{e.ToCountry, e.Importer, e.Mechanism, ref}
-	row := s.reg[k]
-	if row == nil {
-		row = &RegisterRow{ToCountry: e.ToCountry, Importer: e.Importer, Mechanism: e.Mechanism, Reference: ref, FirstSeen: e.Time, Categories: []string{}}
-		s.reg[k] = row
-	}
-	if e.Kind == ledger.KindTransfer {
-		row.Allowed++
-	} else {
-		row.Denied++
-	}
-	if e.Category != "" && !slices.Contains(row.Categories, e.Category) {
-		row.Categories = append(row.Categories, e.Category)
-		slices.Sort(row.Categories)
-	}
-	if e.Time.Before(row.FirstSeen) {
-		row.FirstSeen = e.Time
-	}
-	if e.Time.After(row.LastSeen) {
-		row.LastSeen = e.Time
-	}
-}
-
 func (s *summarizer) violation(e *ledger.Entry) {
 	v := Violation{Time: e.Time, Region: e.Region, Seq: e.Seq, Source: e.Source, Record: e.Record, SubjectRef: e.SubjectRef,
 		Category: e.Category, HomeRegion: e.ToRegion, Action: e.Decision, Rule: e.Reference}
@@ -627,10 +608,7 @@ func (s *summarizer) finish(out *Summary) {
 	for _, row := range s.reg {
 		sum.Register = append(sum.Register, *row)
 	}
-	slices.SortFunc(sum.Register, func(a, b RegisterRow) int {
-		return cmp.Or(cmp.Compare(a.ToCountry, b.ToCountry), cmp.Compare(a.Importer, b.Importer), cmp.Compare(a.Mechanism, b.Mechanism),
-			cmp.Compare(a.Reference, b.Reference))
-	})
+	sortRegister(sum.Register)
 	sum.Timeline = []Day{}
 	for _, d := range s.days {
 		sum.Timeline = append(sum.Timeline, *d)

@@ -164,12 +164,45 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 	for _, k := range ledger.Kinds {
 		fmt.Fprintf(tw, "  %s\t%d\n", k, s.ByKind[k])
 	}
-	if len(s.Register) > 0 {
-		fmt.Fprintf(tw, "\nTransfer register (GDPR Art. 30(1)(e))\n")
-		fmt.Fprintf(tw, "  TO\tIMPORTER\tMECHANISM\tREFERENCE\tCATEGORIES\tALLOWED\tDENIED\tLAST SEEN\n")
-		for _, row := range s.Register {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", row.ToCountry, row.Importer, orDash(row.Mechanism), orDash(row.Reference),
-				strings.Join(row.Categories, ","), row.Allowed, row.Denied, row.LastSeen.Format(time.RFC3339))
+	var transfers, hosting []RegisterRow
+	for _, row := range s.Register {
+		if row.Kind == RowHosting {
+			hosting = append(hosting, row)
+		} else {
+			transfers = append(transfers, row)
+		}
+	}
+	if len(transfers) > 0 || s.Unrestricted > 0 {
+		fmt.Fprintf(tw, "\nTransfer register (GDPR Art. 30(1)(e)): restricted transfers; %d unrestricted left out\n", s.Unrestricted)
+	}
+	if len(transfers) > 0 {
+		fmt.Fprintf(tw, "  TO\tIMPORTER\tMECHANISM\tREFERENCE\tCATEGORIES\tALLOWED\tDENIED\tFIRST SEEN\tLAST SEEN\n")
+		for _, row := range transfers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", row.ToCountry, row.Importer, orDash(row.Mechanism), orDash(row.Reference),
+				strings.Join(row.Categories, ","), row.Allowed, row.Denied, row.FirstSeen.Format(time.RFC3339), row.LastSeen.Format(time.RFC3339))
+		}
+	}
+	if len(hosting) > 0 {
+		fmt.Fprintf(tw, "\nHosting outside the exporter's regime (records held now, from the catalog)\n")
+		fmt.Fprintf(tw, "  REGION\tTO\tIMPORTER\tMECHANISM\tREFERENCE\tCATEGORY\tRECORDS\tFIRST TAGGED\tLAST TAGGED\n")
+		for _, row := range hosting {
+			ref := row.Reference
+			if row.Reason != "" {
+				ref = "NOT COVERED: " + row.Reason
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", row.Region, row.ToCountry, row.Importer, orDash(row.Mechanism), orDash(ref),
+				strings.Join(row.Categories, ","), row.Records, row.FirstSeen.Format(time.RFC3339), row.LastSeen.Format(time.RFC3339))
+		}
+	}
+	if len(s.Expiring) > 0 {
+		fmt.Fprintf(tw, "\nMechanisms ending in the period or within 90 days of its end\n")
+		fmt.Fprintf(tw, "  MECHANISM\tTYPE\tIMPORTER\tLAST DAY\tSTATE\tTRANSFERS\tHOSTED RECORDS\n")
+		for _, m := range s.Expiring {
+			state := "ends soon"
+			if m.Expired {
+				state = "ENDED"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d\n", m.ID, m.Type, orDash(m.Importer), m.LastDay, state, m.Transfers, m.HostedRecords)
 		}
 	}
 	if v := s.Violations; v.Total > 0 {

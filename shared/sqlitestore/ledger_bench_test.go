@@ -34,7 +34,7 @@ func BenchmarkAppend(b *testing.B) {
 						Kind: ledger.KindTransfer, Region: "eu-central-1", Source: "users", Record: "rec_0123456789abcdef0123456789abcdef",
 						SubjectRef: "sub_0123456789abcdef0123456789abcdef", Category: "events", FromRegion: "eu-central-1",
 						FromCountry: "DE", ToRegion: "us-east-1", ToCountry: "US", Importer: "Acme Inc", Mechanism: "scc",
-						Reference: "scc-acme-inc-2024 (SCC Module 2, TIA TIA-2024-07)", Decision: "allowed", PolicyVersion: "2026-11-01", Actor: "router"}
+						Reference: "scc-acme-inc-2024 (Commission Implementing Decision (EU) 2021/914, Module 2 (controller to processor); TIA TIA-2024-07)", Decision: "allowed", PolicyVersion: "2026-11-01", Actor: "router"}
 				}
 				if _, err := st.Append(ctx, "eu-central-1", drafts); err != nil {
 					b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsdigests"
+	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
 )
 
@@ -17,7 +18,9 @@ func main() {
 	ctx := context.Background()
 	app := awsapp.MustLoad(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket)
 	store := app.Store()
+	// The register's hosting rows count this region's catalog only: each
+	// region's reports function answers for its own region.
 	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log,
-		Digests: awsdigests.MustChecker(ctx, app)}
+		Digests: awsdigests.MustChecker(ctx, app), Policy: awspolicy.MustLoad("reports"), Catalog: store, HostingRegions: []string{app.Region}}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

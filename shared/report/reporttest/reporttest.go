@@ -26,7 +26,7 @@ type flow struct {
 }
 
 var flows = []flow{
-	{"US", "us-east-1", "Acme Inc", "scc", "scc-acme-inc-2024 (SCC Module 2, TIA TIA-2024-07)", "allowed", ledger.KindTransfer},
+	{"US", "us-east-1", "Acme Inc", "scc", "scc-acme-inc-2024 (Commission Implementing Decision (EU) 2021/914, Module 2 (controller to processor); TIA TIA-2024-07)", "allowed", ledger.KindTransfer},
 	{"US", "", "Example Processor Inc", "dpf", "dpf-example-processor (Decision (EU) 2023/1795)", "allowed", ledger.KindTransfer},
 	{"JP", "", "Tokyo Insights KK", "adequacy", "Commission Implementing Decision (EU) 2019/419", "allowed", ledger.KindTransfer},
 	{"GB", "", "London Metrics Ltd", "adequacy", "Commission Implementing Decision (EU) 2021/1772", "allowed", ledger.KindTransfer},
