@@ -120,7 +120,7 @@ func (r *residency) environment() map[string]*map[string]*string {
 			s(awsenv.DigestBucket), r.digests.BucketName()),
 		"retention": m(s(awsenv.CatalogTable), r.catalog.TableName(), s(awsenv.EventBus), r.bus.EventBusName(),
 			s(awsenv.LedgerQueueURL), r.ledgerQueue.QueueUrl(), s(awsenv.HMACKeyID), r.refKey.KeyArn()),
-		"reports": m(s(awsenv.LedgerTable), r.ledger.TableName(), s(awsenv.HMACKeyID), r.refKey.KeyArn(),
+		"reports": m(s(awsenv.LedgerTable), r.ledger.TableName(), s(awsenv.CatalogTable), r.catalog.TableName(), s(awsenv.HMACKeyID), r.refKey.KeyArn(),
 			s(awsenv.SigningKeyID), r.signKey.KeyArn(), s(awsenv.DigestBucket), r.digests.BucketName()),
 	}
 }

@@ -28,8 +28,10 @@ func when(st awsiam.PolicyStatement, op, key string, value any) awsiam.PolicySta
 	return st
 }
 
-// DynamoDB action sets. No dynamodb:Scan anywhere: the design reads through
-// keys and indexes only, and the permissions hold it to that.
+// DynamoDB action sets. The design reads through keys and indexes; the one
+// dynamodb:Scan of the stack is the reports function's, on its region's
+// catalog table alone (statement CountCatalog: the register's hosting rows
+// count the records held, and the catalog keeps no counters).
 var (
 	ddbRead      = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
 	ddbReadWrite = []string{"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
@@ -155,10 +157,13 @@ func (r *residency) permissions() {
 		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject"}, objects...))
 	}
 
-	// reports: read the ledger, references for the subject filter, read
-	// digests and the signing key's public key (the checks run locally).
+	// reports: read the ledger, the holds in force and the catalog's
+	// counts, references for the subject filter, read digests and the
+	// signing key's public key (the checks run locally).
 	add("reports",
 		allow("ReadLedger", ddbRead, ledger...),
+		allow("ReadHolds", []string{"dynamodb:Query"}, r.catalog.TableArn()),
+		allow("CountCatalog", []string{"dynamodb:Scan"}, r.catalog.TableArn()),
 		mac(),
 		allow("DigestPublicKey", []string{"kms:GetPublicKey"}, r.signKey.KeyArn()),
 		allow("ReadDigests", []string{"s3:GetObject"}, digestObjects),

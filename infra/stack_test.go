@@ -169,7 +169,7 @@ func TestFunctionsAreArmProvidedAL2023WithPolicyAndOnlyTheirEnvironment(t *testi
 		"router":    {awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions, awsenv.QuarantineTable},
 		"ledger":    {awsenv.LedgerTable, awsenv.SigningKeyID, awsenv.DigestBucket},
 		"retention": {awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID},
-		"reports":   {awsenv.LedgerTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket},
+		"reports":   {awsenv.LedgerTable, awsenv.CatalogTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket},
 	}
 	for _, r := range testRegions {
 		tmpl := fixture.templates[r]

@@ -16,7 +16,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	app := awsapp.MustLoad(ctx, "reports", awsenv.LedgerTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket)
+	app := awsapp.MustLoad(ctx, "reports", awsenv.LedgerTable, awsenv.CatalogTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket)
 	store := app.Store()
 	// The register's hosting rows count this region's catalog only: each
 	// region's reports function answers for its own region.
