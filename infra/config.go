@@ -202,12 +202,12 @@ func (cfg *Config) loadPolicy(file string) error {
 var (
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 	// arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
-	streamARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):([0-9]{12}):table/([A-Za-z0-9_.-]{3,255})/stream/([^/\s]+)$`)
+	streamARNRE = regexp.MustCompile(`^arn:(aws[a-z-]*):dynamodb:([a-z0-9-]+):([0-9]{12}):table/([A-Za-z0-9_.-]{3,255})/stream/([^/\s]+)$`)
 )
 
 // StreamARN is a parsed DynamoDB stream ARN.
 type StreamARN struct {
-	Region, Account, Table, Label string
+	Partition, Region, Account, Table, Label string
 }
 
 // ParseStreamARN parses a DynamoDB stream ARN.
@@ -216,7 +216,7 @@ func ParseStreamARN(arn string) (StreamARN, bool) {
 	if m == nil {
 		return StreamARN{}, false
 	}
-	return StreamARN{Region: m[1], Account: m[2], Table: m[3], Label: m[4]}, true
+	return StreamARN{Partition: m[1], Region: m[2], Account: m[3], Table: m[4], Label: m[5]}, true
 }
 
 // WatchedTables returns the policy's watched table names, sorted, once each.
@@ -275,6 +275,8 @@ func (cfg *Config) checkStreams() []error {
 				// A stream of another region would give this stack a
 				// permission outside its region: never.
 				errs = append(errs, fmt.Errorf("%s: %s: %s: the stream ARN is in region %s, not %s", CtxStreams, r, t, a.Region, r))
+			case a.Partition != partitionOf(r):
+				errs = append(errs, fmt.Errorf("%s: %s: %s: the stream ARN is in partition %s, not %s", CtxStreams, r, t, a.Partition, partitionOf(r)))
 			case a.Table != t:
 				errs = append(errs, fmt.Errorf("%s: %s: %s: the stream ARN is of table %q", CtxStreams, r, t, a.Table))
 			case cfg.Account != "" && a.Account != cfg.Account:
@@ -286,9 +288,16 @@ func (cfg *Config) checkStreams() []error {
 }
 
 func missingStreamError(region, table string) error {
-	return fmt.Errorf("%s: no stream ARN for watched table %q in %s: add {%q: {%q: \"arn:aws:dynamodb:%s:ACCOUNT:table/%s/stream/LABEL\"}} "+
+	return fmt.Errorf("%s: no stream ARN for watched table %q in %s: add {%q: {%q: \"arn:%s:dynamodb:%s:ACCOUNT:table/%s/stream/LABEL\"}} "+
 		"(aws dynamodb describe-table --region %s --table-name %s --query Table.LatestStreamArn; the stream must be enabled with NEW_IMAGE or NEW_AND_OLD_IMAGES)",
-		CtxStreams, table, region, region, table, region, table, region, table)
+		CtxStreams, table, region, region, table, partitionOf(region), region, table, region, table)
+}
+
+// partitionOf is the AWS partition of a region of the policy (the policy
+// checks its regions are known).
+func partitionOf(region string) string {
+	p, _ := jurisdiction.RegionPartition(region)
+	return p
 }
 
 // checkBuckets checks that every watched bucket has a region of the policy,

@@ -66,6 +66,12 @@ func TestLoadConfigRejects(t *testing.T) {
 			},
 			[]string{`table "invoices" is not a watched table`},
 		},
+		"a stream ARN of another partition": {
+			func(ctx map[string]any) {
+				ctx[CtxStreams].(map[string]any)["eu-central-1"].(map[string]any)["users"] = "arn:aws-eusc:dynamodb:eu-central-1:123456789012:table/users/stream/2026-11-01T00:00:00.000"
+			},
+			[]string{"the stream ARN is in partition aws-eusc, not aws"},
+		},
 		"not a stream ARN": {
 			func(ctx map[string]any) {
 				ctx[CtxStreams].(map[string]any)["eu-central-1"].(map[string]any)["users"] = "arn:aws:dynamodb:eu-central-1:123456789012:table/users"

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/residency-dev/residency/shared/awsenv"
+	"github.com/residency-dev/residency/shared/jurisdiction"
 )
 
 // statement is one policy statement of a template, with where it is.
@@ -98,10 +100,14 @@ func arn(region string, v any) string {
 			case "AWS::Region":
 				return region
 			case "AWS::Partition":
-				return "aws"
+				partition, _ := jurisdiction.RegionPartition(region)
+				return partition
 			case "AWS::AccountId":
 				return testAccount
 			case "AWS::URLSuffix":
+				if partition, _ := jurisdiction.RegionPartition(region); partition == jurisdiction.PartitionEUSC {
+					return "amazonaws.eu"
+				}
 				return "amazonaws.com"
 			}
 			return "<local:" + ref + ">"
@@ -138,7 +144,7 @@ func roleOf(t *testing.T, region, fn string) string {
 }
 
 func TestNoWildcardActionsNoManagedPoliciesNoScan(t *testing.T) {
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		// GIVEN every policy statement of the region's template
 		sts := statements(r)
 		if len(sts) < 20 {
@@ -185,7 +191,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
 		"reports":   {"ReadLedger", "ReadHolds", "CountCatalog", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests"},
 	}
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		sts := statements(r)
 		for _, fn := range Functions {
 			t.Run(r+"/"+fn, func(t *testing.T) {
@@ -226,7 +232,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 }
 
 func TestLedgerIsAppendOnly(t *testing.T) {
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		// GIVEN every statement on the ledger table
 		ledger := logicalID(t, r, "AWS::DynamoDB::Table", "TableName", awsenv.DefaultLedgerTable)
 		for _, st := range statements(r) {
@@ -259,7 +265,7 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 // source is this stack's own resource, or an ARN in an EU region, or an S3
 // ARN of a bucket configured in an EU region.
 func TestEUStaysEU(t *testing.T) {
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		if !EURegion(r) {
 			continue
 		}
@@ -284,7 +290,8 @@ func TestEUStaysEU(t *testing.T) {
 				if region == "" {
 					// Region-less: only S3 names, checked against the
 					// bucket's configured region.
-					bucket, _, _ := strings.Cut(strings.TrimPrefix(s, "arn:aws:s3:::"), "/")
+					partition, _ := jurisdiction.RegionPartition(r)
+					bucket, _, _ := strings.Cut(strings.TrimPrefix(s, "arn:"+partition+":s3:::"), "/")
 					if service != "s3" || !EURegion(testBuckets[bucket]) {
 						t.Errorf("%s: expect a resource in the EU, got %s (bucket region %q)", where, s, testBuckets[bucket])
 					}
@@ -391,4 +398,35 @@ func concat(lists ...[]string) []string {
 func catalogTableID(t *testing.T, region string) string {
 	t.Helper()
 	return logicalID(t, region, "AWS::DynamoDB::Table", "TableName", awsenv.DefaultCatalogTable)
+}
+
+// TestEUSCStackCarriesItsPartition proves that the European Sovereign
+// Cloud's stack names its resources in partition aws-eusc: no ARN of the
+// template is written for the commercial partition, and the ones the stack
+// writes itself (S3 sources, API routes) are aws-eusc's.
+func TestEUSCStackCarriesItsPartition(t *testing.T) {
+	// GIVEN the eusc-de-east-1 stack's template, as JSON text
+	b, err := json.Marshal(fixture.json[euscRegion])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	// THEN no ARN is in partition aws, some are in aws-eusc, and the
+	// stack's environment is the sovereign region
+	if n := strings.Count(text, `"arn:aws:`); n != 0 {
+		i := strings.Index(text, `"arn:aws:`)
+		t.Errorf("expect no arn:aws: literal, got %d, first at %.120s", n, text[i:])
+	}
+	for _, want := range []string{`arn:aws-eusc:s3:::acme-sovereign-exports`, `arn:aws-eusc:execute-api:eusc-de-east-1:`,
+		`arn:aws-eusc:dynamodb:eusc-de-east-1:` + testAccount + `:table/users/stream/`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("expect %s in the template, got none", want)
+		}
+	}
+	if got := *fixture.stacks[euscRegion].Region(); got != euscRegion {
+		t.Errorf("expect the stack in %s, got %s", euscRegion, got)
+	}
+	if got := *fixture.stacks[euscRegion].Partition(); got != jurisdiction.PartitionEUSC {
+		t.Errorf("expect partition %s, got %s", jurisdiction.PartitionEUSC, got)
+	}
 }

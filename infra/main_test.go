@@ -5,35 +5,50 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/residency-dev/residency/shared/jurisdiction"
 )
 
-// The tests share one synthesis of one app: the three stacks of
-// testdata/policy.yaml (eu-central-1, eu-west-1, us-east-1), built with
-// cdk.json's feature flags, fake function binaries and fake stream ARNs.
+// The tests share two syntheses: the app of testdata/policy.yaml (three
+// stacks: eu-central-1, eu-west-1, us-east-1) and the app of
+// testdata/eusc-policy.yaml (one stack in eusc-de-east-1, partition
+// aws-eusc), built with cdk.json's feature flags, fake function binaries and
+// fake stream ARNs.
 
 const testAccount = "123456789012"
 
-var testRegions = []string{"eu-central-1", "eu-west-1", "us-east-1"}
+// euscRegion is the AWS European Sovereign Cloud's region.
+const euscRegion = "eusc-de-east-1"
 
-// testTables and testBuckets are the watched sources of testdata/policy.yaml.
+var (
+	testRegions = []string{"eu-central-1", "eu-west-1", "us-east-1"}
+	// allRegions are the stacks of both apps.
+	allRegions = append(append([]string{}, testRegions...), euscRegion)
+)
+
+// testTables and testBuckets are the watched sources of the policies, with
+// each bucket's configured region.
 var (
 	testTables  = []string{"orders", "users"}
-	testBuckets = map[string]string{"acme-exports": "eu-west-1", "acme-us-archive": "us-east-1"}
+	testBuckets = map[string]string{"acme-exports": "eu-west-1", "acme-us-archive": "us-east-1", "acme-sovereign-exports": euscRegion}
 )
 
 func testStreamARN(region, table string) string {
-	return "arn:aws:dynamodb:" + region + ":" + testAccount + ":table/" + table + "/stream/2026-11-01T00:00:00.000"
+	partition, _ := jurisdiction.RegionPartition(region)
+	return "arn:" + partition + ":dynamodb:" + region + ":" + testAccount + ":table/" + table + "/stream/2026-11-01T00:00:00.000"
 }
 
-// fixture is the synthesized app.
+// fixture is the synthesized apps.
 var fixture struct {
-	cfg       *Config
-	outdir    string
+	cfg *Config // of the three-region app
+	// outdirs are the apps' cloud assemblies.
+	outdirs   []string
 	stacks    map[string]awscdk.Stack
 	templates map[string]assertions.Template
 	// json holds each template as plain JSON, for the walkers.
@@ -70,8 +85,30 @@ func setup(m *testing.M) (int, error) {
 			return 0, err
 		}
 	}
+	fixture.stacks = map[string]awscdk.Stack{}
+	fixture.templates = map[string]assertions.Template{}
+	fixture.json = map[string]map[string]any{}
+	fixture.annotations = map[string]assertions.Annotations{}
+	for i, app := range []struct {
+		policy  string
+		regions []string
+	}{{"testdata/policy.yaml", testRegions}, {"testdata/eusc-policy.yaml", []string{euscRegion}}} {
+		cfg, err := synthApp(filepath.Join(tmp, fmt.Sprint(i)), bin, app.policy, app.regions)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", app.policy, err)
+		}
+		if i == 0 {
+			fixture.cfg = cfg
+		}
+	}
+	return m.Run(), nil
+}
+
+// synthApp synthesizes the app of a policy's regions into dir/cdk.out and
+// adds its stacks to the fixture.
+func synthApp(dir, bin, policyFile string, regions []string) (*Config, error) {
 	streams := map[string]any{}
-	for _, r := range testRegions {
+	for _, r := range regions {
 		m := map[string]any{}
 		for _, t := range testTables {
 			m[t] = testStreamARN(r, t)
@@ -80,14 +117,20 @@ func setup(m *testing.M) (int, error) {
 	}
 	buckets := map[string]any{}
 	for b, r := range testBuckets {
-		buckets[b] = r
+		if slices.Contains(regions, r) {
+			buckets[b] = r
+		}
 	}
 	ctx, err := cdkJSONContext()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	ctx[CtxRegions] = []any{"eu-central-1", "eu-west-1", "us-east-1"}
-	ctx[CtxPolicy] = "testdata/policy.yaml"
+	list := []any{}
+	for _, r := range regions {
+		list = append(list, r)
+	}
+	ctx[CtxRegions] = list
+	ctx[CtxPolicy] = policyFile
 	ctx[CtxAccount] = testAccount
 	ctx[CtxStreams] = streams
 	ctx[CtxBuckets] = buckets
@@ -101,27 +144,25 @@ func setup(m *testing.M) (int, error) {
 
 	cfg, err := LoadConfig(func(k string) any { return ctx[k] }, "")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	fixture.cfg = cfg
-	fixture.outdir = filepath.Join(tmp, "cdk.out")
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(fixture.outdir)})
+	outdir := filepath.Join(dir, "cdk.out")
+	fixture.outdirs = append(fixture.outdirs, outdir)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 	// Build every stack before the first synthesis (it freezes the tree).
-	fixture.stacks, err = NewResidencyApp(app, cfg, filepath.Join(tmp, "staging"))
+	stacks, err := NewResidencyApp(app, cfg, filepath.Join(dir, "staging"))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	app.Synth(nil)
-	fixture.templates = map[string]assertions.Template{}
-	fixture.json = map[string]map[string]any{}
-	fixture.annotations = map[string]assertions.Annotations{}
-	for r, s := range fixture.stacks {
+	for r, s := range stacks {
 		tmpl := assertions.Template_FromStack(s, nil)
+		fixture.stacks[r] = s
 		fixture.templates[r] = tmpl
 		fixture.json[r] = *tmpl.ToJSON()
 		fixture.annotations[r] = assertions.Annotations_FromStack(s)
 	}
-	return m.Run(), nil
+	return cfg, nil
 }
 
 // cdkJSONContext returns the context of the repository's cdk.json (its

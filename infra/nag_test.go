@@ -14,7 +14,7 @@ import (
 
 func TestNoUnsuppressedNagFindings(t *testing.T) {
 	defer reportAssertion(t)
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		// GIVEN the stack, checked by cdk-nag AwsSolutions during synthesis
 		ann := fixture.annotations[r]
 		// WHEN its error and warning annotations are read
@@ -35,7 +35,7 @@ func TestNagSuppressionsAreFewAndReasoned(t *testing.T) {
 	defer reportAssertion(t)
 	// The findings this stack accepts, and nothing else.
 	accepted := map[string]bool{"AwsSolutions-SQS3": true, "AwsSolutions-IAM5": true}
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		// GIVEN the cdk_nag metadata of every resource
 		n := 0
 		for id, res := range fixture.json[r]["Resources"].(map[string]any) {
@@ -76,9 +76,13 @@ func TestCfnLintOnSynthesizedTemplates(t *testing.T) {
 		}
 		t.Skip("cfn-lint is not on PATH (pip install cfn-lint); CI has it and runs this test")
 	}
-	templates, _ := filepath.Glob(filepath.Join(fixture.outdir, "*.template.json"))
-	if len(templates) != len(testRegions) {
-		t.Fatalf("expect %d templates in %s, got %v", len(testRegions), fixture.outdir, templates)
+	var templates []string
+	for _, dir := range fixture.outdirs {
+		found, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
+		templates = append(templates, found...)
+	}
+	if len(templates) != len(allRegions) {
+		t.Fatalf("expect %d templates in %v, got %v", len(allRegions), fixture.outdirs, templates)
 	}
 	// WHEN cfn-lint checks them (warnings included)
 	cmd := exec.Command(lint, append([]string{"--format", "parseable"}, templates...)...)

@@ -36,9 +36,11 @@ var keyAdminActions = []string{
 
 // keyPolicy lets the account administer the key and delegates the named uses
 // to IAM: a principal can use the key only if its own IAM policy says so,
-// and only for those actions.
-func keyPolicy(uses ...string) awsiam.PolicyDocument {
-	root := awsiam.NewAccountRootPrincipal()
+// and only for those actions. The account is named by its id, which IAM
+// reads as the account's root in every partition (an ARN would carry the
+// partition, and cfn-lint's principal patterns predate aws-eusc).
+func (r *residency) keyPolicy(uses ...string) awsiam.PolicyDocument {
+	root := awsiam.NewArnPrincipal(r.stack.Account())
 	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("KeyAdministration"), Principals: &[]awsiam.IPrincipal{root},
@@ -61,7 +63,7 @@ func (r *residency) keys() {
 		KeySpec:       awskms.KeySpec_HMAC_256,
 		KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
 		MultiRegion:   jsii.Bool(false),
-		Policy:        keyPolicy("kms:GenerateMac", "kms:VerifyMac"),
+		Policy:        r.keyPolicy("kms:GenerateMac", "kms:VerifyMac"),
 		PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
 		// Losing it would orphan every reference in the catalog and ledger.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
@@ -72,7 +74,7 @@ func (r *residency) keys() {
 		KeySpec:       awskms.KeySpec_ECC_NIST_P256,
 		KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
 		MultiRegion:   jsii.Bool(false),
-		Policy:        keyPolicy("kms:Sign", "kms:Verify", "kms:GetPublicKey"),
+		Policy:        r.keyPolicy("kms:Sign", "kms:Verify", "kms:GetPublicKey"),
 		PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
 		// Digests signed with it must stay verifiable.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,

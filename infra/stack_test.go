@@ -17,11 +17,11 @@ import (
 
 func TestStacksAreNamedPerRegionWithExplicitEnv(t *testing.T) {
 	defer reportAssertion(t)
-	// GIVEN the app of three regions
-	// WHEN it is synthesized
+	// GIVEN the app of three regions, and the European Sovereign Cloud's
+	// WHEN they are synthesized
 	// THEN there is one stack per region, named Residency-<region>, bound to
 	// that region and the configured account
-	for _, r := range testRegions {
+	for _, r := range allRegions {
 		s := fixture.stacks[r]
 		if s == nil {
 			t.Fatalf("expect a stack for %s, got none", r)
@@ -36,8 +36,8 @@ func TestStacksAreNamedPerRegionWithExplicitEnv(t *testing.T) {
 			t.Errorf("expect account %s, got %s", testAccount, got)
 		}
 	}
-	if len(fixture.stacks) != len(testRegions) {
-		t.Errorf("expect %d stacks, got %d", len(testRegions), len(fixture.stacks))
+	if len(fixture.stacks) != len(allRegions) {
+		t.Errorf("expect %d stacks, got %d", len(allRegions), len(fixture.stacks))
 	}
 }
 
@@ -222,7 +222,7 @@ func TestFunctionCodeBundlesBootstrapAndPolicy(t *testing.T) {
 	for id, res := range resources("eu-central-1", "AWS::Lambda::Function") {
 		// WHEN a function's code asset is opened
 		meta := res["Metadata"].(map[string]any)
-		dir := filepath.Join(fixture.outdir, meta["aws:asset:path"].(string))
+		dir := filepath.Join(fixture.outdirs[0], meta["aws:asset:path"].(string))
 		// THEN it holds an executable bootstrap and the policy as residency.yaml
 		st, err := os.Stat(filepath.Join(dir, "bootstrap"))
 		if err != nil || st.Mode()&0o111 == 0 {
