@@ -162,7 +162,7 @@ func (h *Handler) ingest(ctx context.Context, raw json.RawMessage) error {
 		ID:   ledger.ID(ledger.KindRelocation, "ingest", h.Region, src.Table, key.String(), home),
 		Time: now, Kind: ledger.KindRelocation, Region: h.Region, Source: src.Table, Record: h.Refs.Record(src.Table, key),
 		SubjectRef: h.Refs.Subject(s.id), Category: s.category, FromRegion: h.Region, FromCountry: fromCountry,
-		ToRegion: home, ToCountry: toCountry, Reference: fmt.Sprintf("policy %s residency rule %d", h.Policy.Version, dec.Rule+1),
+		ToRegion: home, ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
 		Decision: "routed", PolicyVersion: h.Policy.Version, Actor: Actor,
 	})
 }
@@ -271,7 +271,7 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 		ID:   ledger.ID(ledger.KindRelocation, d.Region, src.Table, d.Record.String(), target, targetTable),
 		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: h.Refs.Record(src.Table, d.Record),
 		SubjectRef: subjectRef, Category: s.category, FromRegion: d.Region, FromCountry: fromCountry, ToRegion: target,
-		ToCountry: toCountry, Reference: fmt.Sprintf("policy %s residency rule %d", h.Policy.Version, dec.Rule+1),
+		ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
 		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor,
 	}); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)

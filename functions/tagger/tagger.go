@@ -599,10 +599,7 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 	}})
 	fromCountry, _ := jurisdiction.RegionCountry(w.region)
 	toCountry, _ := jurisdiction.RegionCountry(dec.HomeRegion)
-	reference := fmt.Sprintf("policy %s residency rule %d", h.Policy.Version, dec.Rule+1)
-	if dec.Assumed {
-		reference += "; subject country missing or unknown, treated as EEA (strictest)"
-	}
+	reference := h.Policy.ViolationReference(dec)
 	recRef := h.Refs.Record(w.source, w.key)
 	b.ledger = append(b.ledger, ledger.Entry{
 		ID:   ledger.ID(ledger.KindViolation, w.region, w.source, w.key.String(), tag.HomeRegion, tag.PolicyVersion),
