@@ -39,6 +39,19 @@ func (r *Result) Anchor(v *ledger.Verifier) {
 	}
 }
 
+// Signed checks region's digests (see [Checker.Check]) and says what they
+// vouch for, as the ledger's verification takes it.
+func (c *Checker) Signed(ctx context.Context, region string) (ledger.Signed, error) {
+	r, err := c.Check(ctx, region)
+	if err != nil {
+		return ledger.Signed{}, err
+	}
+	return ledger.Signed{Digests: r.Digests, SignedSeq: r.SignedSeq, SignedAt: r.SignedAt, Problem: r.Problem, ProblemSeq: r.ProblemSeq,
+		Anchor: r.Anchor}, nil
+}
+
+var _ ledger.DigestChecker = (*Checker)(nil)
+
 // Regions lists the regions with digests.
 func (c *Checker) Regions(ctx context.Context) ([]string, error) { return c.Source.Regions(ctx) }
 

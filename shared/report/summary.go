@@ -3,12 +3,9 @@ package report
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/residency-dev/residency/shared/digest"
@@ -16,50 +13,12 @@ import (
 	"github.com/residency-dev/residency/shared/policy"
 )
 
-// ChainStatus is the verification result of one region's chain.
-type ChainStatus struct {
-	Region      string      `json:"region"`
-	Entries     int64       `json:"entries"`
-	Verified    bool        `json:"verified"`
-	Head        ledger.Head `json:"head"`
-	FirstBadSeq int64       `json:"first_bad_seq,omitempty"`
-	Problem     string      `json:"problem,omitempty"`
-	// Digests is how many signed digests of the chain were checked;
-	// SignedSeq and SignedAt are the newest one's to_seq and time. Entries
-	// after SignedSeq await the next digest.
-	Digests   int        `json:"digests"`
-	SignedSeq int64      `json:"signed_seq"`
-	SignedAt  *time.Time `json:"signed_at,omitempty"`
-}
-
-// Signed describes what the digests vouch for: "signed to seq N at T (k
-// digests)", "no signed digest", or, when checked is false, "digests not
-// checked".
-func (c *ChainStatus) Signed(checked bool) string {
-	switch {
-	case !checked:
-		return "digests not checked"
-	case c.Digests == 0 || c.SignedAt == nil:
-		return "no signed digest: a truncated tail cannot be detected"
-	}
-	s := fmt.Sprintf("signed to seq %d at %s (%d digests)", c.SignedSeq, c.SignedAt.Format(time.RFC3339), c.Digests)
-	if n := c.Head.Seq - c.SignedSeq; n > 0 && c.Verified {
-		s += fmt.Sprintf(", %d newer entries await the next digest", n)
-	}
-	return s
-}
-
-// LedgerStatus sums up the chains.
-type LedgerStatus struct {
-	Entries  int64                  `json:"entries"`
-	Verified bool                   `json:"verified"`
-	Head     map[string]ledger.Head `json:"head"`
-	Chains   []ChainStatus          `json:"chains"`
-	// DigestsChecked says the signed digests were checked too: without
-	// them, a truncated tail or a chain rewritten from some entry on cannot
-	// be detected.
-	DigestsChecked bool `json:"digests_checked"`
-}
+// ChainStatus and LedgerStatus are the ledger's verification results
+// (see [ledger.VerifyChains]), as reports carry them.
+type (
+	ChainStatus  = ledger.ChainStatus
+	LedgerStatus = ledger.Status
+)
 
 // Remediation is the relocation entry that fixed a violation: the same
 // region, source and record reference, after it.
@@ -196,119 +155,18 @@ type Options struct {
 }
 
 // Verify checks every region's chain from its first entry and, when
-// digests is not nil, the signed digests and the chain against them (each
-// digest's head hash, and that the chain reaches the newest digest). It
-// reads the chains concurrently, at most GOMAXPROCS at a time.
+// digests is not nil, the signed digests and the chain against them: see
+// [ledger.VerifyChains].
 func Verify(ctx context.Context, l Ledger, digests *digest.Checker) (LedgerStatus, error) {
-	st, _, err := verifyAll(ctx, l, digests, nil)
-	return st, err
+	return ledger.VerifyChains(ctx, l, checker(digests), nil)
 }
 
-// verifyAll verifies every chain, concurrently, and, when summary is not
-// nil, feeds each chain's entries to a summarizer of its own as it reads
-// them: the summary costs no read of its own.
-func verifyAll(ctx context.Context, l Ledger, digests *digest.Checker, summary func() *summarizer) (LedgerStatus, []*summarizer, error) {
-	st := LedgerStatus{Verified: true, Head: map[string]ledger.Head{}, Chains: []ChainStatus{}, DigestsChecked: digests != nil}
-	regions, err := l.Chains(ctx)
-	if err != nil {
-		return st, nil, err
+// checker is digests as a ledger.DigestChecker: nil stays nil.
+func checker(digests *digest.Checker) ledger.DigestChecker {
+	if digests == nil {
+		return nil
 	}
-	if digests != nil {
-		// A region with digests but no entries lost its whole chain.
-		signed, err := digests.Regions(ctx)
-		if err != nil {
-			return st, nil, fmt.Errorf("list digests: %w", err)
-		}
-		for _, r := range signed {
-			if !slices.Contains(regions, r) {
-				regions = append(regions, r)
-			}
-		}
-		slices.Sort(regions)
-	}
-	chains := make([]ChainStatus, len(regions))
-	sums := make([]*summarizer, len(regions))
-	errs := make([]error, len(regions))
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for i, r := range regions {
-		if summary != nil {
-			sums[i] = summary()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			chains[i], errs[i] = verifyChain(ctx, l, r, digests, sums[i])
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return st, nil, err
-	}
-	for _, cs := range chains {
-		st.Verified = st.Verified && cs.Verified
-		st.Entries += cs.Entries
-		st.Head[cs.Region] = cs.Head
-		st.Chains = append(st.Chains, cs)
-	}
-	return st, sums, nil
-}
-
-// chainPageSize is how many entries one keyset read of a chain asks for.
-const chainPageSize = 5000
-
-func verifyChain(ctx context.Context, l Ledger, region string, digests *digest.Checker, s *summarizer) (ChainStatus, error) {
-	v := ledger.NewVerifier(region)
-	cs := ChainStatus{Region: region}
-	var signed digest.Result
-	if digests != nil {
-		var err error
-		if signed, err = digests.Check(ctx, region); err != nil {
-			return cs, err
-		}
-		signed.Anchor(v)
-		cs.Digests, cs.SignedSeq = signed.Digests, signed.SignedSeq
-		if !signed.SignedAt.IsZero() {
-			at := signed.SignedAt.UTC()
-			cs.SignedAt = &at
-		}
-	}
-	if s != nil && s.q.Region != "" && s.q.Region != region {
-		s = nil
-	}
-	var after int64
-	for {
-		n := 0
-		err := l.ScanChainAfter(ctx, region, after, chainPageSize, func(e *ledger.Entry) error {
-			n++
-			cs.Entries++
-			after = e.Seq
-			v.Add(e)
-			if s != nil {
-				s.observe(e)
-			}
-			return nil
-		})
-		if err != nil {
-			return cs, err
-		}
-		if n < chainPageSize {
-			break
-		}
-	}
-	cs.Head = v.Head()
-	var b *ledger.BreakError
-	switch {
-	case errors.As(v.Close(), &b) && (signed.Problem == "" || b.Seq <= signed.ProblemSeq):
-		cs.FirstBadSeq, cs.Problem = b.Seq, b.Reason
-	case signed.Problem != "":
-		cs.FirstBadSeq, cs.Problem = signed.ProblemSeq, "digests: "+signed.Problem
-	default:
-		cs.Verified = true
-	}
-	return cs, nil
+	return digests
 }
 
 // NewHeader starts a header for q: period, filters and generation time, with
@@ -316,7 +174,7 @@ func verifyChain(ctx context.Context, l Ledger, region string, digests *digest.C
 func NewHeader(q Query, now time.Time) *Header {
 	h := &Header{
 		From: dateOrEmpty(q.From), To: dateOrEmpty(q.To), GeneratedAt: now.UTC(), Filters: q.filters(),
-		Ledger: LedgerStatus{Head: map[string]ledger.Head{}, Chains: []ChainStatus{}}, Holds: []Hold{},
+		Ledger: ledger.NewStatus(), Holds: []Hold{},
 		Summary: Summary{
 			ByKind: map[ledger.Kind]int{}, ByMechanism: map[string]int{}, Register: []RegisterRow{}, Expiring: []ExpiringMechanism{},
 			Violations: Violations{List: []Violation{}},
@@ -336,7 +194,17 @@ func NewHeader(q Query, now time.Time) *Header {
 // still open, not with the entries.
 func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, error) {
 	h := NewHeader(q, opt.Now)
-	st, sums, err := verifyAll(ctx, l, opt.Digests, func() *summarizer { return newSummarizer(q) })
+	// Each chain feeds a summarizer of its own as it is verified: the
+	// summary costs no read of its own.
+	var sums []*summarizer
+	st, err := ledger.VerifyChains(ctx, l, checker(opt.Digests), func(region string) func(*ledger.Entry) {
+		if q.Region != "" && q.Region != region {
+			return nil
+		}
+		o := newSummarizer(q)
+		sums = append(sums, o)
+		return o.observe
+	})
 	if err != nil {
 		return nil, fmt.Errorf("verify and summarize ledger: %w", err)
 	}
