@@ -373,9 +373,10 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 		} else {
 			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.retentionReference(e)
 		}
+		recRef := h.Refs.Record(e.Source, e.Key)
 		entry := ledger.Entry{
-			ID:   ledger.ID(ledger.KindDeletion, e.Region, e.Source, e.Key.String(), reason, idPart),
-			Time: now.UTC(), Kind: ledger.KindDeletion, Region: e.Region, Source: e.Source, Record: h.Refs.Record(e.Source, e.Key),
+			ID:   ledger.ID(ledger.KindDeletion, e.Region, e.Source, recRef, reason, idPart),
+			Time: now.UTC(), Kind: ledger.KindDeletion, Region: e.Region, Source: e.Source, Record: recRef,
 			SubjectRef: e.SubjectRef, Category: e.Category, FromRegion: e.Region, Reference: reference,
 			Decision: decision[i], PolicyVersion: h.Policy.Version, Actor: Actor,
 		}

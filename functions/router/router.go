@@ -158,9 +158,10 @@ func (h *Handler) ingest(ctx context.Context, raw json.RawMessage) error {
 	now := h.Now().UTC()
 	fromCountry, _ := jurisdiction.RegionCountry(h.Region)
 	toCountry, _ := jurisdiction.RegionCountry(home)
+	recRef := h.Refs.Record(src.Table, key)
 	return h.Ledger.Send(ctx, ledger.Entry{
-		ID:   ledger.ID(ledger.KindRelocation, "ingest", h.Region, src.Table, key.String(), home),
-		Time: now, Kind: ledger.KindRelocation, Region: h.Region, Source: src.Table, Record: h.Refs.Record(src.Table, key),
+		ID:   ledger.ID(ledger.KindRelocation, "ingest", h.Region, src.Table, recRef, home),
+		Time: now, Kind: ledger.KindRelocation, Region: h.Region, Source: src.Table, Record: recRef,
 		SubjectRef: h.Refs.Subject(s.id), Category: s.category, FromRegion: h.Region, FromCountry: fromCountry,
 		ToRegion: home, ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
 		Decision: "routed", PolicyVersion: h.Policy.Version, Actor: Actor,
@@ -267,9 +268,10 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	subjectRef := h.Refs.Subject(s.id)
 	fromCountry, _ := jurisdiction.RegionCountry(d.Region)
 	toCountry, _ := jurisdiction.RegionCountry(target)
+	recRef := h.Refs.Record(src.Table, d.Record)
 	if err := h.Ledger.Send(ctx, ledger.Entry{
-		ID:   ledger.ID(ledger.KindRelocation, d.Region, src.Table, d.Record.String(), target, targetTable),
-		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: h.Refs.Record(src.Table, d.Record),
+		ID:   ledger.ID(ledger.KindRelocation, d.Region, src.Table, recRef, target, targetTable),
+		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: recRef,
 		SubjectRef: subjectRef, Category: s.category, FromRegion: d.Region, FromCountry: fromCountry, ToRegion: target,
 		ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
 		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor,

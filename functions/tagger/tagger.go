@@ -602,7 +602,7 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 	reference := h.Policy.ViolationReference(dec)
 	recRef := h.Refs.Record(w.source, w.key)
 	b.ledger = append(b.ledger, ledger.Entry{
-		ID:   ledger.ID(ledger.KindViolation, w.region, w.source, w.key.String(), tag.HomeRegion, tag.PolicyVersion),
+		ID:   ledger.ID(ledger.KindViolation, w.region, w.source, recRef, tag.HomeRegion, tag.PolicyVersion),
 		Time: now, Kind: ledger.KindViolation, Region: w.region, Source: w.source, Record: recRef,
 		SubjectRef: subjectRef, Category: w.category, FromRegion: w.region, FromCountry: fromCountry,
 		ToRegion: dec.HomeRegion, ToCountry: toCountry, Reference: reference, Decision: string(dec.Action),

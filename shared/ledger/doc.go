@@ -15,5 +15,10 @@
 // recompute it in a few lines of any language.
 //
 // Entries carry no personal data: subjects and record keys appear only as
-// keyed HMAC references (see package pseudonym).
+// keyed HMAC references (see package pseudonym). Entry ids too are derived
+// from keyed references only ([ID] of the record's rec_ reference, regions,
+// names and the platform's request ids), never from a raw key or subject
+// id: without the HMAC key, nobody can compute the id a guessed key would
+// have and look for it in a report. Ids of entries written before this rule
+// (they hashed the raw key) stay as they are; their hashes still verify.
 package ledger

@@ -281,7 +281,10 @@ func (v *Verifier) Err() error {
 
 // ID makes a deterministic idempotency key from the parts that identify what
 // an entry records, so a redelivered event yields the same ID and the ledger
-// keeps one entry.
+// keeps one entry. The hash is not keyed: the parts must be keyed references
+// (the rec_ and sub_ HMAC references), regions, names and the platform's
+// request ids, never a record key or a subject id, which a reader of the
+// ledger could otherwise recover by guessing.
 func ID(kind Kind, parts ...string) string {
 	h := sha256.New()
 	h.Write([]byte(kind))

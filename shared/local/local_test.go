@@ -85,7 +85,10 @@ type env struct {
 	at    time.Time
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvKey(t, key) }
+
+// newEnvKey is newEnv with another HMAC key.
+func newEnvKey(t *testing.T, key []byte) *env {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -293,5 +296,37 @@ func TestEchoCausesNoWrite(t *testing.T) {
 	}
 	if got := e.stack.Stats.Published["Record Tagged"]; got != 2 {
 		t.Fatalf("expect 2 Record Tagged, got %d", got)
+	}
+}
+
+// TestLedgerIDsAreKeyed: the id of every entry about a record is derived
+// from keyed references, so that nobody holding the ledger alone can test a
+// guessed record key or subject id against it. The same events under two
+// HMAC keys give the same entries with other ids; only transfer entries,
+// named by the platform's transfer_id, keep theirs.
+func TestLedgerIDsAreKeyed(t *testing.T) {
+	a, b := newEnvKey(t, key), newEnvKey(t, bytes.Repeat([]byte{9}, 32))
+	a.replayAll(t)
+	b.replayAll(t)
+	ea, eb := a.entries(t), b.entries(t)
+	if len(ea) != len(eb) || len(ea) < 10 {
+		t.Fatalf("expect the same entries under both keys, got %d and %d", len(ea), len(eb))
+	}
+	checked := 0
+	for i := range ea {
+		x, y := ea[i], eb[i]
+		if x.Kind != y.Kind || x.Region != y.Region || x.Seq != y.Seq {
+			t.Fatalf("expect entry %d to be the same event, got %s %s/%d and %s %s/%d", i, x.Kind, x.Region, x.Seq, y.Kind, y.Region, y.Seq)
+		}
+		if x.Kind == ledger.KindTransfer || x.Kind == ledger.KindDenial {
+			continue
+		}
+		checked++
+		if x.ID == y.ID {
+			t.Errorf("%s %s/%d: expect the id to change with the key, got %s under both", x.Kind, x.Region, x.Seq, x.ID)
+		}
+	}
+	if checked < 6 {
+		t.Fatalf("expect violations, relocations and deletions checked, got %d", checked)
 	}
 }
