@@ -189,7 +189,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 		"router":    {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
 		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},
 		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
-		"reports":   {"ReadLedger", "ReadHolds", "CountCatalog", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests"},
+		"reports":   {"ReadLedger", "ReadCatalog", "CountCatalog", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests"},
 	}
 	for _, r := range allRegions {
 		sts := statements(r)

@@ -157,12 +157,12 @@ func (r *residency) permissions() {
 		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject"}, objects...))
 	}
 
-	// reports: read the ledger, the holds in force and the catalog's
-	// counts, references for the subject filter, read digests and the
+	// reports: read the ledger, the holds in force, a subject's records
+	// and the catalog's counts, references for the subject filter, read digests and the
 	// signing key's public key (the checks run locally).
 	add("reports",
 		allow("ReadLedger", ddbRead, ledger...),
-		allow("ReadHolds", []string{"dynamodb:Query"}, r.catalog.TableArn()),
+		allow("ReadCatalog", []string{"dynamodb:Query"}, tableAndIndexes(r.catalog, awsenv.SubjectIndex)...), // holds, a subject's records
 		allow("CountCatalog", []string{"dynamodb:Scan"}, r.catalog.TableArn()),
 		mac(),
 		allow("DigestPublicKey", []string{"kms:GetPublicKey"}, r.signKey.KeyArn()),

@@ -204,6 +204,11 @@ func TestRunReportVerify(t *testing.T) {
 	if code != exitBroken || !strings.Contains(out, "eu-central-1: BROKEN at seq 2") {
 		t.Fatalf("expect exit 3 naming eu-central-1 seq 2, got %d %s", code, out)
 	}
+	// The report is still written, marked BROKEN, and exits 3 too.
+	code, out, errs = cli(t, "report", "--db", db)
+	if code != exitBroken || !strings.Contains(out, "Ledger: 13 entries, BROKEN") || !strings.Contains(errs, "ledger does not verify") {
+		t.Fatalf("expect the report marked BROKEN with exit 3, got %d %.300s %s", code, out, errs)
+	}
 }
 
 // TestVerifyTampering tampers with a replayed ledger behind the store's

@@ -13,6 +13,9 @@ import (
 
 type reportFlags struct {
 	from, to, kind, destination, mechanism, subject, format, out, endpoint string
+	// imds lets --endpoint take credentials from the instance metadata
+	// service.
+	imds bool
 }
 
 func (r *reportFlags) register(fs interface {
@@ -69,8 +72,9 @@ func (r *reportFlags) create(stdout io.Writer) (w io.Writer, done func() error, 
 }
 
 // written tells where the report went, and warns when the ledger does not
-// verify and the format cannot say so.
-func (r *reportFlags) written(stdout, stderr io.Writer, h *report.Header, entries int) {
+// verify and the format cannot say so. A report of a ledger that does not
+// verify is written, marked BROKEN, and exits 3.
+func (r *reportFlags) written(stdout, stderr io.Writer, h *report.Header, entries int) error {
 	if h != nil && !h.Ledger.Verified && r.format == "csv" {
 		for _, c := range h.Ledger.Chains {
 			if !c.Verified {
@@ -81,6 +85,10 @@ func (r *reportFlags) written(stdout, stderr io.Writer, h *report.Header, entrie
 	if r.out != "" {
 		fmt.Fprintf(stdout, "report written to %s (%d entries)\n", r.out, entries)
 	}
+	if h != nil && !h.Ledger.Verified {
+		return exitError{exitBroken, fmt.Errorf("%w: the report is marked BROKEN (residency verify names the first bad entry)", errBroken)}
+	}
+	return nil
 }
 
 // write renders the report from the local stack's store, streaming: it
@@ -108,8 +116,7 @@ func (r *reportFlags) write(ctx context.Context, s *local.Stack, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	r.written(stdout, stderr, res.Header, res.Entries)
-	return nil
+	return r.written(stdout, stderr, res.Header, res.Entries)
 }
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -118,6 +125,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rf.register(fs)
 	var region string
 	fs.StringVar(&region, "region", "", "with --endpoint: the API's region (default: the endpoint's, else the AWS config's)")
+	fs.BoolVar(&rf.imds, "imds", false, "with --endpoint: also take credentials from the EC2 instance metadata service")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/report"
@@ -51,7 +53,12 @@ type apiPage struct {
 	NextCursor string         `json:"next_cursor"`
 }
 
-func newReportsClient(ctx context.Context, endpoint, region string) (*reportsClient, error) {
+// newReportsClient signs for the API with the SDK's default credentials.
+// The instance metadata service is asked only with useIMDS or
+// AWS_EC2_METADATA_DISABLED=false: from a laptop, a probe of it only delays
+// the error. Credentials are retrieved before the first request, so that
+// their absence fails at once, saying how to give them.
+func newReportsClient(ctx context.Context, endpoint, region string, useIMDS bool) (*reportsClient, error) {
 	base, err := url.Parse(strings.TrimSuffix(endpoint, "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, usagef("--endpoint %q: use the API's URL, e.g. https://abc123.execute-api.eu-central-1.amazonaws.com", endpoint)
@@ -65,12 +72,19 @@ func newReportsClient(ctx context.Context, endpoint, region string) (*reportsCli
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
+	if !useIMDS && os.Getenv("AWS_EC2_METADATA_DISABLED") != "false" {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	if cfg.Region == "" {
 		return nil, usagef("no region to sign for: pass --region or set AWS_REGION")
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("no AWS credentials to sign the request: set AWS_PROFILE (after aws sso login or aws configure) "+
+			"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; on EC2, pass --imds to use the instance role (%v)", err)
 	}
 	return &reportsClient{base: base, region: cfg.Region, creds: cfg.Credentials, signer: v4.NewSigner(),
 		http: &http.Client{Timeout: 2 * time.Minute}, now: time.Now}, nil
@@ -143,7 +157,7 @@ func (r *reportFlags) fetch(ctx context.Context, region string, stdout, stderr i
 	if _, err := r.check(); err != nil {
 		return err
 	}
-	c, err := newReportsClient(ctx, r.endpoint, region)
+	c, err := newReportsClient(ctx, r.endpoint, region, r.imds)
 	if err != nil {
 		return err
 	}
@@ -190,6 +204,5 @@ func (r *reportFlags) fetch(ctx context.Context, region string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	r.written(stdout, stderr, &h, entries)
-	return nil
+	return r.written(stdout, stderr, &h, entries)
 }

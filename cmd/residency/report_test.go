@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -199,5 +200,68 @@ func TestEndpointRegion(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: expect region %q, got %q", endpoint, want, got)
 		}
+	}
+}
+
+// TestReportEndpointWithoutCredentials: from a laptop without credentials,
+// report --endpoint fails at once saying how to give them, and never asks
+// the instance metadata service (here a local stand-in that counts its
+// requests) unless --imds says so.
+func TestReportEndpointWithoutCredentials(t *testing.T) {
+	var asked atomic.Int32
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.Error(w, "no role here", http.StatusNotFound)
+	}))
+	defer imds.Close()
+	awsEnv(t, "", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "")
+	endpoint := "https://abc123.execute-api.eu-central-1.amazonaws.com"
+	code, _, errs := cli(t, "report", "--endpoint", endpoint)
+	if code != exitFail || !strings.Contains(errs, "no AWS credentials") || !strings.Contains(errs, "AWS_PROFILE") || !strings.Contains(errs, "--imds") {
+		t.Fatalf("expect exit 1 naming how to give credentials, got %d %s", code, errs)
+	}
+	if n := asked.Load(); n != 0 {
+		t.Fatalf("expect the instance metadata service never asked, got %d requests", n)
+	}
+	if code, _, errs := cli(t, "report", "--endpoint", endpoint, "--imds"); code != exitFail || asked.Load() == 0 {
+		t.Fatalf("expect --imds to ask the instance metadata service, got exit %d, %d requests: %s", code, asked.Load(), errs)
+	}
+}
+
+// TestSubjectReportHoldsAreTheSubjects: a report about one subject lists
+// that subject's holds and the holds on its records, never another
+// subject's (a hold's reason may name a court case).
+func TestSubjectReportHoldsAreTheSubjects(t *testing.T) {
+	db := runSamples(t)
+	holds := func(args ...string) []string {
+		t.Helper()
+		code, out, errs := cli(t, append([]string{"report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "json"}, args...)...)
+		var rep struct {
+			Holds []struct {
+				ID string `json:"hold_id"`
+			} `json:"holds"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+			t.Fatalf("expect a JSON report, got %d %s", code, errs)
+		}
+		var ids []string
+		for _, h := range rep.Holds {
+			ids = append(ids, h.ID)
+		}
+		return ids
+	}
+	if got := holds(); len(got) != 1 || got[0] != "hold-2026-031" {
+		t.Fatalf("expect the hold in force on u-0043 in the full report, got %v", got)
+	}
+	if got := holds("--subject", "u-1001"); len(got) != 0 {
+		t.Errorf("expect no hold in u-1001's report, got %v", got)
+	}
+	if got := holds("--subject", "u-0043"); len(got) != 1 || got[0] != "hold-2026-031" {
+		t.Errorf("expect u-0043's own hold in its report, got %v", got)
 	}
 }

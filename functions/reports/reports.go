@@ -50,16 +50,16 @@ type Handler struct {
 	// Digests, when set, has verification check the signed digests.
 	Digests *digest.Checker
 	// Policy and Catalog, when set, add the hosting rows to the register
-	// (records of HostingRegions, default the policy's, held outside the
+	// (records of Regions, default the policy's, held outside the
 	// exporter's regime) and list the mechanisms that expire.
 	Policy         *policy.Policy
-	Catalog        report.CategoryCounter
-	HostingRegions []string
+	Catalog        report.Catalog
+	Regions []string
 }
 
 func (h *Handler) options() report.Options {
 	return report.Options{Now: h.Now(), Holds: h.Holds, Refs: h.Refs, Digests: h.Digests, Policy: h.Policy, Catalog: h.Catalog,
-		HostingRegions: h.HostingRegions}
+		Regions: h.Regions}
 }
 
 // Invoke serves the HTTP API trigger through the JSON path.

@@ -61,9 +61,11 @@ type ExpiringMechanism struct {
 	HostedRecords int    `json:"hosted_records"`
 }
 
-// CategoryCounter counts the records a region's catalog holds, by category.
-type CategoryCounter interface {
+// Catalog is what a report reads of the catalog: the records a region holds,
+// by category, and a subject's records.
+type Catalog interface {
 	CountByCategory(ctx context.Context, region string) ([]catalog.Count, error)
+	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 }
 
 // register adds a transfer or denial entry to its register row; an
@@ -125,7 +127,7 @@ func addHosting(ctx context.Context, sum *Summary, q Query, opt Options) error {
 	if !ok {
 		return nil
 	}
-	regions := opt.HostingRegions
+	regions := opt.Regions
 	if regions == nil {
 		regions = p.Regions
 	}

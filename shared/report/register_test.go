@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
+	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/report"
 	"github.com/residency-dev/residency/shared/sqlitestore"
@@ -170,5 +172,45 @@ func TestRegisterFormats(t *testing.T) {
 				t.Errorf("%s: expect %q in:\n%s", format, w, b.String())
 			}
 		}
+	}
+}
+
+func TestSubjectReportListsOnlyItsHolds(t *testing.T) {
+	st := registerStore(t)
+	ctx := context.Background()
+	for _, h := range []catalog.Hold{
+		{ID: "h-record", Source: "users", Key: record.Key{"pk": "a"}, Reason: "audit", SetAt: at},        // a record of sub_x
+		{ID: "h-other-record", Source: "users", Key: record.Key{"pk": "zz"}, Reason: "audit", SetAt: at}, // nobody's here
+		{ID: "h-other", SubjectRef: "sub_other", Reason: "Case 4711 v. Doe", SetAt: at},
+		{ID: "h-mine", SubjectRef: "sub_x", Reason: "audit", SetAt: at},
+	} {
+		if err := st.SetHold(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refs, _ := pseudonym.New(bytes.Repeat([]byte{3}, 32))
+	opt := report.Options{Now: at, Policy: policy.MustExample(), Catalog: st, Holds: st, Refs: refs}
+	for name, c := range map[string]struct {
+		q    report.Query
+		want []string
+	}{
+		"every subject": {report.Query{}, []string{"h-mine", "h-other", "h-other-record", "h-record"}},
+		"one subject":   {report.Query{SubjectRef: "sub_x"}, []string{"h-mine", "h-record"}},
+		"another":       {report.Query{SubjectRef: "sub_nobody"}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, err := report.Summarize(ctx, st, c.q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, x := range h.Holds {
+				got = append(got, x.ID)
+			}
+			slices.Sort(got)
+			if d := cmp.Diff(c.want, got); d != "" {
+				t.Errorf("holds (-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
@@ -148,10 +149,12 @@ type Options struct {
 	// regions outside the exporter's regime (with Catalog) and lists the
 	// mechanisms that expire (ExpiringMechanisms).
 	Policy *policy.Policy
-	// Catalog counts the records each region holds; HostingRegions are the
-	// regions whose catalog it reads (default: the policy's regions).
-	Catalog        CategoryCounter
-	HostingRegions []string
+	// Catalog is the catalog of the Regions (default: the policy's): it
+	// counts the records each holds, and finds a subject's records, so
+	// that a report about one subject lists the holds on its records and
+	// no other subject's.
+	Catalog Catalog
+	Regions []string
 }
 
 // Verify checks every region's chain from its first entry and, when
@@ -223,7 +226,14 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 		if err != nil {
 			return nil, fmt.Errorf("list holds: %w", err)
 		}
+		mine, err := subjectRecords(ctx, q, opt)
+		if err != nil {
+			return nil, err
+		}
 		for _, hd := range holds {
+			if q.SubjectRef != "" && !holdOf(hd, q.SubjectRef, mine) {
+				continue // another subject's hold: its reason may name them
+			}
 			row := Hold{ID: hd.ID, SubjectRef: hd.SubjectRef, Source: hd.Source, Reason: hd.Reason, SetAt: hd.SetAt.UTC()}
 			if len(hd.Key) > 0 && opt.Refs != nil {
 				row.Record = opt.Refs.Record(hd.Source, hd.Key)
@@ -500,4 +510,39 @@ func dateOrEmpty(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// subjectRecords are the records of q's subject in the catalog of opt's
+// regions, by source and key; nil for a report about every subject.
+func subjectRecords(ctx context.Context, q Query, opt Options) (map[[2]string]bool, error) {
+	if q.SubjectRef == "" {
+		return nil, nil
+	}
+	mine := map[[2]string]bool{}
+	if opt.Catalog == nil {
+		return mine, nil
+	}
+	regions := opt.Regions
+	if regions == nil && opt.Policy != nil {
+		regions = opt.Policy.Regions
+	}
+	for _, r := range regions {
+		entries, err := opt.Catalog.EntriesBySubject(ctx, r, q.SubjectRef)
+		if err != nil {
+			return nil, fmt.Errorf("records of the subject in %s: %w", r, err)
+		}
+		for _, e := range entries {
+			mine[[2]string{e.Source, e.Key.String()}] = true
+		}
+	}
+	return mine, nil
+}
+
+// holdOf reports whether a hold concerns the subject: a hold on the
+// subject, or on one of its records.
+func holdOf(h catalog.Hold, subjectRef string, records map[[2]string]bool) bool {
+	if h.SubjectRef != "" {
+		return h.SubjectRef == subjectRef
+	}
+	return len(h.Key) > 0 && records[[2]string{h.Source, h.Key.String()}]
 }
