@@ -52,8 +52,8 @@ type Handler struct {
 	// Policy and Catalog, when set, add the hosting rows to the register
 	// (records of Regions, default the policy's, held outside the
 	// exporter's regime) and list the mechanisms that expire.
-	Policy         *policy.Policy
-	Catalog        report.Catalog
+	Policy  *policy.Policy
+	Catalog report.Catalog
 	Regions []string
 }
 
