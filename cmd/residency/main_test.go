@@ -341,4 +341,16 @@ func TestInvoke(t *testing.T) {
 	if code, _, errs := cli(t, "invoke", "mailer", bad, "--db", db); code != exitFail || !strings.Contains(errs, "unknown function") {
 		t.Fatalf("expect an unknown function error, got %d %s", code, errs)
 	}
+	// A stream payload is applied to the local table first, as on AWS the
+	// records are in the table: the misplaced record is tagged, then
+	// relocated home.
+	code, out, errs = cli(t, "invoke", "tagger", "events/samples/dynamodb-insert-misplaced.json", "--db", db, "--region", "us-east-1")
+	if code != 0 || strings.Contains(out, "itemIdentifier") {
+		t.Fatalf("expect the misplaced record tagged, got %d %s %s", code, out, errs)
+	}
+	code, out, errs = cli(t, "report", "--db", db, "--format", "csv", "--kind", "violation,relocation")
+	if code != 0 || !strings.Contains(out, ",violation,us-east-1,users,") || !strings.Contains(out, ",relocation,us-east-1,users,") ||
+		!strings.Contains(out, ",relocated,") {
+		t.Fatalf("expect a violation and its relocation in the report, got %d:\n%s%s", code, out, errs)
+	}
 }

@@ -278,9 +278,11 @@ func arn(region, function string) string {
 	return "arn:aws:lambda:" + region + ":" + localAccount + ":function:" + function
 }
 
-// resolve reads the function and region an Invoke names: "tagger" (the
-// default region, or ?region=), "tagger-eu-central-1", or a function ARN.
-func (sv *server) resolve(name, queryRegion string) (function, region string, err error) {
+// resolve reads the function and region an Invoke names: "tagger-eu-central-1"
+// or a function ARN name their region; for "tagger", the region is ?region=,
+// else the request's SigV4 credential scope (the AWS CLI's --region), else
+// the server's default (serve --region, else the policy's first).
+func (sv *server) resolve(name, queryRegion, scopeRegion string) (function, region string, err error) {
 	arnRegion := ""
 	if strings.HasPrefix(name, "arn:") {
 		parts := strings.Split(name, ":") // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
@@ -302,7 +304,7 @@ func (sv *server) resolve(name, queryRegion string) (function, region string, er
 	if function == "" {
 		return "", "", fmt.Errorf("function not found: %s (functions: %s, optionally suffixed -<region>)", arn(sv.region, name), strings.Join(local.Functions, ", "))
 	}
-	for _, r := range []string{queryRegion, arnRegion, sv.region} {
+	for _, r := range []string{arnRegion, queryRegion, scopeRegion, sv.region} {
 		if region == "" {
 			region = r
 		}
@@ -316,7 +318,7 @@ func (sv *server) resolve(name, queryRegion string) (function, region string, er
 // invoke serves the Lambda Invoke API: POST
 // /2015-03-31/functions/{name}/invocations with the payload as body.
 func (sv *server) invoke(w http.ResponseWriter, r *http.Request) {
-	function, region, err := sv.resolve(r.PathValue("name"), r.URL.Query().Get("region"))
+	function, region, err := sv.resolve(r.PathValue("name"), r.URL.Query().Get("region"), credentialScopeRegion(r.Header.Get("Authorization")))
 	if err != nil {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", err.Error())
 		return
@@ -492,4 +494,20 @@ func writeAPIResponse(w http.ResponseWriter, resp lambdaevents.APIGatewayV2HTTPR
 	}
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// credentialScopeRegion is the region of a SigV4 Authorization header's
+// credential scope ("AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/lambda/aws4_request, ..."),
+// or "".
+func credentialScopeRegion(auth string) string {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) != 5 || parts[4] != "aws4_request" {
+		return ""
+	}
+	return parts[2]
 }

@@ -157,6 +157,25 @@ func TestServeWithTheAWSCLI(t *testing.T) {
 		}
 	})
 
+	// A stream batch through the tagger of the CLI's region is applied to
+	// the local table first, as on AWS: the misplaced record is tagged and
+	// relocated, and the report shows both.
+	t.Run("misplaced stream record", func(t *testing.T) {
+		code, meta, body, stderr := invoke(t, "tagger", "events/samples/dynamodb-insert-misplaced.json", "--region", "us-east-1")
+		if code != 0 || meta["StatusCode"] != float64(200) || meta["FunctionError"] != nil || strings.Contains(body, "itemIdentifier") {
+			t.Fatalf("expect the batch tagged, got exit %d %v %s %s", code, meta, body, stderr)
+		}
+		out, err := exec.Command("curl", "-sS", "-f", base+"/v1/report?format=csv&kind=violation,relocation").Output()
+		if err != nil {
+			t.Fatalf("curl /v1/report: %v", err)
+		}
+		for _, want := range []string{",violation,us-east-1,users,", ",relocation,us-east-1,users,", ",relocated,"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("expect the report to show %q, got:\n%s", want, out)
+			}
+		}
+	})
+
 	// The event invocation ran after its 202: wait for its ledger entry.
 	var csvOut string
 	for range 100 {
@@ -264,25 +283,42 @@ func TestResolveFunctionNames(t *testing.T) {
 		name, query      string
 		function, region string
 		err              bool
+		scope            string // the SigV4 credential scope's region
 	}{
-		"plain":            {"tagger", "", "tagger", "eu-west-1", false},
-		"suffix":           {"tagger-us-east-1", "", "tagger", "us-east-1", false},
-		"query":            {"retention", "eu-central-1", "retention", "eu-central-1", false},
-		"suffix wins":      {"router-us-east-1", "eu-central-1", "router", "us-east-1", false},
-		"ARN":              {"arn:aws:lambda:us-east-1:000000000000:function:router", "", "router", "us-east-1", false},
-		"ARN and suffix":   {"arn:aws:lambda:us-east-1:000000000000:function:router-eu-central-1:$LATEST", "", "router", "eu-central-1", false},
-		"global function":  {"ledger", "", "ledger", "eu-west-1", false},
-		"unknown":          {"mailer", "", "", "", true},
-		"unknown region":   {"tagger-mars-north-1", "", "", "", true},
-		"region not ours":  {"tagger", "ap-south-1", "", "", true},
-		"not a lambda ARN": {"arn:aws:sqs:us-east-1:000000000000:queue", "", "", "", true},
+		"plain":             {"tagger", "", "tagger", "eu-west-1", false, ""},
+		"CLI region":        {"tagger", "", "tagger", "us-east-1", false, "us-east-1"},
+		"query over scope":  {"tagger", "eu-central-1", "tagger", "eu-central-1", false, "us-east-1"},
+		"suffix over scope": {"tagger-eu-central-1", "", "tagger", "eu-central-1", false, "us-east-1"},
+		"scope not ours":    {"tagger", "", "", "", true, "ap-south-1"},
+		"suffix":            {"tagger-us-east-1", "", "tagger", "us-east-1", false, ""},
+		"query":             {"retention", "eu-central-1", "retention", "eu-central-1", false, ""},
+		"suffix wins":       {"router-us-east-1", "eu-central-1", "router", "us-east-1", false, ""},
+		"ARN":               {"arn:aws:lambda:us-east-1:000000000000:function:router", "", "router", "us-east-1", false, ""},
+		"ARN and suffix":    {"arn:aws:lambda:us-east-1:000000000000:function:router-eu-central-1:$LATEST", "", "router", "eu-central-1", false, ""},
+		"global function":   {"ledger", "", "ledger", "eu-west-1", false, ""},
+		"unknown":           {"mailer", "", "", "", true, ""},
+		"unknown region":    {"tagger-mars-north-1", "", "", "", true, ""},
+		"region not ours":   {"tagger", "ap-south-1", "", "", true, ""},
+		"not a lambda ARN":  {"arn:aws:sqs:us-east-1:000000000000:queue", "", "", "", true, ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			f, r, err := sv.resolve(c.name, c.query)
+			f, r, err := sv.resolve(c.name, c.query, c.scope)
 			if (err != nil) != c.err || f != c.function || r != c.region {
 				t.Fatalf("expect %q %q (error %v), got %q %q %v", c.function, c.region, c.err, f, r, err)
 			}
 		})
+	}
+}
+
+func TestCredentialScopeRegion(t *testing.T) {
+	for auth, want := range map[string]string{
+		"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc": "us-east-1",
+		"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/eusc-de-east-1/lambda/aws4_request":                                          "eusc-de-east-1",
+		"": "", "Bearer x": "", "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1": "",
+	} {
+		if got := credentialScopeRegion(auth); got != want {
+			t.Errorf("%q: expect %q, got %q", auth, want, got)
+		}
 	}
 }

@@ -138,6 +138,7 @@ type batch struct {
 	ledger  []ledger.Entry
 	tagged  int
 	echoes  int
+	gone    int // misplaced writes already deleted, logged as violations
 }
 
 // pendingTag is a decided tag waiting for its write.
@@ -181,7 +182,9 @@ func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
 			case errs[i] == nil:
 				h.emit(p, b)
 			case errors.Is(errs[i], record.ErrNotFound):
-				// Deleted since the write: its REMOVE follows in the stream.
+				// Deleted since the write: its REMOVE follows in the
+				// stream. A misplaced write is a violation all the same.
+				h.gone(p, b)
 			default:
 				failed[p.w.seq] = fmt.Errorf("write tag: %w", errs[i])
 			}
@@ -264,7 +267,7 @@ func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord)
 		}
 	}
 	h.Log.InfoContext(ctx, "stream batch", "function", Actor, "region", h.Region, "records", len(recs),
-		"tagged", b.tagged, "unchanged", b.echoes, "failed", len(resp.BatchItemFailures))
+		"tagged", b.tagged, "unchanged", b.echoes, "gone", b.gone, "failed", len(resp.BatchItemFailures))
 	return resp, nil
 }
 
@@ -597,15 +600,37 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 		Jurisdiction: dec.Jurisdiction, HomeRegion: dec.HomeRegion, Allowed: allowed, Action: string(dec.Action),
 		Category: w.category, PolicyVersion: h.Policy.Version, DetectedAt: events.At(now),
 	}})
+	b.ledger = append(b.ledger, h.violationEntry(p, subjectRef, string(dec.Action), h.Policy.ViolationReference(dec)))
+}
+
+// DecisionGone is the decision of a violation entry whose record was deleted
+// before the tagger could tag it: the data sat in the wrong region all the
+// same, and its deletion remediated it.
+const DecisionGone = "gone"
+
+// gone logs the violation of a misplaced write whose record is already
+// deleted (its REMOVE follows in the stream): nothing is left to tag,
+// catalog or relocate, but the ledger keeps that the data was there.
+func (h *Handler) gone(p pendingTag, b *batch) {
+	if p.dec.Allowed || p.ttlOnly {
+		return
+	}
+	b.gone++
+	ref := h.Policy.ViolationReference(p.dec) + "; the record was deleted before it was tagged"
+	b.ledger = append(b.ledger, h.violationEntry(p, h.Refs.Subject(p.w.subjectID), DecisionGone, ref))
+}
+
+// violationEntry is the ledger entry of a misplaced write.
+func (h *Handler) violationEntry(p pendingTag, subjectRef, decision, reference string) ledger.Entry {
+	w, tag, dec := p.w, p.tag, p.dec
 	fromCountry, _ := jurisdiction.RegionCountry(w.region)
 	toCountry, _ := jurisdiction.RegionCountry(dec.HomeRegion)
-	reference := h.Policy.ViolationReference(dec)
 	recRef := h.Refs.Record(w.source, w.key)
-	b.ledger = append(b.ledger, ledger.Entry{
+	return ledger.Entry{
 		ID:   ledger.ID(ledger.KindViolation, w.region, w.source, recRef, tag.HomeRegion, tag.PolicyVersion),
-		Time: now, Kind: ledger.KindViolation, Region: w.region, Source: w.source, Record: recRef,
+		Time: p.now, Kind: ledger.KindViolation, Region: w.region, Source: w.source, Record: recRef,
 		SubjectRef: subjectRef, Category: w.category, FromRegion: w.region, FromCountry: fromCountry,
-		ToRegion: dec.HomeRegion, ToCountry: toCountry, Reference: reference, Decision: string(dec.Action),
+		ToRegion: dec.HomeRegion, ToCountry: toCountry, Reference: reference, Decision: decision,
 		PolicyVersion: h.Policy.Version, Actor: Actor,
-	})
+	}
 }

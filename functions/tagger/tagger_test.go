@@ -137,6 +137,42 @@ func TestViolationTaggedAndReported(t *testing.T) {
 	}
 }
 
+// TestMisplacedWriteGoneBeforeTaggingIsLogged: a misplaced record deleted
+// before the tagger reads it (its REMOVE follows in the stream) leaves a
+// violation entry all the same, decided "gone"; a compliant one leaves
+// nothing. Neither fails the batch, nor is catalogued or announced.
+func TestMisplacedWriteGoneBeforeTaggingIsLogged(t *testing.T) {
+	for name, c := range map[string]struct {
+		region, sample string
+		want           int // violation entries
+	}{
+		"misplaced": {"us-east-1", "dynamodb-insert-misplaced.json", 1},
+		"compliant": {"eu-central-1", "dynamodb-insert-compliant.json", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, st, sk := setup(t, c.region)
+			// The table does not hold the records: deleted since the write.
+			if resp := invokeStream(t, h, sample(t, c.sample)); len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("expect no failures, got %+v", resp)
+			}
+			if len(sk.Entries) != c.want || len(sk.Events) != 0 {
+				t.Fatalf("expect %d violation entries and no event, got %+v and %+v", c.want, sk.Entries, sk.Events)
+			}
+			if c.want == 0 {
+				return
+			}
+			e := sk.Entries[0]
+			if e.Kind != ledger.KindViolation || e.Decision != tagger.DecisionGone || e.Region != "us-east-1" || e.ToRegion != "eu-central-1" ||
+				!strings.HasSuffix(e.Reference, "; the record was deleted before it was tagged") || !strings.HasPrefix(e.Record, "rec_") {
+				t.Errorf("expect a violation decided gone, us-east-1 -> eu-central-1, got %+v", e)
+			}
+			if n, _ := st.CountEntries(context.Background(), "us-east-1"); n != 0 {
+				t.Errorf("expect nothing catalogued, got %d entries", n)
+			}
+		})
+	}
+}
+
 func TestPoisonRecordFailsAlone(t *testing.T) {
 	h, st, _ := setup(t, "eu-west-1")
 	payload := sample(t, "dynamodb-insert-malformed.json")

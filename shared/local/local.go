@@ -290,11 +290,18 @@ func (s *Stack) invoke(ctx context.Context, function string, h func(context.Cont
 
 // Invoke runs one function's handler on one payload, in region (for the
 // functions that are per region), then delivers whatever it caused. It
-// returns the handler's JSON response.
+// returns the handler's JSON response. A stream batch for the tagger is
+// first applied to the local table, as Replay does: on AWS the records a
+// stream reports are in the table when the tagger reads them.
 func (s *Stack) Invoke(ctx context.Context, function, region string, payload []byte) ([]byte, error) {
 	h, err := s.handler(function, region)
 	if err != nil {
 		return nil, err
+	}
+	if kind, _ := trigger.Detect(payload); function == "tagger" && kind == trigger.DynamoDBStream {
+		if _, _, err := s.applyStream(ctx, payload); err != nil {
+			return nil, err
+		}
 	}
 	out, err := s.invoke(ctx, function, h, payload)
 	if err != nil {

@@ -36,6 +36,9 @@ const (
 	ViolationOpen        = "open"       // the policy says relocate or quarantine, and no relocation entry followed
 	ViolationRemediated  = "remediated" // a relocation entry followed
 	ViolationAlertedOnly = "alert"      // the policy only alerts on it
+	// ViolationGone is the decision (action) of a violation whose record
+	// was deleted before it was tagged: remediated by that deletion.
+	ViolationGone = "gone"
 )
 
 // remediationWindow is how long after a report's period a relocation is
@@ -415,9 +418,18 @@ func (s *summarizer) violation(e *ledger.Entry) {
 	v := Violation{Time: e.Time, Region: e.Region, Seq: e.Seq, Source: e.Source, Record: e.Record, SubjectRef: e.SubjectRef,
 		Category: e.Category, HomeRegion: e.ToRegion, Action: e.Decision, Rule: e.Reference}
 	s.sum.Violations.Total++
-	if v.Action == "alert" {
+	switch v.Action {
+	case "alert":
 		v.Status = ViolationAlertedOnly
 		s.sum.Violations.AlertOnly++
+		s.keep(v)
+		return
+	case ViolationGone:
+		// Deleted before it was tagged: the deletion remediated it.
+		v.Status = ViolationRemediated
+		v.Remediation = &Remediation{Time: e.Time, Region: e.Region, Seq: e.Seq, Decision: "deleted before it was tagged"}
+		s.sum.Violations.Remediated++
+		s.day(v.Time).Remediated++
 		s.keep(v)
 		return
 	}
