@@ -61,8 +61,29 @@ func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, int, e
 }
 
 // pumpStream delivers stream records to their region's tagger in batches of
-// one (region, table), as an event source mapping would.
-func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.RawStreamRecord) error {
+// one (region, table), as an event source mapping would. Only the watched
+// tables' records go: on AWS, Residency's own tables (the quarantine) have
+// no mapping to the tagger.
+func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.RawStreamRecord) (err error) {
+	if len(recs) == 0 {
+		return nil
+	}
+	last := recs[len(recs)-1].Seq
+	watched := recs[:0:0]
+	for _, r := range recs {
+		if src, ok := s.Policy.SourceByName(r.Table); ok && src.Table != "" {
+			watched = append(watched, r)
+		}
+	}
+	if len(watched) < len(recs) {
+		// The others are passed over once the watched ones are delivered.
+		defer func() {
+			if err == nil {
+				err = s.Store.MarkDelivered(ctx, last)
+			}
+		}()
+	}
+	recs = watched
 	var payload []byte
 	for start := 0; start < len(recs); {
 		end := start + 1

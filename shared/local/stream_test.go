@@ -1,13 +1,22 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/local"
+	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 // A relocated record is catalogued in its home region: its copy arrives
@@ -81,4 +90,42 @@ func mustSample(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A quarantine writes to Residency's own table; its stream records never
+// reach the tagger (on AWS that table has no mapping), so the replay leaves
+// no dead letter.
+func TestQuarantineLeavesNoDeadLetter(t *testing.T) {
+	ctx := context.Background()
+	p, err := policy.Parse("quarantine.yaml", bytes.Replace(policy.Example,
+		[]byte("allowed: [eu-central-1, eu-west-1]\n    on_violation: relocate"), []byte("allowed: [eu-central-1, eu-west-1]\n    on_violation: quarantine"), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	s, err := local.New(local.Config{Store: st, Policy: p, Key: key, Now: func() time.Time { return at },
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Replay(ctx, mustSample(t, "dynamodb-insert-misplaced.json")); err != nil {
+		t.Fatal(err)
+	}
+	var decisions []string
+	st.ScanLedger(ctx, ledger.Query{}, func(e *ledger.Entry) error {
+		decisions = append(decisions, string(e.Kind)+"/"+e.Decision)
+		return nil
+	})
+	if strings.Join(decisions, ",") != "violation/quarantine,relocation/quarantined" {
+		t.Fatalf("expect the record quarantined, got %v", decisions)
+	}
+	dead, err := st.DeadLetters(ctx)
+	if err != nil || len(dead) != 0 {
+		t.Fatalf("expect no dead letter, got %+v (%v)", dead, err)
+	}
 }
