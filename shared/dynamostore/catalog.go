@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -34,47 +35,74 @@ func dueSK(until time.Time, source, key string) string {
 	return record.FormatTime(until) + "#" + source + "#" + key
 }
 
-func (s *Store) entryItem(e catalog.Entry) map[string]types.AttributeValue {
+// entryItem is a catalog entry as the catalog table holds it. Index key
+// attributes must not be empty strings: omitempty leaves them out. The
+// tags name awsenv's attributes (CatalogPK, SubjectIndexPK, DueIndexPK, ...).
+type entryItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	Region        string `dynamodbav:"region"`
+	Source        string `dynamodbav:"source"`
+	SourceKind    string `dynamodbav:"source_kind"`
+	RecordKey     string `dynamodbav:"record_key"`
+	SubjectRef    string `dynamodbav:"subject_ref,omitempty"`
+	Category      string `dynamodbav:"category"`
+	Contract      string `dynamodbav:"contract,omitempty"`
+	OriginRegion  string `dynamodbav:"origin_region"`
+	HomeRegion    string `dynamodbav:"home_region"`
+	Jurisdiction  string `dynamodbav:"jurisdiction"`
+	Status        string `dynamodbav:"status"`
+	PolicyVersion string `dynamodbav:"policy_version"`
+	TaggedAt      string `dynamodbav:"tagged_at"`
+	Erasure       string `dynamodbav:"erasure,omitempty"`
+	RetainUntil   string `dynamodbav:"retain_until,omitempty"`
+	DuePK         string `dynamodbav:"due_pk,omitempty"`
+	DueSK         string `dynamodbav:"due_sk,omitempty"`
+}
+
+func (s *Store) entryItem(e catalog.Entry) (map[string]types.AttributeValue, error) {
 	k := e.Key.String()
-	m := map[string]types.AttributeValue{
-		awsenv.CatalogPK: sv(entryPK(e.Source, e.Key)), awsenv.CatalogSK: sv(entrySK),
-		"region": sv(e.Region), "source": sv(e.Source), "source_kind": sv(e.SourceKind), "record_key": sv(k),
-		"category": sv(e.Category), "origin_region": sv(e.OriginRegion), "home_region": sv(e.HomeRegion),
-		"jurisdiction": sv(e.Jurisdiction), "status": sv(e.Status), "policy_version": sv(e.PolicyVersion),
-		"tagged_at": sv(e.TaggedAt.UTC().Format(time.RFC3339Nano)),
-	}
-	// Index key attributes must not be empty strings: leave them out.
-	if e.SubjectRef != "" {
-		m[awsenv.SubjectIndexPK] = sv(e.SubjectRef)
-	}
-	if e.Contract != "" {
-		m[awsenv.ContractIndexPK] = sv(e.Contract)
-	}
-	if e.Erasure != "" {
-		m["erasure"] = sv(e.Erasure)
+	it := entryItem{
+		PK: entryPK(e.Source, e.Key), SK: entrySK, Region: e.Region, Source: e.Source, SourceKind: e.SourceKind, RecordKey: k,
+		SubjectRef: e.SubjectRef, Category: e.Category, Contract: e.Contract, OriginRegion: e.OriginRegion, HomeRegion: e.HomeRegion,
+		Jurisdiction: e.Jurisdiction, Status: e.Status, PolicyVersion: e.PolicyVersion, TaggedAt: e.TaggedAt.UTC().Format(time.RFC3339Nano),
+		Erasure: e.Erasure,
 	}
 	if !e.RetainUntil.IsZero() {
-		m["retain_until"] = sv(record.FormatTime(e.RetainUntil))
-		m[awsenv.DueIndexPK] = sv(duePK(e.RetainUntil.UTC().Format(time.DateOnly), s.shard(e.Source, k)))
-		m[awsenv.DueIndexSK] = sv(dueSK(e.RetainUntil, e.Source, k))
+		it.RetainUntil = record.FormatTime(e.RetainUntil)
+		it.DuePK = duePK(e.RetainUntil.UTC().Format(time.DateOnly), s.shard(e.Source, k))
+		it.DueSK = dueSK(e.RetainUntil, e.Source, k)
 	}
-	return m
+	m, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("catalog entry of %s: %w", e.Source, err)
+	}
+	return m, nil
 }
 
 func entryOf(m map[string]types.AttributeValue) (catalog.Entry, error) {
+	var it entryItem
+	if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+		return catalog.Entry{}, fmt.Errorf("catalog entry: %w", err)
+	}
 	e := catalog.Entry{
-		Region: str(m, "region"), Source: str(m, "source"), SourceKind: str(m, "source_kind"), SubjectRef: str(m, awsenv.SubjectIndexPK),
-		Category: str(m, "category"), Contract: str(m, awsenv.ContractIndexPK), OriginRegion: str(m, "origin_region"),
-		HomeRegion: str(m, "home_region"), Jurisdiction: str(m, "jurisdiction"), Status: str(m, "status"), PolicyVersion: str(m, "policy_version"),
-		Erasure: str(m, "erasure"),
+		Region: it.Region, Source: it.Source, SourceKind: it.SourceKind, SubjectRef: it.SubjectRef, Category: it.Category,
+		Contract: it.Contract, OriginRegion: it.OriginRegion, HomeRegion: it.HomeRegion, Jurisdiction: it.Jurisdiction,
+		Status: it.Status, PolicyVersion: it.PolicyVersion, Erasure: it.Erasure,
 	}
 	var err error
-	if e.Key, err = record.ParseKey(str(m, "record_key")); err != nil {
-		return e, err
+	if e.Key, err = record.ParseKey(it.RecordKey); err != nil {
+		return e, fmt.Errorf("catalog entry of %s: %w", it.Source, err)
 	}
-	e.TaggedAt, _ = time.Parse(time.RFC3339Nano, str(m, "tagged_at"))
-	if u := str(m, "retain_until"); u != "" {
-		e.RetainUntil, _ = time.Parse(time.RFC3339, u)
+	if it.TaggedAt != "" {
+		if e.TaggedAt, err = time.Parse(time.RFC3339Nano, it.TaggedAt); err != nil {
+			return e, fmt.Errorf("catalog entry of %s: tagged_at: %w", it.Source, err)
+		}
+	}
+	if it.RetainUntil != "" {
+		if e.RetainUntil, err = time.Parse(time.RFC3339, it.RetainUntil); err != nil {
+			return e, fmt.Errorf("catalog entry of %s: retain_until: %w", it.Source, err)
+		}
 	}
 	return e, nil
 }
@@ -82,8 +110,15 @@ func entryOf(m map[string]types.AttributeValue) (catalog.Entry, error) {
 // PutEntries writes catalog entries (BatchWriteItem, 25 at a time, retrying
 // unprocessed items with backoff).
 func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
-	byRegion, order := writesByRegion(entries, func(e catalog.Entry) types.WriteRequest {
-		return types.WriteRequest{PutRequest: &types.PutRequest{Item: s.entryItem(e)}}
+	items := make([]map[string]types.AttributeValue, len(entries))
+	for i, e := range entries {
+		var err error
+		if items[i], err = s.entryItem(e); err != nil {
+			return fmt.Errorf("put catalog entries in %s: %w", e.Region, err)
+		}
+	}
+	byRegion, order := writesByRegion(entries, func(i int, _ catalog.Entry) types.WriteRequest {
+		return types.WriteRequest{PutRequest: &types.PutRequest{Item: items[i]}}
 	})
 	earliest := map[string]string{}
 	for _, e := range entries {
@@ -108,17 +143,17 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	return nil
 }
 
-// writesByRegion makes each entry's write request, grouped by the entry's
+// writesByRegion makes each entry's write request (req gets its index), grouped by the entry's
 // region (the catalog it lives in), with the regions in order of first
 // appearance.
-func writesByRegion(entries []catalog.Entry, req func(catalog.Entry) types.WriteRequest) (map[string][]types.WriteRequest, []string) {
+func writesByRegion(entries []catalog.Entry, req func(int, catalog.Entry) types.WriteRequest) (map[string][]types.WriteRequest, []string) {
 	byRegion := map[string][]types.WriteRequest{}
 	var order []string
-	for _, e := range entries {
+	for i, e := range entries {
 		if _, ok := byRegion[e.Region]; !ok {
 			order = append(order, e.Region)
 		}
-		byRegion[e.Region] = append(byRegion[e.Region], req(e))
+		byRegion[e.Region] = append(byRegion[e.Region], req(i, e))
 	}
 	return byRegion, order
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -25,13 +26,17 @@ func holdOnPK(h catalog.Hold) string {
 func (s *Store) SetHold(ctx context.Context, h catalog.Hold) error {
 	on := holdOnPK(h)
 	region := s.local
+	listed, err := holdListItemOf(h)
+	if err != nil {
+		return fmt.Errorf("set hold %s in %s: %w", h.ID, region, err)
+	}
 	{
 		err := s.batchWrite(ctx, region, s.catalogTable, []types.WriteRequest{
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{awsenv.CatalogPK: sv("HOLD#" + h.ID), awsenv.CatalogSK: sv("HOLD"),
 				"on": sv(on), "reason": sv(h.Reason), "set_at": sv(h.SetAt.UTC().Format(time.RFC3339))}}},
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{awsenv.CatalogPK: sv(on), awsenv.CatalogSK: sv("HOLD#" + h.ID),
 				"hold_id": sv(h.ID)}}},
-			{PutRequest: &types.PutRequest{Item: holdListItem(h)}},
+			{PutRequest: &types.PutRequest{Item: listed}},
 		})
 		if err != nil {
 			return fmt.Errorf("set hold %s in %s: %w", h.ID, region, err)
@@ -102,7 +107,10 @@ func (s *Store) ContractEnd(ctx context.Context, contract string) (time.Time, er
 		return time.Time{}, fmt.Errorf("contract end in %s: %w", s.local, err)
 	}
 	if at := str(out.Item, "ended_at"); at != "" {
-		t, _ := time.Parse(time.RFC3339Nano, at)
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("contract end in %s: ended_at: %w", s.local, err)
+		}
 		return t, nil
 	}
 	return time.Time{}, nil
@@ -110,19 +118,44 @@ func (s *Store) ContractEnd(ctx context.Context, contract string) (time.Time, er
 
 // holdListItem is a hold's entry in the list of holds in force (partition
 // "HOLDS"), which the reports list.
-func holdListItem(h catalog.Hold) map[string]types.AttributeValue {
-	m := map[string]types.AttributeValue{awsenv.CatalogPK: sv("HOLDS"), awsenv.CatalogSK: sv("HOLD#" + h.ID), "hold_id": sv(h.ID),
-		"reason": sv(h.Reason), "set_at": sv(h.SetAt.UTC().Format(time.RFC3339Nano))}
-	if h.SubjectRef != "" {
-		m["hold_subject"] = sv(h.SubjectRef)
-	}
-	if h.Source != "" {
-		m["hold_source"] = sv(h.Source)
-	}
+type holdListItem struct {
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	ID      string `dynamodbav:"hold_id"`
+	Reason  string `dynamodbav:"reason"`
+	SetAt   string `dynamodbav:"set_at"`
+	Subject string `dynamodbav:"hold_subject,omitempty"`
+	Source  string `dynamodbav:"hold_source,omitempty"`
+	Record  string `dynamodbav:"hold_record,omitempty"`
+}
+
+func holdListItemOf(h catalog.Hold) (map[string]types.AttributeValue, error) {
+	it := holdListItem{PK: "HOLDS", SK: "HOLD#" + h.ID, ID: h.ID, Reason: h.Reason, SetAt: h.SetAt.UTC().Format(time.RFC3339Nano),
+		Subject: h.SubjectRef, Source: h.Source}
 	if len(h.Key) > 0 {
-		m["hold_record"] = sv(h.Key.String())
+		it.Record = h.Key.String()
 	}
-	return m
+	return attributevalue.MarshalMap(it)
+}
+
+func holdOf(m map[string]types.AttributeValue) (catalog.Hold, error) {
+	var it holdListItem
+	if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+		return catalog.Hold{}, err
+	}
+	h := catalog.Hold{ID: it.ID, SubjectRef: it.Subject, Source: it.Source, Reason: it.Reason}
+	var err error
+	if it.SetAt != "" {
+		if h.SetAt, err = time.Parse(time.RFC3339Nano, it.SetAt); err != nil {
+			return h, fmt.Errorf("hold %s: set_at: %w", h.ID, err)
+		}
+	}
+	if it.Record != "" {
+		if h.Key, err = record.ParseKey(it.Record); err != nil {
+			return h, fmt.Errorf("hold %s: %w", h.ID, err)
+		}
+	}
+	return h, nil
 }
 
 // ListHolds returns the legal holds in force in the local region, by id.
@@ -141,10 +174,9 @@ func (s *Store) ListHolds(ctx context.Context) ([]catalog.Hold, error) {
 			return nil, fmt.Errorf("list holds: %w", err)
 		}
 		for _, it := range page.Items {
-			h := catalog.Hold{ID: str(it, "hold_id"), SubjectRef: str(it, "hold_subject"), Source: str(it, "hold_source"), Reason: str(it, "reason")}
-			h.SetAt, _ = time.Parse(time.RFC3339Nano, str(it, "set_at"))
-			if k := str(it, "hold_record"); k != "" {
-				h.Key, _ = record.ParseKey(k)
+			h, err := holdOf(it)
+			if err != nil {
+				return nil, fmt.Errorf("list holds: %w", err)
 			}
 			out = append(out, h)
 		}
