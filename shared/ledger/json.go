@@ -5,76 +5,162 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/residency-dev/residency/shared/internal/jsontext"
 )
 
 // Every receipt of a sweep crosses the ledger queue as JSON, encoded by the
-// sender and decoded by the ledger function: encoding/json's reflection
-// cost more than the rest of the decoding. AppendJSON and DecodeJSON do
-// the same without reflection for the entries functions send (every field
-// present, plain strings, UTC times) and hand anything else to
-// encoding/json, so their results are encoding/json's, byte for byte and
-// value for value (FuzzAppendJSON and FuzzDecodeJSON check it).
+// sender and decoded by the ledger function, and the JSON report writes
+// every entry it reports: encoding/json's reflection cost more than the
+// rest of the work. AppendJSON, AppendJSONIndent and DecodeJSON do the same
+// without reflection for the entries functions send (every field present,
+// UTC times) and hand anything else to encoding/json, so their results are
+// encoding/json's, byte for byte and value for value (FuzzAppendJSON,
+// FuzzAppendJSONIndent and FuzzDecodeJSON check it).
 
 // AppendJSON appends the JSON encoding of e to b, exactly as json.Marshal
 // encodes an Entry.
 func (e *Entry) AppendJSON(b []byte) ([]byte, error) {
-	ok, size := plain(e)
-	if y := e.Time.Year(); e.Time.Location() != time.UTC || y < 0 || y > 9999 || !ok {
-		j, err := json.Marshal(e)
+	return e.appendJSON(b, false, "", "")
+}
+
+// AppendJSONIndent appends e to b as json.MarshalIndent(e, prefix, indent)
+// writes it, byte for byte: the JSON report writes a million of them.
+func (e *Entry) AppendJSONIndent(b []byte, prefix, indent string) ([]byte, error) {
+	return e.appendJSON(b, true, prefix, indent)
+}
+
+func (e *Entry) appendJSON(b []byte, indented bool, prefix, indent string) ([]byte, error) {
+	if y := e.Time.Year(); e.Time.Location() != time.UTC || y < 0 || y > 9999 {
+		var j []byte
+		var err error
+		if indented {
+			j, err = json.MarshalIndent(e, prefix, indent)
+		} else {
+			j, err = json.Marshal(e)
+		}
 		return append(b, j...), err
 	}
-	b = slices.Grow(b, size+320) // the names, punctuation, seq and time
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, e.Seq, 10)
-	b = appendField(b, `,"id":`, e.ID)
-	b = append(b, `,"time":"`...)
-	b = e.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, '"')
-	b = appendField(b, `,"kind":`, string(e.Kind))
-	b = appendField(b, `,"region":`, e.Region)
-	b = appendField(b, `,"source":`, e.Source)
-	b = appendField(b, `,"record":`, e.Record)
-	b = appendField(b, `,"subject_ref":`, e.SubjectRef)
-	b = appendField(b, `,"category":`, e.Category)
-	b = appendField(b, `,"from_region":`, e.FromRegion)
-	b = appendField(b, `,"from_country":`, e.FromCountry)
-	b = appendField(b, `,"to_region":`, e.ToRegion)
-	b = appendField(b, `,"to_country":`, e.ToCountry)
-	b = appendField(b, `,"importer":`, e.Importer)
-	b = appendField(b, `,"mechanism":`, e.Mechanism)
-	b = appendField(b, `,"reference":`, e.Reference)
-	b = appendField(b, `,"decision":`, e.Decision)
-	b = appendField(b, `,"policy_version":`, e.PolicyVersion)
-	b = appendField(b, `,"actor":`, e.Actor)
-	b = appendField(b, `,"prev_hash":`, e.PrevHash)
-	b = appendField(b, `,"hash":`, e.Hash)
-	return append(b, '}'), nil
-}
-
-func appendField(b []byte, name, v string) []byte {
-	b = append(b, name...)
-	b = append(b, '"')
-	b = append(b, v...)
-	return append(b, '"')
-}
-
-// plain reports whether every string of e is printable ASCII that
-// encoding/json writes as it is (it escapes '"', '\\', and '<', '>', '&'
-// for HTML), and their total length.
-func plain(e *Entry) (ok bool, size int) {
-	for _, s := range [...]string{e.ID, string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category, e.FromRegion,
-		e.FromCountry, e.ToRegion, e.ToCountry, e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion, e.Actor,
-		e.PrevHash, e.Hash} {
-		size += len(s)
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return false, 0
-			}
-		}
+	f := fields{b: slices.Grow(b, 640), indented: indented, prefix: prefix, indent: indent}
+	f.b = append(f.b, '{')
+	f.name("seq")
+	f.b = strconv.AppendInt(f.b, e.Seq, 10)
+	f.str("id", e.ID)
+	f.name("time")
+	f.b = append(f.b, '"')
+	f.b = e.Time.AppendFormat(f.b, time.RFC3339Nano)
+	f.b = append(f.b, '"')
+	f.str("kind", string(e.Kind))
+	f.str("region", e.Region)
+	f.str("source", e.Source)
+	f.str("record", e.Record)
+	f.str("subject_ref", e.SubjectRef)
+	f.str("category", e.Category)
+	f.str("from_region", e.FromRegion)
+	f.str("from_country", e.FromCountry)
+	f.str("to_region", e.ToRegion)
+	f.str("to_country", e.ToCountry)
+	f.str("importer", e.Importer)
+	f.str("mechanism", e.Mechanism)
+	f.str("reference", e.Reference)
+	f.str("decision", e.Decision)
+	f.str("policy_version", e.PolicyVersion)
+	f.str("actor", e.Actor)
+	f.str("prev_hash", e.PrevHash)
+	f.str("hash", e.Hash)
+	if indented {
+		f.b = append(f.b, '\n')
+		f.b = append(f.b, prefix...)
 	}
-	return true, size
+	return append(f.b, '}'), nil
+}
+
+// fields writes an object's members as encoding/json does, compact or
+// indented.
+type fields struct {
+	b              []byte
+	indented, more bool
+	prefix, indent string
+}
+
+func (f *fields) name(n string) {
+	if f.more {
+		f.b = append(f.b, ',')
+	}
+	f.more = true
+	if f.indented {
+		f.b = append(f.b, '\n')
+		f.b = append(f.b, f.prefix...)
+		f.b = append(f.b, f.indent...)
+	}
+	f.b = append(f.b, '"')
+	f.b = append(f.b, n...)
+	f.b = append(f.b, '"', ':')
+	if f.indented {
+		f.b = append(f.b, ' ')
+	}
+}
+
+func (f *fields) str(n, v string) {
+	f.name(n)
+	f.b = appendString(f.b, v)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString quotes s as encoding/json does with HTML escaping (its
+// default): <, > and & as \u003c..., control characters escaped, invalid
+// UTF-8 as \ufffd, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // DecodeJSON decodes an entry exactly as json.Unmarshal decodes into an
