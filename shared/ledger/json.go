@@ -1,13 +1,16 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/residency-dev/residency/shared/internal/jsontext"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Every receipt of a sweep crosses the ledger queue as JSON, encoded by the
@@ -177,79 +180,128 @@ func DecodeJSON(b []byte) (Entry, error) {
 
 // decodeFast decodes b into e when b is one object whose members are all
 // fields of Entry by their exact names with values of their own types (no
-// null), and reports whether it did; on false, e holds anything.
+// null), and reports whether it did; on false, e holds anything. The
+// entry's strings without escapes are substrings of one copy of b.
 func decodeFast(b []byte, e *Entry) bool {
-	s := jsontext.Scanner{B: b}
-	ok := true
-	str := func(dst *string) error {
-		v, err := s.Str()
-		*dst = v
-		return err
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	d.buf = *bytes.NewBuffer(b)
+	d.dec.Reset(&d.buf)
+	dec := &d.dec
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return false
 	}
-	err := s.Object(func(key []byte) error {
-		var err error
-		switch string(key) {
-		case "seq":
-			var n []byte
-			if n, err = s.Number(); err == nil {
-				e.Seq, err = strconv.ParseInt(string(n), 10, 64)
+	all := string(b)
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return false
+		}
+		v, err := dec.ReadValue()
+		if err != nil {
+			return false
+		}
+		switch string(name) {
+		case `"seq"`:
+			if v.Kind() != '0' {
+				return false
 			}
-		case "time":
-			var raw []byte
-			if raw, _, err = s.RawString(); err == nil {
-				// With its quotes, as encoding/json hands it to time.Time.
-				err = e.Time.UnmarshalJSON(s.B[s.I-len(raw)-2 : s.I])
+			if e.Seq, err = strconv.ParseInt(string(v), 10, 64); err != nil {
+				return false
 			}
-		case "id":
-			err = str(&e.ID)
-		case "kind":
+			continue
+		case `"time"`:
+			// With its quotes, as encoding/json hands it to time.Time.
+			if v.Kind() != '"' || e.Time.UnmarshalJSON(v) != nil {
+				return false
+			}
+			continue
+		case `"kind"`:
 			var k string
-			err = str(&k)
+			if !str(&k, v, all, dec.InputOffset()) {
+				return false
+			}
 			e.Kind = Kind(k)
-		case "region":
-			err = str(&e.Region)
-		case "source":
-			err = str(&e.Source)
-		case "record":
-			err = str(&e.Record)
-		case "subject_ref":
-			err = str(&e.SubjectRef)
-		case "category":
-			err = str(&e.Category)
-		case "from_region":
-			err = str(&e.FromRegion)
-		case "from_country":
-			err = str(&e.FromCountry)
-		case "to_region":
-			err = str(&e.ToRegion)
-		case "to_country":
-			err = str(&e.ToCountry)
-		case "importer":
-			err = str(&e.Importer)
-		case "mechanism":
-			err = str(&e.Mechanism)
-		case "reference":
-			err = str(&e.Reference)
-		case "decision":
-			err = str(&e.Decision)
-		case "policy_version":
-			err = str(&e.PolicyVersion)
-		case "actor":
-			err = str(&e.Actor)
-		case "prev_hash":
-			err = str(&e.PrevHash)
-		case "hash":
-			err = str(&e.Hash)
-		default:
-			// A name encoding/json may match to a field regardless of
-			// case, or ignore: its rules decide.
-			ok = false
+			continue
 		}
-		if !ok || err != nil {
-			ok = false
-			return jsontext.ErrSyntax // stop; encoding/json decides
+		// A name encoding/json may match to a field regardless of case, or
+		// ignore, fails here: its rules decide.
+		dst := e.field(name)
+		if dst == nil || !str(dst, v, all, dec.InputOffset()) {
+			return false
 		}
-		return nil
-	})
-	return ok && err == nil && s.End() == nil
+	}
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
+		return false
+	}
+	_, err := dec.ReadToken()
+	return err == io.EOF
+}
+
+// decoder is a decoder of decodeFast, kept in decoders between calls: a
+// new one costs more than the rest of the decoding.
+type decoder struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+}
+
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+// str sets dst to the string v, which ends at offset end of all: a
+// substring of all when it has no escapes and is ASCII, else as
+// encoding/json decodes it.
+func str(dst *string, v jsontext.Value, all string, end int64) bool {
+	if v.Kind() != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return json.Unmarshal(v, dst) == nil
+		}
+	}
+	*dst = all[int(end)-len(v)+1 : int(end)-1]
+	return true
+}
+
+// field returns the string field of e a quoted member name names, or nil.
+func (e *Entry) field(name []byte) *string {
+	switch string(name) {
+	case `"id"`:
+		return &e.ID
+	case `"region"`:
+		return &e.Region
+	case `"source"`:
+		return &e.Source
+	case `"record"`:
+		return &e.Record
+	case `"subject_ref"`:
+		return &e.SubjectRef
+	case `"category"`:
+		return &e.Category
+	case `"from_region"`:
+		return &e.FromRegion
+	case `"from_country"`:
+		return &e.FromCountry
+	case `"to_region"`:
+		return &e.ToRegion
+	case `"to_country"`:
+		return &e.ToCountry
+	case `"importer"`:
+		return &e.Importer
+	case `"mechanism"`:
+		return &e.Mechanism
+	case `"reference"`:
+		return &e.Reference
+	case `"decision"`:
+		return &e.Decision
+	case `"policy_version"`:
+		return &e.PolicyVersion
+	case `"actor"`:
+		return &e.Actor
+	case `"prev_hash"`:
+		return &e.PrevHash
+	case `"hash"`:
+		return &e.Hash
+	}
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/residency-dev/residency/shared/internal/jsontext"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -320,7 +319,7 @@ func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
 // withMember appends to dst the stored item old with its attribute name set
 // to value (JSON text). An item the store cannot read is corrupt.
 func withMember(dst []byte, old, name string, value []byte) ([]byte, error) {
-	out, err := jsontext.SetMember(dst, []byte(old), name, value)
+	out, err := setMember(dst, []byte(old), name, value)
 	if err != nil {
 		return dst, fmt.Errorf("stored item is corrupt: %w", err)
 	}
