@@ -162,24 +162,7 @@ func (s *Store) ScanLedgerAfter(ctx context.Context, q ledger.Query, after *ledg
 	if err != nil {
 		return fmt.Errorf("read ledger: %w", err)
 	}
-	defer rows.Close()
-	var e ledger.Entry
-	var row string
-	for rows.Next() {
-		if err := rows.Scan(&row); err != nil {
-			return fmt.Errorf("read ledger: %w", err)
-		}
-		if err := decodeLedgerRow(row, &e); err != nil {
-			return fmt.Errorf("read ledger: %w", err)
-		}
-		if err := fn(&e); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read ledger: %w", err)
-	}
-	return nil
+	return readRows(rows, fn, func(err error) error { return fmt.Errorf("read ledger: %w", err) })
 }
 
 // ledgerWhere turns q into the conditions of a ledger read.
@@ -205,6 +188,30 @@ func ledgerWhere(q ledger.Query) ([]string, []any) {
 		}
 	}
 	return where, args
+}
+
+// readRows calls fn with the entry of each of rows (json_array(ledgerCols)),
+// and closes them. An error of fn stops it and is returned as it is; its own
+// go through wrap.
+func readRows(rows *sql.Rows, fn func(*ledger.Entry) error, wrap func(error) error) error {
+	defer rows.Close()
+	var e ledger.Entry
+	var row string
+	for rows.Next() {
+		if err := rows.Scan(&row); err != nil {
+			return wrap(err)
+		}
+		if err := decodeLedgerRow(row, &e); err != nil {
+			return wrap(err)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return wrap(err)
+	}
+	return nil
 }
 
 // decodeLedgerRow reads the JSON array json_array(ledgerCols) makes of a
@@ -294,22 +301,5 @@ func (s *Store) ScanChainAfter(ctx context.Context, region string, afterSeq int6
 	if err != nil {
 		return fmt.Errorf("scan ledger %s: %w", region, err)
 	}
-	defer rows.Close()
-	var e ledger.Entry
-	var row string
-	for rows.Next() {
-		if err := rows.Scan(&row); err != nil {
-			return fmt.Errorf("scan ledger %s: %w", region, err)
-		}
-		if err := decodeLedgerRow(row, &e); err != nil {
-			return fmt.Errorf("scan ledger %s: %w", region, err)
-		}
-		if err := fn(&e); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan ledger %s: %w", region, err)
-	}
-	return nil
+	return readRows(rows, fn, func(err error) error { return fmt.Errorf("scan ledger %s: %w", region, err) })
 }
