@@ -47,7 +47,7 @@ func DecodeDetail(detailType string, raw []byte) (Detail, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown detail type %q", ErrInvalid, detailType)
 	}
-	if err := decodeInto(raw, d); err != nil {
+	if err := decodeInto(raw, d, func() Detail { d, _ := NewDetail(detailType); return d }); err != nil {
 		return nil, fmt.Errorf("%s: %w", detailType, err)
 	}
 	return d, nil

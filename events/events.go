@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"slices"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -105,20 +106,20 @@ func Decode[T any, PT interface {
 	Detail
 }](raw []byte) (T, error) {
 	var v T
-	err := decodeInto(raw, PT(&v))
+	err := decodeInto(raw, PT(&v), func() Detail { return PT(new(T)) })
 	return v, err
 }
 
 // decodeInto decodes raw, one JSON value and nothing after it, into v and
-// validates it.
-func decodeInto(raw []byte, v Detail) error {
+// validates it; fresh makes a value of v's type, for culprit.
+func decodeInto(raw []byte, v Detail, fresh func() Detail) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return fmt.Errorf("%w: empty detail", ErrInvalid)
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		if f := culprit(raw, v); f != "" {
+		if f := culprit(raw, fresh()); f != "" {
 			return fmt.Errorf("%w: field %q: %v", ErrInvalid, f, err)
 		}
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -129,31 +130,19 @@ func decodeInto(raw []byte, v Detail) error {
 	return v.Validate()
 }
 
-// culprit names the member of the JSON object raw that fails to decode into
-// a fresh value of v's type on its own, so that a malformed field (a bad
+// culprit names the member of the JSON object raw that fails to decode
+// into fresh, as the JSON Pointer of encoding/json/v2's error (with
+// encoding/json's semantics) says, so that a malformed field (a bad
 // timestamp, a key that is not an object) is named in the error. It returns
-// "" when raw is not an object or no single member fails.
-func culprit(raw []byte, v Detail) string {
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
+// "" when no member is to blame.
+func culprit(raw []byte, fresh any) string {
+	var serr *jsonv2.SemanticError
+	err := jsonv2.Unmarshal(raw, fresh, jsonv1.DefaultOptionsV1(), jsonv1.ReportErrorsWithLegacySemantics(false))
+	if !errors.As(err, &serr) {
 		return ""
 	}
-	names := make([]string, 0, len(members))
-	for n := range members {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	typ := reflect.TypeOf(v).Elem()
-	for _, n := range names {
-		one, err := json.Marshal(map[string]json.RawMessage{n: members[n]})
-		if err != nil {
-			continue
-		}
-		d := json.NewDecoder(bytes.NewReader(one))
-		d.UseNumber()
-		if d.Decode(reflect.New(typ).Interface()) != nil {
-			return n
-		}
+	for name := range serr.JSONPointer.Tokens() {
+		return name
 	}
 	return ""
 }

@@ -1,10 +1,6 @@
 package ddbjson
 
-import (
-	"fmt"
-
-	"github.com/residency-dev/residency/shared/internal/jsontext"
-)
+import "fmt"
 
 // AppendImage appends to dst the DynamoDB JSON image of a plain JSON object
 // (an item or a key as the embedded store keeps them), converting the text
@@ -14,7 +10,7 @@ import (
 func AppendImage(dst, plain []byte) ([]byte, error) {
 	s := newScanner(plain)
 	if s.Peek() != '{' {
-		return dst, fmt.Errorf("%w: an item is a JSON object", jsontext.ErrSyntax)
+		return dst, fmt.Errorf("%w: an item is a JSON object", errSyntax)
 	}
 	dst, err := s.appendMap(dst, 0)
 	if err == nil {
@@ -33,7 +29,7 @@ func (s *scanner) appendMap(dst []byte, depth int) ([]byte, error) {
 		}
 		first = false
 		// The member name as it is in the input, escapes kept.
-		dst = append(dst, s.B[s.KeyAt[0]:s.KeyAt[1]]...)
+		dst = append(dst, s.key...)
 		dst = append(dst, ':')
 		var err error
 		dst, err = s.appendAttr(dst, depth+1)
@@ -44,17 +40,17 @@ func (s *scanner) appendMap(dst []byte, depth int) ([]byte, error) {
 
 // appendAttr converts one value to an attribute value.
 func (s *scanner) appendAttr(dst []byte, depth int) ([]byte, error) {
-	if depth > jsontext.MaxDepth {
-		return dst, s.Syntax("nested too deeply")
+	if depth > maxDepth {
+		return dst, s.syntax("nested too deeply")
 	}
 	switch c := s.Peek(); {
 	case c == '"':
-		start := s.I
-		if _, _, err := s.RawString(); err != nil {
+		v, err := s.RawString()
+		if err != nil {
 			return dst, err
 		}
 		dst = append(dst, `{"S":`...)
-		dst = append(dst, s.B[start:s.I]...)
+		dst = append(dst, v...)
 		return append(dst, '}'), nil
 	case c == '{':
 		dst = append(dst, `{"M":`...)

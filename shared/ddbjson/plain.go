@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/residency-dev/residency/shared/internal/jsontext"
 )
 
 // AppendNewImage appends to dst the record's new image as a plain JSON
@@ -37,15 +35,15 @@ type member struct {
 // plainMap converts an object of attribute values (an image, or the map of
 // an M). Members are converted into a scratch buffer, then written sorted.
 func (s *scanner) plainMap(dst []byte, depth int, image bool) ([]byte, error) {
-	if depth > jsontext.MaxDepth {
-		return dst, s.Syntax("nested too deeply")
+	if depth > maxDepth {
+		return dst, s.syntax("nested too deeply")
 	}
 	var scratch []byte
 	var ms []member
 	err := s.Object(func(k []byte) error {
 		name := string(k)
 		m := member{name: name, start: len(scratch)}
-		scratch = append(scratch, s.B[s.KeyAt[0]:s.KeyAt[1]]...)
+		scratch = append(scratch, s.key...)
 		scratch = append(scratch, ':')
 		var err error
 		if scratch, err = s.plainAttr(scratch, depth+1); err != nil {
@@ -105,11 +103,8 @@ func (s *scanner) plainTyped(dst []byte, t string, depth int) ([]byte, error) {
 		if s.Peek() != '"' {
 			return dst, errors.New("malformed attribute value: S must hold a string")
 		}
-		start := s.I
-		if _, _, err := s.RawString(); err != nil {
-			return dst, err
-		}
-		return append(dst, s.B[start:s.I]...), nil
+		v, err := s.RawString()
+		return append(dst, v...), err
 	case "N":
 		if s.Peek() != '"' {
 			return dst, errors.New("malformed attribute value: N must hold a string")
@@ -124,7 +119,7 @@ func (s *scanner) plainTyped(dst []byte, t string, depth int) ([]byte, error) {
 		}
 		return dst, errors.New("malformed attribute value: BOOL must hold a boolean")
 	case "NULL":
-		return append(dst, "null"...), s.Skip(depth + 1)
+		return append(dst, "null"...), s.Skip()
 	case "B":
 		if s.Peek() != '"' {
 			return dst, errors.New("malformed attribute value: B must hold a base64 string")
@@ -147,11 +142,11 @@ func (s *scanner) plainTyped(dst []byte, t string, depth int) ([]byte, error) {
 			i++
 			switch t {
 			case "SS":
-				start := s.I
-				if _, _, err := s.RawString(); err != nil {
+				v, err := s.RawString()
+				if err != nil {
 					return err
 				}
-				dst = append(dst, s.B[start:s.I]...)
+				dst = append(dst, v...)
 			case "NS":
 				n, err := s.num()
 				if err != nil {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/residency-dev/residency/shared/internal/jsontext"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -74,14 +74,6 @@ func FromEvent(rec *events.DynamoDBEventRecord) StreamRecord {
 	return r
 }
 
-// scanner adds the readers of DynamoDB JSON to the JSON scanner.
-type scanner struct {
-	jsontext.Scanner
-	rawNew bool // leave new images as they are (DecodeStreamRaw)
-}
-
-func newScanner(b []byte) *scanner { return &scanner{Scanner: jsontext.Scanner{B: b}} }
-
 // ErrMalformed marks a stream payload that is not a DynamoDB Streams event.
 var ErrMalformed = errors.New("malformed stream event")
 
@@ -93,7 +85,7 @@ var ErrMalformed = errors.New("malformed stream event")
 // whose attribute values are malformed is returned with Err set, so that it
 // fails alone.
 func DecodeStream(payload []byte) ([]StreamRecord, error) {
-	return decodeStream(newScanner(payload))
+	return decodeStream(newScanner(payload), len(payload))
 }
 
 // DecodeStreamRaw is DecodeStream for a reader that stores new images: it
@@ -102,15 +94,15 @@ func DecodeStream(payload []byte) ([]StreamRecord, error) {
 func DecodeStreamRaw(payload []byte) ([]StreamRecord, error) {
 	s := newScanner(payload)
 	s.rawNew = true
-	return decodeStream(s)
+	return decodeStream(s, len(payload))
 }
 
-func decodeStream(s *scanner) ([]StreamRecord, error) {
+func decodeStream(s *scanner, size int) ([]StreamRecord, error) {
 	// A record of an image or two takes some hundreds of bytes.
-	recs := make([]StreamRecord, 0, min(len(s.B)/256, 10000))
+	recs := make([]StreamRecord, 0, min(size/256, 10000))
 	err := s.Object(func(k []byte) error {
 		if !fieldIs(k, "Records") {
-			return s.Skip(0)
+			return s.Skip()
 		}
 		if s.Null() {
 			recs = nil
@@ -195,7 +187,7 @@ func (s *scanner) streamRecord() (StreamRecord, error) {
 			}
 			return s.change(&r)
 		}
-		return s.Skip(0)
+		return s.Skip()
 	})
 	return r, err
 }
@@ -229,25 +221,24 @@ func (s *scanner) change(r *StreamRecord) error {
 				return nil
 			}
 			if s.Peek() != '{' {
-				return s.Syntax("expect '{'") // as image would
+				return s.syntax("expect '{'") // as image would
 			}
-			start := s.I
-			if err := s.Skip(0); err != nil {
-				return err
+			v, err := s.dec.ReadValue()
+			if err != nil {
+				return invalid(err)
 			}
-			r.newImage = s.B[start:s.I]
+			r.newImage = v
 			return nil
 		case fieldIs(k, "Keys"), fieldIs(k, "NewImage"):
 			isKeys := fieldIs(k, "Keys")
-			start := s.I
+			m := s.mark()
 			it, err := s.image()
-			if errors.Is(err, jsontext.ErrSyntax) {
+			if errors.Is(err, errSyntax) {
 				return err
 			}
 			if err != nil {
 				// Not JSON's fault: skip the value, the record fails alone.
-				s.I = start
-				if serr := s.Skip(0); serr != nil {
+				if serr := s.skipRest(m); serr != nil {
 					return serr
 				}
 				it = nil
@@ -263,14 +254,14 @@ func (s *scanner) change(r *StreamRecord) error {
 				r.oldImage = nil
 				return nil
 			}
-			start := s.I
-			if err := s.Skip(0); err != nil {
-				return err
+			v, err := s.dec.ReadValue()
+			if err != nil {
+				return invalid(err)
 			}
-			r.oldImage = s.B[start:s.I]
+			r.oldImage = v
 			return nil
 		}
-		return s.Skip(0)
+		return s.Skip()
 	})
 	switch {
 	case keysErr != nil:
@@ -284,7 +275,7 @@ func (s *scanner) change(r *StreamRecord) error {
 }
 
 // image reads a map of attribute values as a plain item (nil for null). A
-// syntax error wraps jsontext.ErrSyntax; any other error is the item's.
+// syntax error wraps errSyntax; any other error is the item's.
 func (s *scanner) image() (record.Item, error) {
 	if s.Null() {
 		return nil, nil
@@ -293,14 +284,13 @@ func (s *scanner) image() (record.Item, error) {
 	var bad error
 	err := s.Object(func(k []byte) error {
 		name := string(k)
-		start := s.I
+		m := s.mark()
 		v, err := s.attr(0)
-		if errors.Is(err, jsontext.ErrSyntax) {
+		if errors.Is(err, errSyntax) {
 			return err
 		}
 		if err != nil {
-			s.I = start
-			if serr := s.Skip(0); serr != nil {
+			if serr := s.skipRest(m); serr != nil {
 				return serr
 			}
 			if bad == nil {
@@ -322,11 +312,11 @@ func (s *scanner) image() (record.Item, error) {
 // error is returned with the scanner anywhere inside the value: the caller
 // skips it from its start.
 func (s *scanner) attr(depth int) (any, error) {
-	if depth > jsontext.MaxDepth {
-		return nil, s.Syntax("nested too deeply")
+	if depth > maxDepth {
+		return nil, s.syntax("nested too deeply")
 	}
 	if s.Peek() != '{' {
-		if err := s.Skip(depth); err != nil {
+		if err := s.Skip(); err != nil {
 			return nil, err
 		}
 		return nil, errors.New("malformed attribute value: not an object")
@@ -372,7 +362,7 @@ func (s *scanner) typed(t string, depth int) (any, error) {
 		return nil, errors.New("malformed attribute value: BOOL must hold a boolean")
 	case "NULL":
 		// aws-lambda-go reads any value as null.
-		return nil, s.Skip(depth + 1)
+		return nil, s.Skip()
 	case "B":
 		if s.Peek() != '"' {
 			return nil, errors.New("malformed attribute value: B must hold a base64 string")
@@ -462,10 +452,8 @@ func (s *scanner) num() (json.Number, error) {
 }
 
 func isNumber(n string) bool {
-	if n == "" || n[0] != '-' && (n[0] < '0' || n[0] > '9') {
+	if n == "" || n[0] != '-' && (n[0] < '0' || n[0] > '9') || n[len(n)-1] < '0' || n[len(n)-1] > '9' {
 		return false
 	}
-	ns := jsontext.Scanner{B: []byte(n)}
-	_, err := ns.Number()
-	return err == nil && ns.I == len(n)
+	return jsontext.Value(n).IsValid()
 }

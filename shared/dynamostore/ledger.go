@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/ledger"
 )
@@ -106,7 +107,7 @@ func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []
 			if attempt >= maxAppendAttempts {
 				return nil, fmt.Errorf("the head kept moving: %d attempts", attempt)
 			}
-			if err := sleep(ctx, backoff(min(attempt, 6))); err != nil {
+			if err := awsadapter.Backoff(ctx, attempt); err != nil {
 				return nil, err
 			}
 		}

@@ -54,7 +54,7 @@ func (s *Store) DeleteItems(ctx context.Context, region, table string, dels []re
 // DeleteEntries removes catalog entries (BatchWriteItem, 25 at a time, in
 // each entry's region); absent ones are not an error.
 func (s *Store) DeleteEntries(ctx context.Context, entries []catalog.Entry) error {
-	byRegion, order := writesByRegion(entries, func(e catalog.Entry) types.WriteRequest {
+	byRegion, order := writesByRegion(entries, func(_ int, e catalog.Entry) types.WriteRequest {
 		return types.WriteRequest{DeleteRequest: &types.DeleteRequest{
 			Key: map[string]types.AttributeValue{awsenv.CatalogPK: sv(entryPK(e.Source, e.Key)), awsenv.CatalogSK: sv(entrySK)}}}
 	})

@@ -75,7 +75,10 @@ func WriteJSON(w io.Writer, head any, src EntrySource, tail func() any) error {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, "\n    "...)
-		buf = appendEntryJSON(buf, e)
+		var err error
+		if buf, err = e.AppendJSONIndent(buf, "    ", "  "); err != nil {
+			return fmt.Errorf("entry %s: %w", e.ID, err)
+		}
 		bw.Write(buf)
 		n++
 		return nil

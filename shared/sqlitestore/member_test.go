@@ -1,4 +1,4 @@
-package jsontext
+package sqlitestore
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ func TestSetMember(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := SetMember([]byte("x"), []byte(c.obj), "residency", []byte(`"V"`))
+			got, err := setMember([]byte("x"), []byte(c.obj), "residency", []byte(`"V"`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,25 +32,25 @@ func TestSetMember(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{`[]`, `{"a":}`, `{"a":1}x`, ``, `{"a" 1}`} {
-		if _, err := SetMember(nil, []byte(bad), "residency", []byte(`1`)); !errors.Is(err, ErrSyntax) {
-			t.Errorf("%q: expect ErrSyntax, got %v", bad, err)
+		if _, err := setMember(nil, []byte(bad), "residency", []byte(`1`)); !errors.Is(err, errSyntax) {
+			t.Errorf("%q: expect errSyntax, got %v", bad, err)
 		}
 	}
-	if _, err := SetMember(nil, []byte(`{}`), `a"b`, []byte(`1`)); err == nil {
+	if _, err := setMember(nil, []byte(`{}`), `a"b`, []byte(`1`)); err == nil {
 		t.Error("expect a name that needs escaping refused, got nil")
 	}
 }
 
-// FuzzSetMember: on a JSON object, SetMember gives the object with the
+// FuzzSetMember: on a JSON object, setMember gives the object with the
 // member set (as encoding/json reads both), and keeps encoding/json's sorted
-// output sorted; on anything else it fails with ErrSyntax.
+// output sorted; on anything else it fails with errSyntax.
 func FuzzSetMember(f *testing.F) {
 	for _, s := range []string{`{"a":1,"residency":{"x":1},"z":[2]}`, `{}`, `{"b":"\u00e9"}`, `[1]`, `{"residency":1,"residency":2}`, `{"a":{"b":{}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, obj []byte) {
 		value := []byte(`{"status":"compliant"}`)
-		got, err := SetMember(nil, obj, "residency", value)
+		got, err := setMember(nil, obj, "residency", value)
 		var m map[string]any
 		if json.Unmarshal(obj, &m) != nil || m == nil {
 			if err == nil {
@@ -73,7 +73,7 @@ func FuzzSetMember(f *testing.F) {
 		sorted, _ := json.Marshal(back)
 		delete(back, "residency")
 		before, _ := json.Marshal(back)
-		if again, err := SetMember(nil, before, "residency", value); err != nil || string(again) != string(sorted) {
+		if again, err := setMember(nil, before, "residency", value); err != nil || string(again) != string(sorted) {
 			t.Fatalf("expect %s, got %s (%v)", sorted, again, err)
 		}
 	})

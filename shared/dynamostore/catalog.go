@@ -1,0 +1,232 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/residency-dev/residency/shared/awsadapter"
+	"github.com/residency-dev/residency/shared/awsenv"
+	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/record"
+)
+
+func entryPK(source string, key record.Key) string { return "REC#" + source + "#" + key.String() }
+
+const entrySK = "ENTRY"
+
+func (s *Store) shard(source, key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(s.shards))
+}
+
+func duePK(day string, shard int) string { return fmt.Sprintf("DUE#%s#%02d", day, shard) }
+
+func dueSK(until time.Time, source, key string) string {
+	return record.FormatTime(until) + "#" + source + "#" + key
+}
+
+// entryItem is a catalog entry as the catalog table holds it. Index key
+// attributes must not be empty strings: omitempty leaves them out. The
+// tags name awsenv's attributes (CatalogPK, SubjectIndexPK, DueIndexPK, ...).
+type entryItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	Region        string `dynamodbav:"region"`
+	Source        string `dynamodbav:"source"`
+	SourceKind    string `dynamodbav:"source_kind"`
+	RecordKey     string `dynamodbav:"record_key"`
+	SubjectRef    string `dynamodbav:"subject_ref,omitempty"`
+	Category      string `dynamodbav:"category"`
+	Contract      string `dynamodbav:"contract,omitempty"`
+	OriginRegion  string `dynamodbav:"origin_region"`
+	HomeRegion    string `dynamodbav:"home_region"`
+	Jurisdiction  string `dynamodbav:"jurisdiction"`
+	Status        string `dynamodbav:"status"`
+	PolicyVersion string `dynamodbav:"policy_version"`
+	TaggedAt      string `dynamodbav:"tagged_at"`
+	Erasure       string `dynamodbav:"erasure,omitempty"`
+	RetainUntil   string `dynamodbav:"retain_until,omitempty"`
+	DuePK         string `dynamodbav:"due_pk,omitempty"`
+	DueSK         string `dynamodbav:"due_sk,omitempty"`
+}
+
+func (s *Store) entryItem(e catalog.Entry) (map[string]types.AttributeValue, error) {
+	k := e.Key.String()
+	it := entryItem{
+		PK: entryPK(e.Source, e.Key), SK: entrySK, Region: e.Region, Source: e.Source, SourceKind: e.SourceKind, RecordKey: k,
+		SubjectRef: e.SubjectRef, Category: e.Category, Contract: e.Contract, OriginRegion: e.OriginRegion, HomeRegion: e.HomeRegion,
+		Jurisdiction: e.Jurisdiction, Status: e.Status, PolicyVersion: e.PolicyVersion, TaggedAt: e.TaggedAt.UTC().Format(time.RFC3339Nano),
+		Erasure: e.Erasure,
+	}
+	if !e.RetainUntil.IsZero() {
+		it.RetainUntil = record.FormatTime(e.RetainUntil)
+		it.DuePK = duePK(e.RetainUntil.UTC().Format(time.DateOnly), s.shard(e.Source, k))
+		it.DueSK = dueSK(e.RetainUntil, e.Source, k)
+	}
+	m, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("catalog entry of %s: %w", e.Source, err)
+	}
+	return m, nil
+}
+
+func entryOf(m map[string]types.AttributeValue) (catalog.Entry, error) {
+	var it entryItem
+	if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+		return catalog.Entry{}, fmt.Errorf("catalog entry: %w", err)
+	}
+	e := catalog.Entry{
+		Region: it.Region, Source: it.Source, SourceKind: it.SourceKind, SubjectRef: it.SubjectRef, Category: it.Category,
+		Contract: it.Contract, OriginRegion: it.OriginRegion, HomeRegion: it.HomeRegion, Jurisdiction: it.Jurisdiction,
+		Status: it.Status, PolicyVersion: it.PolicyVersion, Erasure: it.Erasure,
+	}
+	var err error
+	if e.Key, err = record.ParseKey(it.RecordKey); err != nil {
+		return e, fmt.Errorf("catalog entry of %s: %w", it.Source, err)
+	}
+	if it.TaggedAt != "" {
+		if e.TaggedAt, err = time.Parse(time.RFC3339Nano, it.TaggedAt); err != nil {
+			return e, fmt.Errorf("catalog entry of %s: tagged_at: %w", it.Source, err)
+		}
+	}
+	if it.RetainUntil != "" {
+		if e.RetainUntil, err = time.Parse(time.RFC3339, it.RetainUntil); err != nil {
+			return e, fmt.Errorf("catalog entry of %s: retain_until: %w", it.Source, err)
+		}
+	}
+	return e, nil
+}
+
+// PutEntries writes catalog entries (BatchWriteItem, 25 at a time, retrying
+// unprocessed items with backoff).
+func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
+	items := make([]map[string]types.AttributeValue, len(entries))
+	for i, e := range entries {
+		var err error
+		if items[i], err = s.entryItem(e); err != nil {
+			return fmt.Errorf("put catalog entries in %s: %w", e.Region, err)
+		}
+	}
+	byRegion, order := writesByRegion(entries, func(i int, _ catalog.Entry) types.WriteRequest {
+		return types.WriteRequest{PutRequest: &types.PutRequest{Item: items[i]}}
+	})
+	earliest := map[string]string{}
+	for _, e := range entries {
+		if e.RetainUntil.IsZero() {
+			continue
+		}
+		if d := e.RetainUntil.UTC().Format(time.DateOnly); earliest[e.Region] == "" || d < earliest[e.Region] {
+			earliest[e.Region] = d
+		}
+	}
+	for _, r := range order {
+		// The mark first: an entry is never in a bucket the sweep skips.
+		if d := earliest[r]; d != "" {
+			if err := s.lowerDueMark(ctx, r, d); err != nil {
+				return err
+			}
+		}
+		if err := s.batchWrite(ctx, r, s.catalogTable, byRegion[r]); err != nil {
+			return fmt.Errorf("put catalog entries in %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// writesByRegion makes each entry's write request (req gets its index), grouped by the entry's
+// region (the catalog it lives in), with the regions in order of first
+// appearance.
+func writesByRegion(entries []catalog.Entry, req func(int, catalog.Entry) types.WriteRequest) (map[string][]types.WriteRequest, []string) {
+	byRegion := map[string][]types.WriteRequest{}
+	var order []string
+	for i, e := range entries {
+		if _, ok := byRegion[e.Region]; !ok {
+			order = append(order, e.Region)
+		}
+		byRegion[e.Region] = append(byRegion[e.Region], req(i, e))
+	}
+	return byRegion, order
+}
+
+func (s *Store) batchWrite(ctx context.Context, region, table string, reqs []types.WriteRequest) error {
+	c, err := s.client(region)
+	if err != nil {
+		return err
+	}
+	for len(reqs) > 0 {
+		chunk := reqs[:min(25, len(reqs))]
+		reqs = reqs[len(chunk):]
+		pending := map[string][]types.WriteRequest{table: chunk}
+		for attempt := 0; len(pending[table]) > 0; attempt++ {
+			if attempt > 0 {
+				if attempt > 8 {
+					return fmt.Errorf("batch write: %d items still unprocessed after %d attempts", len(pending[table]), attempt)
+				}
+				if err := awsadapter.Backoff(ctx, attempt); err != nil {
+					return err
+				}
+			}
+			out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return err
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+func (s *Store) queryAll(ctx context.Context, region string, in *dynamodb.QueryInput) ([]catalog.Entry, error) {
+	c, err := s.client(region)
+	if err != nil {
+		return nil, err
+	}
+	var out []catalog.Entry
+	p := dynamodb.NewQueryPaginator(c, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			e, err := entryOf(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// EntriesBySubject returns region's entries of one subject reference.
+func (s *Store) EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error) {
+	out, err := s.queryAll(ctx, region, &dynamodb.QueryInput{TableName: aws.String(s.catalogTable), IndexName: aws.String(awsenv.SubjectIndex),
+		KeyConditionExpression: aws.String("#p = :p"), ExpressionAttributeNames: map[string]string{"#p": awsenv.SubjectIndexPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(subjectRef)}})
+	if err != nil {
+		return nil, fmt.Errorf("entries by subject in %s: %w", region, err)
+	}
+	return out, nil
+}
+
+// EntriesByContract returns region's entries linked to a contract.
+func (s *Store) EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error) {
+	out, err := s.queryAll(ctx, region, &dynamodb.QueryInput{TableName: aws.String(s.catalogTable), IndexName: aws.String(awsenv.ContractIndex),
+		KeyConditionExpression: aws.String("#p = :p"), ExpressionAttributeNames: map[string]string{"#p": awsenv.ContractIndexPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": sv(contract)}})
+	if err != nil {
+		return nil, fmt.Errorf("entries by contract in %s: %w", region, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,201 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// PutEntries inserts or replaces catalog entries, in one transaction.
+func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO catalog(region,source,k,source_kind,subject_ref,category,contract,
+			origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("put catalog entries: %w", err)
+		}
+		defer st.Close()
+		for _, e := range entries {
+			if _, err := st.ExecContext(ctx, e.Region, e.Source, e.Key.String(), e.SourceKind, e.SubjectRef, e.Category, e.Contract,
+				e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure); err != nil {
+				return fmt.Errorf("put catalog entry %s/%s: %w", e.Region, e.Source, err)
+			}
+		}
+		return nil
+	})
+}
+
+const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure`
+
+// scanEntries reads the entries of rows; size is how many to make room
+// for (at most 10,000).
+func scanEntries(rows *sql.Rows, size int) ([]catalog.Entry, error) {
+	defer rows.Close()
+	var out []catalog.Entry
+	if size > 0 {
+		out = make([]catalog.Entry, 0, min(size, 10000))
+	}
+	for rows.Next() {
+		var e catalog.Entry
+		var k, tagged, due string
+		if err := rows.Scan(&e.Region, &e.Source, &k, &e.SourceKind, &e.SubjectRef, &e.Category, &e.Contract, &e.OriginRegion,
+			&e.HomeRegion, &e.Jurisdiction, &e.Status, &e.PolicyVersion, &tagged, &due, &e.Erasure); err != nil {
+			return nil, err
+		}
+		var err error
+		if e.Key, err = record.ParseKey(k); err != nil {
+			return nil, err
+		}
+		e.TaggedAt, e.RetainUntil = parseTS(tagged), parseTS(due)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GetEntry returns one catalog entry, or ErrNotFound.
+func (s *Store) GetEntry(ctx context.Context, region, source string, key record.Key) (catalog.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM catalog WHERE region=? AND source=? AND k=?`, region, source, key.String())
+	if err != nil {
+		return catalog.Entry{}, fmt.Errorf("get catalog entry: %w", err)
+	}
+	es, err := scanEntries(rows, 1)
+	if err != nil {
+		return catalog.Entry{}, fmt.Errorf("get catalog entry: %w", err)
+	}
+	if len(es) == 0 {
+		return catalog.Entry{}, fmt.Errorf("catalog entry %s/%s: %w", region, source, ErrNotFound)
+	}
+	return es[0], nil
+}
+
+// DueEntries returns up to limit entries of region whose retain-until is at
+// or before now, after the cursor, in (retain_until, source, key) order, and
+// the cursor to continue from. It reads the due index only: the items it
+// reads are the items it returns.
+func (s *Store) DueEntries(ctx context.Context, region string, now time.Time, after catalog.Cursor, limit int) ([]catalog.Entry, catalog.Cursor, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM catalog
+		WHERE region=? AND retain_until != '' AND retain_until <= ? AND (retain_until, source, k) > (?, ?, ?)
+		ORDER BY retain_until, source, k LIMIT ?`, region, dueTS(now), dueTS(after.RetainUntil), after.Source, keyOrEmpty(after.Key), limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("due entries in %s: %w", region, err)
+	}
+	es, err := scanEntries(rows, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("due entries in %s: %w", region, err)
+	}
+	if len(es) > 0 {
+		after = catalog.After(es[len(es)-1])
+	}
+	return es, after, nil
+}
+
+func keyOrEmpty(k record.Key) string {
+	if k == nil {
+		return ""
+	}
+	return k.String()
+}
+
+// EntriesBySubject returns region's entries of one subject reference.
+func (s *Store) EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM catalog WHERE region=? AND subject_ref=? ORDER BY source, k`, region, subjectRef)
+	if err != nil {
+		return nil, fmt.Errorf("entries by subject in %s: %w", region, err)
+	}
+	return scanEntries(rows, 0)
+}
+
+// EntriesByContract returns region's entries linked to a contract.
+func (s *Store) EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM catalog WHERE region=? AND contract=? ORDER BY source, k`, region, contract)
+	if err != nil {
+		return nil, fmt.Errorf("entries by contract in %s: %w", region, err)
+	}
+	return scanEntries(rows, 0)
+}
+
+// CountEntries returns how many catalog entries region holds.
+func (s *Store) CountEntries(ctx context.Context, region string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM catalog WHERE region=?`, region).Scan(&n)
+	return n, err
+}
+
+// DeleteEntries removes catalog entries, in one transaction; absent ones are
+// not an error.
+func (s *Store) DeleteEntries(ctx context.Context, entries []catalog.Entry) error {
+	if err := s.deleteEntries(ctx, entries, ""); err != nil {
+		return fmt.Errorf("delete catalog entries: %w", err)
+	}
+	return nil
+}
+
+// deleteEntries deletes entries, a chunk of keys of one source per
+// statement, those matching cond (an SQL condition with its args) only.
+func (s *Store) deleteEntries(ctx context.Context, entries []catalog.Entry, cond string, condArgs ...any) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		for _, group := range bySource(entries) {
+			for start := 0; start < len(group); start += chunkRows {
+				chunk := group[start:min(len(group), start+chunkRows)]
+				args := append([]any{chunk[0].Region, chunk[0].Source}, condArgs...)
+				for _, e := range chunk {
+					args = append(args, e.Key.String())
+				}
+				q := `DELETE FROM catalog WHERE region=? AND source=?` + cond + ` AND k IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+				if err := stmts.exec(q, 0, args); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// bySource groups entries by region and source, in order of first appearance.
+func bySource(entries []catalog.Entry) [][]catalog.Entry {
+	if !slices.ContainsFunc(entries, func(e catalog.Entry) bool { return e.Region != entries[0].Region || e.Source != entries[0].Source }) {
+		return [][]catalog.Entry{entries} // a sweep page of one table: no copy
+	}
+	var out [][]catalog.Entry
+	at := map[[2]string]int{}
+	for _, e := range entries {
+		g := [2]string{e.Region, e.Source}
+		i, ok := at[g]
+		if !ok {
+			i = len(out)
+			at[g] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], e)
+	}
+	return out
+}
+
+// RemoveDeleted removes the catalog entries of records deleted by at (the
+// tagger, on their REMOVE stream records), except those due by then: a due
+// record may have been deleted by a retention sweep that stopped before its
+// receipt, and its entry is how the next sweep finds it and writes the
+// receipt. Absent entries are not an error.
+func (s *Store) RemoveDeleted(ctx context.Context, entries []catalog.Entry, at time.Time) error {
+	if err := s.deleteEntries(ctx, entries, `(retain_until = '' OR retain_until > ?)`, dueTS(at)); err != nil {
+		return fmt.Errorf("remove catalog entries: %w", err)
+	}
+	return nil
+}

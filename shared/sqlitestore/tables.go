@@ -1,0 +1,409 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// The platform's watched tables, one per region, each with a change stream.
+// Errors name the region and table, never the record key: keys often embed a
+// subject (USER#u-1001), and errors reach logs.
+
+// GetItem returns the item stored under key in region's table, or ErrNotFound.
+func (s *Store) GetItem(ctx context.Context, region, table string, key record.Key) (record.Item, error) {
+	raw, err := storedItem(ctx, s.db, region, table, key.String())
+	if err != nil {
+		return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
+	}
+	return decodeItem(raw)
+}
+
+// storedItem reads the stored text of the item under k in region's table, or
+// ErrNotFound.
+func storedItem(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, region, table, k string) (string, error) {
+	var item string
+	err := q.QueryRowContext(ctx, `SELECT item FROM items WHERE region=? AND tbl=? AND k=?`, region, table, k).Scan(&item)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return item, err
+}
+
+// PutItem writes item under key in region's table and appends the change to
+// the table's stream (INSERT or MODIFY with old and new images). With
+// ifAbsent, it fails with ErrConditionFailed when an item exists.
+func (s *Store) PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error {
+	return s.putItem(ctx, region, table, key, item, ifAbsent, true)
+}
+
+// ReplayWrite applies a write the platform made (as a replayed stream record
+// says) without adding a stream record: the replayed record itself is
+// delivered instead. A nil item deletes.
+func (s *Store) ReplayWrite(ctx context.Context, region, table string, key record.Key, item record.Item) error {
+	if item == nil {
+		err := s.deleteItem(ctx, region, table, key, "", false)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	return s.putItem(ctx, region, table, key, item, false, false)
+}
+
+func (s *Store) putItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent, emit bool) error {
+	k := key.String()
+	b, err := json.Marshal(item)
+	if err != nil {
+		return fmt.Errorf("put %s/%s: encode item: %w", region, table, err)
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var old sql.NullString
+		stored, err := storedItem(ctx, tx, region, table, k)
+		switch {
+		case err == nil:
+			old = sql.NullString{String: stored, Valid: true}
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if old.Valid && ifAbsent {
+			return ErrConditionFailed
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO items(region,tbl,k,item) VALUES(?,?,?,?)
+			ON CONFLICT(region,tbl,k) DO UPDATE SET item=excluded.item`, region, table, k, string(b)); err != nil {
+			return err
+		}
+		if !emit {
+			return nil
+		}
+		event := "INSERT"
+		if old.Valid {
+			event = "MODIFY"
+		}
+		return addStream(ctx, tx, region, table, event, k, old, sql.NullString{String: string(b), Valid: true})
+	})
+	if err != nil {
+		return fmt.Errorf("put %s/%s: %w", region, table, err)
+	}
+	return nil
+}
+
+// UpdateTag sets the residency tag attribute of an existing item, leaving its
+// other attributes alone. It fails with ErrNotFound when the item is gone, so
+// a deleted record is never resurrected by its tag.
+func (s *Store) UpdateTag(ctx context.Context, region, table string, key record.Key, tag record.Tag) error {
+	return s.updateItem(ctx, region, table, key, func(it record.Item) { it[record.TagAttribute] = tag.Map() })
+}
+
+func (s *Store) updateItem(ctx context.Context, region, table string, key record.Key, mut func(record.Item)) error {
+	k := key.String()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		old, err := storedItem(ctx, tx, region, table, k)
+		if err != nil {
+			return err
+		}
+		it, err := decodeItem(old)
+		if err != nil {
+			return err
+		}
+		mut(it)
+		b, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET item=? WHERE region=? AND tbl=? AND k=?`, string(b), region, table, k); err != nil {
+			return err
+		}
+		return addStream(ctx, tx, region, table, "MODIFY", k, sql.NullString{String: old, Valid: true}, sql.NullString{String: string(b), Valid: true})
+	})
+	if err != nil {
+		return fmt.Errorf("update %s/%s: %w", region, table, err)
+	}
+	return nil
+}
+
+// DeleteItem deletes the item under key. When retainUntil is not empty, the
+// delete happens only if the item's residency tag still carries that
+// retain_until (ErrConditionFailed otherwise), so a record that changed since
+// it was found due is re-evaluated instead of deleted.
+func (s *Store) DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error {
+	return s.deleteItem(ctx, region, table, key, retainUntil, true)
+}
+
+func (s *Store) deleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string, emit bool) error {
+	k := key.String()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		old, err := storedItem(ctx, tx, region, table, k)
+		if err != nil {
+			return err
+		}
+		if retainUntil != "" {
+			it, err := decodeItem(old)
+			if err != nil {
+				return err
+			}
+			if tag, _ := record.TagOf(it); tag.RetainUntil != retainUntil {
+				return ErrConditionFailed
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM items WHERE region=? AND tbl=? AND k=?`, region, table, k); err != nil {
+			return err
+		}
+		if !emit {
+			return nil
+		}
+		return addStream(ctx, tx, region, table, "REMOVE", k, sql.NullString{String: old, Valid: true}, sql.NullString{})
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s/%s: %w", region, table, err)
+	}
+	return nil
+}
+
+// CountItems returns how many items region's table holds.
+func (s *Store) CountItems(ctx context.Context, region, table string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE region=? AND tbl=?`, region, table).Scan(&n)
+	return n, err
+}
+
+// ReplayedWrite is one write the platform made to a table, as a replayed
+// stream record says: the item as it is after the write, as a plain JSON
+// object, or nil for a delete.
+type ReplayedWrite struct {
+	Region, Table string
+	Key           record.Key
+	Item          []byte
+}
+
+// ReplayWrites applies the writes of a replayed stream batch, in order and
+// in one transaction, without adding stream records: the replayed records
+// themselves are delivered instead. Deleting an absent item is not an error.
+func (s *Store) ReplayWrites(ctx context.Context, writes []ReplayedWrite) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		var rows []any // the puts not yet written, in order
+		flush := func() error {
+			if len(rows) == 0 {
+				return nil
+			}
+			err := stmts.exec(upsertItems, 4, rows)
+			rows = rows[:0]
+			return err
+		}
+		for i, w := range writes {
+			if w.Item != nil {
+				rows = append(rows, w.Region, w.Table, w.Key.String(), string(w.Item))
+				continue
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := stmts.exec(deleteItem, 3, []any{w.Region, w.Table, w.Key.String()}); err != nil {
+				return fmt.Errorf("write %d: delete %s/%s: %w", i, w.Region, w.Table, err)
+			}
+		}
+		return flush()
+	})
+	if err != nil {
+		return fmt.Errorf("replay writes: %w", err)
+	}
+	return nil
+}
+
+// UpdateTags sets the residency tags of a batch of records in one
+// transaction, and appends each change to the stream (a MODIFY with both
+// images). A record that is gone gets ErrNotFound in its slot; the second
+// result is an error of the whole batch. The items are read, written and
+// streamed a chunk of rows per statement.
+func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	errs := make([]error, len(writes))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		at := ts(time.Now())
+		tags := map[record.Tag][]byte{} // a batch's tags are mostly alike
+		var buf, ttl []byte
+		for start := 0; start < len(writes); start += chunkRows {
+			chunk := writes[start:min(len(writes), start+chunkRows)]
+			keys := make([]string, len(chunk))
+			for i, w := range chunk {
+				keys[i] = w.Key.String()
+			}
+			items, err := stmts.items(region, table, keys)
+			if err != nil {
+				return err
+			}
+			var upserts, streamed []any
+			for i, w := range chunk {
+				old, ok := items[keys[i]]
+				if !ok {
+					errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, ErrNotFound)
+					continue
+				}
+				tag, ok := tags[w.Tag]
+				if !ok {
+					if tag, err = json.Marshal(w.Tag.Map()); err != nil {
+						return err
+					}
+					tags[w.Tag] = tag
+				}
+				// Set the attribute in the stored text: decoding and
+				// encoding the whole item would cost more than the rest of
+				// the write.
+				if buf, err = withMember(buf[:0], old, record.TagAttribute, tag); err != nil {
+					errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+					continue
+				}
+				if w.TTLAttribute != "" {
+					if ttl, err = withTTL(ttl[:0], buf, w.TTLAttribute, w.TTL); err != nil {
+						errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+						continue
+					}
+					buf, ttl = ttl, buf
+				}
+				item := string(buf)
+				items[keys[i]] = item // a key written twice in a batch
+				upserts = append(upserts, region, table, keys[i], item)
+				streamed = append(streamed, region, table, "MODIFY", keys[i], old, item, at)
+			}
+			if err := stmts.exec(upsertItems, 4, upserts); err != nil {
+				return err
+			}
+			if err := stmts.exec(insertStream, 7, streamed); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tag %s/%s: %w", region, table, err)
+	}
+	return errs, nil
+}
+
+// withTTL appends to dst the stored item with its TTL attribute name set to
+// epoch seconds ttl, or without it when ttl is 0.
+func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
+	if ttl != 0 {
+		return withMember(dst, string(item), name, strconv.AppendInt(nil, ttl, 10))
+	}
+	it, err := decodeItem(string(item))
+	if err != nil {
+		return dst, err
+	}
+	if _, ok := it[name]; !ok {
+		return append(dst, item...), nil
+	}
+	delete(it, name)
+	b, err := json.Marshal(it)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// withMember appends to dst the stored item old with its attribute name set
+// to value (JSON text). An item the store cannot read is corrupt.
+func withMember(dst []byte, old, name string, value []byte) ([]byte, error) {
+	out, err := setMember(dst, []byte(old), name, value)
+	if err != nil {
+		return dst, fmt.Errorf("stored item is corrupt: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteItems deletes a batch of region's table's items in one transaction,
+// each as DeleteItem would: with a RetainUntil, only if the item's tag still
+// carries it. A gone item gets ErrNotFound in its slot, a changed one
+// ErrConditionFailed; the second result is an error of the whole batch. Each
+// deletion goes to the stream as a REMOVE with the old image.
+func (s *Store) DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error) {
+	errs := make([]error, len(dels))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		at := ts(time.Now())
+		for start := 0; start < len(dels); start += chunkRows {
+			chunk := dels[start:min(len(dels), start+chunkRows)]
+			keys := make([]string, len(chunk))
+			for i, d := range chunk {
+				keys[i] = d.Key.String()
+			}
+			items, err := stmts.taggedItems(region, table, keys)
+			if err != nil {
+				return err
+			}
+			var gone, streamed []any
+			for i, d := range chunk {
+				it, ok := items[keys[i]]
+				switch {
+				case !ok:
+					errs[start+i] = fmt.Errorf("delete %s/%s: %w", region, table, ErrNotFound)
+					continue
+				case d.RetainUntil != "" && it.retainUntil != d.RetainUntil:
+					errs[start+i] = fmt.Errorf("delete %s/%s: %w", region, table, ErrConditionFailed)
+					continue
+				}
+				delete(items, keys[i]) // a key twice in a batch is gone the second time
+				gone = append(gone, keys[i])
+				streamed = append(streamed, region, table, "REMOVE", keys[i], it.item, nil, at)
+			}
+			if len(gone) == 0 {
+				continue
+			}
+			q := `DELETE FROM items WHERE region=? AND tbl=? AND k IN (?` + strings.Repeat(",?", len(gone)-1) + `)`
+			if err := stmts.exec(q, 0, append([]any{region, table}, gone...)); err != nil {
+				return err
+			}
+			if err := stmts.exec(insertStream, 7, streamed); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete %s/%s: %w", region, table, err)
+	}
+	return errs, nil
+}
+
+type taggedItem struct{ item, retainUntil string }
+
+// taggedItems is items with each item's tag's retain_until, read by SQLite
+// rather than by decoding the item.
+func (st *stmts) taggedItems(region, table string, keys []string) (map[string]taggedItem, error) {
+	s, err := st.prepare(`SELECT k, item, coalesce(json_extract(item, '$.` + record.TagAttribute + `.retain_until'), '')
+		FROM items WHERE region=? AND tbl=? AND k IN (?` + strings.Repeat(",?", len(keys)-1) + `)`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(st.ctx, append([]any{region, table}, anys(keys)...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]taggedItem, len(keys))
+	for rows.Next() {
+		var k string
+		var it taggedItem
+		if err := rows.Scan(&k, &it.item, &it.retainUntil); err != nil {
+			return nil, err
+		}
+		out[k] = it
+	}
+	return out, rows.Err()
+}
