@@ -121,8 +121,8 @@ func VerifyChains(ctx context.Context, l ChainReader, digests DigestChecker, obs
 				regions = append(regions, r)
 			}
 		}
-		slices.Sort(regions)
 	}
+	slices.Sort(regions)
 	chains := make([]ChainStatus, len(regions))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
