@@ -9,6 +9,7 @@ import "fmt"
 // Member order is kept.
 func AppendImage(dst, plain []byte) ([]byte, error) {
 	s := newScanner(plain)
+	defer s.release()
 	if s.Peek() != '{' {
 		return dst, fmt.Errorf("%w: an item is a JSON object", errSyntax)
 	}

@@ -18,6 +18,7 @@ func (r *StreamRecord) AppendNewImage(dst []byte) ([]byte, bool, error) {
 		return dst, false, nil
 	}
 	s := newScanner(r.newImage)
+	defer s.release()
 	out, err := s.plainMap(dst, 0, true)
 	if err != nil {
 		return dst, false, fmt.Errorf("new image: %w", err)

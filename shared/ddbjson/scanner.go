@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -16,7 +17,8 @@ import (
 // accepts: names given twice, and invalid UTF-8 in strings, which decodes
 // as U+FFFD. Errors of the input wrap errSyntax.
 type scanner struct {
-	dec    *jsontext.Decoder
+	buf    bytes.Buffer
+	dec    jsontext.Decoder
 	rawNew bool           // leave new images as they are (DecodeStreamRaw)
 	key    jsontext.Value // the last member name read, quoted, as it is in the input
 }
@@ -28,9 +30,27 @@ var errSyntax = errors.New("invalid JSON")
 // exhaust the stack.
 const maxDepth = 10000
 
+// scanners keeps scanners between reads: a new decoder costs more than
+// reading a small image.
+var scanners = sync.Pool{New: func() any { return new(scanner) }}
+
+var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+// newScanner returns a scanner of b; release it when done.
 func newScanner(b []byte) *scanner {
+	s := scanners.Get().(*scanner)
 	// From a bytes.Buffer the decoder reads in place: raw values alias b.
-	return &scanner{dec: jsontext.NewDecoder(bytes.NewBuffer(b), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))}
+	s.buf = *bytes.NewBuffer(b)
+	s.dec.Reset(&s.buf, decodeOptions...)
+	s.rawNew, s.key = false, nil
+	return s
+}
+
+// release returns s to scanners.
+func (s *scanner) release() {
+	s.buf, s.key = bytes.Buffer{}, nil
+	s.dec.Reset(&s.buf)
+	scanners.Put(s)
 }
 
 // syntax returns an error wrapping errSyntax that says what was expected

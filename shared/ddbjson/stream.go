@@ -44,6 +44,7 @@ func (r *StreamRecord) OldImage() (record.Item, error) {
 		return nil, nil
 	}
 	s := newScanner(r.oldImage)
+	defer s.release()
 	it, err := s.image()
 	if err != nil {
 		return nil, fmt.Errorf("old image: %w", err)
@@ -85,7 +86,9 @@ var ErrMalformed = errors.New("malformed stream event")
 // whose attribute values are malformed is returned with Err set, so that it
 // fails alone.
 func DecodeStream(payload []byte) ([]StreamRecord, error) {
-	return decodeStream(newScanner(payload), len(payload))
+	s := newScanner(payload)
+	defer s.release()
+	return decodeStream(s, len(payload))
 }
 
 // DecodeStreamRaw is DecodeStream for a reader that stores new images: it
@@ -93,6 +96,7 @@ func DecodeStream(payload []byte) ([]StreamRecord, error) {
 // for AppendNewImage, which checks its attribute values.
 func DecodeStreamRaw(payload []byte) ([]StreamRecord, error) {
 	s := newScanner(payload)
+	defer s.release()
 	s.rawNew = true
 	return decodeStream(s, len(payload))
 }

@@ -25,10 +25,14 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 		return dst, err
 	}
 	d := decoders.Get().(*decoder)
-	defer decoders.Put(d)
+	defer func() {
+		d.buf = bytes.Buffer{}
+		d.dec.Reset(&d.buf)
+		decoders.Put(d)
+	}()
 	// From a bytes.Buffer the decoder reads in place: offsets are obj's.
 	d.buf = *bytes.NewBuffer(obj)
-	d.dec.Reset(&d.buf, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	d.dec.Reset(&d.buf, decodeOptions...)
 	dec := &d.dec
 	syntax := func(err error) ([]byte, error) { return dst, fmt.Errorf("%w: %v", errSyntax, err) }
 	if tok, err := dec.ReadToken(); err != nil {
@@ -106,6 +110,8 @@ type decoder struct {
 }
 
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
 // checkName refuses a member name setMember would have to escape.
 func checkName(name string) error {
