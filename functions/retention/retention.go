@@ -269,15 +269,6 @@ func (h *Handler) unheld(ctx context.Context, entries []catalog.Entry) (unheld, 
 	return unheld, held, nil
 }
 
-// retentionReference is what a retention receipt says of the rule that made
-// the record due.
-func (h *Handler) retentionReference(e catalog.Entry) string {
-	if cat, ok := h.Policy.Category(e.Category); ok {
-		return fmt.Sprintf("retention of %s: %s from %s, due %s", e.Category, cat.Retention, cat.From, record.FormatTime(e.RetainUntil))
-	}
-	return fmt.Sprintf("retention of %s", e.Category)
-}
-
 // deletion is what delete did.
 type deletion struct {
 	receipts []string        // the ledger ids of the receipts sent
@@ -371,7 +362,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			reason, idPart, reference = events.ReasonErasure, e.Erasure, erasureReference(e.Erasure)
 			d.erased++
 		} else {
-			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.retentionReference(e)
+			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.Policy.RetentionReference(e.Category, e.RetainUntil)
 		}
 		recRef := h.Refs.Record(e.Source, e.Key)
 		entry := ledger.Entry{

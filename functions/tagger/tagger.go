@@ -39,6 +39,9 @@ type Catalog interface {
 	// RemoveDeleted removes the entries of records deleted by at, except
 	// those due by then, which the retention sweep removes with a receipt.
 	RemoveDeleted(ctx context.Context, entries []catalog.Entry, at time.Time) error
+	// DeleteEntries removes entries whatever their due date (records that
+	// DynamoDB's TTL deleted, with a receipt of their own).
+	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
 }
 
 // Contracts tells when a contract ended (zero time: not ended).
@@ -136,6 +139,7 @@ type batch struct {
 	removed []catalog.Entry // records deleted: their entries go first
 	evs     []events.Out
 	ledger  []ledger.Entry
+	ttl     []catalog.Entry // records DynamoDB's TTL deleted: receipts of their own
 	tagged  int
 	echoes  int
 	gone    int // misplaced writes already deleted, logged as violations
@@ -197,6 +201,11 @@ func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
 func (h *Handler) flush(ctx context.Context, b *batch) error {
 	if err := h.Catalog.RemoveDeleted(ctx, b.removed, h.Now()); err != nil {
 		return fmt.Errorf("tagger: remove catalog entries: %w", err)
+	}
+	if len(b.ttl) > 0 {
+		if err := h.Catalog.DeleteEntries(ctx, b.ttl); err != nil {
+			return fmt.Errorf("tagger: remove catalog entries of TTL deletions: %w", err)
+		}
 	}
 	if err := h.Catalog.PutEntries(ctx, b.entries); err != nil {
 		return fmt.Errorf("tagger: write catalog: %w", err)
@@ -320,6 +329,11 @@ func (h *Handler) streamRecord(ctx context.Context, rec *ddbjson.StreamRecord, b
 			}
 			if key, err = record.KeyOf(old, src.Key); err != nil {
 				return fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+		}
+		if rec.ByTTL() {
+			if h.ttlDeletion(rec, src, region, table, key, b) {
+				return nil
 			}
 		}
 		b.removed = append(b.removed, catalog.Entry{Region: region, Source: table, Key: key})
@@ -633,4 +647,56 @@ func (h *Handler) violationEntry(p pendingTag, subjectRef, decision, reference s
 		ToRegion: dec.HomeRegion, ToCountry: toCountry, Reference: reference, Decision: decision,
 		PolicyVersion: h.Policy.Version, Actor: Actor,
 	}
+}
+
+// DecisionDeletedByTTL is the decision of the deletion receipt of a record
+// that DynamoDB's TTL deleted: the backstop behind the retention sweep, so
+// each one is a deadline the sweep missed.
+const DecisionDeletedByTTL = "deleted_by_ttl"
+
+// ttlDeletion receipts a REMOVE made by DynamoDB's TTL of a record the
+// tagger had tagged (its old image carries the residency tag): a deletion
+// entry dated at the REMOVE, with its Record Deleted event, and the catalog
+// entry goes, so that the sweep writes no later receipt. Without an old
+// image (a NEW_IMAGE stream) or a tag, it is an ordinary REMOVE.
+func (h *Handler) ttlDeletion(rec *ddbjson.StreamRecord, src *policy.Source, region, table string, key record.Key, b *batch) bool {
+	old, err := rec.OldImage()
+	if err != nil || old == nil {
+		return false
+	}
+	tag, ok := record.TagOf(old)
+	if !ok {
+		return false
+	}
+	w, err := h.fromItem(src, region, table, key, old)
+	if err != nil {
+		return false
+	}
+	at := rec.CreatedAt.UTC()
+	if at.IsZero() || at.Unix() == 0 {
+		at = h.Now().UTC()
+	}
+	e := catalog.Entry{Region: region, Source: table, SourceKind: catalog.SourceTable, Key: key, Category: w.category,
+		SubjectRef: h.Refs.Subject(w.subjectID)}
+	recRef := h.Refs.Record(table, key)
+	retainUntil, _ := time.Parse(time.RFC3339, tag.RetainUntil)
+	reference := h.Policy.RetentionReference(w.category, retainUntil) + "; deleted by the DynamoDB TTL backstop"
+	if w.ttlAttr != "" {
+		reference += " (" + w.ttlAttr + ")"
+	}
+	reference += " at " + at.Format(time.RFC3339) + ": the retention sweep missed its deadline"
+	entry := ledger.Entry{
+		// The id the sweep's receipt would have: one receipt either way.
+		ID:   ledger.ID(ledger.KindDeletion, region, table, recRef, events.ReasonRetention, tag.RetainUntil),
+		Time: at, Kind: ledger.KindDeletion, Region: region, Source: table, Record: recRef, SubjectRef: e.SubjectRef,
+		Category: w.category, FromRegion: region, Reference: reference, Decision: DecisionDeletedByTTL,
+		PolicyVersion: h.Policy.Version, Actor: Actor,
+	}
+	b.ttl = append(b.ttl, e)
+	b.ledger = append(b.ledger, entry)
+	b.evs = append(b.evs, events.Out{DetailType: events.RecordDeleted, Detail: &events.RecordDeletedDetail{
+		Source: table, Record: key, Region: region, SubjectRef: e.SubjectRef, Category: w.category,
+		Reason: events.ReasonRetention, Receipt: entry.ID, DeletedAt: events.At(at),
+	}})
+	return true
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"
@@ -268,4 +269,60 @@ func BenchmarkStreamBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestTTLDeletionGetsItsOwnReceipt: a REMOVE made by DynamoDB's TTL of a
+// tagged record is receipted at the REMOVE, decided deleted_by_ttl (a
+// deadline the sweep missed), announced, and its catalog entry goes, so no
+// sweep receipts it again. The same REMOVE by the application is not.
+func TestTTLDeletionGetsItsOwnReceipt(t *testing.T) {
+	for name, ttl := range map[string]bool{"by TTL": true, "by the application": false} {
+		t.Run(name, func(t *testing.T) {
+			h, st, sk := setup(t, "eu-central-1")
+			ctx := context.Background()
+			payload := sample(t, "dynamodb-insert-compliant.json")
+			apply(t, st, payload)
+			invokeStream(t, h, payload)
+			key := record.Key{"pk": "USER#u-1002", "sk": "PROFILE"}
+			old, err := st.GetItem(ctx, "eu-central-1", "users", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			oldImage, _ := ddbjson.FromItem(old)
+			keys, _ := ddbjson.FromKey(key)
+			removedAt := time.Date(2029, 1, 2, 3, 4, 5, 0, time.UTC)
+			rec := lambdaevents.DynamoDBEventRecord{EventID: "9", EventName: "REMOVE", EventSource: "aws:dynamodb", AWSRegion: "eu-central-1",
+				EventSourceArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/users/stream/2026-11-01T00:00:00.000",
+				Change: lambdaevents.DynamoDBStreamRecord{ApproximateCreationDateTime: lambdaevents.SecondsEpochTime{Time: removedAt},
+					Keys: keys, OldImage: oldImage, SequenceNumber: "900", StreamViewType: "NEW_AND_OLD_IMAGES"}}
+			if ttl {
+				rec.UserIdentity = &lambdaevents.DynamoDBUserIdentity{Type: "Service", PrincipalID: "dynamodb.amazonaws.com"}
+			}
+			st.DeleteItem(ctx, "eu-central-1", "users", key, "")
+			b, _ := json.Marshal(lambdaevents.DynamoDBEvent{Records: []lambdaevents.DynamoDBEventRecord{rec}})
+			sk.Entries, sk.Events = nil, nil
+			if resp := invokeStream(t, h, b); len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("expect no failure, got %+v", resp)
+			}
+			_, err = st.GetEntry(ctx, "eu-central-1", "users", key)
+			if !ttl {
+				// Not yet due: the entry goes, with no receipt.
+				if len(sk.Entries) != 0 || !errors.Is(err, record.ErrNotFound) {
+					t.Fatalf("expect no receipt and no entry, got %+v (%v)", sk.Entries, err)
+				}
+				return
+			}
+			if !errors.Is(err, record.ErrNotFound) {
+				t.Fatalf("expect the catalog entry gone, got %v", err)
+			}
+			if len(sk.Entries) != 1 || len(sk.Events) != 1 || sk.Events[0].DetailType != "Record Deleted" {
+				t.Fatalf("expect one receipt and one Record Deleted, got %+v %+v", sk.Entries, sk.Events)
+			}
+			e := sk.Entries[0]
+			if e.Kind != ledger.KindDeletion || e.Decision != tagger.DecisionDeletedByTTL || !e.Time.Equal(removedAt) ||
+				!strings.HasPrefix(e.Reference, "retention of profile: 25mo from created, due 2028-12-20T10:00:00Z; deleted by the DynamoDB TTL backstop (expires_at) at 2029-01-02T03:04:05Z") {
+				t.Fatalf("expect a TTL receipt dated at the REMOVE, got %+v", e)
+			}
+		})
+	}
 }

@@ -26,6 +26,10 @@ type StreamRecord struct {
 	SequenceNumber string
 	// CreatedAt is ApproximateCreationDateTime.
 	CreatedAt time.Time
+	// UserIdentity is who made the change when it was not an application
+	// ({"type": "Service", "principalId": "dynamodb.amazonaws.com"} for a
+	// deletion by DynamoDB TTL); zero otherwise.
+	UserIdentity UserIdentity
 	Keys      record.Key  // nil when the record has none
 	NewImage  record.Item // nil when the record has none
 	// oldImage is the old image's DynamoDB JSON, decoded by OldImage.
@@ -36,6 +40,16 @@ type StreamRecord struct {
 	// Err is why the record's attribute values cannot be read (nil when
 	// they can): the record fails alone, the rest of the batch is read.
 	Err error
+}
+
+// UserIdentity is a stream record's userIdentity.
+type UserIdentity struct {
+	Type, PrincipalID string
+}
+
+// ByTTL reports whether the change is a deletion by DynamoDB's time to live.
+func (r *StreamRecord) ByTTL() bool {
+	return r.EventName == "REMOVE" && r.UserIdentity.Type == "Service" && r.UserIdentity.PrincipalID == "dynamodb.amazonaws.com"
 }
 
 // OldImage decodes the record's old image (nil when it has none).
@@ -57,6 +71,9 @@ func FromEvent(rec *events.DynamoDBEventRecord) StreamRecord {
 	r := StreamRecord{
 		EventID: rec.EventID, EventName: rec.EventName, EventSource: rec.EventSource, AWSRegion: rec.AWSRegion,
 		EventSourceARN: rec.EventSourceArn, SequenceNumber: rec.Change.SequenceNumber, CreatedAt: rec.Change.ApproximateCreationDateTime.Time,
+	}
+	if u := rec.UserIdentity; u != nil {
+		r.UserIdentity = UserIdentity{Type: u.Type, PrincipalID: u.PrincipalID}
 	}
 	var err error
 	if r.Keys, err = ToKey(rec.Change.Keys); err != nil {
@@ -190,6 +207,19 @@ func (s *scanner) streamRecord() (StreamRecord, error) {
 				return nil
 			}
 			return s.change(&r)
+		case fieldIs(k, "userIdentity"):
+			if s.Null() {
+				return nil
+			}
+			return s.Object(func(k []byte) error {
+				switch {
+				case fieldIs(k, "type"):
+					return s.optString(&r.UserIdentity.Type)
+				case fieldIs(k, "principalId"):
+					return s.optString(&r.UserIdentity.PrincipalID)
+				}
+				return s.Skip()
+			})
 		}
 		return s.Skip()
 	})

@@ -1,6 +1,10 @@
 package policy
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // RuleReference is how a ledger entry cites the residency rule a decision
 // applied: "policy <version> residency rule <n>", rules numbered from 1 as
@@ -17,4 +21,13 @@ func (p *Policy) ViolationReference(d ResidencyDecision) string {
 		ref += "; subject country missing or unknown, treated as EEA (strictest)"
 	}
 	return ref
+}
+
+// RetentionReference is what a retention receipt says of the rule that made
+// a record due: "retention of profile: 25mo from created, due <retain-until>".
+func (p *Policy) RetentionReference(category string, retainUntil time.Time) string {
+	if cat, ok := p.Category(category); ok {
+		return fmt.Sprintf("retention of %s: %s from %s, due %s", category, cat.Retention, cat.From, retainUntil.UTC().Format(time.RFC3339))
+	}
+	return "retention of " + category
 }

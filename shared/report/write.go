@@ -225,6 +225,9 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 	}
 	if d := s.Deletions; d.Total > 0 {
 		fmt.Fprintf(tw, "\nDeletions: %d (%s; by category: %s)\n", d.Total, counts(d.ByReason), counts(d.ByCategory))
+		if n := d.ByDecision["deleted_by_ttl"]; n > 0 {
+			fmt.Fprintf(tw, "  of which %d by the DynamoDB TTL backstop: deadlines the retention sweep missed\n", n)
+		}
 	}
 	if len(h.Holds) > 0 {
 		fmt.Fprintf(tw, "\nLegal holds in force: %d\n", len(h.Holds))
