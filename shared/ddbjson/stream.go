@@ -30,8 +30,8 @@ type StreamRecord struct {
 	// ({"type": "Service", "principalId": "dynamodb.amazonaws.com"} for a
 	// deletion by DynamoDB TTL); zero otherwise.
 	UserIdentity UserIdentity
-	Keys      record.Key  // nil when the record has none
-	NewImage  record.Item // nil when the record has none
+	Keys         record.Key  // nil when the record has none
+	NewImage     record.Item // nil when the record has none
 	// oldImage is the old image's DynamoDB JSON, decoded by OldImage.
 	oldImage []byte
 	// newImage is the new image's DynamoDB JSON when DecodeStreamRaw left
