@@ -28,6 +28,9 @@ type Catalog interface {
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
 	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
+	// MarkErased puts erased subjects on the region's erased list, so that
+	// the tagger erases their records again when they are written again.
+	MarkErased(ctx context.Context, region string, erased []catalog.Erased) error
 }
 
 // DueMarker is a catalog whose due index keeps a low-water mark (DynamoDB's):
@@ -360,6 +363,12 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 		var reason, idPart, reference string
 		if e.Erasure != "" {
 			reason, idPart, reference = events.ReasonErasure, e.Erasure, erasureReference(e.Erasure)
+			if e.Reapplied {
+				// To a record written again after the erasure: a receipt
+				// of its own, not the first deletion's again.
+				reference += ", re-applied"
+				idPart += " re-applied " + e.TaggedAt.UTC().Format(time.RFC3339Nano)
+			}
 			d.erased++
 		} else {
 			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.Policy.RetentionReference(e.Category, e.RetainUntil)
@@ -485,6 +494,11 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 	now := h.Now().UTC()
 	ref := h.Refs.Subject(d.SubjectID)
 	out := events.ErasureCompletedDetail{RequestID: d.RequestID, SubjectRef: ref, Region: h.Region, Receipts: []string{}}
+	// On the erased list first: a record written from now on (a restore, a
+	// replayed import) is erased again, under this request.
+	if err := h.Catalog.MarkErased(ctx, h.Region, []catalog.Erased{{SubjectRef: ref, RequestID: d.RequestID, ErasedAt: now}}); err != nil {
+		return out, err
+	}
 	entries, err := h.Catalog.EntriesBySubject(ctx, h.Region, ref)
 	if err != nil {
 		return out, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,6 +43,8 @@ type Catalog interface {
 	// DeleteEntries removes entries whatever their due date (records that
 	// DynamoDB's TTL deleted, with a receipt of their own).
 	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
+	// ErasedAmong says which subjects are on region's erased list.
+	ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error)
 }
 
 // Contracts tells when a contract ended (zero time: not ended).
@@ -139,6 +142,7 @@ type batch struct {
 	removed []catalog.Entry // records deleted: their entries go first
 	evs     []events.Out
 	ledger  []ledger.Entry
+	writes  []write         // decoded writes, tagged together (tagWrites)
 	ttl     []catalog.Entry // records DynamoDB's TTL deleted: receipts of their own
 	tagged  int
 	echoes  int
@@ -248,8 +252,10 @@ func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord)
 		}
 	}
 	var ok []*ddbjson.StreamRecord
+	var owners []*ddbjson.StreamRecord // of each of b.writes
 	for i := range recs {
 		rec := &recs[i]
+		n := len(b.writes)
 		if err := h.streamRecord(ctx, rec, &b); err != nil {
 			if ctx.Err() != nil {
 				return resp, ctx.Err()
@@ -257,9 +263,21 @@ func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord)
 			fail(rec, err)
 			continue
 		}
+		if len(b.writes) > n {
+			owners = append(owners, rec)
+		}
 		ok = append(ok, rec)
 	}
-	failed := h.writeTags(ctx, &b)
+	failed := map[string]error{}
+	for i, err := range h.tagWrites(ctx, &b) {
+		if err != nil {
+			if ctx.Err() != nil {
+				return resp, ctx.Err()
+			}
+			failed[owners[i].SequenceNumber] = err
+		}
+	}
+	maps.Copy(failed, h.writeTags(ctx, &b))
 	for _, rec := range ok {
 		if err := failed[rec.SequenceNumber]; err != nil {
 			fail(rec, err)
@@ -360,7 +378,8 @@ func (h *Handler) streamRecord(ctx context.Context, rec *ddbjson.StreamRecord, b
 	}
 	w.seq = rec.SequenceNumber
 	w.inserted = rec.EventName == "INSERT"
-	return h.tag(ctx, w, b)
+	b.writes = append(b.writes, w)
+	return nil
 }
 
 // write is what the tagger knows of one written record.
@@ -376,6 +395,11 @@ type write struct {
 	ttl                        string // its value on the record, in decimal ("" if none)
 	seq                        string // the stream record's sequence number
 	inserted                   bool   // the stream record is an INSERT
+	subjectRef                 string // the keyed reference of subjectID
+	// erased is the erasure of the subject, when it is on the region's
+	// erased list: the record is written again after it (a restore, a
+	// replayed import), and is erased again under the same request.
+	erased *catalog.Erased
 }
 
 func (h *Handler) fromItem(src *policy.Source, region, table string, key record.Key, item record.Item) (write, error) {
@@ -423,11 +447,25 @@ func ttlWrite(w write, tag record.Tag) (attr string, ttl int64) {
 func (h *Handler) HandleS3(ctx context.Context, ev lambdaevents.S3Event) error {
 	var b batch
 	var errs []error
-	for i := range ev.Records {
+	var owners []int // the record of each of b.writes
+	objectFailed := func(i int, err error) {
 		rec := &ev.Records[i]
-		if err := h.s3Record(ctx, rec, &b); err != nil {
-			h.Log.ErrorContext(ctx, "object failed", "function", Actor, "bucket", rec.S3.Bucket.Name, "sequencer", rec.S3.Object.Sequencer, "error", err.Error())
-			errs = append(errs, fmt.Errorf("record %d: %w", i, err))
+		h.Log.ErrorContext(ctx, "object failed", "function", Actor, "bucket", rec.S3.Bucket.Name, "sequencer", rec.S3.Object.Sequencer, "error", err.Error())
+		errs = append(errs, fmt.Errorf("record %d: %w", i, err))
+	}
+	for i := range ev.Records {
+		n := len(b.writes)
+		if err := h.s3Record(ctx, &ev.Records[i], &b); err != nil {
+			objectFailed(i, err)
+			continue
+		}
+		if len(b.writes) > n {
+			owners = append(owners, i)
+		}
+	}
+	for j, err := range h.tagWrites(ctx, &b) {
+		if err != nil {
+			objectFailed(owners[j], err)
 		}
 	}
 	if err := h.flush(ctx, &b); err != nil {
@@ -477,7 +515,8 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	if w.created.IsZero() {
 		w.created = rec.EventTime.UTC()
 	}
-	return h.tag(ctx, w, b)
+	b.writes = append(b.writes, w)
+	return nil
 }
 
 // HandleEvent tags the record a `Data Written` event reports.
@@ -526,6 +565,14 @@ func (h *Handler) decide(ctx context.Context, w write) (record.Tag, policy.Resid
 	if until, ok := h.Policy.RetainUntil(w.category, w.created, w.lastActivity, contractEnd); ok {
 		tag.RetainUntil = record.FormatTime(until)
 	}
+	if w.erased != nil {
+		// Due now, for the sweep to erase it; a record already due keeps
+		// its date, so that the tag of our own write echoes unchanged.
+		tag.RetainUntil = record.FormatTime(h.Now())
+		if w.existing != nil && w.existing.RetainUntil != "" && w.existing.RetainUntil <= tag.RetainUntil {
+			tag.RetainUntil = w.existing.RetainUntil
+		}
+	}
 	switch {
 	case !dec.Allowed:
 		tag.Status = record.StatusViolation
@@ -535,6 +582,44 @@ func (h *Handler) decide(ctx context.Context, w write) (record.Tag, policy.Resid
 		tag.Status, tag.OriginRegion = w.existing.Status, w.existing.OriginRegion
 	}
 	return tag, dec, nil
+}
+
+// tagWrites tags the batch's decoded writes, after one look at each
+// region's erased list for their subjects; it returns each write's error.
+func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
+	errs := make([]error, len(b.writes))
+	refs := map[string][]string{} // region -> subject references
+	for i := range b.writes {
+		w := &b.writes[i]
+		w.subjectRef = h.Refs.Subject(w.subjectID)
+		refs[w.region] = append(refs[w.region], w.subjectRef)
+	}
+	erased := map[string]map[string]catalog.Erased{}
+	for region, rs := range refs {
+		m, err := h.Catalog.ErasedAmong(ctx, region, rs)
+		if err != nil {
+			err = fmt.Errorf("read the erased list: %w", err)
+			for i, w := range b.writes {
+				if w.region == region {
+					errs[i] = err
+				}
+			}
+			continue
+		}
+		erased[region] = m
+	}
+	for i := range b.writes {
+		if errs[i] != nil {
+			continue
+		}
+		w := b.writes[i]
+		if e, ok := erased[w.region][w.subjectRef]; ok {
+			w.erased = &e
+		}
+		errs[i] = h.tag(ctx, w, b)
+	}
+	b.writes = nil
+	return errs
 }
 
 func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
@@ -584,7 +669,15 @@ func (h *Handler) entry(w write, tag record.Tag, subjectRef string, taggedAt tim
 		Region: w.region, Source: w.source, SourceKind: w.sourceKind, Key: w.key, SubjectRef: subjectRef,
 		Category: w.category, Contract: w.contract, OriginRegion: tag.OriginRegion, HomeRegion: tag.HomeRegion,
 		Jurisdiction: tag.Jurisdiction, Status: tag.Status, PolicyVersion: tag.PolicyVersion, TaggedAt: taggedAt, RetainUntil: until,
+		Erasure: erasureOf(w), Reapplied: w.erased != nil,
 	}
+}
+
+func erasureOf(w write) string {
+	if w.erased == nil {
+		return ""
+	}
+	return w.erased.RequestID
 }
 
 // emit adds what a written tag causes to the batch: the catalog entry,

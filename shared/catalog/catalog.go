@@ -35,6 +35,18 @@ type Entry struct {
 	// (the request's redelivery or the retention sweep) deletes it as that
 	// erasure: the receipt names the request, not a retention rule.
 	Erasure string `json:"erasure,omitempty"`
+	// Reapplied says the erasure is applied again: the record was written
+	// (restored from a backup, replayed) after its subject was erased.
+	Reapplied bool `json:"reapplied,omitempty"`
+}
+
+// Erased is a subject erased under a GDPR Art. 17 request, kept on each
+// region's erased list by its keyed reference only, so that a later write
+// of the subject's records (a restore, a replayed import) is erased again.
+type Erased struct {
+	SubjectRef string    `json:"subject_ref"`
+	RequestID  string    `json:"request_id"`
+	ErasedAt   time.Time `json:"erased_at"`
 }
 
 // Hold is a legal hold on every record of a subject, or on one record.

@@ -55,6 +55,7 @@ type entryItem struct {
 	PolicyVersion string `dynamodbav:"policy_version"`
 	TaggedAt      string `dynamodbav:"tagged_at"`
 	Erasure       string `dynamodbav:"erasure,omitempty"`
+	Reapplied     bool   `dynamodbav:"reapplied,omitempty"`
 	RetainUntil   string `dynamodbav:"retain_until,omitempty"`
 	DuePK         string `dynamodbav:"due_pk,omitempty"`
 	DueSK         string `dynamodbav:"due_sk,omitempty"`
@@ -66,7 +67,7 @@ func (s *Store) entryItem(e catalog.Entry) (map[string]types.AttributeValue, err
 		PK: entryPK(e.Source, e.Key), SK: entrySK, Region: e.Region, Source: e.Source, SourceKind: e.SourceKind, RecordKey: k,
 		SubjectRef: e.SubjectRef, Category: e.Category, Contract: e.Contract, OriginRegion: e.OriginRegion, HomeRegion: e.HomeRegion,
 		Jurisdiction: e.Jurisdiction, Status: e.Status, PolicyVersion: e.PolicyVersion, TaggedAt: e.TaggedAt.UTC().Format(time.RFC3339Nano),
-		Erasure: e.Erasure,
+		Erasure: e.Erasure, Reapplied: e.Reapplied,
 	}
 	if !e.RetainUntil.IsZero() {
 		it.RetainUntil = record.FormatTime(e.RetainUntil)
@@ -88,7 +89,7 @@ func entryOf(m map[string]types.AttributeValue) (catalog.Entry, error) {
 	e := catalog.Entry{
 		Region: it.Region, Source: it.Source, SourceKind: it.SourceKind, SubjectRef: it.SubjectRef, Category: it.Category,
 		Contract: it.Contract, OriginRegion: it.OriginRegion, HomeRegion: it.HomeRegion, Jurisdiction: it.Jurisdiction,
-		Status: it.Status, PolicyVersion: it.PolicyVersion, Erasure: it.Erasure,
+		Status: it.Status, PolicyVersion: it.PolicyVersion, Erasure: it.Erasure, Reapplied: it.Reapplied,
 	}
 	var err error
 	if e.Key, err = record.ParseKey(it.RecordKey); err != nil {

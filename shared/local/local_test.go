@@ -256,19 +256,34 @@ func TestSamplesEndToEnd(t *testing.T) {
 }
 
 // A redelivered batch changes nothing: replaying every sample again adds no
-// ledger entry and leaves the tables as they were.
+// ledger entry but one. The replay writes the erased subject u-1004's record
+// into its table again, as a restore would: the record is erased again,
+// with a receipt of its own naming the request (the resurrection guard).
 func TestRedeliveryChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.replayAll(t)
 	before := e.entries(t)
+	seen := map[string]bool{}
+	for _, x := range before {
+		seen[x.ID] = true
+	}
 	e.replayAll(t)
-	after := e.entries(t)
-	if len(after) != len(before) {
-		var extra []string
-		for _, x := range after[len(before):] {
-			extra = append(extra, string(x.Kind)+" "+x.ID+" "+x.Decision)
+	var extra []ledger.Entry
+	for _, x := range e.entries(t) {
+		if !seen[x.ID] {
+			extra = append(extra, x)
 		}
-		t.Fatalf("expect %d ledger entries after redelivery, got %d; new: %v", len(before), len(after), extra)
+	}
+	if len(extra) != 1 || extra[0].Kind != ledger.KindDeletion || extra[0].Region != "eu-central-1" ||
+		extra[0].Reference != "GDPR Art. 17 erasure request dsr-2026-1142, re-applied" || extra[0].Record != e.stack.Refs.Record("users", record.Key{"pk": "USER#u-1004", "sk": "PROFILE"}) {
+		var got []string
+		for _, x := range extra {
+			got = append(got, string(x.Kind)+" "+x.Region+" "+x.Decision+" "+x.Reference)
+		}
+		t.Fatalf("expect only u-1004's re-applied erasure receipt after redelivery, got %v", got)
+	}
+	if has(t, e.store, "eu-central-1", "users", "USER#u-1004") {
+		t.Fatal("expect u-1004 erased again")
 	}
 }
 

@@ -19,14 +19,14 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO catalog(region,source,k,source_kind,subject_ref,category,contract,
-			origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+			origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure,reapplied) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return fmt.Errorf("put catalog entries: %w", err)
 		}
 		defer st.Close()
 		for _, e := range entries {
 			if _, err := st.ExecContext(ctx, e.Region, e.Source, e.Key.String(), e.SourceKind, e.SubjectRef, e.Category, e.Contract,
-				e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure); err != nil {
+				e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure, e.Reapplied); err != nil {
 				return fmt.Errorf("put catalog entry %s/%s: %w", e.Region, e.Source, err)
 			}
 		}
@@ -34,7 +34,7 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	})
 }
 
-const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure`
+const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure,reapplied`
 
 // scanEntries reads the entries of rows; size is how many to make room
 // for (at most 10,000).
@@ -48,7 +48,7 @@ func scanEntries(rows *sql.Rows, size int) ([]catalog.Entry, error) {
 		var e catalog.Entry
 		var k, tagged, due string
 		if err := rows.Scan(&e.Region, &e.Source, &k, &e.SourceKind, &e.SubjectRef, &e.Category, &e.Contract, &e.OriginRegion,
-			&e.HomeRegion, &e.Jurisdiction, &e.Status, &e.PolicyVersion, &tagged, &due, &e.Erasure); err != nil {
+			&e.HomeRegion, &e.Jurisdiction, &e.Status, &e.PolicyVersion, &tagged, &due, &e.Erasure, &e.Reapplied); err != nil {
 			return nil, err
 		}
 		var err error
@@ -198,4 +198,52 @@ func (s *Store) RemoveDeleted(ctx context.Context, entries []catalog.Entry, at t
 		return fmt.Errorf("remove catalog entries: %w", err)
 	}
 	return nil
+}
+
+// MarkErased puts subjects on region's erased list (replacing an earlier
+// request's mark), in one transaction.
+func (s *Store) MarkErased(ctx context.Context, region string, erased []catalog.Erased) error {
+	if len(erased) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, e := range erased {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO erased(region,subject_ref,request_id,erased_at) VALUES(?,?,?,?)`,
+				region, e.SubjectRef, e.RequestID, ts(e.ErasedAt)); err != nil {
+				return fmt.Errorf("mark erased in %s: %w", region, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ErasedAmong returns which of subjectRefs are on region's erased list.
+func (s *Store) ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error) {
+	out := map[string]catalog.Erased{}
+	for chunk := range slices.Chunk(subjectRefs, 500) {
+		args := []any{region}
+		for _, r := range chunk {
+			args = append(args, r)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT subject_ref,request_id,erased_at FROM erased WHERE region=? AND subject_ref IN (?`+
+			strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("erased subjects in %s: %w", region, err)
+		}
+		for rows.Next() {
+			var e catalog.Erased
+			var at string
+			if err := rows.Scan(&e.SubjectRef, &e.RequestID, &at); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("erased subjects in %s: %w", region, err)
+			}
+			e.ErasedAt = parseTS(at)
+			out[e.SubjectRef] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("erased subjects in %s: %w", region, err)
+		}
+	}
+	return out, nil
 }

@@ -30,6 +30,11 @@ var migrations = []func(context.Context, *sql.Tx) error{
 			DROP INDEX IF EXISTS stream_pending;`)
 		return err
 	},
+	// 1 -> 2: the erased list (schema.sql adds its table) and the catalog's
+	// re-applied erasure mark.
+	func(ctx context.Context, tx *sql.Tx) error {
+		return addColumn(ctx, tx, "catalog", "reapplied", "INTEGER NOT NULL DEFAULT 0")
+	},
 }
 
 // migrate gives the store the current schema, in one transaction.

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS catalog (
 	subject_ref TEXT NOT NULL, category TEXT NOT NULL, contract TEXT NOT NULL,
 	origin_region TEXT NOT NULL, home_region TEXT NOT NULL, jurisdiction TEXT NOT NULL,
 	status TEXT NOT NULL, policy_version TEXT NOT NULL, tagged_at TEXT NOT NULL,
-	retain_until TEXT NOT NULL, erasure TEXT NOT NULL DEFAULT '',
+	retain_until TEXT NOT NULL, erasure TEXT NOT NULL DEFAULT '', reapplied INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (region, source, k)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS catalog_due ON catalog (region, retain_until, source, k) WHERE retain_until != '';
 CREATE INDEX IF NOT EXISTS catalog_subject ON catalog (region, subject_ref);
@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS holds (
 CREATE INDEX IF NOT EXISTS holds_subject ON holds (subject_ref) WHERE subject_ref != '';
 CREATE INDEX IF NOT EXISTS holds_record ON holds (k, source) WHERE k != '';
 CREATE TABLE IF NOT EXISTS contracts (contract TEXT PRIMARY KEY, ended_at TEXT NOT NULL);
+-- The subjects erased under a GDPR Art. 17 request, by keyed reference.
+CREATE TABLE IF NOT EXISTS erased (
+	region TEXT NOT NULL, subject_ref TEXT NOT NULL, request_id TEXT NOT NULL, erased_at TEXT NOT NULL,
+	PRIMARY KEY (region, subject_ref)) WITHOUT ROWID;
 
 -- The hash-chained ledger of every region.
 CREATE TABLE IF NOT EXISTS ledger (

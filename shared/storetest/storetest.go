@@ -32,6 +32,8 @@ type Store interface {
 	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
 	CountByCategory(ctx context.Context, region string) ([]catalog.Count, error)
+	MarkErased(ctx context.Context, region string, erased []catalog.Erased) error
+	ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error)
 
 	SetHold(ctx context.Context, h catalog.Hold) error
 	ReleaseHold(ctx context.Context, id string) (bool, error)
@@ -242,7 +244,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		s := open(t)
 		want := catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k1, SubjectRef: "sub_1",
 			Category: "profile", Contract: "acct-1", OriginRegion: "us-east-1", HomeRegion: "eu-central-1", Jurisdiction: "FR",
-			Status: record.StatusRelocated, PolicyVersion: "v1", TaggedAt: t0, RetainUntil: t0, Erasure: "dsr-1"}
+			Status: record.StatusRelocated, PolicyVersion: "v1", TaggedAt: t0, RetainUntil: t0, Erasure: "dsr-1", Reapplied: true}
 		if err := s.PutEntries(ctx, []catalog.Entry{want}); err != nil {
 			t.Fatal(err)
 		}
@@ -264,12 +266,46 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 			}
 		}
 		// Rewritten without the erasure mark, the entry loses it.
-		want.Erasure = ""
+		want.Erasure, want.Reapplied = "", false
 		if err := s.PutEntries(ctx, []catalog.Entry{want}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_1"); err != nil || len(got) != 1 || got[0].Erasure != "" {
 			t.Errorf("expect the rewritten entry without its erasure mark, got %+v (%v)", got, err)
+		}
+	})
+
+	t.Run("erased list", func(t *testing.T) {
+		s := open(t)
+		if got, err := s.ErasedAmong(ctx, "eu-central-1", []string{"sub_1"}); err != nil || len(got) != 0 {
+			t.Fatalf("expect nobody erased yet, got %v (%v)", got, err)
+		}
+		var many []catalog.Erased
+		for i := range 130 { // more than one BatchGetItem's 100 keys
+			many = append(many, catalog.Erased{SubjectRef: fmt.Sprintf("sub_%03d", i), RequestID: "dsr-1", ErasedAt: t0})
+		}
+		if err := s.MarkErased(ctx, "eu-central-1", many); err != nil {
+			t.Fatal(err)
+		}
+		// A second request for one of them replaces its mark.
+		if err := s.MarkErased(ctx, "eu-central-1", []catalog.Erased{{SubjectRef: "sub_007", RequestID: "dsr-2", ErasedAt: t0.Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+		asked := []string{"sub_007", "sub_129", "sub_x", "sub_007"}
+		for i := range 120 {
+			asked = append(asked, fmt.Sprintf("sub_%03d", i))
+		}
+		got, err := s.ErasedAmong(ctx, "eu-central-1", asked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 121 || got["sub_007"].RequestID != "dsr-2" || !got["sub_007"].ErasedAt.Equal(t0.Add(time.Hour)) ||
+			got["sub_129"] != (catalog.Erased{SubjectRef: "sub_129", RequestID: "dsr-1", ErasedAt: t0}) {
+			t.Fatalf("expect 121 erased subjects, sub_007 under dsr-2, got %d: %v %v", len(got), got["sub_007"], got["sub_129"])
+		}
+		// Each region keeps its own list.
+		if got, err := s.ErasedAmong(ctx, "us-east-1", []string{"sub_007"}); err != nil || len(got) != 0 {
+			t.Fatalf("expect nobody erased in us-east-1, got %v (%v)", got, err)
 		}
 	})
 
