@@ -647,7 +647,7 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 			// entry goes with its REMOVE), or retention and erasure would
 			// never find it.
 			taggedAt, _ := time.Parse(time.RFC3339, w.existing.TaggedAt)
-			b.entries = append(b.entries, h.entry(w, *w.existing, h.Refs.Subject(w.subjectID), taggedAt))
+			b.entries = append(b.entries, h.entry(w, *w.existing, w.subjectRef, taggedAt))
 		}
 		return nil // our own echo, or a change that does not affect residency
 	}
@@ -686,7 +686,7 @@ func erasureOf(w write) string {
 func (h *Handler) emit(p pendingTag, b *batch) {
 	w, tag, dec, now := p.w, p.tag, p.dec, p.now
 	b.tagged++
-	subjectRef := h.Refs.Subject(w.subjectID)
+	subjectRef := w.subjectRef
 	b.entries = append(b.entries, h.entry(w, tag, subjectRef, now))
 	b.evs = append(b.evs, events.Out{DetailType: events.RecordTagged, Detail: &events.RecordTaggedDetail{
 		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
@@ -724,7 +724,7 @@ func (h *Handler) gone(p pendingTag, b *batch) {
 	}
 	b.gone++
 	ref := h.Policy.ViolationReference(p.dec) + "; the record was deleted before it was tagged"
-	b.ledger = append(b.ledger, h.violationEntry(p, h.Refs.Subject(p.w.subjectID), DecisionGone, ref))
+	b.ledger = append(b.ledger, h.violationEntry(p, p.w.subjectRef, DecisionGone, ref))
 }
 
 // violationEntry is the ledger entry of a misplaced write.
