@@ -15,6 +15,7 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/ledger"
@@ -185,7 +186,7 @@ func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
 	}
 	if s.worker != nil {
 		for len(s.queue) >= ledgerBatchSize {
-			s.worker.batches <- s.queue[:ledgerBatchSize:ledgerBatchSize]
+			s.worker.hand(s, s.queue[:ledgerBatchSize:ledgerBatchSize])
 			s.queue = s.queue[ledgerBatchSize:]
 		}
 	}
@@ -195,11 +196,13 @@ func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
 // ledgerWorker delivers ledger messages to the ledger function on a
 // goroutine of its own, as the ledger function consumes its queue on AWS
 // while the retention function sends to it: a sweep's receipts are appended
-// while it goes on deleting, on the machine's other core. It counts what it
-// delivered; the stack takes the counts, and the failures, when it stops.
+// while it goes on deleting, on the machine's other core. Its group runs one
+// delivery at a time, in the order the batches were handed (the FIFO
+// queue's order). It counts what it delivered; the stack takes the counts,
+// and the failures, when it stops.
 type ledgerWorker struct {
-	batches     chan []lambdaevents.SQSMessage
-	done        chan struct{}
+	ctx         context.Context
+	g           errgroup.Group
 	entries     int
 	invocations int
 	failed      []string // ids of the messages the ledger rejected
@@ -209,19 +212,23 @@ type ledgerWorker struct {
 // startLedgerWorker starts a worker; the stack's Send hands it every full
 // batch until stopLedgerWorker.
 func (s *Stack) startLedgerWorker(ctx context.Context) {
-	w := &ledgerWorker{batches: make(chan []lambdaevents.SQSMessage, 4), done: make(chan struct{})}
+	w := &ledgerWorker{ctx: ctx}
+	w.g.SetLimit(1)
 	s.worker = w
-	go func() {
-		defer close(w.done)
-		for batch := range w.batches {
-			if w.err != nil {
-				continue // as Drain does, an error stops the deliveries
-			}
-			w.entries += len(batch)
-			w.invocations++
-			w.failed, w.err = s.deliverLedger(ctx, batch, w.failed)
+}
+
+// hand delivers batch after the batches handed before it; it waits while
+// one is being delivered.
+func (w *ledgerWorker) hand(s *Stack, batch []lambdaevents.SQSMessage) {
+	w.g.Go(func() error {
+		if w.err != nil {
+			return nil // as Drain does, an error stops the deliveries
 		}
-	}()
+		w.entries += len(batch)
+		w.invocations++
+		w.failed, w.err = s.deliverLedger(w.ctx, batch, w.failed)
+		return nil
+	})
 }
 
 // stopLedgerWorker waits for the worker to deliver what it was handed and
@@ -233,8 +240,7 @@ func (s *Stack) stopLedgerWorker(ctx context.Context) error {
 		return nil
 	}
 	s.worker = nil
-	close(w.batches)
-	<-w.done
+	w.g.Wait()
 	s.Stats.LedgerEntries += w.entries
 	s.Stats.Delivered["ledger"] += w.invocations
 	s.ledgerRejected(ctx, w.failed)

@@ -8,8 +8,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -224,21 +225,18 @@ func verifyAll(ctx context.Context, l Ledger, digests *digest.Checker, summary f
 	chains := make([]ChainStatus, len(regions))
 	sums := make([]*summarizer, len(regions))
 	errs := make([]error, len(regions))
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
 	for i, r := range regions {
 		if summary != nil {
 			sums[i] = summary()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			chains[i], errs[i] = verifyChain(ctx, l, r, digests, sums[i])
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return st, nil, err
 	}
