@@ -66,7 +66,7 @@ func MustLoad(ctx context.Context, fn string, required ...string) *App {
 // the policy engine. The SDK honours AWS_ENDPOINT_URL, so the same
 // binary runs against moto_server.
 func Load(ctx context.Context, fn string, required ...string) (*App, error) {
-	a := &App{Function: fn, env: os.Getenv, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", fn)}
+	a := &App{Function: fn, env: os.Getenv, Log: slog.New(NewLogHandler(os.Stdout, fn, nil))}
 	var missing []string
 	for _, k := range required {
 		if a.env(k) == "" {
