@@ -155,7 +155,7 @@ func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) e
 	for _, e := range evs {
 		s.Stats.Published[e.DetailType]++
 		ev := lambdaevents.EventBridgeEvent{DetailType: e.DetailType, Source: events.Source, Region: region}
-		if fns, _ := s.targets(ev); len(fns) == 0 {
+		if len(s.targets(ev)) == 0 {
 			continue
 		}
 		detail, err := json.Marshal(e.Detail)
@@ -395,7 +395,11 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 			return d, fmt.Errorf("decode EventBridge event: %w", err)
 		}
 		d.Function, d.Region = "bus (no rule)", ev.Region
-		if fns, _ := s.targets(ev); len(fns) > 0 {
+		if ts := s.targets(ev); len(ts) > 0 {
+			fns := make([]string, len(ts))
+			for i, t := range ts {
+				fns[i] = t.function
+			}
 			d.Function = "bus -> " + strings.Join(fns, ",")
 		}
 		s.bus = append(s.bus, ev)
@@ -429,27 +433,39 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	return d, s.Drain(ctx)
 }
 
-// platformTargets routes a platform event as the stack's rules do. Holds,
-// contract ends and erasure requests concern records in every region, so the
-// rules forward them to every region's retention function.
-func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) ([]string, []string) {
-	all := s.Policy.Regions
-	one := []string{ev.Region}
-	if ev.Source == events.Source {
-		if ev.DetailType == events.ResidencyViolation {
-			return []string{"router"}, one
+// target is a function the bus delivers an event to, in these regions.
+type target struct {
+	function string
+	regions  []string
+}
+
+// targets routes an event as the stack's rules do (events.Routes): to the
+// function of the event's region, or, for the events the platform publishes
+// on every region's bus (holds, contract ends and erasure requests concern
+// records in every region), to the function of every region.
+func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) []target {
+	var ts []target
+	for _, fn := range Targets(ev.Source, ev.DetailType) {
+		t := target{function: fn.Function, regions: []string{ev.Region}}
+		if fn.EveryRegion {
+			t.regions = s.Policy.Regions
 		}
-		return nil, nil // for the platform's own consumers
+		ts = append(ts, t)
 	}
-	switch ev.DetailType {
-	case events.DataWritten:
-		return []string{"tagger"}, one
-	case events.RecordIngest, events.TransferRequested:
-		return []string{"router"}, one
-	case events.LegalHoldSet, events.LegalHoldReleased, events.ContractEnded, events.ErasureRequested:
-		return []string{"retention"}, all
+	return ts
+}
+
+// Targets returns the routes (events.Routes) the local bus delivers an event
+// of source and detailType by, as the stack's rules do; none for the events
+// Residency publishes for the platform's own consumers.
+func Targets(source, detailType string) []events.Route {
+	var rs []events.Route
+	for _, r := range events.Routes {
+		if r.Matches(source, detailType) {
+			rs = append(rs, r)
+		}
 	}
-	return nil, nil
+	return rs
 }
 
 // sweepPage is how many due entries a local sweep handles at a time: its
@@ -483,8 +499,8 @@ func (s *Stack) Drain(ctx context.Context) error {
 			progressed = true
 			ev := s.bus[0]
 			s.bus = s.bus[1:]
-			functions, regions := s.targets(ev)
-			if len(functions) == 0 {
+			targets := s.targets(ev)
+			if len(targets) == 0 {
 				continue
 			}
 			if !s.Policy.HasRegion(ev.Region) {
@@ -495,11 +511,11 @@ func (s *Stack) Drain(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for _, f := range functions {
-				for _, r := range regions {
-					h, _ := s.handler(f, r)
-					if _, err := s.invoke(ctx, f, h, payload); err != nil {
-						s.Failed(ctx, f, r, ev.DetailType+" "+ev.ID, err)
+			for _, t := range targets {
+				for _, r := range t.regions {
+					h, _ := s.handler(t.function, r)
+					if _, err := s.invoke(ctx, t.function, h, payload); err != nil {
+						s.Failed(ctx, t.function, r, ev.DetailType+" "+ev.ID, err)
 					}
 				}
 			}
