@@ -81,3 +81,19 @@ func hasFunction(r slog.Record) bool {
 	})
 	return found
 }
+
+// DeadLetters keeps a function's dead letters in its log: one ERROR line
+// "dead letter" per item that failed permanently, with the function, region,
+// item and reason (and the request id), for a metric filter or Logs
+// Insights to find. The handlers acknowledge those items instead of failing
+// them for a retry that cannot mend them.
+func (a *App) DeadLetters() DeadLetterLog { return DeadLetterLog{Log: a.Log} }
+
+// DeadLetterLog is the functions' dead-letter sink on AWS (see
+// App.DeadLetters).
+type DeadLetterLog struct{ Log *slog.Logger }
+
+// Failed logs item's dead letter.
+func (d DeadLetterLog) Failed(ctx context.Context, function, region, item string, err error) {
+	d.Log.ErrorContext(ctx, "dead letter", FunctionKey, function, "region", region, "item", item, "reason", err.Error())
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -69,5 +70,22 @@ func TestLogHandler(t *testing.T) {
 				t.Fatalf("expect the line as wanted, got (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDeadLetterLog(t *testing.T) {
+	var buf bytes.Buffer
+	app := &App{Function: "router", Log: slog.New(NewLogHandler(&buf, "router", nil))}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-9"})
+	app.DeadLetters().Failed(ctx, "router", "eu-central-1", "Record Ingest e-1", errors.New("cannot route: subject id attribute \"user_id\" missing or empty"))
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("expect a JSON line, got %q: %v", buf.String(), err)
+	}
+	delete(got, "time")
+	want := map[string]any{"level": "ERROR", "msg": "dead letter", "function": "router", "request_id": "req-9", "region": "eu-central-1",
+		"item": "Record Ingest e-1", "reason": "cannot route: subject id attribute \"user_id\" missing or empty"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("expect the dead letter line, got (-want +got):\n%s", diff)
 	}
 }

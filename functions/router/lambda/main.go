@@ -18,6 +18,7 @@ func main() {
 	ctx := context.Background()
 	app := awsapp.MustLoad(ctx, "router", awsenv.Policy, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions)
 	h := &router.Handler{Region: app.Region, Policy: awspolicy.MustLoad("router"), Refs: app.Refs, Tables: app.Store(),
-		Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log, QuarantineTable: app.QuarantineTable()}
+		Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log, QuarantineTable: app.QuarantineTable(),
+		DeadLetters: app.DeadLetters()}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

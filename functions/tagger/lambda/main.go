@@ -19,6 +19,7 @@ func main() {
 	app := awsapp.MustLoad(ctx, "tagger", awsenv.Policy, awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID)
 	store := app.Store()
 	h := &tagger.Handler{Region: app.Region, Policy: awspolicy.MustLoad("tagger"), Refs: app.Refs, Tables: store, Catalog: store, Contracts: store,
-		Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log}
+		Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log,
+		DeadLetters: app.DeadLetters()}
 	lambda.StartWithOptions(tagger.Raw(h.Invoke), lambda.WithContext(ctx))
 }
