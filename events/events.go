@@ -46,7 +46,7 @@ var Published = []string{RecordTagged, ResidencyViolation, RecordRelocated, Tran
 var Consumed = []string{DataWritten, RecordIngest, TransferRequested, LegalHoldSet, LegalHoldReleased, ContractEnded, ErasureRequested}
 
 // ErrInvalid marks a detail that cannot be decoded or misses a required field.
-var ErrInvalid = errors.New("invalid event")
+var ErrInvalid = record.Permanent("invalid event")
 
 // Time is a timestamp of the platform contract: it decodes an RFC 3339
 // string or epoch seconds and encodes RFC 3339 in UTC.

@@ -20,26 +20,6 @@ import (
 	"github.com/residency-dev/residency/events"
 )
 
-// EventRoute is one rule of the residency bus: events of these detail types,
-// from Residency itself (source "residency") or from the platform (any other
-// source), to a function. DESIGN section 4 and Appendix C.
-type EventRoute struct {
-	ID          string
-	DetailTypes []string
-	// Residency: the events Residency publishes; else the platform's.
-	Residency bool
-	Function  string
-}
-
-// EventRoutes are the rules of every stack, as the local stack routes events
-// (shared/local).
-var EventRoutes = []EventRoute{
-	{"PlatformToRouter", []string{events.RecordIngest, events.TransferRequested}, false, "router"},
-	{"ViolationToRouter", []string{events.ResidencyViolation}, true, "router"},
-	{"DataWrittenToTagger", []string{events.DataWritten}, false, "tagger"},
-	{"RetentionEvents", []string{events.LegalHoldSet, events.LegalHoldReleased, events.ContractEnded, events.ErasureRequested}, false, "retention"},
-}
-
 // Stream and queue settings.
 const (
 	streamBatchSize    = 100
@@ -79,7 +59,9 @@ func (r *residency) triggers() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 
-	for _, route := range EventRoutes {
+	// The bus rules: one per route of events.Routes, as the local stack
+	// routes its bus.
+	for _, route := range events.Routes {
 		pattern := &awsevents.EventPattern{DetailType: jsii.Strings(route.DetailTypes...)}
 		if route.Residency {
 			pattern.Source = jsii.Strings(events.Source)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/trigger"
 )
 
@@ -29,6 +30,18 @@ type Handler struct {
 	// Digests signs and stores the digests (optional: without it, a
 	// scheduled invocation fails).
 	Digests *digest.Writer
+	// DeadLetters, when set, keeps the messages that failed permanently
+	// (errors.Is(err, record.ErrPermanent): not a valid entry draft), which
+	// are then acknowledged instead of failed for a retry that cannot mend
+	// them; the messages after one in its FIFO group go on. Without it,
+	// such a message fails like any other, and so do those after it in its
+	// group, so none is lost.
+	DeadLetters FailureSink
+}
+
+// FailureSink is told of a message that failed, with the reason.
+type FailureSink interface {
+	Failed(ctx context.Context, function, region, item string, err error)
 }
 
 // DigestResult is what a scheduled invocation returns.
@@ -42,7 +55,7 @@ type DigestResult struct {
 }
 
 // ErrInvalid marks a message that is not a ledger entry draft.
-var ErrInvalid = errors.New("invalid ledger message")
+var ErrInvalid = record.Permanent("invalid ledger message")
 
 // Invoke serves the SQS trigger, and the hourly schedule that signs a
 // digest, through the JSON path.
@@ -84,6 +97,10 @@ func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lamb
 			g = &group{}
 			groups[region] = g
 			order = append(order, region)
+		}
+		if err != nil && h.DeadLetters != nil && errors.Is(err, record.ErrPermanent) {
+			h.DeadLetters.Failed(ctx, "ledger", region, "message "+m.MessageId, err)
+			continue
 		}
 		if err != nil || g.broken {
 			if err != nil {

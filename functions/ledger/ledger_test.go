@@ -68,8 +68,9 @@ func TestGoldenSample(t *testing.T) {
 	}
 }
 
-func TestPoisonMessageFailsAloneAndKeepsGroupOrder(t *testing.T) {
-	h, st := newHandler(t)
+// poisonBatch is an SQS batch with three messages that are not valid
+// drafts (m2, m5, m6) among good ones.
+func poisonBatch() []byte {
 	at := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	entry := func(id, region string) ledger.Entry {
 		return ledger.Entry{ID: id, Time: at, Kind: ledger.KindTransfer, Region: region, Actor: "router"}
@@ -87,7 +88,12 @@ func TestPoisonMessageFailsAloneAndKeepsGroupOrder(t *testing.T) {
 		{MessageId: "m6", Body: "not json", Attributes: map[string]string{"MessageGroupId": "eu-west-1"}},
 	}}
 	payload, _ := json.Marshal(ev)
-	resp := invoke(t, h, payload)
+	return payload
+}
+
+func TestPoisonMessageFailsAloneAndKeepsGroupOrder(t *testing.T) {
+	h, st := newHandler(t)
+	resp := invoke(t, h, poisonBatch())
 	failed := map[string]bool{}
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true

@@ -101,10 +101,20 @@ type Handler struct {
 	// Margin is how long before the invocation's deadline a sweep stops
 	// (default 10s).
 	Margin time.Duration
+	// DeadLetters, when set, keeps the events that failed permanently
+	// (errors.Is(err, record.ErrPermanent): an invalid event), which are
+	// then acknowledged instead of failed for a retry that cannot mend
+	// them. Without it, such an event fails like any other, so none is lost.
+	DeadLetters FailureSink
+}
+
+// FailureSink is told of an event that failed, with the reason.
+type FailureSink interface {
+	Failed(ctx context.Context, function, region, item string, err error)
 }
 
 // ErrInvalid marks an event the retention function cannot act on.
-var ErrInvalid = errors.New("cannot process retention event")
+var ErrInvalid = record.Permanent("cannot process retention event")
 
 // SweepResult is what one sweep did.
 type SweepResult struct {
@@ -142,7 +152,12 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 		now := h.Now()
 		return h.Sweep(ctx, now)
 	case trigger.EventBridge:
-		return h.HandleEvent(ctx, ev)
+		out, err := h.HandleEvent(ctx, ev)
+		if err != nil && h.DeadLetters != nil && errors.Is(err, record.ErrPermanent) {
+			h.DeadLetters.Failed(ctx, Actor, h.Region, ev.DetailType+" "+ev.ID, err)
+			return nil, nil
+		}
+		return out, err
 	}
 	return nil, fmt.Errorf("retention: %w: %s events go to another function", trigger.ErrUnknown, kind)
 }

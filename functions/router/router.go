@@ -60,10 +60,21 @@ type Handler struct {
 	Now             func() time.Time
 	Log             *slog.Logger
 	QuarantineTable string
+	// DeadLetters, when set, keeps the events that failed permanently
+	// (errors.Is(err, record.ErrPermanent): an invalid event, or one the
+	// policy cannot route), which are then acknowledged instead of failed
+	// for a retry that cannot mend them. Without it, such an event fails
+	// like any other, so none is lost.
+	DeadLetters FailureSink
+}
+
+// FailureSink is told of an event that failed, with the reason.
+type FailureSink interface {
+	Failed(ctx context.Context, function, region, item string, err error)
 }
 
 // ErrInvalid marks an event the router cannot act on; retrying will not help.
-var ErrInvalid = errors.New("cannot route")
+var ErrInvalid = record.Permanent("cannot route")
 
 // ErrConflict marks a relocation that found a different record under the
 // same key in the home region: the router never overwrites it.
@@ -78,7 +89,12 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 	if ev.DetailType == "" {
 		return nil, fmt.Errorf("router: %w: not an EventBridge event (no detail-type)", ErrInvalid)
 	}
-	return nil, h.HandleEvent(ctx, ev)
+	err := h.HandleEvent(ctx, ev)
+	if err != nil && h.DeadLetters != nil && errors.Is(err, record.ErrPermanent) {
+		h.DeadLetters.Failed(ctx, Actor, h.Region, ev.DetailType+" "+ev.ID, err)
+		return nil, nil
+	}
+	return nil, err
 }
 
 // HandleEvent routes one EventBridge event.

@@ -94,10 +94,25 @@ type Handler struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 	Failures  FailureSink // optional
+	// DeadLetters, when set, keeps what failed permanently (errors.Is(err,
+	// record.ErrPermanent): an invalid record or event), which is then
+	// acknowledged instead of failed for a retry that cannot mend it.
+	// Without it, such a failure fails like any other, so none is lost.
+	DeadLetters FailureSink
+}
+
+// deadLetter keeps item's permanent failure err in h.DeadLetters and
+// reports whether it did (then item is acknowledged).
+func (h *Handler) deadLetter(ctx context.Context, item string, err error) bool {
+	if h.DeadLetters == nil || !errors.Is(err, record.ErrPermanent) {
+		return false
+	}
+	h.DeadLetters.Failed(ctx, Actor, h.Region, item, err)
+	return true
 }
 
 // ErrInvalid marks a record the tagger cannot tag; retrying will not help.
-var ErrInvalid = errors.New("cannot tag record")
+var ErrInvalid = record.Permanent("cannot tag record")
 
 // Invoke serves every trigger of the tagger: it detects the payload's kind
 // and returns the handler's response (batch item failures for streams).
@@ -121,7 +136,7 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("tagger: decode S3 event: %w", err)
 		}
-		if err := h.HandleS3(ctx, ev); err != nil {
+		if err := h.HandleS3(ctx, ev); err != nil && !h.deadLetter(ctx, "S3 event", err) {
 			return nil, fmt.Errorf("tagger: %w", err)
 		}
 		return nil, nil
@@ -130,7 +145,10 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("tagger: decode EventBridge event: %w", err)
 		}
-		return nil, h.HandleEvent(ctx, ev)
+		if err := h.HandleEvent(ctx, ev); err != nil && !h.deadLetter(ctx, ev.DetailType+" "+ev.ID, err) {
+			return nil, err
+		}
+		return nil, nil
 	}
 	return nil, fmt.Errorf("tagger: %w: %s events go to another function", trigger.ErrUnknown, kind)
 }
@@ -244,6 +262,9 @@ func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord)
 	var done []string
 	fail := func(rec *ddbjson.StreamRecord, err error) {
 		seq := rec.SequenceNumber
+		if h.deadLetter(ctx, "stream record "+seq, err) {
+			return
+		}
 		h.Log.ErrorContext(ctx, "record failed", "function", Actor, "event_id", rec.EventID, "sequence_number", seq,
 			"table", tableOf(rec.EventSourceARN), "error", err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.DynamoDBBatchItemFailure{ItemIdentifier: seq})

@@ -66,7 +66,7 @@ func MustLoad(ctx context.Context, fn string, required ...string) *App {
 // the policy engine. The SDK honours AWS_ENDPOINT_URL, so the same
 // binary runs against moto_server.
 func Load(ctx context.Context, fn string, required ...string) (*App, error) {
-	a := &App{Function: fn, env: os.Getenv, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", fn)}
+	a := &App{Function: fn, env: os.Getenv, Log: slog.New(NewLogHandler(os.Stdout, fn, nil))}
 	var missing []string
 	for _, k := range required {
 		if a.env(k) == "" {
@@ -85,7 +85,7 @@ func Load(ctx context.Context, fn string, required ...string) (*App, error) {
 	}
 	a.Config, a.Region = cfg, cfg.Region
 	if id := a.env(awsenv.HMACKeyID); id != "" {
-		key, err := awsadapter.DeriveKey(ctx, kms.NewFromConfig(cfg), id)
+		key, err := awsadapter.DeriveKey(ctx, generateMac{kms.NewFromConfig(cfg).GenerateMac}, id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", fn, err)
 		}
@@ -106,10 +106,10 @@ func (a *App) getenv(k, def string) string {
 // Store returns the DynamoDB store, with a client for this region and for
 // every region in RESIDENCY_REGIONS.
 func (a *App) Store() *dynamostore.Store {
-	clients := map[string]dynamostore.API{a.Region: dynamodb.NewFromConfig(a.Config)}
+	clients := map[string]dynamostore.API{a.Region: newDynamoDB(dynamodb.NewFromConfig(a.Config))}
 	for _, r := range strings.Split(a.env(awsenv.Regions), ",") {
 		if r = strings.TrimSpace(r); r != "" && r != a.Region {
-			clients[r] = dynamodb.NewFromConfig(a.Config, func(o *dynamodb.Options) { o.Region = r })
+			clients[r] = newDynamoDB(dynamodb.NewFromConfig(a.Config, func(o *dynamodb.Options) { o.Region = r }))
 		}
 	}
 	return dynamostore.New(a.Region, clients, dynamostore.WithTables(

@@ -32,3 +32,17 @@ func (s *Sink) Send(_ context.Context, es ...ledger.Entry) error {
 	s.Entries = append(s.Entries, es...)
 	return nil
 }
+
+// DeadLetter is one item a handler dead-lettered.
+type DeadLetter struct {
+	Function, Region, Item string
+	Err                    error
+}
+
+// DeadLetters keeps what handlers dead-letter (their DeadLetters sink).
+type DeadLetters struct{ Letters []DeadLetter }
+
+// Failed implements the handlers' FailureSink.
+func (d *DeadLetters) Failed(_ context.Context, function, region, item string, err error) {
+	d.Letters = append(d.Letters, DeadLetter{function, region, item, err})
+}

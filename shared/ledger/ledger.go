@@ -4,11 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/residency-dev/residency/shared/record"
 )
 
 // Kind is what an entry records.
@@ -40,7 +41,7 @@ func (k Kind) Valid() bool {
 const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // ErrInvalid marks an entry that cannot go into the ledger.
-var ErrInvalid = errors.New("invalid ledger entry")
+var ErrInvalid = record.Permanent("invalid ledger entry")
 
 // Entry is one ledger entry. A draft (what functions send to the ledger) has
 // Seq 0 and empty PrevHash and Hash; the ledger function fills them when it

@@ -15,6 +15,7 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/ledger"
@@ -155,7 +156,7 @@ func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) e
 	for _, e := range evs {
 		s.Stats.Published[e.DetailType]++
 		ev := lambdaevents.EventBridgeEvent{DetailType: e.DetailType, Source: events.Source, Region: region}
-		if fns, _ := s.targets(ev); len(fns) == 0 {
+		if len(s.targets(ev)) == 0 {
 			continue
 		}
 		detail, err := json.Marshal(e.Detail)
@@ -186,7 +187,7 @@ func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
 	}
 	if s.worker != nil {
 		for len(s.queue) >= ledgerBatchSize {
-			s.worker.batches <- s.queue[:ledgerBatchSize:ledgerBatchSize]
+			s.worker.hand(s, s.queue[:ledgerBatchSize:ledgerBatchSize])
 			s.queue = s.queue[ledgerBatchSize:]
 		}
 	}
@@ -196,11 +197,13 @@ func (s *Stack) Send(ctx context.Context, entries ...ledgerpkg.Entry) error {
 // ledgerWorker delivers ledger messages to the ledger function on a
 // goroutine of its own, as the ledger function consumes its queue on AWS
 // while the retention function sends to it: a sweep's receipts are appended
-// while it goes on deleting, on the machine's other core. It counts what it
-// delivered; the stack takes the counts, and the failures, when it stops.
+// while it goes on deleting, on the machine's other core. Its group runs one
+// delivery at a time, in the order the batches were handed (the FIFO
+// queue's order). It counts what it delivered; the stack takes the counts,
+// and the failures, when it stops.
 type ledgerWorker struct {
-	batches     chan []lambdaevents.SQSMessage
-	done        chan struct{}
+	ctx         context.Context
+	g           errgroup.Group
 	entries     int
 	invocations int
 	failed      []string // ids of the messages the ledger rejected
@@ -210,19 +213,23 @@ type ledgerWorker struct {
 // startLedgerWorker starts a worker; the stack's Send hands it every full
 // batch until stopLedgerWorker.
 func (s *Stack) startLedgerWorker(ctx context.Context) {
-	w := &ledgerWorker{batches: make(chan []lambdaevents.SQSMessage, 4), done: make(chan struct{})}
+	w := &ledgerWorker{ctx: ctx}
+	w.g.SetLimit(1)
 	s.worker = w
-	go func() {
-		defer close(w.done)
-		for batch := range w.batches {
-			if w.err != nil {
-				continue // as Drain does, an error stops the deliveries
-			}
-			w.entries += len(batch)
-			w.invocations++
-			w.failed, w.err = s.deliverLedger(ctx, batch, w.failed)
+}
+
+// hand delivers batch after the batches handed before it; it waits while
+// one is being delivered.
+func (w *ledgerWorker) hand(s *Stack, batch []lambdaevents.SQSMessage) {
+	w.g.Go(func() error {
+		if w.err != nil {
+			return nil // as Drain does, an error stops the deliveries
 		}
-	}()
+		w.entries += len(batch)
+		w.invocations++
+		w.failed, w.err = s.deliverLedger(w.ctx, batch, w.failed)
+		return nil
+	})
 }
 
 // stopLedgerWorker waits for the worker to deliver what it was handed and
@@ -234,8 +241,7 @@ func (s *Stack) stopLedgerWorker(ctx context.Context) error {
 		return nil
 	}
 	s.worker = nil
-	close(w.batches)
-	<-w.done
+	w.g.Wait()
 	s.Stats.LedgerEntries += w.entries
 	s.Stats.Delivered["ledger"] += w.invocations
 	s.ledgerRejected(ctx, w.failed)
@@ -397,7 +403,11 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 			return d, fmt.Errorf("decode EventBridge event: %w", err)
 		}
 		d.Function, d.Region = "bus (no rule)", ev.Region
-		if fns, _ := s.targets(ev); len(fns) > 0 {
+		if ts := s.targets(ev); len(ts) > 0 {
+			fns := make([]string, len(ts))
+			for i, t := range ts {
+				fns[i] = t.function
+			}
 			d.Function = "bus -> " + strings.Join(fns, ",")
 		}
 		s.bus = append(s.bus, ev)
@@ -431,27 +441,39 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	return d, s.Drain(ctx)
 }
 
-// platformTargets routes a platform event as the stack's rules do. Holds,
-// contract ends and erasure requests concern records in every region, so the
-// rules forward them to every region's retention function.
-func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) ([]string, []string) {
-	all := s.Policy.Regions
-	one := []string{ev.Region}
-	if ev.Source == events.Source {
-		if ev.DetailType == events.ResidencyViolation {
-			return []string{"router"}, one
+// target is a function the bus delivers an event to, in these regions.
+type target struct {
+	function string
+	regions  []string
+}
+
+// targets routes an event as the stack's rules do (events.Routes): to the
+// function of the event's region, or, for the events the platform publishes
+// on every region's bus (holds, contract ends and erasure requests concern
+// records in every region), to the function of every region.
+func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) []target {
+	var ts []target
+	for _, fn := range Targets(ev.Source, ev.DetailType) {
+		t := target{function: fn.Function, regions: []string{ev.Region}}
+		if fn.EveryRegion {
+			t.regions = s.Policy.Regions
 		}
-		return nil, nil // for the platform's own consumers
+		ts = append(ts, t)
 	}
-	switch ev.DetailType {
-	case events.DataWritten:
-		return []string{"tagger"}, one
-	case events.RecordIngest, events.TransferRequested:
-		return []string{"router"}, one
-	case events.LegalHoldSet, events.LegalHoldReleased, events.ContractEnded, events.ErasureRequested:
-		return []string{"retention"}, all
+	return ts
+}
+
+// Targets returns the routes (events.Routes) the local bus delivers an event
+// of source and detailType by, as the stack's rules do; none for the events
+// Residency publishes for the platform's own consumers.
+func Targets(source, detailType string) []events.Route {
+	var rs []events.Route
+	for _, r := range events.Routes {
+		if r.Matches(source, detailType) {
+			rs = append(rs, r)
+		}
 	}
-	return nil, nil
+	return rs
 }
 
 // sweepPage is how many due entries a local sweep handles at a time: its
@@ -485,8 +507,8 @@ func (s *Stack) Drain(ctx context.Context) error {
 			progressed = true
 			ev := s.bus[0]
 			s.bus = s.bus[1:]
-			functions, regions := s.targets(ev)
-			if len(functions) == 0 {
+			targets := s.targets(ev)
+			if len(targets) == 0 {
 				continue
 			}
 			if !s.Policy.HasRegion(ev.Region) {
@@ -497,11 +519,11 @@ func (s *Stack) Drain(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for _, f := range functions {
-				for _, r := range regions {
-					h, _ := s.handler(f, r)
-					if _, err := s.invoke(ctx, f, h, payload); err != nil {
-						s.Failed(ctx, f, r, ev.DetailType+" "+ev.ID, err)
+			for _, t := range targets {
+				for _, r := range t.regions {
+					h, _ := s.handler(t.function, r)
+					if _, err := s.invoke(ctx, t.function, h, payload); err != nil {
+						s.Failed(ctx, t.function, r, ev.DetailType+" "+ev.ID, err)
 					}
 				}
 			}

@@ -12,10 +12,28 @@ import (
 	"time"
 )
 
+// ErrPermanent is the kind of every failure that retrying cannot mend: an
+// input that is invalid (each package's ErrInvalid is of this kind) stays
+// invalid however often it is delivered. A handler acknowledges such an
+// input and keeps it as a dead letter with its reason, instead of failing it
+// for a retry as it fails a throttle; tested with errors.Is.
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent returns a new sentinel error of kind ErrPermanent with message
+// msg: errors.Is(err, ErrPermanent) holds for it and for every error that
+// wraps it.
+func Permanent(msg string) error { return &permanent{msg} }
+
+type permanent struct{ msg string }
+
+func (e *permanent) Error() string        { return e.msg }
+func (e *permanent) Is(target error) bool { return target == ErrPermanent }
+
 // Errors shared by every store adapter, tested with errors.Is.
 var (
-	// ErrInvalid marks a record, key or attribute that cannot be understood.
-	ErrInvalid = errors.New("invalid record")
+	// ErrInvalid marks a record, key or attribute that cannot be understood
+	// (of kind ErrPermanent).
+	ErrInvalid = Permanent("invalid record")
 	// ErrNotFound: the record, object or entry does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrConditionFailed: a conditional write found the record changed.

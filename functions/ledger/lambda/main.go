@@ -16,6 +16,7 @@ func main() {
 	ctx := context.Background()
 	app := awsapp.MustLoad(ctx, "ledger", awsenv.LedgerTable, awsenv.SigningKeyID, awsenv.DigestBucket)
 	store := app.Store()
-	h := &ledger.Handler{Store: store, Log: app.Log, Region: app.Region, Digests: awsdigests.Writer(app, store)}
+	h := &ledger.Handler{Store: store, Log: app.Log, Region: app.Region, Digests: awsdigests.Writer(app, store),
+		DeadLetters: app.DeadLetters()}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

@@ -6,13 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/residency-dev/residency/functions/router"
-	"github.com/residency-dev/residency/shared/awsadapter/eventbus"
-	"github.com/residency-dev/residency/shared/awsadapter/sqsqueue"
 	"github.com/residency-dev/residency/shared/awsapp"
+	"github.com/residency-dev/residency/shared/awsapp/awsclients"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
 )
@@ -21,8 +18,7 @@ func main() {
 	ctx := context.Background()
 	app := awsapp.MustLoad(ctx, "router", awsenv.Policy, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions)
 	h := &router.Handler{Region: app.Region, Policy: awspolicy.MustLoad("router"), Refs: app.Refs, Tables: app.Store(),
-		Bus:    &eventbus.Bus{API: eventbridge.NewFromConfig(app.Config), Name: app.BusName()},
-		Ledger: &sqsqueue.LedgerQueue{API: sqs.NewFromConfig(app.Config), URL: app.LedgerQueueURL()}, Now: time.Now, Log: app.Log,
-		QuarantineTable: app.QuarantineTable()}
+		Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log, QuarantineTable: app.QuarantineTable(),
+		DeadLetters: app.DeadLetters()}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }
