@@ -180,7 +180,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 		"router": concat(logs, dlq, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents", "kms:GenerateMac"}),
 		"ledger": concat(logs, ddbAppend, []string{"kms:Sign", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}),
-		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject"}),
+		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"}),
 		"reports":   concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
 	}
 	// What each must have, by statement id.

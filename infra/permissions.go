@@ -154,7 +154,19 @@ func (r *residency) permissions() {
 		add("retention", allow("DeleteWatchedRecords", []string{"dynamodb:DeleteItem", "dynamodb:UpdateItem"}, localTables...))
 	}
 	if len(objects) > 0 {
-		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject"}, objects...))
+		// Every version and delete marker of an object goes (DeleteObjects
+		// with VersionId), found by listing the object's versions.
+		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, objects...))
+		var bucketARNs []*string
+		var prefixes []string
+		for _, s := range r.props.Policy.Sources {
+			if s.Bucket != "" && slices.Contains(buckets, s.Bucket) {
+				bucketARNs = append(bucketARNs, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+s.Bucket))
+				prefixes = append(prefixes, s.Prefix+"*")
+			}
+		}
+		add("retention", when(allow("ListWatchedObjectVersions", []string{"s3:ListBucketVersions"}, bucketARNs...),
+			"StringLike", "s3:prefix", prefixes))
 	}
 
 	// reports: read the ledger, the holds in force, a subject's records

@@ -61,9 +61,10 @@ type Tables interface {
 	UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error)
 }
 
-// Objects deletes S3 objects.
+// Objects deletes S3 objects down to their last version, and says how many
+// versions (and delete markers) went.
 type Objects interface {
-	DeleteObject(ctx context.Context, region, bucket, key string) error
+	DeleteObject(ctx context.Context, region, bucket, key string) (int, error)
 }
 
 // Publisher publishes events on a region's bus.
@@ -316,7 +317,8 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 	}
 	outcome := make([]error, len(entries)) // nil: gone now
 	decision := make([]string, len(entries))
-	tables := map[[2]string][]int{} // (region, table) -> entries
+	versions := make([]int, len(entries)) // of a bucket's object, how many went
+	tables := map[[2]string][]int{}       // (region, table) -> entries
 	var tableOrder [][2]string
 	for i, e := range entries {
 		decision[i] = "deleted"
@@ -329,9 +331,11 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			tables[t] = append(tables[t], i)
 		case catalog.SourceBucket:
 			k, _ := e.Key["key"].(string)
-			if err := h.Objects.DeleteObject(ctx, e.Region, e.Source, k); err != nil && !errors.Is(err, record.ErrNotFound) {
+			n, err := h.Objects.DeleteObject(ctx, e.Region, e.Source, k)
+			if err != nil && !errors.Is(err, record.ErrNotFound) {
 				outcome[i] = fmt.Errorf("delete %s object: %w", e.Source, err)
 			}
+			versions[i] = n
 		default:
 			// A store Residency does not own: the platform deletes it on
 			// the event; the receipt says the deletion was requested.
@@ -387,6 +391,9 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			d.erased++
 		} else {
 			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.Policy.RetentionReference(e.Category, e.RetainUntil)
+		}
+		if e.SourceKind == catalog.SourceBucket {
+			reference += fmt.Sprintf("; %d object %s deleted", versions[i], map[bool]string{true: "version", false: "versions"}[versions[i] == 1])
 		}
 		recRef := h.Refs.Record(e.Source, e.Key)
 		entry := ledger.Entry{

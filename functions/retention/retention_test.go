@@ -3,12 +3,14 @@ package retention_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -449,5 +451,31 @@ func TestErasureOfAHeldRecordWaitsForTheRelease(t *testing.T) {
 	last := sk.Entries[len(sk.Entries)-1]
 	if len(sk.Entries) != 2 || last.Reference != "GDPR Art. 17 erasure request dsr-2026-1142" || last.Record != h.Refs.Record("users", es[1].Key) {
 		t.Fatalf("expect 2 erasure receipts, the last for the released record, got %+v", sk.Entries)
+	}
+}
+
+// A due object of a watched bucket is deleted down to its last version, and
+// its receipt says how many versions went.
+func TestSweepReceiptCountsObjectVersions(t *testing.T) {
+	h, st, sk := setup(t)
+	ctx := context.Background()
+	key := "users/u-2002/export.json"
+	if err := st.PutObject(ctx, record.Object{Region: "eu-central-1", Bucket: "acme-exports", Key: key, Metadata: map[string]string{"subject-id": "u-2002"}}); err != nil {
+		t.Fatal(err)
+	}
+	e := catalog.Entry{Region: "eu-central-1", Source: "acme-exports", SourceKind: catalog.SourceBucket, Key: record.Key{"key": key},
+		SubjectRef: "sub_2002", Category: "events", TaggedAt: now.Add(-time.Hour), RetainUntil: now.Add(-time.Minute)}
+	if err := st.PutEntries(ctx, []catalog.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Sweep(ctx, now)
+	if err != nil || res.Deleted != 1 {
+		t.Fatalf("expect the object deleted, got %+v (%v)", res, err)
+	}
+	if len(sk.Entries) != 1 || !strings.HasSuffix(sk.Entries[0].Reference, "; 1 object version deleted") {
+		t.Fatalf("expect a receipt counting the versions, got %+v", sk.Entries)
+	}
+	if _, err := st.HeadObject(ctx, "eu-central-1", "acme-exports", key); !errors.Is(err, record.ErrNotFound) {
+		t.Fatalf("expect the object gone, got %v", err)
 	}
 }

@@ -42,14 +42,15 @@ func (s *Store) HeadObject(ctx context.Context, region, bucket, key string) (rec
 	return o, nil
 }
 
-// DeleteObject deletes an object, or reports ErrNotFound.
-func (s *Store) DeleteObject(ctx context.Context, region, bucket, key string) error {
+// DeleteObject deletes an object (the local buckets keep one version), or
+// reports ErrNotFound; it returns how many versions it deleted.
+func (s *Store) DeleteObject(ctx context.Context, region, bucket, key string) (int, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE region=? AND bucket=? AND k=?`, region, bucket, key)
 	if err != nil {
-		return fmt.Errorf("delete s3://%s/%s: %w", bucket, key, err)
+		return 0, fmt.Errorf("delete s3://%s: %w", bucket, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete s3://%s/%s in %s: %w", bucket, key, region, ErrNotFound)
+		return 0, fmt.Errorf("delete an object of s3://%s in %s: %w", bucket, region, ErrNotFound)
 	}
-	return nil
+	return 1, nil
 }

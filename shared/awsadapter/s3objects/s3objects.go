@@ -18,7 +18,8 @@ import (
 // S3API is the part of the S3 client Objects uses.
 type S3API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
-	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
 var _ S3API = (*s3.Client)(nil)
@@ -48,11 +49,57 @@ func (o *Objects) HeadObject(ctx context.Context, region, bucket, key string) (r
 	return record.Object{Region: region, Bucket: bucket, Key: key, Metadata: meta, LastModified: aws.ToTime(out.LastModified)}, nil
 }
 
-// DeleteObject deletes an object (S3 deletes are idempotent: a missing
-// object is not an error).
-func (o *Objects) DeleteObject(ctx context.Context, region, bucket, key string) error {
-	if _, err := o.API.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("delete object in s3://%s: %w", bucket, err)
+// DeleteObject deletes an object down to its last version: every version
+// and delete marker of the key (ListObjectVersions, then DeleteObjects with
+// their VersionId), so that on a versioned bucket nothing of it remains (a
+// plain DeleteObject would only add a delete marker). An unversioned bucket
+// lists the object once, as version "null". It returns how many versions
+// and delete markers it deleted; a missing object is not an error (0). A
+// version S3 refuses to delete (S3 Object Lock: AccessDenied) is an error
+// that wraps [ErrLocked]; the versions deleted stay deleted.
+func (o *Objects) DeleteObject(ctx context.Context, region, bucket, key string) (int, error) {
+	deleted := 0
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)}
+	for {
+		page, err := o.API.ListObjectVersions(ctx, in)
+		if err != nil {
+			return deleted, fmt.Errorf("list object versions in s3://%s: %w", bucket, err)
+		}
+		var ids []s3types.ObjectIdentifier
+		for _, v := range page.Versions {
+			if aws.ToString(v.Key) == key {
+				ids = append(ids, s3types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+			}
+		}
+		for _, m := range page.DeleteMarkers {
+			if aws.ToString(m.Key) == key {
+				ids = append(ids, s3types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
+			}
+		}
+		if len(ids) > 0 {
+			out, err := o.API.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket),
+				Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}, ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
+			if err != nil {
+				return deleted, fmt.Errorf("delete object versions in s3://%s: %w", bucket, err)
+			}
+			deleted += len(ids) - len(out.Errors)
+			if len(out.Errors) > 0 {
+				e := out.Errors[0]
+				err := fmt.Errorf("delete object versions in s3://%s: %d of %d refused: %s %s", bucket, len(out.Errors), len(ids),
+					aws.ToString(e.Code), aws.ToString(e.Message))
+				if aws.ToString(e.Code) == "AccessDenied" {
+					err = fmt.Errorf("%w (%w)", err, ErrLocked)
+				}
+				return deleted, err
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return deleted, nil
+		}
+		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
 	}
-	return nil
 }
+
+// ErrLocked marks object versions S3 refuses to delete, as under S3 Object
+// Lock until their retain-until date.
+var ErrLocked = errors.New("object version locked")

@@ -94,11 +94,79 @@ func TestMissingObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if err := objs.DeleteObject(ctx, region, "acme-exports-missing", "users/u-1.json"); err != nil {
+		if _, err := objs.DeleteObject(ctx, region, "acme-exports-missing", "users/u-1.json"); err != nil {
 			t.Fatalf("delete %d: expect no error, got %v", i+1, err)
 		}
 	}
 	if _, err := objs.HeadObject(ctx, region, "acme-exports-missing", "users/u-1.json"); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("expect the object gone, got %v", err)
+	}
+}
+
+// TestDeleteObjectDeletesEveryVersion: on a versioned bucket (enabled, or
+// suspended after versions were made) a deletion leaves no version and no
+// delete marker of the object, and says how many went; another object
+// whose key starts with the same characters is left alone.
+func TestDeleteObjectDeletesEveryVersion(t *testing.T) {
+	for name, c := range map[string]struct {
+		status s3types.BucketVersioningStatus
+		want   int
+	}{
+		// Three puts, and a delete marker the platform's own delete made.
+		"enabled": {s3types.BucketVersioningStatusEnabled, 4},
+		// Suspended after three puts, then a fourth, the "null" version. S3
+		// keeps the three older versions beside it; moto keeps only the
+		// newest, so the count is not checked here (-1), only that nothing
+		// is left.
+		"suspended": {s3types.BucketVersioningStatusSuspended, -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := mototest.Context(t)
+			b := "acme-exports-versions-" + strings.ToLower(string(c.status))
+			cl := bucket(t, b)
+			version := func(s s3types.BucketVersioningStatus) {
+				if _, err := cl.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(b),
+					VersioningConfiguration: &s3types.VersioningConfiguration{Status: s}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			version(s3types.BucketVersioningStatusEnabled)
+			for _, k := range []string{"users/u-1.json", "users/u-1.json", "users/u-1.json", "users/u-1.json.bak"} {
+				if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(k), Body: strings.NewReader("{}")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			version(c.status)
+			if c.status == s3types.BucketVersioningStatusEnabled {
+				_, err := cl.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b), Key: aws.String("users/u-1.json")})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("users/u-1.json"), Body: strings.NewReader("{}")}); err != nil {
+				t.Fatal(err)
+			}
+			objs := &s3objects.Objects{API: cl}
+			n, err := objs.DeleteObject(ctx, region, b, "users/u-1.json")
+			if err != nil || (c.want >= 0 && n != c.want) || n < 1 {
+				t.Fatalf("expect %d versions and markers deleted, got %d (%v)", c.want, n, err)
+			}
+			out, err := cl.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(b)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, v := range out.Versions {
+				left = append(left, aws.ToString(v.Key))
+			}
+			for _, m := range out.DeleteMarkers {
+				left = append(left, "marker "+aws.ToString(m.Key))
+			}
+			if d := cmp.Diff([]string{"users/u-1.json.bak"}, left); d != "" {
+				t.Fatalf("versions left (-want +got):\n%s", d)
+			}
+			if n, err := objs.DeleteObject(ctx, region, b, "users/u-1.json"); err != nil || n != 0 {
+				t.Fatalf("expect a second deletion to find nothing, got %d (%v)", n, err)
+			}
+		})
 	}
 }
