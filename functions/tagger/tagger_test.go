@@ -326,3 +326,12 @@ func TestTTLDeletionGetsItsOwnReceipt(t *testing.T) {
 		})
 	}
 }
+
+func TestBackfillRejectsWhatIsNotWatched(t *testing.T) {
+	h, _, _ := setup(t, "eu-central-1")
+	for name, c := range map[string][2]string{"unwatched table": {"eu-central-1", "invoices"}, "unknown region": {"ap-south-1", "users"}} {
+		if _, err := h.Backfill(context.Background(), c[0], c[1], nil); !errors.Is(err, tagger.ErrInvalid) {
+			t.Errorf("%s: expect ErrInvalid, got %v", name, err)
+		}
+	}
+}

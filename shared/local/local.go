@@ -603,3 +603,48 @@ func (s *Stack) Sweep(ctx context.Context, now time.Time) ([]retention.SweepResu
 	}
 	return out, nil
 }
+
+// BackfillPageSize is how many existing records one backfill page holds, as
+// a Scan page would.
+const BackfillPageSize = 1000
+
+// Backfill brings the records already in a watched table of a region under
+// Residency, a page at a time, through that region's tagger (see
+// tagger.Handler.Backfill), and delivers what each page causes (violations
+// to the router, entries to the ledger) before the next. progress, when not
+// nil, hears each page's result. It returns the sum.
+func (s *Stack) Backfill(ctx context.Context, region, table string, progress func(tagger.BackfillResult)) (tagger.BackfillResult, error) {
+	total := tagger.BackfillResult{Region: region, Table: table, Failed: []tagger.BackfillFailure{}}
+	t, ok := s.taggers[region]
+	if !ok {
+		return total, fmt.Errorf("region %q is not a region of this deployment (%s)", region, strings.Join(s.Policy.Regions, ", "))
+	}
+	after := ""
+	for {
+		items, next, err := s.Store.ScanItems(ctx, region, table, after, BackfillPageSize)
+		if err != nil {
+			return total, err
+		}
+		if len(items) > 0 {
+			res, err := t.Backfill(ctx, region, table, items)
+			if err != nil {
+				return total, err
+			}
+			if err := s.Drain(ctx); err != nil {
+				return total, err
+			}
+			total.Items += res.Items
+			total.Tagged += res.Tagged
+			total.Unchanged += res.Unchanged
+			total.Violations += res.Violations
+			total.Failed = append(total.Failed, res.Failed...)
+			if progress != nil {
+				progress(res)
+			}
+		}
+		if next == "" {
+			return total, nil
+		}
+		after = next
+	}
+}

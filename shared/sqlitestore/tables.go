@@ -407,3 +407,35 @@ func (st *stmts) taggedItems(region, table string, keys []string) (map[string]ta
 	}
 	return out, rows.Err()
 }
+
+// ScanItems returns up to limit items of region's table whose stored key
+// sorts after after ("" starts at the beginning), in key order, with the
+// cursor of the next page ("" when the table is read to its end): the local
+// counterpart of a paginated DynamoDB Scan.
+func (s *Store) ScanItems(ctx context.Context, region, table, after string, limit int) ([]record.Item, string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT k, item FROM items WHERE region=? AND tbl=? AND k>? ORDER BY k LIMIT ?`, region, table, after, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+	}
+	defer rows.Close()
+	var out []record.Item
+	last := ""
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&last, &raw); err != nil {
+			return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+		}
+		it, err := decodeItem(raw)
+		if err != nil {
+			return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+	}
+	if len(out) < limit {
+		last = ""
+	}
+	return out, last, nil
+}

@@ -1,0 +1,106 @@
+package tagger
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+
+	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/record"
+)
+
+// BackfillResult says what a page of existing records became.
+type BackfillResult struct {
+	Region string `json:"region"`
+	Table  string `json:"table"`
+	Items  int    `json:"items"`
+	// Tagged counts the records whose tag was written (new or changed);
+	// Unchanged those that already carried their current tag (a second
+	// backfill writes nothing); Violations the misplaced ones among the
+	// tagged, announced to the router as a stream write's would be.
+	Tagged     int `json:"tagged"`
+	Unchanged  int `json:"unchanged"`
+	Violations int `json:"violations"`
+	// Failed lists the records that could not be tagged, by keyed record
+	// reference (never the key), with the reason.
+	Failed []BackfillFailure `json:"failed"`
+}
+
+// BackfillFailure is a record a backfill could not tag.
+type BackfillFailure struct {
+	Record string `json:"record"`
+	Reason string `json:"reason"`
+}
+
+// Backfill treats a page of records that exist in one watched table of one
+// region (written before Residency watched it, restored, or imported) as the
+// tagger treats stream writes: it decides each, writes the tag only where it
+// is not current, catalogs it, and reports violations to the router and the
+// ledger. Records already past their retention are tagged due: the next
+// sweep deletes them with receipts. A record that cannot be tagged fails
+// alone, in Failed; an error means nothing of the page is known to be
+// durable (retry the page: it is idempotent). The tagger owns this rather
+// than a function of its own because it is the tagger's decision and the
+// tagger's permissions, page by page, whatever drives the pages (the local
+// command, or a state machine over a table's scan segments or export).
+func (h *Handler) Backfill(ctx context.Context, region, table string, items []record.Item) (BackfillResult, error) {
+	res := BackfillResult{Region: region, Table: table, Items: len(items), Failed: []BackfillFailure{}}
+	src, ok := h.Policy.SourceByName(table)
+	if !ok || src.Table == "" {
+		return res, fmt.Errorf("%w: table %q is not a source of policy %s", ErrInvalid, table, h.Policy.Version)
+	}
+	if !h.Policy.HasRegion(region) {
+		return res, fmt.Errorf("%w: region %q is not a region of policy %s", ErrInvalid, region, h.Policy.Version)
+	}
+	var b batch
+	failed := map[string]error{}
+	refs := map[string]string{} // seq -> record reference, for the failures
+	var seqs []string
+	for i, it := range items {
+		seq := strconv.Itoa(i)
+		key, err := record.KeyOf(it, src.Key)
+		if err != nil {
+			res.Failed = append(res.Failed, BackfillFailure{Record: fmt.Sprintf("item %d", i), Reason: fmt.Errorf("%w: %v", ErrInvalid, err).Error()})
+			continue
+		}
+		refs[seq] = h.Refs.Record(table, key)
+		w, err := h.fromItem(src, region, table, key, it)
+		if err != nil {
+			failed[seq] = err
+			seqs = append(seqs, seq)
+			continue
+		}
+		w.seq = seq
+		b.writes = append(b.writes, w)
+		seqs = append(seqs, seq)
+	}
+	writes := b.writes
+	for i, err := range h.tagWrites(ctx, &b) {
+		if err != nil {
+			failed[writes[i].seq] = err
+		}
+	}
+	ttlOnly := 0 // the tag is current; only its TTL backstop is written back
+	for _, p := range b.pending {
+		if p.ttlOnly {
+			ttlOnly++
+		}
+	}
+	maps.Copy(failed, h.writeTags(ctx, &b))
+	if err := h.flush(ctx, &b); err != nil {
+		return res, fmt.Errorf("backfill %s/%s: %w", region, table, err)
+	}
+	for _, seq := range seqs {
+		if err := failed[seq]; err != nil {
+			res.Failed = append(res.Failed, BackfillFailure{Record: refs[seq], Reason: err.Error()})
+		}
+	}
+	res.Tagged, res.Unchanged = b.tagged, b.echoes+ttlOnly
+	for _, e := range b.ledger {
+		if e.Kind == ledger.KindViolation {
+			res.Violations++
+		}
+	}
+	return res, nil
+}
