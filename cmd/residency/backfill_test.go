@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,5 +86,75 @@ func TestBackfill(t *testing.T) {
 	code, out, errs = cli(t, "sweep", "--db", db, "--now", "2026-11-22T12:00:00Z")
 	if code != 0 || !strings.Contains(out, `"deleted": 1`) {
 		t.Fatalf("expect the expired record swept, got %d %s %s", code, out, errs)
+	}
+}
+
+// writeExport writes a DynamoDB table export as AWS lays it out:
+// AWSDynamoDB/<id>/manifest-summary.json, manifest-files.json and
+// data/*.json.gz, one {"Item": ...} in DynamoDB JSON a line.
+func writeExport(t *testing.T, tableARN string, files [][]string, declared int) string {
+	t.Helper()
+	root := t.TempDir()
+	id := "01764000000000-1a2b3c4d"
+	dir := filepath.Join(root, "AWSDynamoDB", id)
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	var manifest strings.Builder
+	for i, lines := range files {
+		key := fmt.Sprintf("AWSDynamoDB/%s/data/file-%d.json.gz", id, i)
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		for _, l := range lines {
+			zw.Write([]byte(l + "\n"))
+		}
+		zw.Close()
+		os.WriteFile(filepath.Join(root, filepath.FromSlash(key)), b.Bytes(), 0o644)
+		fmt.Fprintf(&manifest, `{"itemCount":%d,"md5Checksum":"x","etag":"y","dataFileS3Key":"%s"}`+"\n", len(lines), key)
+	}
+	os.WriteFile(filepath.Join(dir, "manifest-files.json"), []byte(manifest.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest-summary.json"), []byte(fmt.Sprintf(`{"version":"2020-06-30","exportArn":"%s/export/%s",`+
+		`"tableArn":"%s","itemCount":%d,"outputFormat":"DYNAMODB_JSON","manifestFilesS3Key":"AWSDynamoDB/%s/manifest-files.json"}`,
+		tableARN, id, tableARN, declared, id)), 0o644)
+	return root
+}
+
+func TestBackfillFromAnExport(t *testing.T) {
+	item := func(pk, user, country string) string {
+		return fmt.Sprintf(`{"Item":{"pk":{"S":"%s"},"sk":{"S":"PROFILE"},"user_id":{"S":"%s"},"country":{"S":"%s"},"created_at":{"S":"2026-10-01T00:00:00Z"},"score":{"N":"7"}}}`,
+			pk, user, country)
+	}
+	arn := "arn:aws:dynamodb:us-east-1:123456789012:table/users"
+	root := writeExport(t, arn, [][]string{{item("USER#u-9001", "u-9001", "IT"), item("USER#u-9002", "u-9002", "US")}, {item("USER#u-9003", "u-9003", "US")}}, 3)
+	db := filepath.Join(t.TempDir(), "e.db")
+	code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z", root)
+	if code != 0 || !strings.Contains(errs, "loaded export") || !strings.Contains(errs, ": 3 items of users in us-east-1 from 2 data files") {
+		t.Fatalf("expect the export loaded, got %d %s %s", code, out, errs)
+	}
+	var rs []struct {
+		Region, Table             string
+		Items, Tagged, Violations int
+	}
+	if json.Unmarshal([]byte(out), &rs) != nil || len(rs) != 1 || rs[0].Region != "us-east-1" || rs[0].Items != 3 || rs[0].Tagged != 3 || rs[0].Violations != 1 {
+		t.Fatalf("expect the export's table backfilled: 3 tagged, 1 violation (the Italian subject), got %s", out)
+	}
+	// Loading is not a write the stream saw: nothing else was delivered.
+	code, out, _ = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "csv", "--kind", "relocation")
+	if code != 0 || strings.Count(out, ",relocated,") != 1 {
+		t.Fatalf("expect the Italian subject's record relocated once, got %d %s", code, out)
+	}
+
+	for name, c := range map[string]struct {
+		root, want string
+	}{
+		"count mismatch":   {writeExport(t, arn, [][]string{{item("USER#a", "a", "US")}}, 2), "1 items in the data files, the manifest says 2"},
+		"not an item line": {writeExport(t, arn, [][]string{{`{"Keys":{}}`}}, 1), `file-0.json.gz:1: not an {"Item": ...} line`},
+		"unwatched table":  {writeExport(t, "arn:aws:dynamodb:us-east-1:123456789012:table/invoices", nil, 0), `table "invoices" is not a watched table`},
+		"no export":        {t.TempDir(), "no DynamoDB export here"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, errs := cli(t, "backfill", "--db", filepath.Join(t.TempDir(), "x.db"), c.root)
+			if code != exitFail || !strings.Contains(errs, c.want) {
+				t.Fatalf("expect exit 1 with %q, got %d %s", c.want, code, errs)
+			}
+		})
 	}
 }

@@ -490,7 +490,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // cmdBackfill brings the records already in the local watched tables under
 // Residency: every watched table in every region, or the --source and
 // --region named, page by page, with a progress line a page on stderr and
-// the totals as JSON on stdout.
+// the totals as JSON on stdout. With EXPORT_DIR, a DynamoDB table export is
+// first loaded into the table and region its manifest names, as data that
+// was there before (no stream records), and that table is backfilled.
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("backfill", stderr)
 	var source, region string
@@ -500,8 +502,8 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q (loading a table export is not supported yet)", pos[0])
+	if len(pos) > 1 {
+		return usagef("backfill takes at most one EXPORT_DIR, got %d arguments", len(pos))
 	}
 	s, err := c.stack()
 	if err != nil {
@@ -509,6 +511,17 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer s.Store.Close()
 	defer c.close()
+	if len(pos) == 1 {
+		e, err := s.LoadExport(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if (source != "" && source != e.Table) || (region != "" && region != e.Region) {
+			return usagef("the export is of %s in %s, not --source %q --region %q", e.Table, e.Region, source, region)
+		}
+		fmt.Fprintf(stderr, "loaded export %s: %d items of %s in %s from %d data files\n", e.Dir, e.Items, e.Table, e.Region, e.DataFiles)
+		source, region = e.Table, e.Region
+	}
 	var tables []string
 	for _, src := range s.Policy.Sources {
 		if src.Table != "" && !slices.Contains(tables, src.Table) && (source == "" || src.Table == source) {
