@@ -162,9 +162,25 @@ func TestNoWildcardActionsNoManagedPoliciesNoScan(t *testing.T) {
 				if strings.ContainsAny(a, "*?") || a == "<AWS managed policy>" {
 					t.Errorf("%s: %s (%s): expect named actions, got %q", r, st.Owner, st.Kind, a)
 				}
-				if a == "dynamodb:Scan" && (st.Sid != "CountCatalog" || len(st.Actions) != 1 || len(st.Resources) != 1 ||
-					arn(r, st.Resources[0]) != "<local:"+catalogTableID(t, r)+">") {
-					t.Errorf("%s: %s: expect no dynamodb:Scan but CountCatalog's on the catalog table, got it in %+v", r, st.Owner, st)
+				if a != "dynamodb:Scan" || len(st.Actions) != 1 {
+					if a == "dynamodb:Scan" {
+						t.Errorf("%s: %s: expect dynamodb:Scan in a statement of its own, got %+v", r, st.Owner, st)
+					}
+					continue
+				}
+				switch st.Sid {
+				case "CountCatalog":
+					if len(st.Resources) != 1 || arn(r, st.Resources[0]) != "<local:"+catalogTableID(t, r)+">" {
+						t.Errorf("%s: %s: expect CountCatalog's Scan on the catalog table only, got %+v", r, st.Owner, st)
+					}
+				case "BackfillWatchedTables":
+					for _, res := range st.Resources {
+						if s := arn(r, res); !strings.Contains(s, ":dynamodb:"+r+":") || !slices.ContainsFunc(testTables, func(tb string) bool { return strings.HasSuffix(s, ":table/"+tb) }) {
+							t.Errorf("%s: %s: expect the backfill's Scan on this region's watched tables only, got %s", r, st.Owner, s)
+						}
+					}
+				default:
+					t.Errorf("%s: %s: expect no other dynamodb:Scan, got it in %+v", r, st.Owner, st)
 				}
 			}
 		}
@@ -176,7 +192,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	dlq := []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
 	allowed := map[string][]string{
-		"tagger": concat(logs, dlq, streamRead, ddbReadWrite, []string{"dynamodb:UpdateItem", "events:PutEvents", "kms:GenerateMac", "s3:GetObject"}),
+		"tagger": concat(logs, dlq, streamRead, ddbReadWrite, []string{"dynamodb:Scan", "dynamodb:UpdateItem", "events:PutEvents", "kms:GenerateMac", "s3:GetObject"}),
 		"router": concat(logs, dlq, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents", "kms:GenerateMac"}),
 		"ledger": concat(logs, ddbAppend, []string{"kms:Sign", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}),
@@ -185,7 +201,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 	}
 	// What each must have, by statement id.
 	required := map[string][]string{
-		"tagger":    {"ReadWatchedStreams", "TagWatchedRecords", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
+		"tagger":    {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
 		"router":    {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
 		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},
 		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},

@@ -28,10 +28,13 @@ func when(st awsiam.PolicyStatement, op, key string, value any) awsiam.PolicySta
 	return st
 }
 
-// DynamoDB action sets. The design reads through keys and indexes; the one
-// dynamodb:Scan of the stack is the reports function's, on its region's
-// catalog table alone (statement CountCatalog: the register's hosting rows
-// count the records held, and the catalog keeps no counters).
+// DynamoDB action sets. The design reads through keys and indexes; the two
+// dynamodb:Scan grants of the stack are the reports function's, on its
+// region's catalog table alone (statement CountCatalog: the register's
+// hosting rows count the records held, and the catalog keeps no counters),
+// and the tagger's on the watched tables of its region (statement
+// BackfillWatchedTables: a backfill's pages of the records that predate
+// Residency).
 var (
 	ddbRead      = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
 	ddbReadWrite = []string{"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
@@ -107,7 +110,9 @@ func (r *residency) permissions() {
 	}
 	if len(streams) > 0 {
 		add("tagger", allow("ReadWatchedStreams", streamRead, streams...),
-			allow("TagWatchedRecords", []string{"dynamodb:UpdateItem"}, localTables...))
+			allow("TagWatchedRecords", []string{"dynamodb:UpdateItem"}, localTables...),
+			// Backfill pages: a parallel Scan of the watched tables only.
+			allow("BackfillWatchedTables", []string{"dynamodb:Scan"}, localTables...))
 	}
 	add("tagger", allow("Catalog", ddbReadWrite, catalog...), putEvents, sendLedger, mac())
 	if len(objects) > 0 {

@@ -2,6 +2,8 @@ package tagger
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -103,4 +105,73 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 		}
 	}
 	return res, nil
+}
+
+// TableScanner reads one page of a parallel scan of a watched table (the
+// store's ScanItems): the backfill's source on AWS.
+type TableScanner interface {
+	ScanItems(ctx context.Context, region, table string, segment, segments int, cursor string, limit int) ([]record.Item, string, error)
+}
+
+// BackfillPage is a backfill's request for one page, as its state machine
+// sends it: {"backfill": {"region": ..., "table": ..., "segment": 0,
+// "segments": 4, "cursor": "", "limit": 1000}}.
+type BackfillPage struct {
+	Region   string `json:"region"`
+	Table    string `json:"table"`
+	Segment  int    `json:"segment"`
+	Segments int    `json:"segments"`
+	Cursor   string `json:"cursor"`
+	Limit    int    `json:"limit"`
+}
+
+// MaxBackfillPage is the most records one backfill page reads.
+const MaxBackfillPage = 1000
+
+// BackfillPageResult is a page's result and where the next page starts
+// ("" when the segment is done): the state machine's loop checkpoint.
+type BackfillPageResult struct {
+	BackfillResult
+	Segment    int    `json:"segment"`
+	Segments   int    `json:"segments"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// backfillPage scans one page of a segment of a watched table and
+// backfills it.
+func (h *Handler) backfillPage(ctx context.Context, payload []byte) (BackfillPageResult, error) {
+	var req struct {
+		Backfill *BackfillPage `json:"backfill"`
+	}
+	if err := json.Unmarshal(payload, &req); err != nil || req.Backfill == nil {
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: not {\"backfill\": {...}}", ErrInvalid)
+	}
+	p := *req.Backfill
+	if p.Segments == 0 {
+		p.Segments = 1
+	}
+	if p.Limit == 0 {
+		p.Limit = MaxBackfillPage
+	}
+	switch {
+	case p.Region == "" || p.Table == "":
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: region and table are required", ErrInvalid)
+	case p.Segments < 1 || p.Segment < 0 || p.Segment >= p.Segments:
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: segment %d of %d", ErrInvalid, p.Segment, p.Segments)
+	case p.Limit < 1 || p.Limit > MaxBackfillPage:
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: limit %d: use 1 to %d", ErrInvalid, p.Limit, MaxBackfillPage)
+	case h.Scanner == nil:
+		return BackfillPageResult{}, errors.New("tagger: backfill page: no table scanner wired")
+	}
+	items, next, err := h.Scanner.ScanItems(ctx, p.Region, p.Table, p.Segment, p.Segments, p.Cursor, p.Limit)
+	if err != nil {
+		return BackfillPageResult{}, fmt.Errorf("tagger: backfill page: %w", err)
+	}
+	res, err := h.Backfill(ctx, p.Region, p.Table, items)
+	if err != nil {
+		return BackfillPageResult{}, fmt.Errorf("tagger: %w", err)
+	}
+	h.Log.InfoContext(ctx, "backfill page", "function", Actor, "region", p.Region, "table", p.Table, "segment", p.Segment, "segments", p.Segments,
+		"items", res.Items, "tagged", res.Tagged, "unchanged", res.Unchanged, "violations", res.Violations, "failed", len(res.Failed))
+	return BackfillPageResult{BackfillResult: res, Segment: p.Segment, Segments: p.Segments, NextCursor: next}, nil
 }

@@ -99,6 +99,9 @@ type Handler struct {
 	// acknowledged instead of failed for a retry that cannot mend it.
 	// Without it, such a failure fails like any other, so none is lost.
 	DeadLetters FailureSink
+	// Scanner reads pages of the watched tables for a backfill (optional:
+	// without it, backfill pages fail).
+	Scanner TableScanner
 }
 
 // deadLetter keeps item's permanent failure err in h.DeadLetters and
@@ -122,6 +125,8 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 		return nil, fmt.Errorf("tagger: %w", err)
 	}
 	switch kind {
+	case trigger.Backfill:
+		return h.backfillPage(ctx, payload)
 	case trigger.DynamoDBStream:
 		// One pass over the batch, without reflection: this decode is most
 		// of the tagger's CPU time. A record with malformed attribute

@@ -335,3 +335,23 @@ func TestBackfillRejectsWhatIsNotWatched(t *testing.T) {
 		}
 	}
 }
+
+func TestBackfillPageChecksItsRequest(t *testing.T) {
+	h, st, _ := setup(t, "eu-central-1")
+	h.Scanner = st
+	for name, c := range map[string]string{
+		"no region":       `{"backfill":{"table":"users"}}`,
+		"segment too far": `{"backfill":{"region":"eu-central-1","table":"users","segment":2,"segments":2}}`,
+		"page too large":  `{"backfill":{"region":"eu-central-1","table":"users","limit":5000}}`,
+		"unwatched table": `{"backfill":{"region":"eu-central-1","table":"invoices"}}`,
+		"not an object":   `{"backfill":[1]}`,
+	} {
+		if _, err := h.Invoke(context.Background(), []byte(c)); !errors.Is(err, tagger.ErrInvalid) {
+			t.Errorf("%s: expect ErrInvalid, got %v", name, err)
+		}
+	}
+	out, err := h.Invoke(context.Background(), []byte(`{"backfill":{"region":"eu-central-1","table":"users"}}`))
+	if res, ok := out.(tagger.BackfillPageResult); err != nil || !ok || res.Items != 0 || res.NextCursor != "" || res.Segments != 1 {
+		t.Fatalf("expect an empty table's one page, got %+v (%v)", out, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -408,34 +409,55 @@ func (st *stmts) taggedItems(region, table string, keys []string) (map[string]ta
 	return out, rows.Err()
 }
 
-// ScanItems returns up to limit items of region's table whose stored key
-// sorts after after ("" starts at the beginning), in key order, with the
-// cursor of the next page ("" when the table is read to its end): the local
-// counterpart of a paginated DynamoDB Scan.
-func (s *Store) ScanItems(ctx context.Context, region, table, after string, limit int) ([]record.Item, string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT k, item FROM items WHERE region=? AND tbl=? AND k>? ORDER BY k LIMIT ?`, region, table, after, limit)
-	if err != nil {
-		return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
-	}
-	defer rows.Close()
+// ScanItems reads one page of a parallel scan of region's table, as a
+// DynamoDB Scan with Segment and TotalSegments would: up to limit items of
+// segment (0 <= segment < segments; a key's segment is a hash of it) after
+// cursor ("" starts the segment), in key order, with the cursor of the next
+// page ("" when the segment is read to its end).
+func (s *Store) ScanItems(ctx context.Context, region, table string, segment, segments int, cursor string, limit int) ([]record.Item, string, error) {
+	segments = max(segments, 1)
 	var out []record.Item
-	last := ""
-	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&last, &raw); err != nil {
-			return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
-		}
-		it, err := decodeItem(raw)
+	after := cursor
+	for {
+		rows, err := s.db.QueryContext(ctx, `SELECT k, item FROM items WHERE region=? AND tbl=? AND k>? ORDER BY k LIMIT ?`, region, table, after, limit)
 		if err != nil {
 			return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
 		}
-		out = append(out, it)
+		n := 0
+		for len(out) < limit && rows.Next() {
+			var k, raw string
+			if err := rows.Scan(&k, &raw); err != nil {
+				rows.Close()
+				return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+			}
+			n++
+			after = k
+			if scanSegment(k, segments) != segment {
+				continue
+			}
+			it, err := decodeItem(raw)
+			if err != nil {
+				rows.Close()
+				return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+			}
+			out = append(out, it)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
+		}
+		switch {
+		case len(out) == limit:
+			return out, after, nil
+		case n < limit:
+			return out, "", nil // the table is read to its end
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("scan %s/%s: %w", region, table, err)
-	}
-	if len(out) < limit {
-		last = ""
-	}
-	return out, last, nil
+}
+
+// scanSegment is the segment of a stored key among segments.
+func scanSegment(k string, segments int) int {
+	h := fnv.New32a()
+	h.Write([]byte(k))
+	return int(h.Sum32() % uint32(segments))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ type Store interface {
 	EntriesBySubject(ctx context.Context, region, subjectRef string) ([]catalog.Entry, error)
 	EntriesByContract(ctx context.Context, region, contract string) ([]catalog.Entry, error)
 	CountByCategory(ctx context.Context, region string) ([]catalog.Count, error)
+	ScanItems(ctx context.Context, region, table string, segment, segments int, cursor string, limit int) ([]record.Item, string, error)
 	MarkErased(ctx context.Context, region string, erased []catalog.Erased) error
 	ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error)
 
@@ -272,6 +274,49 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if got, err := s.EntriesBySubject(ctx, "eu-central-1", "sub_1"); err != nil || len(got) != 1 || got[0].Erasure != "" {
 			t.Errorf("expect the rewritten entry without its erasure mark, got %+v (%v)", got, err)
+		}
+	})
+
+	t.Run("parallel scan pages", func(t *testing.T) {
+		s := open(t)
+		const n = 57
+		for i := range n {
+			k := record.Key{"pk": fmt.Sprintf("SCAN#%03d", i), "sk": "PROFILE"}
+			if err := s.PutItem(ctx, "eu-central-1", "users", k, record.Item{"pk": k["pk"], "sk": "PROFILE", "n": i}, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, segments := range []int{1, 3} {
+			seen := map[string]int{}
+			for seg := range segments {
+				cursor, pages := "", 0
+				for {
+					items, next, err := s.ScanItems(ctx, "eu-central-1", "users", seg, segments, cursor, 10)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(items) > 10 {
+						t.Fatalf("expect pages of at most 10, got %d", len(items))
+					}
+					for _, it := range items {
+						if pk := it.String("pk"); strings.HasPrefix(pk, "SCAN#") { // the table may hold other subtests' items
+							seen[pk]++
+						}
+					}
+					if pages++; next == "" || pages > n {
+						break
+					}
+					cursor = next
+				}
+			}
+			if len(seen) != n {
+				t.Fatalf("%d segments: expect every one of %d items, got %d", segments, n, len(seen))
+			}
+			for pk, c := range seen {
+				if c != 1 {
+					t.Fatalf("%d segments: expect %s once, got %d times", segments, pk, c)
+				}
+			}
 		}
 	})
 

@@ -19,6 +19,9 @@ const (
 	EventBridge    Kind = "eventbridge"
 	Schedule       Kind = "schedule"
 	HTTP           Kind = "http"
+	// Backfill is a page of a backfill, as the backfill's state machine
+	// passes it to the tagger: {"backfill": {"region", "table", ...}}.
+	Backfill Kind = "backfill"
 )
 
 // ErrUnknown marks a payload of no kind Residency handles.
@@ -54,7 +57,10 @@ func Detect(payload []byte) (Kind, error) {
 	if p.rawPath != nil && p.requestContext {
 		return HTTP, nil
 	}
-	return "", fmt.Errorf("%w: no Records, detail-type or requestContext", ErrUnknown)
+	if p.backfill {
+		return Backfill, nil
+	}
+	return "", fmt.Errorf("%w: no Records, detail-type, requestContext or backfill", ErrUnknown)
 }
 
 // probe is what Detect reads of a payload.
@@ -65,6 +71,7 @@ type probe struct {
 	source         string
 	requestContext bool
 	rawPath        *string
+	backfill       bool
 }
 
 func probePayload(payload []byte) (probe, error) {
@@ -98,6 +105,11 @@ func probePayload(payload []byte) (probe, error) {
 		case strings.EqualFold(name, "routeKey"):
 			var s string
 			if err := str(dec, &s); err != nil {
+				return p, err
+			}
+		case strings.EqualFold(name, "backfill"):
+			p.backfill = true
+			if err := skip(dec); err != nil {
 				return p, err
 			}
 		case strings.EqualFold(name, "requestContext"):
