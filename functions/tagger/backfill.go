@@ -129,7 +129,9 @@ type BackfillPage struct {
 const MaxBackfillPage = 1000
 
 // BackfillPageResult is a page's result and where the next page starts
-// ("" when the segment is done): the state machine's loop checkpoint.
+// ("" when the segment is done): the state machine's loop checkpoint. The
+// cursor holds the page's last record key (see the store's ScanItems): a
+// driver must not log it.
 type BackfillPageResult struct {
 	BackfillResult
 	Segment    int    `json:"segment"`

@@ -17,7 +17,10 @@ import (
 // limit items of segment (0 <= segment < segments) from cursor ("" starts
 // the segment), and the cursor of the next page ("" when the segment is
 // done). The cursor is the page's LastEvaluatedKey, as opaque text: a
-// backfill's checkpoint. It reads the watched tables for a backfill only.
+// backfill's checkpoint. It is not sealed: it holds a record key, which may
+// name a subject, so whatever keeps it (a state machine's history) must be
+// treated as holding personal data, in the table's region. It reads the
+// watched tables for a backfill only.
 func (s *Store) ScanItems(ctx context.Context, region, table string, segment, segments int, cursor string, limit int) ([]record.Item, string, error) {
 	c, err := s.client(region)
 	if err != nil {
