@@ -1,6 +1,7 @@
 package awse2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -46,6 +47,10 @@ func TestBackfillPagesOnDynamoDB(t *testing.T) {
 				}
 				if res.Items > 2 || page > 10 {
 					t.Fatalf("expect pages of at most 2 that end, got %+v", res)
+				}
+				// The cursor is sealed: no record key in it, even decoded.
+				if raw, _ := base64.RawURLEncoding.DecodeString(res.NextCursor); strings.Contains(res.NextCursor+string(raw), "USER#") {
+					t.Fatalf("expect a sealed cursor, got %q", res.NextCursor)
 				}
 				total.Items += res.Items
 				total.Tagged += res.Tagged

@@ -123,7 +123,7 @@ func setup(t *testing.T) *world {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	bus := &eventbus.Bus{API: eb, Name: "residency"}
 	queue := &sqsqueue.LedgerQueue{API: w.sqs, URL: w.ledgerQ}
-	w.tagger = &tagger.Handler{Region: us, Policy: p, Refs: refs, Tables: w.store, Catalog: w.store, Contracts: w.store, Scanner: w.store,
+	w.tagger = &tagger.Handler{Region: us, Policy: p, Refs: refs, Tables: w.store, Catalog: w.store, Contracts: w.store, Scanner: w.store, Cursors: refs,
 		Bus: bus, Ledger: queue, Now: time.Now, Log: log}
 	w.router = &router.Handler{Region: us, Policy: p, Refs: refs, Tables: w.store, Bus: bus, Ledger: queue, Now: time.Now, Log: log}
 	w.ledger = &ledgerfn.Handler{Store: w.store, Log: log}

@@ -107,6 +107,13 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 	return res, nil
 }
 
+// Sealer seals what leaves the function and comes back, such as a backfill
+// page's cursor, which holds a record key (pseudonym.Keyer).
+type Sealer interface {
+	Seal(b []byte) string
+	Open(s string) ([]byte, error)
+}
+
 // TableScanner reads one page of a parallel scan of a watched table (the
 // store's ScanItems): the backfill's source on AWS.
 type TableScanner interface {
@@ -130,8 +137,8 @@ const MaxBackfillPage = 1000
 
 // BackfillPageResult is a page's result and where the next page starts
 // ("" when the segment is done): the state machine's loop checkpoint. The
-// cursor holds the page's last record key (see the store's ScanItems): a
-// driver must not log it.
+// cursor is sealed (the store's holds the page's last record key): a
+// driver passes it back as it is, and reads nothing in it.
 type BackfillPageResult struct {
 	BackfillResult
 	Segment    int    `json:"segment"`
@@ -162,12 +169,23 @@ func (h *Handler) backfillPage(ctx context.Context, payload []byte) (BackfillPag
 		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: segment %d of %d", ErrInvalid, p.Segment, p.Segments)
 	case p.Limit < 1 || p.Limit > MaxBackfillPage:
 		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: limit %d: use 1 to %d", ErrInvalid, p.Limit, MaxBackfillPage)
-	case h.Scanner == nil:
-		return BackfillPageResult{}, errors.New("tagger: backfill page: no table scanner wired")
+	case h.Scanner == nil || h.Cursors == nil:
+		return BackfillPageResult{}, errors.New("tagger: backfill page: no table scanner or cursor sealer wired")
 	}
-	items, next, err := h.Scanner.ScanItems(ctx, p.Region, p.Table, p.Segment, p.Segments, p.Cursor, p.Limit)
+	cursor := ""
+	if p.Cursor != "" {
+		b, err := h.Cursors.Open(p.Cursor)
+		if err != nil {
+			return BackfillPageResult{}, fmt.Errorf("%w: backfill page: the cursor is not one this deployment's tagger returned", ErrInvalid)
+		}
+		cursor = string(b)
+	}
+	items, next, err := h.Scanner.ScanItems(ctx, p.Region, p.Table, p.Segment, p.Segments, cursor, p.Limit)
 	if err != nil {
 		return BackfillPageResult{}, fmt.Errorf("tagger: backfill page: %w", err)
+	}
+	if next != "" {
+		next = h.Cursors.Seal([]byte(next))
 	}
 	res, err := h.Backfill(ctx, p.Region, p.Table, items)
 	if err != nil {

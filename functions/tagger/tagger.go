@@ -99,9 +99,10 @@ type Handler struct {
 	// acknowledged instead of failed for a retry that cannot mend it.
 	// Without it, such a failure fails like any other, so none is lost.
 	DeadLetters FailureSink
-	// Scanner reads pages of the watched tables for a backfill (optional:
-	// without it, backfill pages fail).
+	// Scanner reads pages of the watched tables for a backfill, and Cursors
+	// seals their cursors (optional: without them, backfill pages fail).
 	Scanner TableScanner
+	Cursors Sealer
 }
 
 // deadLetter keeps item's permanent failure err in h.DeadLetters and

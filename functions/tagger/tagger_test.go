@@ -338,8 +338,9 @@ func TestBackfillRejectsWhatIsNotWatched(t *testing.T) {
 
 func TestBackfillPageChecksItsRequest(t *testing.T) {
 	h, st, _ := setup(t, "eu-central-1")
-	h.Scanner = st
+	h.Scanner, h.Cursors = st, h.Refs.(tagger.Sealer)
 	for name, c := range map[string]string{
+		"forged cursor":   `{"backfill":{"region":"eu-central-1","table":"users","cursor":"eyJwayI6IlVTRVIjdS0xMDAxIn0"}}`,
 		"no region":       `{"backfill":{"table":"users"}}`,
 		"segment too far": `{"backfill":{"region":"eu-central-1","table":"users","segment":2,"segments":2}}`,
 		"page too large":  `{"backfill":{"region":"eu-central-1","table":"users","limit":5000}}`,

@@ -18,9 +18,8 @@ import (
 // the segment), and the cursor of the next page ("" when the segment is
 // done). The cursor is the page's LastEvaluatedKey, as opaque text: a
 // backfill's checkpoint. It is not sealed: it holds a record key, which may
-// name a subject, so whatever keeps it (a state machine's history) must be
-// treated as holding personal data, in the table's region. It reads the
-// watched tables for a backfill only.
+// name a subject; the tagger seals it before it leaves the function. It
+// reads the watched tables for a backfill only.
 func (s *Store) ScanItems(ctx context.Context, region, table string, segment, segments int, cursor string, limit int) ([]record.Item, string, error) {
 	c, err := s.client(region)
 	if err != nil {

@@ -1,9 +1,12 @@
 package pseudonym
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +32,7 @@ const (
 // Keyer computes references with one secret key. It is safe for concurrent use.
 type Keyer struct {
 	pool sync.Pool
+	seal cipher.AEAD // AES-256-GCM under a key derived from the secret (Seal, Open)
 }
 
 // New returns a Keyer for key, which must hold at least MinKeySize bytes.
@@ -37,7 +41,48 @@ func New(key []byte) (*Keyer, error) {
 		return nil, fmt.Errorf("pseudonym key: %d bytes, need at least %d", len(key), MinKeySize)
 	}
 	k := append([]byte(nil), key...)
-	return &Keyer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}, nil
+	// The sealing key is the HMAC of a label of its own: a reference never
+	// equals it, and it never leaves the process.
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte("residency seal v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym key: %w", err)
+	}
+	return &Keyer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}, seal: aead}, nil
+}
+
+// Seal encrypts and authenticates b (AES-256-GCM, a random nonce) under a
+// key derived from the secret, as URL-safe text: for what must travel
+// through logs or a state machine's history and come back, such as a
+// backfill's cursor, which holds a record key.
+func (k *Keyer) Seal(b []byte) string {
+	nonce := make([]byte, k.seal.NonceSize(), k.seal.NonceSize()+len(b)+k.seal.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err) // crypto/rand does not fail (Go 1.24+)
+	}
+	return base64.RawURLEncoding.EncodeToString(k.seal.Seal(nonce, nonce, b, nil))
+}
+
+// ErrUnsealed marks text that Open cannot authenticate: not sealed with
+// this key, or altered.
+var ErrUnsealed = errors.New("not sealed with this key")
+
+// Open returns what Seal sealed as s.
+func (k *Keyer) Open(s string) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < k.seal.NonceSize() {
+		return nil, ErrUnsealed
+	}
+	out, err := k.seal.Open(nil, b[:k.seal.NonceSize()], b[k.seal.NonceSize():], nil)
+	if err != nil {
+		return nil, ErrUnsealed
+	}
+	return out, nil
 }
 
 func (k *Keyer) ref(prefix, domain, value string) string {

@@ -3,6 +3,7 @@ package pseudonym
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -103,5 +104,26 @@ func BenchmarkSubject(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = k.Subject("u-1001")
+	}
+}
+
+func TestSealOpen(t *testing.T) {
+	k, _ := New(bytes.Repeat([]byte{1}, 32))
+	other, _ := New(bytes.Repeat([]byte{2}, 32))
+	secret := []byte(`{"pk":"USER#u-1001","sk":"PROFILE"}`)
+	a, b := k.Seal(secret), k.Seal(secret)
+	if a == b {
+		t.Fatal("expect a fresh nonce each time")
+	}
+	if strings.Contains(a, "u-1001") || strings.Contains(a, "USER") {
+		t.Fatalf("expect nothing readable, got %s", a)
+	}
+	if got, err := k.Open(a); err != nil || string(got) != string(secret) {
+		t.Fatalf("expect the sealed text back, got %q (%v)", got, err)
+	}
+	for name, s := range map[string]string{"other key": other.Seal(secret), "altered": a[:len(a)-2] + "AA", "not base64": "!!", "short": "AA"} {
+		if _, err := k.Open(s); !errors.Is(err, ErrUnsealed) {
+			t.Errorf("%s: expect ErrUnsealed, got %v", name, err)
+		}
 	}
 }
