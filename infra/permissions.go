@@ -164,10 +164,12 @@ func (r *residency) permissions() {
 		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, objects...))
 		var bucketARNs []*string
 		var prefixes []string
+		for _, b := range buckets {
+			bucketARNs = append(bucketARNs, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+b))
+		}
 		for _, s := range r.props.Policy.Sources {
-			if s.Bucket != "" && slices.Contains(buckets, s.Bucket) {
-				bucketARNs = append(bucketARNs, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+s.Bucket))
-				prefixes = append(prefixes, s.Prefix+"*")
+			if p := s.Prefix + "*"; s.Bucket != "" && slices.Contains(buckets, s.Bucket) && !slices.Contains(prefixes, p) {
+				prefixes = append(prefixes, p)
 			}
 		}
 		add("retention", when(allow("ListWatchedObjectVersions", []string{"s3:ListBucketVersions"}, bucketARNs...),

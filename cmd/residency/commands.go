@@ -63,7 +63,7 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok (version %s; %d regions, %d residency rules, %d categories, %d sources, %d mechanisms; %d %s)\n",
 		pos[0], p.Version, len(p.Regions), len(p.Rules), len(p.Categories), len(p.Sources), len(p.Mechanisms),
-		len(warnings), map[bool]string{true: "warning", false: "warnings"}[len(warnings) == 1])
+		len(warnings), plural(len(warnings), "warning"))
 	return nil
 }
 
@@ -528,8 +528,11 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			tables = append(tables, src.Table)
 		}
 	}
-	if len(tables) == 0 {
+	switch {
+	case len(tables) == 0 && source != "":
 		return usagef("--source %q is not a watched table of the policy", source)
+	case len(tables) == 0:
+		return errors.New("the policy watches no table: nothing to backfill")
 	}
 	regions := s.Policy.Regions
 	if region != "" {
@@ -552,4 +555,12 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return writeJSON(stdout, out)
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

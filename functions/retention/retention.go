@@ -393,7 +393,11 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.Policy.RetentionReference(e.Category, e.RetainUntil)
 		}
 		if e.SourceKind == catalog.SourceBucket {
-			reference += fmt.Sprintf("; %d object %s deleted", versions[i], map[bool]string{true: "version", false: "versions"}[versions[i] == 1])
+			noun := "versions"
+			if versions[i] == 1 {
+				noun = "version"
+			}
+			reference += fmt.Sprintf("; %d object %s deleted", versions[i], noun)
 		}
 		recRef := h.Refs.Record(e.Source, e.Key)
 		entry := ledger.Entry{

@@ -29,6 +29,15 @@ type BackfillResult struct {
 	Failed []BackfillFailure `json:"failed"`
 }
 
+// Add adds another page's figures and failures to r.
+func (r *BackfillResult) Add(o BackfillResult) {
+	r.Items += o.Items
+	r.Tagged += o.Tagged
+	r.Unchanged += o.Unchanged
+	r.Violations += o.Violations
+	r.Failed = append(r.Failed, o.Failed...)
+}
+
 // BackfillFailure is a record a backfill could not tag.
 type BackfillFailure struct {
 	Record string `json:"record"`

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
@@ -50,9 +52,13 @@ func (s *Store) MarkErased(ctx context.Context, region string, erased []catalog.
 	return nil
 }
 
+// erasedLookups is how many BatchGetItem calls of one lookup run at once:
+// the tagger asks for a stream batch's subjects (up to 1,000, ten calls).
+const erasedLookups = 4
+
 // ErasedAmong returns which of subjectRefs are on region's erased list
-// (BatchGetItem, 100 keys at a time, retrying unprocessed keys with
-// backoff).
+// (BatchGetItem, 100 keys a call, a few calls at once, retrying unprocessed
+// keys with backoff).
 func (s *Store) ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error) {
 	out := map[string]catalog.Erased{}
 	c, err := s.client(region)
@@ -62,35 +68,49 @@ func (s *Store) ErasedAmong(ctx context.Context, region string, subjectRefs []st
 	refs := slices.Clone(subjectRefs)
 	slices.Sort(refs)
 	refs = slices.Compact(refs)
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(erasedLookups)
 	for chunk := range slices.Chunk(refs, 100) {
-		keys := make([]map[string]types.AttributeValue, len(chunk))
-		for i, r := range chunk {
-			keys[i] = erasedKey(r)
-		}
-		req := map[string]types.KeysAndAttributes{s.catalogTable: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 0 {
-				if err := awsadapter.Backoff(ctx, attempt); err != nil {
-					return nil, err
-				}
-			}
-			res, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("erased subjects in %s: %w", region, err)
-			}
-			for _, m := range res.Responses[s.catalogTable] {
-				var it erasedItem
-				if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-					return nil, fmt.Errorf("erased subjects in %s: %w", region, err)
-				}
-				at, err := time.Parse(time.RFC3339Nano, it.ErasedAt)
-				if err != nil {
-					return nil, fmt.Errorf("erased subjects in %s: erased_at %q: %w", region, it.ErasedAt, err)
-				}
-				out[it.Subject] = catalog.Erased{SubjectRef: it.Subject, RequestID: it.RequestID, ErasedAt: at}
-			}
-			req = res.UnprocessedKeys
-		}
+		g.Go(func() error { return s.erasedChunk(ctx, c, region, chunk, &mu, out) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// erasedChunk looks up at most 100 subjects and adds those erased to out.
+func (s *Store) erasedChunk(ctx context.Context, c API, region string, chunk []string, mu *sync.Mutex, out map[string]catalog.Erased) error {
+	keys := make([]map[string]types.AttributeValue, len(chunk))
+	for i, r := range chunk {
+		keys[i] = erasedKey(r)
+	}
+	req := map[string]types.KeysAndAttributes{s.catalogTable: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := awsadapter.Backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		res, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return fmt.Errorf("erased subjects in %s: %w", region, err)
+		}
+		for _, m := range res.Responses[s.catalogTable] {
+			var it erasedItem
+			if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+				return fmt.Errorf("erased subjects in %s: %w", region, err)
+			}
+			at, err := time.Parse(time.RFC3339Nano, it.ErasedAt)
+			if err != nil {
+				return fmt.Errorf("erased subjects in %s: erased_at %q: %w", region, it.ErasedAt, err)
+			}
+			mu.Lock()
+			out[it.Subject] = catalog.Erased{SubjectRef: it.Subject, RequestID: it.RequestID, ErasedAt: at}
+			mu.Unlock()
+		}
+		req = res.UnprocessedKeys
+	}
+	return nil
 }

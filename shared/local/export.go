@@ -64,10 +64,10 @@ func (s *Stack) LoadExport(ctx context.Context, dir string) (Export, error) {
 	if !s.Policy.HasRegion(e.Region) {
 		return e, fmt.Errorf("export %s: region %s of %s is not a region of this deployment (%s)", dir, e.Region, summary.TableArn, strings.Join(s.Policy.Regions, ", "))
 	}
-	if src, ok := s.Policy.SourceByName(e.Table); !ok || src.Table == "" {
+	src, ok := s.Policy.SourceByName(e.Table)
+	if !ok || src.Table == "" {
 		return e, fmt.Errorf("export %s: table %q is not a watched table of the policy", dir, e.Table)
 	}
-	src, _ := s.Policy.SourceByName(e.Table)
 	files, err := os.Open(filepath.Join(dir, "manifest-files.json"))
 	if err != nil {
 		return e, fmt.Errorf("export %s: %w", dir, err)

@@ -304,9 +304,11 @@ func (s *Stack) Invoke(ctx context.Context, function, region string, payload []b
 	if err != nil {
 		return nil, err
 	}
-	if kind, _ := trigger.Detect(payload); function == "tagger" && kind == trigger.DynamoDBStream {
-		if _, _, err := s.applyStream(ctx, payload); err != nil {
-			return nil, err
+	if function == "tagger" {
+		if kind, _ := trigger.Detect(payload); kind == trigger.DynamoDBStream {
+			if _, _, err := s.applyStream(ctx, payload); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out, err := s.invoke(ctx, function, h, payload)
@@ -633,11 +635,7 @@ func (s *Stack) Backfill(ctx context.Context, region, table string, progress fun
 			if err := s.Drain(ctx); err != nil {
 				return total, err
 			}
-			total.Items += res.Items
-			total.Tagged += res.Tagged
-			total.Unchanged += res.Unchanged
-			total.Violations += res.Violations
-			total.Failed = append(total.Failed, res.Failed...)
+			total.Add(res)
 			if progress != nil {
 				progress(res)
 			}

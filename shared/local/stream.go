@@ -64,26 +64,13 @@ func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, int, e
 // one (region, table), as an event source mapping would. Only the watched
 // tables' records go: on AWS, Residency's own tables (the quarantine) have
 // no mapping to the tagger.
-func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.RawStreamRecord) (err error) {
-	if len(recs) == 0 {
-		return nil
-	}
-	last := recs[len(recs)-1].Seq
-	watched := recs[:0:0]
-	for _, r := range recs {
+func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecord) error {
+	var recs []sqlitestore.RawStreamRecord
+	for _, r := range all {
 		if src, ok := s.Policy.SourceByName(r.Table); ok && src.Table != "" {
-			watched = append(watched, r)
+			recs = append(recs, r)
 		}
 	}
-	if len(watched) < len(recs) {
-		// The others are passed over once the watched ones are delivered.
-		defer func() {
-			if err == nil {
-				err = s.Store.MarkDelivered(ctx, last)
-			}
-		}()
-	}
-	recs = watched
 	var payload []byte
 	for start := 0; start < len(recs); {
 		end := start + 1
@@ -113,6 +100,10 @@ func (s *Stack) pumpStream(ctx context.Context, recs []sqlitestore.RawStreamReco
 			return err
 		}
 		start = end
+	}
+	if len(recs) < len(all) {
+		// The others are passed over, once the watched ones are delivered.
+		return s.Store.MarkDelivered(ctx, all[len(all)-1].Seq)
 	}
 	return nil
 }

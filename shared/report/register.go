@@ -127,11 +127,7 @@ func addHosting(ctx context.Context, sum *Summary, q Query, opt Options) error {
 	if !ok {
 		return nil
 	}
-	regions := opt.Regions
-	if regions == nil {
-		regions = p.Regions
-	}
-	for _, region := range regions {
+	for _, region := range opt.regions() {
 		country, ok := jurisdiction.RegionCountry(region)
 		if !ok || regime.Covers(country) || (q.Region != "" && q.Region != region) || (q.Destination != "" && q.Destination != country) {
 			continue

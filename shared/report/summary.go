@@ -534,11 +534,7 @@ func subjectRecords(ctx context.Context, q Query, opt Options) (map[[2]string]bo
 	if opt.Catalog == nil {
 		return mine, nil
 	}
-	regions := opt.Regions
-	if regions == nil && opt.Policy != nil {
-		regions = opt.Policy.Regions
-	}
-	for _, r := range regions {
+	for _, r := range opt.regions() {
 		entries, err := opt.Catalog.EntriesBySubject(ctx, r, q.SubjectRef)
 		if err != nil {
 			return nil, fmt.Errorf("records of the subject in %s: %w", r, err)
@@ -557,4 +553,13 @@ func holdOf(h catalog.Hold, subjectRef string, records map[[2]string]bool) bool 
 		return h.SubjectRef == subjectRef
 	}
 	return len(h.Key) > 0 && records[[2]string{h.Source, h.Key.String()}]
+}
+
+// regions are the regions whose catalog the report reads: Regions, else
+// the policy's.
+func (o Options) regions() []string {
+	if o.Regions == nil && o.Policy != nil {
+		return o.Policy.Regions
+	}
+	return o.Regions
 }
