@@ -4,11 +4,12 @@ DB       ?= .residency/run.db
 NOW      ?=
 ARGS     ?=
 STATICCHECK_VERSION ?= v0.8.2
+TEMPL_VERSION ?= v0.3.1118
 CDK       ?= npx --yes aws-cdk@2.1148.1
 FUNCTIONS := tagger router ledger retention reports
 REGION    ?=
 
-.PHONY: help run serve test lint bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m
+.PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m
 
 help: ## list the targets
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,12 +36,16 @@ test: ## gofmt, vet, and every test (unit, golden, store, end to end)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-lint: ## gofmt, vet, staticcheck, go mod tidy diff
+generate: ## compile the HTML report's markup (shared/report/report.templ) with templ
+	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path shared/report
+
+lint: ## gofmt, vet, staticcheck, go mod tidy diff, generated code current
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@# -e: the module proxy refuses one test-only dependency of modernc.org/sqlite
 	@$(GO) mod tidy -e -diff 2>/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy -e"; exit 1; }
+	@$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path shared/report >/dev/null 2>&1 && git diff --quiet -- shared/report/report_templ.go || { echo "shared/report/report_templ.go is not current: run make generate"; exit 1; }
 
 bench: ## benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -85,7 +85,7 @@ func Load(ctx context.Context, fn string, required ...string) (*App, error) {
 	}
 	a.Config, a.Region = cfg, cfg.Region
 	if id := a.env(awsenv.HMACKeyID); id != "" {
-		key, err := awsadapter.DeriveKey(ctx, generateMac{kms.NewFromConfig(cfg).GenerateMac}, id)
+		key, err := awsadapter.DeriveKey(ctx, kms.NewFromConfig(cfg), id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", fn, err)
 		}
@@ -106,10 +106,10 @@ func (a *App) getenv(k, def string) string {
 // Store returns the DynamoDB store, with a client for this region and for
 // every region in RESIDENCY_REGIONS.
 func (a *App) Store() *dynamostore.Store {
-	clients := map[string]dynamostore.API{a.Region: newDynamoDB(dynamodb.NewFromConfig(a.Config))}
+	clients := map[string]dynamostore.API{a.Region: dynamodb.NewFromConfig(a.Config)}
 	for _, r := range strings.Split(a.env(awsenv.Regions), ",") {
 		if r = strings.TrimSpace(r); r != "" && r != a.Region {
-			clients[r] = newDynamoDB(dynamodb.NewFromConfig(a.Config, func(o *dynamodb.Options) { o.Region = r }))
+			clients[r] = dynamodb.NewFromConfig(a.Config, func(o *dynamodb.Options) { o.Region = r })
 		}
 	}
 	return dynamostore.New(a.Region, clients, dynamostore.WithTables(

@@ -10,7 +10,7 @@ import (
 )
 
 // A chart is an inline SVG figure, drawn by the HTML template from plain
-// shapes: every text in it goes through html/template's escaping.
+// shapes: every text in it is escaped (report.templ).
 type chart struct {
 	ID, Title, Desc string
 	W, H            int

@@ -1,46 +1,47 @@
 package report
 
 import (
-	_ "embed"
+	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/residency-dev/residency/shared/ledger"
 )
 
-//go:embed report.html.tmpl
-var htmlSource string
-
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"rfc3339": func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return t.UTC().Format(time.RFC3339)
-	},
-	"dash":  orDash,
-	"ref":   shortRef,
-	"where": where,
-	"short": short,
-	"join":  strings.Join,
-}).Parse(htmlSource))
-
-// shortRef shows a long reference or hash by its start, the whole of it on
-// hover.
-func shortRef(s string) template.HTML {
-	if s == "" {
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
 		return "-"
 	}
-	shown := s
+	return t.UTC().Format(time.RFC3339)
+}
+
+func join(s []string) string { return strings.Join(s, ", ") }
+
+// num writes a chart coordinate as fmt's %v does.
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// shortened is a long reference or hash's start (see ref).
+func shortened(s string) string {
 	if r := []rune(s); len(r) > 14 {
-		shown = string(r[:12]) + "\u2026"
+		return string(r[:12]) + "\u2026"
 	}
-	return template.HTML(`<abbr class="ref" title="` + template.HTMLEscapeString(s) + `">` + template.HTMLEscapeString(shown) + `</abbr>`)
+	return s
+}
+
+// kvList is "key value, key value".
+func kvList(kvs []kv) string {
+	parts := make([]string, len(kvs))
+	for i, p := range kvs {
+		parts[i] = p.Key + " " + strconv.Itoa(p.Value)
+	}
+	return join(parts)
 }
 
 // MaxHTMLEntries is how many entries an HTML report lists by default: a page
@@ -86,7 +87,7 @@ type htmlFoot struct {
 // SVG charts (flows by destination and mechanism, violations and deletions
 // over time), the transfer register, violations with their remediation,
 // deletions, holds and the entries; no script, no external resource. Every
-// value is escaped by html/template.
+// value is escaped (report.templ, compiled by templ).
 func WriteHTML(w io.Writer, h *Header, src EntrySource, opt HTMLOptions) error {
 	if opt.MaxEntries <= 0 {
 		opt.MaxEntries = MaxHTMLEntries
@@ -128,21 +129,21 @@ func WriteHTML(w io.Writer, h *Header, src EntrySource, opt HTMLOptions) error {
 	d.Deletions = sortedKV(s.Deletions.ByCategory)
 	d.Reasons = sortedKV(s.Deletions.ByReason)
 	d.Mechanisms = sortedKV(s.ByMechanism)
-	if err := htmlTemplate.ExecuteTemplate(w, "head", d); err != nil {
-		return err
-	}
-	foot := htmlFoot{Total: s.Entries, Max: opt.MaxEntries, More: opt.More}
-	err := src(func(e *ledger.Entry) error {
-		if foot.Listed >= opt.MaxEntries {
-			return ErrStop
+	foot := &htmlFoot{Total: s.Entries, Max: opt.MaxEntries, More: opt.More}
+	entries := templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		err := src(func(e *ledger.Entry) error {
+			if foot.Listed >= opt.MaxEntries {
+				return ErrStop
+			}
+			foot.Listed++
+			return htmlRow(e).Render(ctx, w)
+		})
+		if errors.Is(err, ErrStop) {
+			return nil
 		}
-		foot.Listed++
-		return htmlTemplate.ExecuteTemplate(w, "row", e)
-	})
-	if err != nil && !errors.Is(err, ErrStop) {
 		return err
-	}
-	return htmlTemplate.ExecuteTemplate(w, "foot", foot)
+	})
+	return page(d, entries, foot).Render(context.Background(), w)
 }
 
 func countries(reg []RegisterRow) int {

@@ -21,17 +21,17 @@ import (
 )
 
 func store(app *awsapp.App) *digests.Store {
-	return &digests.Store{API: newS3Client(s3.NewFromConfig(app.Config, func(o *s3.Options) {
+	return &digests.Store{API: s3.NewFromConfig(app.Config, func(o *s3.Options) {
 		// moto_server (AWS_ENDPOINT_URL) serves buckets by path only.
 		o.UsePathStyle = app.Config.BaseEndpoint != nil
-	})), Bucket: os.Getenv(awsenv.DigestBucket), Now: time.Now}
+	}), Bucket: os.Getenv(awsenv.DigestBucket), Now: time.Now}
 }
 
 // Writer signs with the KMS key and stores in the bucket; chain is the
 // ledger the digests cover.
 func Writer(app *awsapp.App, chain digest.ChainReader) *digest.Writer {
 	return &digest.Writer{
-		Signer: &digests.Signer{API: newKMSClient(kms.NewFromConfig(app.Config)), Key: os.Getenv(awsenv.SigningKeyID)},
+		Signer: &digests.Signer{API: kms.NewFromConfig(app.Config), Key: os.Getenv(awsenv.SigningKeyID)},
 		Store:  store(app), Chain: chain, Now: time.Now,
 	}
 }
@@ -40,7 +40,7 @@ func Writer(app *awsapp.App, chain digest.ChainReader) *digest.Writer {
 // checks the bucket's digests with it; on error it prints the message and
 // exits with status 1.
 func MustChecker(ctx context.Context, app *awsapp.App) *digest.Checker {
-	keys, err := digests.Keys(ctx, newKMSClient(kms.NewFromConfig(app.Config)), os.Getenv(awsenv.SigningKeyID))
+	keys, err := digests.Keys(ctx, kms.NewFromConfig(app.Config), os.Getenv(awsenv.SigningKeyID))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Function, err)
 		os.Exit(1)
