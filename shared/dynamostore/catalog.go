@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
@@ -159,30 +161,70 @@ func writesByRegion(entries []catalog.Entry, req func(int, catalog.Entry) types.
 	return byRegion, order
 }
 
+// batchWrite writes reqs to table 25 at a time (BatchWriteItem's most),
+// parallel chunks at a time, retrying each chunk's unprocessed items with
+// backoff; the first error cancels the chunks not yet written. Of requests
+// for the same item, the last is written, as if they were written in
+// order (chunks written at once have no order, and BatchWriteItem refuses
+// an item twice in one call).
 func (s *Store) batchWrite(ctx context.Context, region, table string, reqs []types.WriteRequest) error {
 	c, err := s.client(region)
 	if err != nil {
 		return err
 	}
-	for len(reqs) > 0 {
-		chunk := reqs[:min(25, len(reqs))]
-		reqs = reqs[len(chunk):]
-		pending := map[string][]types.WriteRequest{table: chunk}
-		for attempt := 0; len(pending[table]) > 0; attempt++ {
-			if attempt > 0 {
-				if attempt > 8 {
-					return fmt.Errorf("batch write: %d items still unprocessed after %d attempts", len(pending[table]), attempt)
-				}
-				if err := awsadapter.Backoff(ctx, attempt); err != nil {
-					return err
-				}
+	reqs = lastPerItem(reqs)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for chunk := range slices.Chunk(reqs, 25) {
+		g.Go(func() error { return writeChunk(ctx, c, table, chunk) })
+	}
+	return g.Wait()
+}
+
+// lastPerItem keeps the last request for each catalog item (by its
+// primary key), in the order of the requests kept.
+func lastPerItem(reqs []types.WriteRequest) []types.WriteRequest {
+	keyOf := func(r types.WriteRequest) string {
+		var m map[string]types.AttributeValue
+		if r.PutRequest != nil {
+			m = r.PutRequest.Item
+		} else if r.DeleteRequest != nil {
+			m = r.DeleteRequest.Key
+		}
+		return str(m, awsenv.CatalogPK) + "\x00" + str(m, awsenv.CatalogSK)
+	}
+	last := make(map[string]int, len(reqs))
+	for i, r := range reqs {
+		last[keyOf(r)] = i
+	}
+	if len(last) == len(reqs) {
+		return reqs
+	}
+	out := make([]types.WriteRequest, 0, len(last))
+	for i, r := range reqs {
+		if last[keyOf(r)] == i {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func writeChunk(ctx context.Context, c API, table string, chunk []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{table: chunk}
+	for attempt := 0; len(pending[table]) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt > 8 {
+				return fmt.Errorf("batch write: %d items still unprocessed after %d attempts", len(pending[table]), attempt)
 			}
-			out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
+			if err := awsadapter.Backoff(ctx, attempt); err != nil {
 				return err
 			}
-			pending = out.UnprocessedItems
 		}
+		out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return err
+		}
+		pending = out.UnprocessedItems
 	}
 	return nil
 }

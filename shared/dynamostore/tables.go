@@ -111,16 +111,15 @@ func (s *Store) updateTag(ctx context.Context, region, table string, w record.Ta
 }
 
 // UpdateTags sets the tags of a batch of records, one conditional update
-// each (DynamoDB has no batch update); per-record errors are in the slice.
+// each (DynamoDB has no batch update), parallel at a time; per-record
+// errors are in the slice.
 func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
 	errs := make([]error, len(writes))
-	for i, w := range writes {
-		if err := s.updateTag(ctx, region, table, w); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			errs[i] = err
-		}
+	each(len(writes), func(i int) {
+		errs[i] = s.updateTag(ctx, region, table, writes[i])
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return errs, nil
 }
