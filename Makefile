@@ -12,18 +12,18 @@ REGION    ?=
 .PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m
 
 help: ## list the targets
-	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | sed 's|$$(DB)|$(DB)|g' | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 run: ## build, then replay events/samples through the local stacks and print the report
 	@rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).digests
 	@mkdir -p $(dir $(DB))
-	$(GO) build -o bin/residency ./cmd/residency
-	./bin/residency run --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
+	@$(GO) build -o bin/residency ./cmd/residency
+	@./bin/residency run --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
 
 serve: ## build, then serve the local stack on 127.0.0.1:9000 (Lambda Invoke API, reports API, hourly sweep) over $(DB)
 	@mkdir -p $(dir $(DB))
-	$(GO) build -o bin/residency ./cmd/residency
-	./bin/residency serve --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
+	@$(GO) build -o bin/residency ./cmd/residency
+	@./bin/residency serve --db $(DB) $(if $(NOW),--now $(NOW)) $(ARGS)
 
 report-screenshot: ## the HTML report of the samples, screenshot in headless Chromium: .residency/report.png (SYNTHETIC=20000 for a synthetic year)
 	scripts/screenshot-report.sh
