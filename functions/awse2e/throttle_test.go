@@ -1,6 +1,7 @@
 package awse2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,11 +57,15 @@ const (
 // throttling error in the service's JSON protocol, and forwards every other
 // request to moto.
 type throttler struct {
-	URL       string
-	mu        sync.Mutex
-	plan      map[string][]string // by operation: the error types of its next requests
-	calls     map[string]int      // requests received, by operation
-	throttled map[string]int      // requests answered with an error, by operation
+	URL  string
+	mu   sync.Mutex
+	plan map[string][]string // by operation: the error types of its next requests
+	// only, when set, limits the plan of an operation to the requests
+	// whose body holds this text (one record's, when requests of a batch
+	// run at once).
+	only      map[string]string
+	calls     map[string]int // requests received, by operation
+	throttled map[string]int // requests answered with an error, by operation
 	moto      *httputil.ReverseProxy
 }
 
@@ -69,7 +74,7 @@ func newThrottler(t *testing.T) *throttler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := &throttler{plan: map[string][]string{}, calls: map[string]int{}, throttled: map[string]int{},
+	th := &throttler{plan: map[string][]string{}, only: map[string]string{}, calls: map[string]int{}, throttled: map[string]int{},
 		moto: httputil.NewSingleHostReverseProxy(target)}
 	srv := httptest.NewServer(th) // on 127.0.0.1
 	t.Cleanup(srv.Close)
@@ -87,12 +92,26 @@ func (th *throttler) throttle(plan map[string][]string) {
 	}
 }
 
+// throttleOnly plans the next requests of op whose body holds text.
+func (th *throttler) throttleOnly(op, text string, errs []string) {
+	th.mu.Lock()
+	th.only[op] = text
+	th.mu.Unlock()
+	th.throttle(map[string][]string{op: errs})
+}
+
 func (th *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := r.Header.Get("X-Amz-Target")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	th.mu.Lock()
 	th.calls[op]++
 	var errType string
-	if p := th.plan[op]; len(p) > 0 {
+	if p := th.plan[op]; len(p) > 0 && (th.only[op] == "" || bytes.Contains(body, []byte(th.only[op]))) {
 		errType, th.plan[op] = p[0], p[1:]
 		th.throttled[op]++
 	}
@@ -254,12 +273,13 @@ func TestThrottlingBeyondTheSDKsAttemptsFailsTheRecordAlone(t *testing.T) {
 		t.Fatalf("expect a batch of 2 records, got %v", err)
 	}
 
-	// WHEN every attempt of the first tag write is throttled
+	// WHEN every attempt of the first record's tag write is throttled (the
+	// batch's tag writes run at once: the plan picks that record's)
 	attempts := make([]string, retry.DefaultMaxAttempts)
 	for i := range attempts {
 		attempts[i] = ddbProvisioned
 	}
-	th.throttle(map[string][]string{opUpdateItem: attempts})
+	th.throttleOnly(opUpdateItem, "USER#u-2001", attempts)
 	resp := invoke(batch)
 
 	// THEN the SDK gave up after its attempts, and only that record failed
