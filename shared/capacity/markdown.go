@@ -45,8 +45,10 @@ func (md Model) Markdown() []byte {
 	p("## What each stage holds\n\n")
 	p("Per second, at each load; a cell is the stage's capacity and, in brackets, the share of it the load uses.\n")
 	p("The watched table is assumed to have the fewest partitions the on-demand table keeps for twice its peak\n")
-	p("(%s, %s and %s stream shards at 1x, 10x and 100x): fewer shards is the tagger's worst case.\n\n",
+	p("(%s, %s and %s stream shards at 1x, 10x and 100x): fewer shards is the tagger's worst case. All writes go to\n",
 		num(md.shards(Loads[0])), num(md.shards(Loads[1])), num(md.shards(Loads[2])))
+	p("one watched table; several tables each have their own per-table quota. The burst and exposure below assume\n")
+	p("the same load in every region; with the example policy only us-east-1 can hold misplaced records.\n\n")
 	for _, l := range Loads {
 		p("### %s: %s writes/s, %s misplaced\n\n", l.Name, num(l.Writes), pct(l.Misplaced))
 		p("| stage | unit | demand | eu-central-1 | eu-west-1 | us-east-1 |\n|---|---|---|---|---|---|\n")
@@ -99,7 +101,8 @@ func (md Model) Markdown() []byte {
 	p("Fixed, whatever the load: two KMS keys (HMAC and signing) and the hourly digest's Sign, %s a month per region.\n",
 		usd(MonthlyFixed("us-east-1")))
 	p("DynamoDB writes (the tag, the catalog entry and its two indexes) and the `Record Tagged` event of every write\n")
-	p("are most of it; the misplaced 1%% adds relocation, ledger and router costs of a few cents.\n\n")
+	p("are most of it; the %s misplaced (their relocation, router and ledger) add %s of the us-east-1 total.\n\n",
+		pct(BaseLoad.Misplaced), usd(Total(us)-Total(md.CostPerMillion("us-east-1", 0))))
 
 	p("%s", fixes)
 	return b.Bytes()

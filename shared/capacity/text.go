@@ -50,7 +50,7 @@ const fixes = `## What removes each bottleneck
 | ledger queue (one FIFO group) | ours | the router sending a batch's ledger entries in one SendMessageBatch (it sends one per relocation today) and more message groups; high throughput mode raises the queue's limit, not one group's | issue 17 item 2 (router in SQS batches); sharded chains as above |
 | platform table writes | AWS quota, doubled by us | a per-table quota increase (on-demand tables: 40,000 WRU/s by default); the tag write on the record doubles the table's writes, a tag kept only in the catalog would not | quota request; a design change that would need its own issue (the tag on the record is DESIGN section 3) |
 | stream shards -> tagger | ours | publish a batch's events in concurrent PutEvents calls, as issue 17 item 1 did for the writes (` + "`Bus.Publish`" + ` sends its 10-entry chunks one after another); raise ParallelizationFactor above 1 | issue 17 item 1 (a follow-up of concurrent AWS calls); ` + "`infra/triggers.go`" + ` |
-| EventBridge PutEvents | ours, against an AWS quota | fewer events: ` + "`Record Tagged`" + ` for every write is 90% of the requests; publish it only when a consumer asks for it (a policy or ` + "`cdk.json`" + ` switch), and batch the router's ` + "`Record Relocated`" + `; else a quota increase (eu-central-1 has 2,400 requests/s, a quarter of us-east-1's) | a new issue (events on demand); issue 17 item 2 for the router's |
+| EventBridge PutEvents | ours, against an AWS quota | fewer events: ` + "`Record Tagged`" + ` for every write is most of the requests; publish it only when a consumer asks for it (a policy or ` + "`cdk.json`" + ` switch), and batch the router's ` + "`Record Relocated`" + `; else a quota increase (eu-central-1 has 2,400 requests/s, a quarter of us-east-1's) | a new issue (events on demand); issue 17 item 2 for the router's |
 | Lambda concurrency | AWS quota | a concurrency increase; the router taking violations from SQS in batches (issue 17 item 2) holds one execution per batch instead of one per violation | quota request; issue 17 item 2 |
 | EventBridge invocations | ours, against an AWS quota | the same: violations through SQS, many per invocation | issue 17 item 2 |
 
@@ -60,7 +60,8 @@ const fixes = `## What removes each bottleneck
   the transaction: a 10-entry batch is 11 sequential reads. It is most of a ledger batch's time and so of the
   chain's capacity, which is the first bottleneck from 10x on and sets how late a burst's evidence lands.
 - The router sends one SQS message per relocation, so a burst of relocations costs one FIFO transaction each
-  against the single message group's 300 TPS.
+  against the single message group's 300 TPS: at the 1x burst's rate the sends are throttled and the router's
+  invocations retry (after the delete, so exposure does not grow; the evidence waits).
 - The ledger queue is in standard throughput mode with one message group per region; the region's violations,
   relocations, deletion receipts and transfers all share that one group.
 - ` + "`eventbus.Bus.Publish`" + ` sends its 10-entry PutEvents chunks sequentially; with ` + "`Record Tagged`" + ` for every record
