@@ -1,0 +1,227 @@
+package capacity
+
+import (
+	"math"
+	"slices"
+)
+
+// Load is the traffic of one region.
+type Load struct {
+	Name string
+	// Writes are the platform's writes to watched tables, per second.
+	Writes float64
+	// Misplaced is the fraction of them written in a region their policy
+	// does not allow.
+	Misplaced float64
+	// Burst is a number of misplaced records written at once on top.
+	Burst float64
+}
+
+// BaseLoad is the stated load: 2,000 writes/s per region, 1% misplaced,
+// and a burst of one million misplaced records.
+var BaseLoad = Load{Name: "1x", Writes: 2000, Misplaced: 0.01, Burst: 1e6}
+
+// Scaled returns l with k times the writes (the burst stays the same).
+func (l Load) Scaled(k float64, name string) Load {
+	l.Writes *= k
+	l.Name = name
+	return l
+}
+
+// Loads are the loads of the doc: 1x, 10x and 100x of BaseLoad.
+var Loads = []Load{BaseLoad, BaseLoad.Scaled(10, "10x"), BaseLoad.Scaled(100, "100x")}
+
+// Stage is one step of the path at a load: what it can take and what the
+// load asks of it, in Unit per second.
+type Stage struct {
+	Name string
+	Unit string
+	// Capacity and Demand are in Unit per second (Lambda concurrency: in
+	// executions).
+	Capacity, Demand float64
+	// Quotas are the ids of the quotas that set Capacity.
+	Quotas []string
+	// Ours is true when the limit comes from how Residency uses the
+	// service (and a change of ours removes it), false for an AWS quota
+	// that only a quota increase raises.
+	Ours bool
+	// Fix is what removes the bottleneck.
+	Fix string
+}
+
+// Utilization is Demand over Capacity: above 1 the stage falls behind.
+func (s Stage) Utilization() float64 {
+	if s.Capacity <= 0 {
+		return math.Inf(1)
+	}
+	return s.Demand / s.Capacity
+}
+
+// Model computes the stages of a region at a load.
+type Model struct {
+	Costs      Costs
+	Deployment Deployment
+}
+
+// Default is the model with DefaultCosts and DefaultDeployment.
+var Default = Model{Costs: DefaultCosts, Deployment: DefaultDeployment}
+
+// mix is what a stream batch holds, as fractions of its records.
+type mix struct {
+	writes, removes float64 // records to tag; REMOVEs (the rest are tag echoes)
+	violations      float64 // fraction of the writes that are misplaced
+}
+
+// steadyMix: each platform write streams its INSERT and the echo of its
+// tag; a misplaced one also the REMOVE of the router's delete.
+func steadyMix(m float64) mix {
+	n := 2 + m
+	return mix{writes: 1 / n, removes: m / n, violations: m}
+}
+
+// burstMix: every record misplaced.
+var burstMix = mix{writes: 1.0 / 3, removes: 1.0 / 3, violations: 1}
+
+// streamRecords is the stream records per platform write.
+func streamRecords(m float64) float64 { return 2 + m }
+
+// cpuScale turns the benchmark's CPU time into the function's.
+func (md Model) cpuScale(fn string) float64 {
+	vcpus := md.Deployment.MemoryMB[fn] / QuotaByID(QLambdaVCPU).Value
+	return md.Costs.BenchVCPUs / vcpus
+}
+
+// taggerBatch is the time (ms) of a full stream batch of mix x.
+func (md Model) taggerBatch(x mix) float64 {
+	c, d := md.Costs, md.Deployment
+	entries := QuotaByID(QPutEventsEntries).Value
+	perRecord := c.TaggerCPU*md.cpuScale("tagger") +
+		x.writes*(c.TagAndCatalog*c.RoundTrip/DefaultCosts.RoundTrip+
+			// Record Tagged for each, Residency Violation for the
+			// misplaced, 10 to a PutEvents call, one call after another.
+			(1+x.violations)*c.PutEvents/entries+
+			// their ledger entries, 10 to a SendMessageBatch.
+			x.violations*c.SQSSend/10) +
+		// a REMOVE: one conditional catalog delete, 8 in flight.
+		x.removes*c.RoundTrip/d.TagWritesInFlight
+	// Per batch: the invocation, and one look at the erased list
+	// (BatchGetItem, 100 keys a call, 4 calls at once).
+	return c.Invoke + c.RoundTrip + d.StreamBatch*perRecord
+}
+
+// shards is the stream shards of the watched table at l: one per
+// partition; an on-demand table holds capacity for twice its previous
+// peak, and a partition takes 1,000 WCU, so the table has at least that
+// many. Fewer shards mean more records per shard: this is the tagger's
+// worst case.
+func (md Model) shards(l Load) float64 {
+	wcu := l.Writes * md.tableWRUPerWrite(l.Misplaced)
+	return math.Max(1, math.Ceil(2*wcu/QuotaByID(QPartitionWrites).Value))
+}
+
+// tableWRUPerWrite: the platform's write, the tagger's tag write, and the
+// router's delete of a misplaced record.
+func (md Model) tableWRUPerWrite(m float64) float64 { return (2 + m) * md.Costs.ItemKB }
+
+// routerDuration is one relocation (ms): read the misplaced record, copy it
+// home, read the copy back, delete the misplaced one, send its ledger entry
+// and publish Record Relocated.
+func (md Model) routerDuration() float64 {
+	c := md.Costs
+	return c.Invoke + c.RoundTrip + 2*c.CrossRegion + c.RoundTrip + c.SQSSend + c.PutEvents
+}
+
+// ledgerBatch is one ledger invocation (ms): read the head, read each
+// entry's id item one after another, one transaction.
+func (md Model) ledgerBatch() float64 {
+	c, d := md.Costs, md.Deployment
+	return c.Invoke + c.RoundTrip + d.LedgerBatch*c.RoundTrip + c.Transact
+}
+
+// ledgerChainCapacity is the entries/s one chain (message group) takes:
+// one batch at a time, and at most what its partition key takes in
+// transactional writes.
+func (md Model) ledgerChainCapacity() float64 {
+	byTime := md.Deployment.LedgerBatch / md.ledgerBatch() * 1000
+	byPartition := QuotaByID(QPartitionWrites).Value / (QuotaByID(QTransactWCU).Value * md.Costs.ItemKB)
+	return math.Min(byTime, byPartition)
+}
+
+// Stage names.
+const (
+	StageTable       = "platform table writes"
+	StageTagger      = "stream shards -> tagger"
+	StagePutEvents   = "EventBridge PutEvents"
+	StageInvocations = "EventBridge invocations"
+	StageConcurrency = "Lambda concurrency"
+	StageQueue       = "ledger queue (SQS FIFO, one group)"
+	StageLedger      = "ledger chain append"
+	StageCatalog     = "catalog table writes"
+)
+
+// Stages are the stages of region at l, in the order a record meets them.
+func (md Model) Stages(region string, l Load) []Stage {
+	d := md.Deployment
+	m, w := l.Misplaced, l.Writes
+	violations := m * w
+	shards := md.shards(l)
+	tBatch := md.taggerBatch(steadyMix(m))
+	perShard := d.Parallelization * d.StreamBatch / tBatch * 1000 // stream records/s
+	taggerCap := shards * perShard / streamRecords(m)             // platform writes/s
+	taggerBusy := shards * d.Parallelization * math.Min(1, w/taggerCap)
+	entries := QuotaByID(QPutEventsEntries).Value
+	// The tagger sends each batch's events 10 to a request; the router one
+	// request per relocation.
+	putEvents := w*(1+m)/entries + violations
+	routerBusy := violations * md.routerDuration() / 1000
+	// SQS sends to the chain's group: the tagger once per batch that has a
+	// violation, the router once per relocation.
+	batches := w * streamRecords(m) / d.StreamBatch
+	perBatch := d.StreamBatch * steadyMix(m).writes * m
+	taggerSends := batches * (1 - math.Exp(-perBatch)) // batches with at least one
+	ledgerEntries := 2 * violations                    // the violation and the relocation
+	return []Stage{
+		{Name: StageTable, Unit: "WRU", Capacity: QuotaByID(QTableWrites).In(region), Demand: w * md.tableWRUPerWrite(m),
+			Quotas: []string{QTableWrites, QPartitionWrites}, Ours: false,
+			Fix: "ask for a higher per-table quota; the tag write doubles the platform's writes, so a tag kept in the catalog only (not on the record) would halve them"},
+		{Name: StageTagger, Unit: "writes", Capacity: taggerCap, Demand: w,
+			Quotas: []string{QStreamPolls, QStreamBatch, QStreamParallel, QPartitionWrites}, Ours: true,
+			Fix: "publish a batch's events in concurrent PutEvents calls (as item 1 does the writes), or raise ParallelizationFactor (1 today, up to 10) in infra/triggers.go"},
+		{Name: StagePutEvents, Unit: "requests", Capacity: QuotaByID(QPutEvents).In(region), Demand: putEvents,
+			Quotas: []string{QPutEvents, QPutEventsEntries}, Ours: true,
+			Fix: "publish Record Tagged only when someone subscribes (or in summary events), and batch the router's Record Relocated (issue 17 item 2); else a quota increase"},
+		{Name: StageInvocations, Unit: "invocations", Capacity: QuotaByID(QInvocations).In(region), Demand: violations,
+			Quotas: []string{QInvocations}, Ours: true,
+			Fix: "violations to the router through SQS, many to an invocation (issue 17 item 2)"},
+		{Name: StageConcurrency, Unit: "executions", Capacity: QuotaByID(QLambdaConcurrency).Value,
+			Demand: taggerBusy + routerBusy + d.LedgerGroups,
+			Quotas: []string{QLambdaConcurrency, QStreamParallel}, Ours: false,
+			Fix: "a concurrency quota increase; the router in batches (issue 17 item 2) needs far fewer executions per relocation"},
+		{Name: StageQueue, Unit: "sends", Capacity: QuotaByID(QFIFOGroup).Value * d.LedgerGroups, Demand: taggerSends + violations,
+			Quotas: []string{QFIFOGroup, QFIFOAction, QFIFOHighAction}, Ours: true,
+			Fix: "the router sending a batch's entries together (issue 17 item 2), and more message groups (a chain per shard); high throughput mode alone does not lift one group's limit"},
+		{Name: StageLedger, Unit: "entries", Capacity: md.ledgerChainCapacity() * d.LedgerGroups, Demand: ledgerEntries,
+			Quotas: []string{QLambdaFIFO, QTransactItems, QTransactWCU, QPartitionWrites}, Ours: true,
+			Fix: "read the batch's id items in one BatchGetItem, take bigger batches, and shard the chain per message group with a merged, signed digest (new issue, with issue 18's checkpoints)"},
+		{Name: StageCatalog, Unit: "WRU", Capacity: QuotaByID(QTableWrites).In(region),
+			Demand: w * (1 + m) * md.Costs.ItemKB, // an entry per write, a delete per relocation
+			Quotas: []string{QTableWrites}, Ours: true,
+			Fix: "a per-table quota increase for the catalog (its indexes have their own); or a catalog table per source"},
+	}
+}
+
+// Bottleneck returns the stage with the highest utilization at l: the
+// first to fall behind as the load grows (with its utilization; below 1 it
+// still keeps up, at 1/utilization times the load it will not).
+func (md Model) Bottleneck(region string, l Load) Stage {
+	st := md.Stages(region, l)
+	return slices.MaxFunc(st, func(a, b Stage) int {
+		switch ua, ub := a.Utilization(), b.Utilization(); {
+		case ua < ub:
+			return -1
+		case ua > ub:
+			return 1
+		}
+		return 0
+	})
+}
