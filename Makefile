@@ -8,8 +8,11 @@ TEMPL_VERSION ?= v0.3.1118
 CDK       ?= npx --yes aws-cdk@2.1148.1
 FUNCTIONS := tagger router ledger retention reports
 REGION    ?=
+SOURCE    ?=
+MODE      ?= scan
+SEGMENTS  ?= 8
 
-.PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m
+.PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m backfill
 
 help: ## list the targets
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | sed 's|$$(DB)|$(DB)|g' | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -69,6 +72,14 @@ diff: build ## what a deploy would change (REGION=... for one region)
 deploy: build ## deploy one region: make deploy REGION=eu-central-1
 	@test -n "$(REGION)" || { echo "usage: make deploy REGION=<region>"; exit 2; }
 	$(CDK) deploy -c residency:regions=$(REGION) Residency-$(REGION)
+
+backfill: ## backfill a watched table on AWS: make backfill REGION=us-east-1 SOURCE=users [MODE=scan|export SEGMENTS=8]
+	@test -n "$(REGION)" -a -n "$(SOURCE)" || { echo "usage: make backfill REGION=<region> SOURCE=<watched table> [MODE=scan|export SEGMENTS=8]"; exit 2; }
+	@arn=$$(aws cloudformation describe-stacks --region $(REGION) --stack-name Residency-$(REGION) \
+		--query "Stacks[0].Outputs[?OutputKey=='BackfillStateMachineArn'].OutputValue" --output text) && test -n "$$arn" -a "$$arn" != None || \
+		{ echo "no BackfillStateMachineArn output in stack Residency-$(REGION): deploy it first (make deploy REGION=$(REGION))"; exit 1; }; \
+	aws stepfunctions start-execution --region $(REGION) --state-machine-arn "$$arn" \
+		--input '{"source": "$(SOURCE)", "mode": "$(MODE)", "segments": $(SEGMENTS)}'
 
 nag: build ## cdk-nag AwsSolutions: fails on any unsuppressed finding, lists the suppressed ones
 	$(CDK) synth --quiet

@@ -48,4 +48,5 @@ func (r *residency) suppressions() {
 		suppress(r.fns["tagger"].Role(), "AwsSolutions-IAM5", reasonWatchedObjects, appliesTo...)
 		suppress(r.fns["retention"].Role(), "AwsSolutions-IAM5", reasonWatchedObjects, appliesTo...)
 	}
+	r.backfillSuppressions(suppress)
 }

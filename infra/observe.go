@@ -50,6 +50,9 @@ const (
 	OutLedgerQueueURL = "LedgerQueueUrl"
 	OutDigestBucket   = "DigestBucketName"
 	OutTaggerARN      = "TaggerFunctionArn"
+	// OutBackfillARN is the backfill state machine (make backfill reads it).
+	OutBackfillARN    = "BackfillStateMachineArn"
+	OutBackfillBucket = "BackfillBucketName"
 )
 
 func (r *residency) outputs() {
@@ -66,4 +69,8 @@ func (r *residency) outputs() {
 	out(OutLedgerQueueURL, r.ledgerQueue.QueueUrl(), "The ledger FIFO queue")
 	out(OutDigestBucket, r.digests.BucketName(), "The ledger digests (Object Lock, compliance mode)")
 	out(OutTaggerARN, r.fns["tagger"].FunctionArn(), "The tagger: target of the watched buckets' s3:ObjectCreated:* notifications")
+	if r.backfillMachine != nil {
+		out(OutBackfillARN, r.backfillMachine.StateMachineArn(), "The backfill state machine: aws stepfunctions start-execution --input '{\"source\": \"<table>\"}' (make backfill)")
+		out(OutBackfillBucket, r.backfillBucket.BucketName(), "The backfill's table exports and Map Run results (expire after 7 days)")
+	}
 }

@@ -8,10 +8,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -63,6 +65,11 @@ type residency struct {
 	digests, accessLogs         awss3.Bucket
 	fns                         map[string]awslambda.Function
 	apiURL                      *string
+	// The backfill (backfill.go): its bucket and state machine, nil when
+	// the policy watches no table.
+	backfillBucket  awss3.Bucket
+	backfillMachine awsstepfunctions.StateMachine
+	backfillRole    awsiam.Role
 }
 
 // NewResidencyStack builds the Residency stack of one region: its own
@@ -97,6 +104,7 @@ func NewResidencyStack(scope constructs.Construct, id string, props *ResidencySt
 	r.eventBus()
 	r.functions()
 	r.permissions()
+	r.backfill()
 	r.triggers()
 	r.reportsAPI()
 	r.alarms()

@@ -56,14 +56,15 @@ func TestTopology(t *testing.T) {
 		"AWS::Events::Rule":                   4,
 		"AWS::SQS::Queue":                     5, // ledger, ledger DLQ, stream failures, events DLQ, schedule DLQ
 		"AWS::SQS::QueuePolicy":               5, // TLS only (+ EventBridge on the events DLQ)
-		"AWS::S3::Bucket":                     2, // digests, access logs
-		"AWS::S3::BucketPolicy":               2,
+		"AWS::S3::Bucket":                     3, // digests, access logs, backfill
+		"AWS::S3::BucketPolicy":               3,
 		"AWS::Lambda::Function":               5,
 		"AWS::Lambda::EventSourceMapping":     3, // two watched tables' streams, the ledger queue
 		"AWS::Lambda::EventInvokeConfig":      3, // tagger, router, retention (asynchronous)
-		"AWS::Logs::LogGroup":                 6, // five functions, API access logs
-		"AWS::IAM::Role":                      7, // five functions, the two schedules
-		"AWS::IAM::Policy":                    7,
+		"AWS::Logs::LogGroup":                 7, // five functions, API access logs, backfill
+		"AWS::IAM::Role":                      8, // five functions, the two schedules, backfill
+		"AWS::IAM::Policy":                    8,
+		"AWS::StepFunctions::StateMachine":    1, // backfill
 		"AWS::IAM::ManagedPolicy":             1, // reports reader
 		"AWS::Scheduler::Schedule":            2, // retention sweep, ledger digest
 		"AWS::ApiGatewayV2::Api":              1,
@@ -528,8 +529,8 @@ func TestDigestBucketIsLockedVersionedPrivateEncryptedAndLogged(t *testing.T) {
 		for id, res := range resources(r, "AWS::S3::Bucket") {
 			if props(res)["ObjectLockEnabled"] == true {
 				digests = id
-			} else {
-				logs = id
+			} else if props(res)["LoggingConfiguration"] == nil {
+				logs = id // the other is the backfill bucket (backfill_test.go)
 			}
 		}
 		private := map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}
@@ -626,7 +627,8 @@ func TestOutputs(t *testing.T) {
 		// WHEN its outputs are read
 		// THEN the API URL, bus name, table names and what the platform
 		// needs to wire its buckets are there
-		for _, o := range []string{OutAPIURL, OutEventBusName, OutCatalogTable, OutLedgerTable, OutQuarantine, OutLedgerQueueURL, OutDigestBucket, OutTaggerARN} {
+		for _, o := range []string{OutAPIURL, OutEventBusName, OutCatalogTable, OutLedgerTable, OutQuarantine, OutLedgerQueueURL, OutDigestBucket, OutTaggerARN,
+			OutBackfillARN, OutBackfillBucket} {
 			tmpl.HasOutput(jsii.String(o), map[string]any{"Value": assertions.Match_AnyValue()})
 		}
 		tmpl.HasOutput(jsii.String(OutCatalogTable), map[string]any{"Value": ref(logicalID(t, r, "AWS::DynamoDB::Table", "TableName", awsenv.DefaultCatalogTable))})

@@ -1,17 +1,28 @@
 package awse2e
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"path"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
+	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -77,4 +88,194 @@ func TestBackfillPagesOnDynamoDB(t *testing.T) {
 	if second := pass(); second.Tagged != 0 || second.Unchanged != 5 || second.Violations != 0 {
 		t.Fatalf("expect a second pass to write nothing, got %+v", second)
 	}
+}
+
+// TestBackfillPagesFromAnExportOnS3: the users table (PITR on) exported by
+// moto with ExportTableToPointInTime to S3 (moto writes one DYNAMODB_JSON
+// data file and no manifests: it is found with ListObjectsV2 under the
+// export prefix) is backfilled through the tagger's export pages, 2 items a
+// page, following the sealed line cursor: the misplaced record is a
+// violation, a record without a subject fails by reference; then the same
+// file with a bad line and a blank line added: the bad line fails alone as
+// file:line with its reason and nothing of its content, the rest is
+// unchanged (nothing written).
+func TestBackfillPagesFromAnExportOnS3(t *testing.T) {
+	w := setup(t)
+	for i := range 5 {
+		country := "US"
+		if i == 3 {
+			country = "FR" // misplaced: an EEA subject in us-east-1
+		}
+		w.put(map[string]string{"pk": fmt.Sprintf("USER#e-%d", i), "sk": "PROFILE", "user_id": fmt.Sprintf("e-%d", i), "country": country,
+			"created_at": "2026-10-01T00:00:00Z"})
+	}
+	w.put(map[string]string{"pk": "USER#e-bad", "sk": "PROFILE", "country": "US"}) // no user_id
+	w.streamBatch()
+
+	// GIVEN an export of the table, written by moto to the backfill bucket
+	const bucket, prefix = "residency-backfill-test", "exports/users"
+	s3c := s3.NewFromConfig(mototest.Config(t, us))
+	if _, err := s3c.CreateBucket(w.ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ddb[us].UpdateContinuousBackups(w.ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("users"),
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	dataFile := w.export(s3c, bucket, prefix+"/1")
+	h := *w.tagger
+	h.Exports = &s3objects.Reader{API: s3c}
+
+	page := func(key, cursor string) (tagger.BackfillPageResult, error) {
+		payload, _ := json.Marshal(map[string]any{"backfill": tagger.BackfillPage{Region: us, Table: "users",
+			Export: &tagger.ExportFile{Bucket: bucket, Key: key}, Cursor: cursor, Limit: 2}})
+		out, err := lambda.NewHandler(tagger.Raw(h.Invoke)).Invoke(w.ctx, payload)
+		var res tagger.BackfillPageResult
+		if err == nil {
+			err = json.Unmarshal(out, &res)
+		}
+		return res, err
+	}
+	pass := func(key string) (total tagger.BackfillResult, pages int) {
+		t.Helper()
+		cursor := ""
+		for ; ; pages++ {
+			res, err := page(key, cursor)
+			if err != nil {
+				t.Fatalf("page %d: %v", pages, err)
+			}
+			if res.Items > 2 || pages > 10 || res.Export == nil || res.Export.Key != key {
+				t.Fatalf("expect pages of at most 2 of %s that end, got %+v", key, res)
+			}
+			if raw, _ := base64.RawURLEncoding.DecodeString(res.NextCursor); strings.Contains(res.NextCursor+string(raw), "export:") {
+				t.Fatalf("expect a sealed cursor, got %q", res.NextCursor)
+			}
+			total.Add(res.BackfillResult)
+			if cursor = res.NextCursor; cursor == "" {
+				return total, pages + 1
+			}
+		}
+	}
+
+	// WHEN the tagger backfills the data file a page of 2 at a time
+	first, pages := pass(dataFile)
+	// THEN every item is read once, in 3 pages: 5 tagged, the French one a
+	// violation, the one without a subject failed by reference
+	if first.Items != 6 || pages != 3 || first.Tagged != 5 || first.Violations != 1 || len(first.Failed) != 1 ||
+		!strings.HasPrefix(first.Failed[0].Record, "rec_") || !strings.Contains(first.Failed[0].Reason, `"user_id" missing`) {
+		t.Fatalf("expect 6 items in 3 pages: 5 tagged, 1 violation, 1 failed by reference, got %d pages: %+v", pages, first)
+	}
+	out, err := w.ddb[us].GetItem(w.ctx, &dynamodb.GetItemInput{TableName: aws.String("users"),
+		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "USER#e-3"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "PROFILE"}}})
+	if err != nil || out.Item[record.TagAttribute] == nil {
+		t.Fatalf("expect the misplaced record tagged in place, got %v (%v)", out.Item, err)
+	}
+	if got := w.receive(w.violations); len(got.Records) != 1 {
+		t.Fatalf("expect one violation on the bus, got %d", len(got.Records))
+	}
+
+	// GIVEN a second export, taken after the first backfill (its items
+	// carry their tags), with a bad line (third) and a blank line added
+	second := w.export(s3c, bucket, prefix+"/2")
+	obj, err := s3c.GetObject(w.ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(obj.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainLines, err := io.ReadAll(zr)
+	obj.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(plainLines), "\n")
+	lines = slices.Insert(lines, 2, `{"Item":{"pk":{"S":"USER#e-9"},"sk":{"S":"PROFILE"},"email":{"Q":"e-9@example.com"}}}`+"\n", "\n")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Join(lines, "")))
+	zw.Close()
+	edited := path.Dir(second) + "/edited.json.gz"
+	if _, err := s3c.PutObject(w.ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(edited), Body: bytes.NewReader(gz.Bytes())}); err != nil {
+		t.Fatal(err)
+	}
+
+	// WHEN it is backfilled
+	again, pages := pass(edited)
+	// THEN the bad line fails alone, by file and line, with its reason and
+	// none of its content; the rest is unchanged, and nothing is written
+	var bad []tagger.BackfillFailure
+	for _, f := range again.Failed {
+		if !strings.HasPrefix(f.Record, "rec_") {
+			bad = append(bad, f)
+		}
+	}
+	if again.Items != 7 || pages != 4 || again.Tagged != 0 || again.Unchanged != 5 || again.Violations != 0 || len(again.Failed) != 2 || len(bad) != 1 {
+		t.Fatalf("expect 7 items in 4 pages: 5 unchanged, 2 failed, nothing tagged, got %d pages: %+v", pages, again)
+	}
+	if bad[0].Record != edited+":3" || !strings.Contains(bad[0].Reason, `attribute "email": not a DynamoDB JSON attribute value`) ||
+		strings.Contains(bad[0].Reason, "e-9") {
+		t.Fatalf("expect %s:3 failed for its attribute, without its content, got %+v", edited, bad[0])
+	}
+	if got := w.receive(w.violations); len(got.Records) != 0 {
+		t.Fatalf("expect no new violation, got %d", len(got.Records))
+	}
+
+	// WHEN a cursor of one data file is given for another, or a data file
+	// is missing
+	res, err := page(dataFile, "")
+	if err != nil || res.NextCursor == "" {
+		t.Fatalf("expect a first page with a cursor, got %+v (%v)", res, err)
+	}
+	_, wrongFile := page(edited, res.NextCursor)
+	_, missing := page(path.Dir(dataFile)+"/gone.json.gz", "")
+	// THEN each fails as a PermanentError (the state machine does not retry
+	// it), saying why
+	var perm *tagger.PermanentError
+	if !errors.As(wrongFile, &perm) || !strings.Contains(wrongFile.Error(), "cursor is not one this deployment's tagger returned for this data file") {
+		t.Errorf("expect a permanent cursor error, got %v", wrongFile)
+	}
+	if !errors.As(missing, &perm) || !strings.Contains(missing.Error(), "gone.json.gz") || !errors.Is(missing, record.ErrNotFound) {
+		t.Errorf("expect a permanent not-found error naming the data file, got %v", missing)
+	}
+}
+
+// export exports us-east-1's users table (PITR on) to bucket under prefix
+// with ExportTableToPointInTime, waits for moto to complete it, and returns
+// the key of its data file: moto writes one and no manifests, so it is
+// found with ListObjectsV2 under the export's prefix.
+func (w *world) export(s3c *s3.Client, bucket, prefix string) string {
+	t := w.t
+	t.Helper()
+	if _, err := w.ddb[us].UpdateContinuousBackups(w.ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("users"),
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	table, err := w.ddb[us].DescribeTable(w.ctx, &dynamodb.DescribeTableInput{TableName: aws.String("users")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := w.ddb[us].ExportTableToPointInTime(w.ctx, &dynamodb.ExportTableToPointInTimeInput{TableArn: table.Table.TableArn,
+		S3Bucket: aws.String(bucket), S3Prefix: aws.String(prefix), ExportFormat: ddbtypes.ExportFormatDynamodbJson})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		d, err := w.ddb[us].DescribeExport(w.ctx, &dynamodb.DescribeExportInput{ExportArn: exp.ExportDescription.ExportArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := d.ExportDescription.ExportStatus; st == ddbtypes.ExportStatusCompleted {
+			break
+		} else if st == ddbtypes.ExportStatusFailed || i == 100 {
+			t.Fatalf("expect the export completed, got %s (%s)", st, aws.ToString(d.ExportDescription.FailureMessage))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	list, err := s3c.ListObjectsV2(w.ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/AWSDynamoDB/")})
+	if err != nil || len(list.Contents) != 1 {
+		t.Fatalf("expect moto's one data file under %s, got %d (%v)", prefix, len(list.Contents), err)
+	}
+	return aws.ToString(list.Contents[0].Key)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/record"
@@ -130,15 +131,19 @@ type TableScanner interface {
 }
 
 // BackfillPage is a backfill's request for one page, as its state machine
-// sends it: {"backfill": {"region": ..., "table": ..., "segment": 0,
-// "segments": 4, "cursor": "", "limit": 1000}}.
+// sends it: a page of a scan segment, {"backfill": {"region": ...,
+// "table": ..., "segment": 0, "segments": 4, "cursor": "", "limit": 1000}},
+// or of a table export's data file, {"backfill": {"region": ...,
+// "table": ..., "export": {"bucket": ..., "key": ...}, "cursor": "",
+// "limit": 1000}}.
 type BackfillPage struct {
-	Region   string `json:"region"`
-	Table    string `json:"table"`
-	Segment  int    `json:"segment"`
-	Segments int    `json:"segments"`
-	Cursor   string `json:"cursor"`
-	Limit    int    `json:"limit"`
+	Region   string      `json:"region"`
+	Table    string      `json:"table"`
+	Segment  int         `json:"segment"`
+	Segments int         `json:"segments"`
+	Export   *ExportFile `json:"export,omitempty"`
+	Cursor   string      `json:"cursor"`
+	Limit    int         `json:"limit"`
 }
 
 // MaxBackfillPage is the most records one backfill page reads.
@@ -150,14 +155,37 @@ const MaxBackfillPage = 1000
 // driver passes it back as it is, and reads nothing in it.
 type BackfillPageResult struct {
 	BackfillResult
-	Segment    int    `json:"segment"`
-	Segments   int    `json:"segments"`
-	NextCursor string `json:"next_cursor"`
+	Segment    int         `json:"segment"`
+	Segments   int         `json:"segments"`
+	Export     *ExportFile `json:"export,omitempty"`
+	NextCursor string      `json:"next_cursor"`
 }
 
-// backfillPage scans one page of a segment of a watched table and
-// backfills it.
+// PermanentError is what a backfill page fails with when it cannot succeed
+// as it is (errors.Is(err, record.ErrPermanent): an invalid page, a cursor
+// this tagger did not return, a data file that is not one). Lambda reports
+// its type name, PermanentError, as the invocation's errorType, which the
+// backfill state machine's retriers name so as not to retry it.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// backfillPage reads one page of a segment of a watched table, or of a
+// table export's data file, and backfills it; a permanent failure is a
+// *PermanentError.
 func (h *Handler) backfillPage(ctx context.Context, payload []byte) (BackfillPageResult, error) {
+	res, err := h.page(ctx, payload)
+	if errors.Is(err, record.ErrPermanent) {
+		return res, &PermanentError{Err: err}
+	}
+	if err == nil {
+		h.logPage(ctx, res)
+	}
+	return res, err
+}
+
+func (h *Handler) page(ctx context.Context, payload []byte) (BackfillPageResult, error) {
 	var req struct {
 		Backfill *BackfillPage `json:"backfill"`
 	}
@@ -165,27 +193,31 @@ func (h *Handler) backfillPage(ctx context.Context, payload []byte) (BackfillPag
 		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: not {\"backfill\": {...}}", ErrInvalid)
 	}
 	p := *req.Backfill
-	if p.Segments == 0 {
-		p.Segments = 1
-	}
 	if p.Limit == 0 {
 		p.Limit = MaxBackfillPage
 	}
 	switch {
 	case p.Region == "" || p.Table == "":
 		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: region and table are required", ErrInvalid)
-	case p.Segments < 1 || p.Segment < 0 || p.Segment >= p.Segments:
-		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: segment %d of %d", ErrInvalid, p.Segment, p.Segments)
 	case p.Limit < 1 || p.Limit > MaxBackfillPage:
 		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: limit %d: use 1 to %d", ErrInvalid, p.Limit, MaxBackfillPage)
+	case p.Export != nil:
+		return h.exportPage(ctx, p)
+	}
+	if p.Segments == 0 {
+		p.Segments = 1
+	}
+	switch {
+	case p.Segments < 1 || p.Segment < 0 || p.Segment >= p.Segments:
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: segment %d of %d", ErrInvalid, p.Segment, p.Segments)
 	case h.Scanner == nil || h.Cursors == nil:
 		return BackfillPageResult{}, errors.New("tagger: backfill page: no table scanner or cursor sealer wired")
 	}
 	cursor := ""
 	if p.Cursor != "" {
 		b, err := h.Cursors.Open(p.Cursor)
-		if err != nil {
-			return BackfillPageResult{}, fmt.Errorf("%w: backfill page: the cursor is not one this deployment's tagger returned", ErrInvalid)
+		if err != nil || strings.HasPrefix(string(b), exportCursorPrefix) {
+			return BackfillPageResult{}, fmt.Errorf("%w: backfill page: the cursor is not one this deployment's tagger returned for a scan", ErrInvalid)
 		}
 		cursor = string(b)
 	}
@@ -200,7 +232,48 @@ func (h *Handler) backfillPage(ctx context.Context, payload []byte) (BackfillPag
 	if err != nil {
 		return BackfillPageResult{}, fmt.Errorf("tagger: %w", err)
 	}
-	h.Log.InfoContext(ctx, "backfill page", "function", Actor, "region", p.Region, "table", p.Table, "segment", p.Segment, "segments", p.Segments,
-		"items", res.Items, "tagged", res.Tagged, "unchanged", res.Unchanged, "violations", res.Violations, "failed", len(res.Failed))
 	return BackfillPageResult{BackfillResult: res, Segment: p.Segment, Segments: p.Segments, NextCursor: next}, nil
+}
+
+// Backfill metrics: the page line is also a CloudWatch Embedded Metric
+// Format document (its _aws member), so CloudWatch counts a backfill's
+// progress per region and table without a metrics client.
+const (
+	MetricsNamespace        = "Residency"
+	MetricBackfillItems     = "BackfillItems"
+	MetricBackfillTagged    = "BackfillTagged"
+	MetricBackfillUnchanged = "BackfillUnchanged"
+	MetricBackfillViolation = "BackfillViolations"
+	MetricBackfillFailed    = "BackfillFailed"
+)
+
+// logPage logs a page's figures, as an EMF document too. Failures are
+// counted here; they are listed, by reference, in the page's result.
+func (h *Handler) logPage(ctx context.Context, res BackfillPageResult) {
+	type metric struct {
+		Name string `json:"Name"`
+		Unit string `json:"Unit"`
+	}
+	names := []string{MetricBackfillItems, MetricBackfillTagged, MetricBackfillUnchanged, MetricBackfillViolation, MetricBackfillFailed}
+	metrics := make([]metric, len(names))
+	for i, n := range names {
+		metrics[i] = metric{n, "Count"}
+	}
+	emf := map[string]any{
+		"Timestamp": h.Now().UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{
+			"Namespace": MetricsNamespace, "Dimensions": [][]string{{"region", "table"}}, "Metrics": metrics,
+		}},
+	}
+	attrs := []any{"function", Actor, "region", res.Region, "table", res.Table}
+	if res.Export != nil {
+		attrs = append(attrs, "export_file", res.Export.Key)
+	} else {
+		attrs = append(attrs, "segment", res.Segment, "segments", res.Segments)
+	}
+	attrs = append(attrs, "items", res.Items, "tagged", res.Tagged, "unchanged", res.Unchanged, "violations", res.Violations, "failed", len(res.Failed),
+		"more", res.NextCursor != "", "_aws", emf,
+		MetricBackfillItems, res.Items, MetricBackfillTagged, res.Tagged, MetricBackfillUnchanged, res.Unchanged,
+		MetricBackfillViolation, res.Violations, MetricBackfillFailed, len(res.Failed))
+	h.Log.InfoContext(ctx, "backfill page", attrs...)
 }

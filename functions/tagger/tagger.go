@@ -100,6 +100,9 @@ type Handler struct {
 	// seals their cursors (optional: without them, backfill pages fail).
 	Scanner TableScanner
 	Cursors Sealer
+	// Exports opens table exports' data files for a backfill from an
+	// export (optional: without it, such pages fail).
+	Exports ExportFiles
 }
 
 // deadLetter keeps item's permanent failure err in h.DeadLetters and

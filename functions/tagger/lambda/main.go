@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsclients"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
@@ -20,6 +22,8 @@ func main() {
 	store := app.Store()
 	h := &tagger.Handler{Region: app.Region, Policy: awspolicy.MustLoad("tagger"), Refs: app.Refs, Tables: store, Catalog: store, Contracts: store,
 		Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log,
-		DeadLetters: app.DeadLetters(), Scanner: store, Cursors: app.Refs}
+		DeadLetters: app.DeadLetters(), Scanner: store, Cursors: app.Refs,
+		// A table export's data files, in the stack's backfill bucket.
+		Exports: &s3objects.Reader{API: s3.NewFromConfig(app.Config)}}
 	lambda.StartWithOptions(tagger.Raw(h.Invoke), lambda.WithContext(ctx))
 }

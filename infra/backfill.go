@@ -1,0 +1,392 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// The backfill state machine and its bucket.
+const (
+	// BackfillStateMachineName is the name of each region's backfill state
+	// machine (one per stack, so the same in every region).
+	BackfillStateMachineName = "residency-backfill"
+	// backfillExports is the prefix of the table exports in the backfill
+	// bucket: exports/<table>/AWSDynamoDB/<export id>/...
+	backfillExports = "exports/"
+	// backfillResults is the prefix of the Map Runs' results (each
+	// segment's or data file's figures, and the failed ones with their
+	// error and cause).
+	backfillResults = "results/"
+	// backfillExpiryDays is how long an export (a copy of the table's
+	// personal data) and the results are kept: long enough for a backfill
+	// to read them, short enough that no copy outlives an erasure by more.
+	backfillExpiryDays = 7
+	// taggerPermanentError is the errorType of a backfill page that cannot
+	// succeed as it is (functions/tagger.PermanentError): never retried.
+	taggerPermanentError = "PermanentError"
+	// maxSegments is the most scan segments (States.ArrayRange makes at
+	// most 1000 items) and the highest concurrency; maxPageLimit is the
+	// tagger's MaxBackfillPage.
+	maxSegments, maxPageLimit = 1000, 1000
+)
+
+// backfillDefaults are the input fields a start-execution may leave out.
+var backfillDefaults = map[string]any{"mode": "scan", "segments": 8, "limit": maxPageLimit, "wait_seconds": 0, "concurrency": 8}
+
+// backfill makes the backfill of the watched tables: a Standard state
+// machine that drives the tagger's backfill pages, with its bucket (table
+// exports, Map Run results), log group and role.
+//
+// Input: {"source": "<watched table>", "mode": "scan"|"export",
+// "segments": 8, "limit": 1000, "wait_seconds": 0, "concurrency": 8}; all
+// but source are optional.
+//
+//   - scan: a Distributed Map over the segments 0..N-1 of a parallel Scan;
+//     each iteration is a loop: invoke the tagger with a page, add its
+//     figures, and invoke again with its next_cursor (the checkpoint) until
+//     it is "". The read rate is set in three ways, by design: limit (items
+//     a page, at most 1000, so that a page and its tag writes fit the
+//     tagger's timeout), concurrency (the Map's MaxConcurrency: segments
+//     read at once) and wait_seconds (a Wait state between a segment's
+//     pages). A segment reads at most limit items per (page time +
+//     wait_seconds), so the table's reads stay below concurrency * limit /
+//     wait_seconds items a second whatever the table's size, without a
+//     home-made rate limiter; the defaults read as fast as the tagger tags.
+//   - export: ExportTableToPointInTime to the backfill bucket (no read
+//     capacity; point-in-time recovery must be on), polled with
+//     DescribeExport every minute until COMPLETED (FAILED fails the
+//     execution with the export's failure code and message), then a
+//     Distributed Map over the lines of the export's manifest-files.json
+//     (JSONL item reader), each iteration the same loop over the pages of
+//     one data file, which the tagger reads from S3.
+//
+// No item passes through the state machine: its inputs and outputs (all
+// logged, execution data included) hold table names, segment numbers,
+// sealed cursors, data file keys, figures and rec_ references only.
+// Failures: transient Lambda errors and timeouts are retried with backoff,
+// a PermanentError never; an iteration that keeps failing fails alone with
+// its error and cause (ToleratedFailurePercentage 100: the others finish),
+// and DescribeMapRun then fails the execution if any did, before coverage
+// is recorded. A completed backfill invokes the tagger with
+// {"backfill_completed": {region, source, mode}}, which records coverage;
+// an error of that invocation is kept in the output (coverage_error) and
+// does not undo the backfill.
+func (r *residency) backfill() {
+	tables := WatchedTables(r.props.Policy)
+	if len(tables) == 0 {
+		return
+	}
+	r.backfillBucket = awss3.NewBucket(r.stack, jsii.String("BackfillBucket"), &awss3.BucketProps{
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: r.accessLogs,
+		ServerAccessLogsPrefix: jsii.String("backfill/"),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-exports-and-results"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(backfillExpiryDays)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+	})
+	logs := awslogs.NewLogGroup(r.stack, jsii.String("BackfillLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + BackfillStateMachineName),
+		Retention:     LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	role := awsiam.NewRole(r.stack, jsii.String("BackfillRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
+		Description: jsii.String("Residency backfill state machine (" + r.region + "): least privilege"),
+	})
+	b := &backfillBuilder{r: r, tables: tables}
+	sm := sfn.NewStateMachine(r.stack, jsii.String("BackfillStateMachine"), &sfn.StateMachineProps{
+		StateMachineName: jsii.String(BackfillStateMachineName),
+		StateMachineType: sfn.StateMachineType_STANDARD,
+		Comment:          jsii.String("Residency backfill: brings the records of a watched table that predate Residency under it (see README, Backfill existing data)"),
+		DefinitionBody:   sfn.DefinitionBody_FromChainable(b.definition()),
+		// The statements are written out below (backfillPermissions): the
+		// CDK's own grants (lambda:InvokeFunction on <arn>:*, s3 on the
+		// whole bucket) are wider than what the definition uses.
+		Role:           role.WithoutPolicyUpdates(nil),
+		Logs:           &sfn.LogOptions{Destination: logs, Level: sfn.LogLevel_ALL, IncludeExecutionData: jsii.Bool(true)},
+		TracingEnabled: jsii.Bool(true),
+	})
+	// The CDK's policy of the Distributed Map's own grants, left empty by
+	// the immutable role: backfillPermissions writes them.
+	sm.Node().TryRemoveChild(jsii.String("DistributedMapPolicy"))
+	r.backfillPermissions(role, tables)
+	// The role's policy must exist before the state machine (logging is
+	// checked at creation); the wait for the role is implied by RoleArn
+	// (cfn-lint W3005).
+	policy := role.Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild().(awsiam.CfnPolicy)
+	sm.Node().DefaultChild().(sfn.CfnStateMachine).AddOverride(jsii.String("DependsOn"), &[]*string{r.stack.GetLogicalId(policy)})
+	r.backfillMachine, r.backfillRole = sm, role
+}
+
+// backfillBuilder builds the definition.
+type backfillBuilder struct {
+	r      *residency
+	tables []string
+}
+
+func (b *backfillBuilder) id(s string) *string { return jsii.String(s) }
+
+// definition is the state machine's definition (see backfill).
+func (b *backfillBuilder) definition() sfn.IChainable {
+	s := b.r.stack
+	defaults := sfn.NewPass(s, b.id("Defaults"), &sfn.PassProps{Parameters: &map[string]any{"defaults": backfillDefaults, "input.$": "$"}})
+	args := sfn.NewPass(s, b.id("Arguments"), &sfn.PassProps{
+		Parameters: &map[string]any{"args.$": "States.JsonMerge($.defaults, $.input, false)"},
+	})
+	var watched []sfn.Condition
+	for _, t := range b.tables {
+		watched = append(watched, sfn.Condition_StringEquals(jsii.String("$.args.source"), jsii.String(t)))
+	}
+	badSource := sfn.NewFail(s, b.id("NotAWatchedTable"), &sfn.FailProps{Error: jsii.String("InvalidInput"),
+		Cause: jsii.String("source must be a watched table of this stack: " + strings.Join(b.tables, ", "))})
+	badArgs := sfn.NewFail(s, b.id("InvalidArguments"), &sfn.FailProps{Error: jsii.String("InvalidInput"),
+		Cause: jsii.String(fmt.Sprintf(`mode must be "scan" or "export"; segments (scan) and concurrency 1 to %d; limit 1 to %d; wait_seconds 0 to 3600`, maxSegments, maxPageLimit))})
+
+	inRange := func(field string, lo, hi float64) sfn.Condition {
+		p := jsii.String("$.args." + field)
+		return sfn.Condition_And(sfn.Condition_IsNumeric(p), sfn.Condition_NumberGreaterThanEquals(p, jsii.Number(lo)), sfn.Condition_NumberLessThanEquals(p, jsii.Number(hi)))
+	}
+	common := []sfn.Condition{inRange("limit", 1, maxPageLimit), inRange("wait_seconds", 0, 3600), inRange("concurrency", 1, maxSegments)}
+	isMode := func(m string, more ...sfn.Condition) sfn.Condition {
+		cs := append([]sfn.Condition{sfn.Condition_StringEquals(jsii.String("$.args.mode"), jsii.String(m))}, common...)
+		return sfn.Condition_And(append(cs, more...)...)
+	}
+
+	described := b.describeRun()
+	check := sfn.NewChoice(s, b.id("CheckArguments"), nil).
+		When(sfn.Condition_Not(sfn.Condition_And(sfn.Condition_IsPresent(jsii.String("$.args.source")), sfn.Condition_IsString(jsii.String("$.args.source")),
+			sfn.Condition_Or(watched...))), badSource, nil).
+		When(isMode("scan", inRange("segments", 1, maxSegments)), b.scan(described), nil).
+		When(isMode("export"), b.export(described), nil).
+		Otherwise(badArgs)
+	return defaults.Next(args).Next(check)
+}
+
+// scan is the scan mode: a Distributed Map over the segments.
+func (b *backfillBuilder) scan(next sfn.IChainable) sfn.IChainable {
+	s := b.r.stack
+	list := sfn.NewPass(s, b.id("SegmentList"), &sfn.PassProps{Parameters: &map[string]any{
+		"args.$":     "$.args",
+		"segments.$": "States.ArrayRange(0, States.MathAdd($.args.segments, -1), 1)",
+	}})
+	m := b.distributedMap("ScanSegments", &sfn.DistributedMapProps{
+		ItemsPath: jsii.String("$.segments"),
+		ItemSelector: &map[string]any{
+			"source.$": "$.args.source", "segment.$": "$$.Map.Item.Value", "segments.$": "$.args.segments",
+			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+		},
+	})
+	m.ItemProcessor(b.pageLoop("Scan", []string{"source", "segment", "segments", "limit", "wait_seconds"}, map[string]any{
+		"region": b.r.region, "table.$": "$.source", "segment.$": "$.segment", "segments.$": "$.segments",
+		"cursor.$": "$.cursor", "limit.$": "$.limit",
+	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
+	return list.Next(m.Next(next))
+}
+
+// export is the export mode: ExportTableToPointInTime, a DescribeExport
+// loop, then a Distributed Map over the export's data files.
+func (b *backfillBuilder) export(next sfn.IChainable) sfn.IChainable {
+	s, r := b.r.stack, b.r
+	tableARN := r.stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: jsii.String("{}")})
+	start := awsstepfunctionstasks.NewCallAwsService(s, b.id("StartExport"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service: jsii.String("dynamodb"), Action: jsii.String("exportTableToPointInTime"),
+		IamAction: jsii.String("dynamodb:ExportTableToPointInTime"), IamResources: jsii.Strings("*"), // dropped: see backfillPermissions
+		Parameters: &map[string]any{
+			"TableArn.$":    "States.Format('" + *tableARN + "', $.args.source)",
+			"S3Bucket":      r.backfillBucket.BucketName(),
+			"S3Prefix.$":    "States.Format('" + strings.TrimSuffix(backfillExports, "/") + "/{}', $.args.source)",
+			"ExportFormat":  "DYNAMODB_JSON",
+			"ExportType":    "FULL_EXPORT",
+			"ClientToken.$": "$$.Execution.Name", // a retried start is the same export
+		},
+		ResultSelector: &map[string]any{"arn.$": "$.ExportDescription.ExportArn"},
+		ResultPath:     jsii.String("$.export"),
+	})
+	start.AddRetry(&sfn.RetryProps{Errors: jsii.Strings("DynamoDb.LimitExceededException", "DynamoDb.InternalServerErrorException", "States.Timeout"),
+		Interval: awscdk.Duration_Seconds(jsii.Number(10)), BackoffRate: jsii.Number(2), MaxAttempts: jsii.Number(5), JitterStrategy: sfn.JitterType_FULL})
+	start.AddCatch(sfn.NewFail(s, b.id("PointInTimeRecoveryOff"), &sfn.FailProps{Error: jsii.String("PointInTimeRecoveryOff"),
+		Cause: jsii.String("an export needs point-in-time recovery on the table: aws dynamodb update-continuous-backups --table-name TABLE " +
+			"--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true, or start the backfill with \"mode\": \"scan\"")}),
+		&sfn.CatchProps{Errors: jsii.Strings("DynamoDb.PointInTimeRecoveryUnavailableException")})
+
+	wait := sfn.NewWait(s, b.id("WaitForExport"), &sfn.WaitProps{Time: sfn.WaitTime_Duration(awscdk.Duration_Minutes(jsii.Number(1)))})
+	describe := awsstepfunctionstasks.NewCallAwsService(s, b.id("DescribeExport"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service: jsii.String("dynamodb"), Action: jsii.String("describeExport"),
+		IamAction: jsii.String("dynamodb:DescribeExport"), IamResources: jsii.Strings("*"), // dropped: see backfillPermissions
+		Parameters: &map[string]any{"ExportArn.$": "$.export.arn"},
+		ResultSelector: &map[string]any{"arn.$": "$.ExportDescription.ExportArn", "status.$": "$.ExportDescription.ExportStatus",
+			"description.$": "$.ExportDescription"},
+		ResultPath: jsii.String("$.export"),
+	})
+	describe.AddRetry(&sfn.RetryProps{Errors: jsii.Strings("DynamoDb.LimitExceededException", "DynamoDb.InternalServerErrorException", "States.Timeout"),
+		Interval: awscdk.Duration_Seconds(jsii.Number(10)), BackoffRate: jsii.Number(2), MaxAttempts: jsii.Number(5), JitterStrategy: sfn.JitterType_FULL})
+	failure := sfn.NewPass(s, b.id("ExportFailure"), &sfn.PassProps{Parameters: &map[string]any{"cause.$": "States.JsonToString($.export.description)"}})
+	failed := sfn.NewFail(s, b.id("ExportFailed"), &sfn.FailProps{Error: jsii.String("ExportFailed"), CausePath: jsii.String("$.cause")})
+
+	files := sfn.NewPass(s, b.id("ExportManifest"), &sfn.PassProps{Parameters: &map[string]any{
+		"args.$": "$.args", "export_arn.$": "$.export.arn",
+		// export-prefix/AWSDynamoDB/<export id>/manifest-files.json, the id
+		// being the last part of the export's ARN (.../table/T/export/ID).
+		"manifest.$": "States.Format('" + backfillExports + "{}/AWSDynamoDB/{}/manifest-files.json', $.args.source, " +
+			"States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3))",
+	}})
+	m := b.distributedMap("ExportFiles", &sfn.DistributedMapProps{
+		// One line a data file: {"itemCount", "md5Checksum", "etag", "dataFileS3Key"}.
+		ItemReader: sfn.NewS3JsonLItemReader(&sfn.S3FileItemReaderProps{Bucket: r.backfillBucket, Key: sfn.JsonPath_StringAt(jsii.String("$.manifest"))}),
+		ItemSelector: &map[string]any{
+			"source.$": "$.args.source", "bucket": r.backfillBucket.BucketName(), "key.$": "$$.Map.Item.Value.dataFileS3Key",
+			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+		},
+	})
+	m.ItemProcessor(b.pageLoop("File", []string{"source", "bucket", "key", "limit", "wait_seconds"}, map[string]any{
+		"region": r.region, "table.$": "$.source", "export": map[string]any{"bucket.$": "$.bucket", "key.$": "$.key"},
+		"cursor.$": "$.cursor", "limit.$": "$.limit",
+	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
+
+	status := jsii.String("$.export.status")
+	poll := sfn.NewChoice(s, b.id("ExportDone"), nil).
+		When(sfn.Condition_StringEquals(status, jsii.String("COMPLETED")), files.Next(m.Next(next)), nil).
+		When(sfn.Condition_StringEquals(status, jsii.String("FAILED")), failure.Next(failed), nil).
+		Otherwise(wait)
+	return start.Next(wait).Next(describe).Next(poll)
+}
+
+// distributedMap is a Distributed Map of this definition: iterations run
+// as Standard child executions, at most $.args.concurrency at once; every
+// iteration runs whatever the others do (a failed one is counted, then
+// DescribeMapRun decides); results go to the backfill bucket.
+func (b *backfillBuilder) distributedMap(name string, props *sfn.DistributedMapProps) sfn.DistributedMap {
+	props.Label = jsii.String(name)
+	props.MaxConcurrencyPath = jsii.String("$.args.concurrency")
+	props.ToleratedFailurePercentage = jsii.Number(100)
+	props.ResultWriterV2 = sfn.NewResultWriterV2(&sfn.ResultWriterV2Props{Bucket: b.r.backfillBucket, Prefix: jsii.String(backfillResults + name)})
+	props.ResultPath = jsii.String("$.map")
+	return sfn.NewDistributedMap(b.r.stack, jsii.String(name), props)
+}
+
+// totalsFields are a page's figures, added up per iteration.
+var totalsFields = []string{"items", "tagged", "unchanged", "violations", "failed"}
+
+func zeroTotals() map[string]any {
+	out := map[string]any{}
+	for _, f := range totalsFields {
+		out[f] = 0
+	}
+	return out
+}
+
+// pageLoop is one iteration's loop: invoke the tagger with a page (payload:
+// the {"backfill": ...} request, from the iteration's state), add the
+// page's figures to its totals, and go on from next_cursor until it is ""
+// (waiting wait_seconds between pages when above 0). keep lists the state
+// fields the loop carries from page to page.
+func (b *backfillBuilder) pageLoop(prefix string, keep []string, payload map[string]any) sfn.IChainable {
+	s := b.r.stack
+	page := b.invokeTagger(prefix+"Page", map[string]any{"backfill": payload}, &map[string]any{
+		"items.$": "$.Payload.items", "tagged.$": "$.Payload.tagged", "unchanged.$": "$.Payload.unchanged",
+		"violations.$": "$.Payload.violations", "failed.$": "$.Payload.failed", "next_cursor.$": "$.Payload.next_cursor",
+	}, "$.page")
+	// An iteration that keeps failing fails alone, with the error and cause
+	// of its last attempt; the page it stopped at is its cursor.
+	page.AddCatch(sfn.NewFail(s, b.id(prefix+"Failed"), &sfn.FailProps{ErrorPath: jsii.String("$.error.Error"), CausePath: jsii.String("$.error.Cause")}),
+		&sfn.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")})
+
+	next := map[string]any{"cursor.$": "$.page.next_cursor"}
+	for _, f := range keep {
+		next[f+".$"] = "$." + f
+	}
+	totals := map[string]any{}
+	for _, f := range totalsFields {
+		add := "$.page." + f
+		if f == "failed" {
+			add = "States.ArrayLength($.page.failed)"
+		}
+		totals[f+".$"] = "States.MathAdd($.totals." + f + ", " + add + ")"
+	}
+	next["totals"] = totals
+	add := sfn.NewPass(s, b.id(prefix+"Add"), &sfn.PassProps{Parameters: &next})
+	pace := sfn.NewWait(s, b.id(prefix+"Pace"), &sfn.WaitProps{Time: sfn.WaitTime_SecondsPath(jsii.String("$.wait_seconds"))})
+	more := sfn.NewChoice(s, b.id(prefix+"More"), nil).
+		When(sfn.Condition_StringEquals(jsii.String("$.cursor"), jsii.String("")), sfn.NewSucceed(s, b.id(prefix+"Done"), nil), nil).
+		When(sfn.Condition_NumberGreaterThan(jsii.String("$.wait_seconds"), jsii.Number(0)), pace.Next(page), nil).
+		Otherwise(page)
+	return page.Next(add).Next(more)
+}
+
+// invokeTagger is a Task invoking the tagger (RequestResponse) with
+// payload, retried with exponential backoff and jitter on Lambda's
+// transient errors and timeouts, then a few times on any other function
+// error (a page is idempotent), never on a PermanentError.
+func (b *backfillBuilder) invokeTagger(name string, payload map[string]any, selector *map[string]any, resultPath string) awsstepfunctionstasks.LambdaInvoke {
+	t := awsstepfunctionstasks.NewLambdaInvoke(b.r.stack, b.id(name), &awsstepfunctionstasks.LambdaInvokeProps{
+		LambdaFunction:           b.r.fns["tagger"],
+		Payload:                  sfn.TaskInput_FromObject(&payload),
+		ResultSelector:           selector,
+		ResultPath:               jsii.String(resultPath),
+		RetryOnServiceExceptions: jsii.Bool(false), // the retriers below
+		TaskTimeout:              sfn.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(90))),
+	})
+	t.AddRetry(&sfn.RetryProps{Errors: jsii.Strings(taggerPermanentError), MaxAttempts: jsii.Number(0)})
+	t.AddRetry(&sfn.RetryProps{
+		Errors:   jsii.Strings("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "States.Timeout"),
+		Interval: awscdk.Duration_Seconds(jsii.Number(2)), BackoffRate: jsii.Number(2), MaxAttempts: jsii.Number(8),
+		MaxDelay: awscdk.Duration_Minutes(jsii.Number(2)), JitterStrategy: sfn.JitterType_FULL,
+	})
+	t.AddRetry(&sfn.RetryProps{Errors: jsii.Strings("States.TaskFailed"),
+		Interval: awscdk.Duration_Seconds(jsii.Number(5)), BackoffRate: jsii.Number(2), MaxAttempts: jsii.Number(3), JitterStrategy: sfn.JitterType_FULL})
+	return t
+}
+
+// describeRun follows both maps: DescribeMapRun counts the iterations that
+// failed; with none, the tagger records the backfill's coverage.
+func (b *backfillBuilder) describeRun() sfn.IChainable {
+	s := b.r.stack
+	run := awsstepfunctionstasks.NewCallAwsService(s, b.id("DescribeMapRun"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service: jsii.String("sfn"), Action: jsii.String("describeMapRun"),
+		IamAction: jsii.String("states:DescribeMapRun"), IamResources: jsii.Strings("*"), // dropped: see backfillPermissions
+		Parameters:     &map[string]any{"MapRunArn.$": "$.map.MapRunArn"},
+		ResultSelector: &map[string]any{"status.$": "$.Status", "items.$": "$.ItemCounts"},
+		ResultPath:     jsii.String("$.run"),
+	})
+	run.AddRetry(&sfn.RetryProps{Errors: jsii.Strings("Sfn.SfnException", "States.Timeout"),
+		Interval: awscdk.Duration_Seconds(jsii.Number(5)), BackoffRate: jsii.Number(2), MaxAttempts: jsii.Number(5), JitterStrategy: sfn.JitterType_FULL})
+	incomplete := sfn.NewPass(s, b.id("Incomplete"), &sfn.PassProps{Parameters: &map[string]any{
+		"cause.$": "States.Format('{} of {} iterations failed, {} timed out, {} aborted: each failed one names its error and cause in the Map Run {} " +
+			"(and its results in the backfill bucket under " + backfillResults + "); the others are done. Start the backfill again: what is done writes nothing. " +
+			"Coverage is not recorded.', $.run.items.Failed, $.run.items.Total, $.run.items.TimedOut, $.run.items.Aborted, $.map.MapRunArn)",
+	}})
+	failed := sfn.NewFail(s, b.id("BackfillIncomplete"), &sfn.FailProps{Error: jsii.String("BackfillIncomplete"), CausePath: jsii.String("$.cause")})
+
+	done := sfn.NewSucceed(s, b.id("Done"), nil)
+	coverage := b.invokeTagger("RecordCoverage", map[string]any{"backfill_completed": map[string]any{
+		"region": b.r.region, "source.$": "$.args.source", "mode.$": "$.args.mode",
+	}}, &map[string]any{"recorded": true, "response.$": "$.Payload"}, "$.coverage")
+	// The tagger records coverage (issue 16 item 4); a tagger that does not
+	// know the payload, or fails, leaves the backfill done and coverage not
+	// recorded, which the output says.
+	coverage.AddCatch(sfn.NewPass(s, b.id("CoverageNotRecorded"), &sfn.PassProps{}).Next(done),
+		&sfn.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.coverage_error")})
+
+	counts := func(f string) sfn.Condition {
+		return sfn.Condition_NumberGreaterThan(jsii.String("$.run.items."+f), jsii.Number(0))
+	}
+	check := sfn.NewChoice(s, b.id("AllIterationsDone"), nil).
+		When(sfn.Condition_Or(counts("Failed"), counts("TimedOut"), counts("Aborted")), incomplete.Next(failed), nil).
+		Otherwise(coverage.Next(done))
+	return run.Next(check)
+}
