@@ -42,6 +42,18 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 			return err
 		}
 		defer ins.Close()
+		tree, err := treeBuilder(ctx, tx, region, head.Seq)
+		if err != nil {
+			return err
+		}
+		if err := tree.Prefetch(head.Seq); err != nil {
+			return err
+		}
+		insTree, err := tx.PrepareContext(ctx, `INSERT INTO ledger_tree(region, seq, nodes) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insTree.Close()
 		seen := make(map[string]int, len(drafts))
 		for _, d := range drafts {
 			if d.Region != region {
@@ -66,6 +78,13 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 				}
 			} else {
 				head = next
+				nodes, err := tree.Add(e.Seq, e.Hash)
+				if err != nil {
+					return err
+				}
+				if _, err := insTree.ExecContext(ctx, region, e.Seq, nodes); err != nil {
+					return err
+				}
 			}
 			seen[d.ID] = len(out)
 			out = append(out, e)
