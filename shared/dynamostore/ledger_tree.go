@@ -135,3 +135,21 @@ func (s *Store) backfillTree(ctx context.Context, c API, region string, treeSize
 	}
 	return nil
 }
+
+// BackfillTree computes the stored hashes region's entries lack (a table
+// written before the tree); the digest writer asks for it before it signs
+// a chain that no append has extended since.
+func (s *Store) BackfillTree(ctx context.Context, region string) error {
+	c, err := s.client(region)
+	if err != nil {
+		return err
+	}
+	head, err := s.getLedgerItem(ctx, c, headPK(region), 0)
+	if err != nil {
+		return fmt.Errorf("ledger head of %s: %w", region, err)
+	}
+	if size, seq := num(head, treeSizeAttr), num(head, "seq"); size < seq {
+		return s.backfillTree(ctx, c, region, size, seq)
+	}
+	return nil
+}

@@ -152,3 +152,20 @@ func backfillTrees(ctx context.Context, tx *sql.Tx) error {
 	}
 	return nil
 }
+
+// BackfillTree computes the stored hashes region's entries lack (the
+// migration does it for a whole store; this is for the digest writer).
+func (s *Store) BackfillTree(ctx context.Context, region string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var head int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM ledger WHERE region = ?`, region).Scan(&head); err != nil {
+			return err
+		}
+		_, err := treeBuilder(ctx, tx, region, head)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backfill the tree of ledger %s: %w", region, err)
+	}
+	return nil
+}
