@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -230,6 +231,7 @@ func (t Tree) ProveConsistency(ctx context.Context, region string, oldSize, size
 // the tree holding O(log n) hashes.
 type frontier struct {
 	nodes []frontierNode
+	buf   []tlog.Hash // ReadHashes' answer, reused: tlog reads it before the next call
 }
 
 type frontierNode struct {
@@ -238,7 +240,8 @@ type frontierNode struct {
 }
 
 func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
+	out := slices.Grow(f.buf[:0], len(indexes))[:len(indexes)]
+	f.buf = out
 	for i, idx := range indexes {
 		found := false
 		for j := len(f.nodes) - 1; j >= 0; j-- {

@@ -46,14 +46,7 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		if err != nil {
 			return err
 		}
-		if err := tree.Prefetch(head.Seq); err != nil {
-			return err
-		}
-		insTree, err := tx.PrepareContext(ctx, `INSERT INTO ledger_tree(region, seq, nodes) VALUES (?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insTree.Close()
+		var treeRows []any // region, seq, nodes of each new entry
 		seen := make(map[string]int, len(drafts))
 		for _, d := range drafts {
 			if d.Region != region {
@@ -82,14 +75,12 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 				if err != nil {
 					return err
 				}
-				if _, err := insTree.ExecContext(ctx, region, e.Seq, nodes); err != nil {
-					return err
-				}
+				treeRows = append(treeRows, region, e.Seq, nodes)
 			}
 			seen[d.ID] = len(out)
 			out = append(out, e)
 		}
-		return nil
+		return insertTreeRows(ctx, tx, treeRows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append to ledger %s: %w", region, err)

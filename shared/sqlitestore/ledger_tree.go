@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -70,6 +71,16 @@ const chainPage = 10000
 // made before the tree), from the entries.
 func treeBuilder(ctx context.Context, tx *sql.Tx, region string, head int64) (*ledger.TreeBuilder, error) {
 	b := ledger.NewTreeBuilder(func(seqs []int64) ([][]byte, error) { return readTreeNodes(ctx, tx, region, seqs) })
+	// The stored hashes are written in seq order, a transaction at a time:
+	// when the head's are there, all are (and Prefetch reads what the next
+	// entries need).
+	err := b.Prefetch(head)
+	if err == nil {
+		return b, nil
+	}
+	if !errors.Is(err, ledger.ErrTreeIncomplete) {
+		return nil, err
+	}
 	var size int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM ledger_tree WHERE region = ?`, region).Scan(&size); err != nil {
 		return nil, fmt.Errorf("tree size: %w", err)
@@ -122,7 +133,24 @@ func treeBuilder(ctx context.Context, tx *sql.Tx, region string, head int64) (*l
 		}
 		b.Stored()
 	}
+	if err := b.Prefetch(head); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// insertTreeRows writes rows (region, seq, nodes, ...) into ledger_tree,
+// chunkRows rows a statement.
+func insertTreeRows(ctx context.Context, tx *sql.Tx, rows []any) error {
+	for len(rows) > 0 {
+		n := min(len(rows)/3, chunkRows)
+		q := `INSERT INTO ledger_tree(region, seq, nodes) VALUES (?,?,?)` + strings.Repeat(",(?,?,?)", n-1)
+		if _, err := tx.ExecContext(ctx, q, rows[:3*n]...); err != nil {
+			return fmt.Errorf("write the tree: %w", err)
+		}
+		rows = rows[3*n:]
+	}
+	return nil
 }
 
 // backfillTrees is the migration that gives every chain its tree.
