@@ -35,7 +35,7 @@ func millionEntries() *benchChain {
 			SubjectRef: "sub_0123456789abcdef0123456789abcdef", Category: "events", FromRegion: "eu-central-1",
 			FromCountry: "DE", ToRegion: "us-east-1", ToCountry: "US", Importer: "Acme Inc", Mechanism: "scc",
 			Reference: "scc-acme-inc-2024 (Commission Implementing Decision (EU) 2021/914, Module 2 (controller to processor); TIA TIA-2024-07)",
-			Decision: "allowed", PolicyVersion: "2026-11-01", Actor: "router"}}
+			Decision:  "allowed", PolicyVersion: "2026-11-01", Actor: "router"}}
 		head := ledger.Head{}
 		for i := range benchEntries {
 			d := c.base
