@@ -3,6 +3,7 @@ package digest_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
@@ -252,4 +253,24 @@ func TestECDSACheckpoint(t *testing.T) {
 	if _, err := keys.OpenCheckpoint(signed, s.KeyID()); err == nil {
 		t.Fatal("expect a checkpoint to fail with another ECDSA key of the same name")
 	}
+}
+
+// FuzzCheckProof: any proof file either fails to parse or check with a
+// reason, or checks; none panics.
+func FuzzCheckProof(f *testing.F) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer := digest.NewEd25519Signer(priv)
+	keys := digest.Keys{signer.KeyID(): signer.Public()}
+	f.Add([]byte(`{"type":"inclusion","region":"eu-central-1","leaf_index":-1,"tree_size":0,"root_hash":"","key_id":"x","signing_algorithm":"ed25519","key_fingerprint":""}`))
+	f.Add([]byte(`{"type":"consistency","region":"r","from_size":5,"tree_size":2,"checkpoint":"a\n1\nAA==\n\n— x AAAA\n"}`))
+	f.Add([]byte(`{"type":"inclusion","entry":{"seq":1},"audit_path":["!!"]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := digest.ParseProof(b)
+		if err != nil {
+			return
+		}
+		if err := digest.CheckProof(p, keys); err != nil && !errors.Is(err, digest.ErrInvalidProof) {
+			t.Fatalf("expect ErrInvalidProof, got %v", err)
+		}
+	})
 }
