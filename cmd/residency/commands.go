@@ -174,6 +174,11 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer s.Store.Close()
 	defer c.close()
+	if s.Digests != nil {
+		// Prove each signed tree head consistent with the one before from
+		// the store's tree too.
+		s.Digests.Tree = s.Store
+	}
 	st, err := report.Verify(ctx, s.Store, s.Digests)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ const (
 	exitOK     = 0
 	exitFail   = 1 // the command failed (bad input, handler error)
 	exitUsage  = 2 // wrong flags or arguments
-	exitBroken = 3 // verify: the ledger does not verify
+	exitBroken = 3 // verify: the ledger does not verify; check-proof: the proof does not check
 )
 
 // usageError is a mistake in the command line: exit 2 with the usage hint.
@@ -44,6 +44,13 @@ Usage:
                    [--endpoint URL [--region R]]   a deployed reports API, signed with SigV4
   residency verify [--json]          check every region's ledger chain and signed digests (exit 3 if broken)
   residency sweep [--region R]       one retention sweep: {due, deleted, held, emitted}
+  residency prove --region R --seq N [--out F]
+                                     an inclusion proof of one entry against the newest signed checkpoint
+  residency prove --consistency --region R --from-size A [--to-size B] [--out F]
+                                     a consistency proof between two signed tree heads
+  residency check-proof FILE --public-key K
+                                     check a proof with the public key alone (exit 0 valid, 3 not)
+  residency digest-key --public      the digest key's public half (PKIX PEM), for check-proof
   residency backfill [--source T] [--region R] [EXPORT_DIR]
                                      bring the records already in the watched tables (or a DynamoDB
                                      table export) under Residency
@@ -90,6 +97,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdVerify(ctx, rest, stdout, stderr)
 	case "sweep":
 		err = cmdSweep(ctx, rest, stdout, stderr)
+	case "prove":
+		err = cmdProve(ctx, rest, stdout, stderr)
+	case "check-proof":
+		err = cmdCheckProof(rest, stdout, stderr)
+	case "digest-key":
+		err = cmdDigestKey(rest, stdout, stderr)
 	case "backfill":
 		err = cmdBackfill(ctx, rest, stdout, stderr)
 	case "serve":

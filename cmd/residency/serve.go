@@ -200,7 +200,7 @@ func (sv *server) handler() http.Handler {
 	mux.HandleFunc("/v1/", sv.reportsAPI)
 	mux.HandleFunc("GET /{$}", sv.index)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSONStatus(w, http.StatusNotFound, map[string]string{"message": "no such path: use POST /2015-03-31/functions/{name}/invocations, GET /v1/report or GET /v1/verify"})
+		writeJSONStatus(w, http.StatusNotFound, map[string]string{"message": "no such path: use POST /2015-03-31/functions/{name}/invocations, GET /v1/report, GET /v1/verify or GET /v1/proof"})
 	})
 	return sv.logRequests(mux)
 }
@@ -209,7 +209,7 @@ func (sv *server) index(w http.ResponseWriter, r *http.Request) {
 	writeJSONStatus(w, http.StatusOK, map[string]any{
 		"functions": local.Functions, "regions": sv.stack.Policy.Regions, "default_region": sv.region,
 		"invoke":  "POST /2015-03-31/functions/{name}/invocations ({name}: tagger or tagger-eu-central-1; ?region= also works)",
-		"reports": []string{"GET /v1/report?from=&to=&kind=&destination=&mechanism=&subject=&format=json|csv|html|table&limit=&cursor=", "GET /v1/verify"},
+		"reports": []string{"GET /v1/report?from=&to=&kind=&destination=&mechanism=&subject=&format=json|csv|html|table&limit=&cursor=", "GET /v1/verify", "GET /v1/proof?region=&seq= (or &from_size=&to_size=)"},
 	})
 }
 

@@ -201,6 +201,11 @@ func TestServeWithTheAWSCLI(t *testing.T) {
 	if err != nil || !strings.Contains(string(verify), `"verified": true`) {
 		t.Fatalf("expect a verified ledger, got %v %s", err, verify)
 	}
+	proof, _ := exec.Command("curl", "-sS", base+"/v1/proof?region=eu-central-1&seq=1").Output()
+	// The proof route is served; nothing is signed yet in this run.
+	if !strings.Contains(string(proof), "has no signed checkpoint") {
+		t.Fatalf("expect the proof route to say nothing is signed yet, got %s", proof)
+	}
 	if out, _ := exec.Command("curl", "-sS", base+"/v1/secrets").Output(); !strings.Contains(string(out), "no such path") {
 		t.Fatalf("expect 404 for an unknown report path, got %s", out)
 	}

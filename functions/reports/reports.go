@@ -97,8 +97,10 @@ func (h *Handler) HandleHTTP(ctx context.Context, req lambdaevents.APIGatewayV2H
 		return lambdaevents.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(b)}, nil
 	case "/v1/report":
 		return h.report(ctx, req)
+	case "/v1/proof":
+		return h.proof(ctx, req)
 	}
-	return problem(http.StatusNotFound, "no such path: use /v1/report or /v1/verify"), nil
+	return problem(http.StatusNotFound, "no such path: use /v1/report, /v1/verify or /v1/proof"), nil
 }
 
 // pageTail ends a JSON page.

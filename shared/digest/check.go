@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/residency-dev/residency/shared/ledger"
 )
@@ -13,6 +16,13 @@ import (
 type Checker struct {
 	Source Source
 	Keys   Keys
+	// Tree, when set, proves each version 2 digest's tree head consistent
+	// with the one before from the store's stored hashes, so a ledger whose
+	// past was rewritten (and its tree recomputed) fails without reading
+	// its entries again. Without it, the verification of the chain still
+	// rebuilds the tree from the entries and compares it with each signed
+	// root.
+	Tree ledger.NodeReader
 }
 
 // Result is what one region's digests vouch for.
@@ -35,6 +45,10 @@ func (r *Result) Anchor(v *ledger.Verifier) {
 		d := &r.valid[i]
 		if d.ToSeq > 0 {
 			v.Anchor(d.ToSeq, d.HeadHash, d.Name())
+		}
+		if d.Version >= 2 && d.TreeSize > 0 {
+			root, _ := d.Root() // checked by Check
+			v.AnchorTree(d.TreeSize, root, d.Name())
 		}
 	}
 }
@@ -71,7 +85,7 @@ func (c *Checker) Check(ctx context.Context, region string) (Result, error) {
 		d := &ds[i]
 		problem := ""
 		switch {
-		case d.Version != Version:
+		case d.Version != 1 && d.Version != 2:
 			problem = fmt.Sprintf("%s: unknown version %d", d.Name(), d.Version)
 		case d.Region != region:
 			problem = fmt.Sprintf("%s: names region %q", d.Name(), d.Region)
@@ -79,6 +93,21 @@ func (c *Checker) Check(ctx context.Context, region string) (Result, error) {
 		if problem == "" {
 			if err := c.Keys.Verify(d); err != nil {
 				problem = fmt.Sprintf("%s: %v", d.Name(), err)
+			}
+		}
+		if problem == "" && d.Version >= 2 {
+			problem = c.checkTreeHead(region, d)
+		}
+		if problem == "" && d.Version >= 2 && prev != nil && prev.Version >= 2 && prev.TreeSize > 0 && c.Tree != nil {
+			var err error
+			if problem, err = c.consistent(ctx, region, prev, d); err != nil {
+				return Result{}, err
+			}
+			if problem != "" {
+				// The store no longer proves the tree prev signed: an entry
+				// up to prev's size was rewritten.
+				r.Problem, r.ProblemSeq = problem, prev.TreeSize
+				return r, nil
 			}
 		}
 		if problem == "" {
@@ -113,4 +142,46 @@ func (c *Checker) Check(ctx context.Context, region string) (Result, error) {
 		r.Problem, r.ProblemSeq = err.Error(), r.SignedSeq+1
 	}
 	return r, nil
+}
+
+// checkTreeHead checks a version 2 digest's tree head: its size, root and
+// signed checkpoint (same key, same tree head, the region's origin).
+func (c *Checker) checkTreeHead(region string, d *Digest) string {
+	root, err := d.Root()
+	if err != nil {
+		return fmt.Sprintf("%s: %v", d.Name(), err)
+	}
+	if d.TreeSize != d.ToSeq {
+		return fmt.Sprintf("%s: tree_size %d is not to_seq %d", d.Name(), d.TreeSize, d.ToSeq)
+	}
+	cp, err := c.Keys.OpenCheckpoint(d.Checkpoint, d.KeyID)
+	if err != nil {
+		return fmt.Sprintf("%s: %v", d.Name(), err)
+	}
+	switch {
+	case !strings.HasSuffix(cp.Origin, "/"+region):
+		return fmt.Sprintf("%s: the checkpoint's origin %q is not region %s's", d.Name(), cp.Origin, region)
+	case cp.Size != d.TreeSize || cp.Root != root:
+		return fmt.Sprintf("%s: the checkpoint signs another tree head (size %d) than the digest (size %d)", d.Name(), cp.Size, d.TreeSize)
+	}
+	return ""
+}
+
+// consistent proves d's tree head consistent with prev's from the stored
+// hashes. It returns the problem, or an error when they cannot be read.
+func (c *Checker) consistent(ctx context.Context, region string, prev, d *Digest) (string, error) {
+	old, _ := prev.Root() // both checked by checkTreeHead
+	root, _ := d.Root()
+	p, err := ledger.Tree{Nodes: c.Tree}.ProveConsistency(ctx, region, prev.TreeSize, d.TreeSize)
+	if errors.Is(err, ledger.ErrTreeIncomplete) {
+		return fmt.Sprintf("%s: the store cannot prove its tree consistent with %s's: %v", d.Name(), prev.Name(), err), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if tlog.CheckTree(p, d.TreeSize, root, prev.TreeSize, old) != nil {
+		return fmt.Sprintf("the tree head of %s is not consistent with that of %s: the ledger was rewritten at or before seq %d",
+			d.Name(), prev.Name(), prev.TreeSize), nil
+	}
+	return "", nil
 }

@@ -2,17 +2,22 @@ package digest
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/residency-dev/residency/shared/ledger"
 )
 
-// Version is the digest format version.
-const Version = 1
+// Version is the digest format version the writer signs. Version 2 adds
+// the chain's Merkle tree head (tree_size, root_hash) and its signed
+// checkpoint; version 1 digests keep verifying.
+const Version = 2
 
 // Digest vouches for one region's ledger chain up to ToSeq: it names the
 // head hash at ToSeq and the signature of the region's previous digest, so
@@ -31,7 +36,13 @@ type Digest struct {
 	Time          time.Time `json:"time"`
 	Algorithm     string    `json:"signing_algorithm"`
 	KeyID         string    `json:"key_id"`
-	Signature     string    `json:"signature"` // base64
+	// Version 2: the chain's Merkle tree at ToSeq entries (TreeSize is
+	// ToSeq), its root hash (base64), and the same tree head as a C2SP
+	// tlog-checkpoint signed note, signed by the same key.
+	TreeSize   int64  `json:"tree_size,omitempty"`
+	RootHash   string `json:"root_hash,omitempty"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Signature  string `json:"signature"` // base64
 }
 
 // The signing algorithms.
@@ -40,13 +51,21 @@ const (
 	AlgECDSASHA256 = "ECDSA_SHA_256" // AWS KMS, ECC_NIST_P256
 )
 
-const header = "residency-digest-v1\n"
+const (
+	header   = "residency-digest-v1\n"
+	headerV2 = "residency-digest-v2\n"
+)
 
 // SigningInput is the canonical encoding the signature covers: every field
-// but the signature, length-prefixed as in the ledger's entries.
+// but the signature, length-prefixed as in the ledger's entries (version
+// 2: its own first line, and tree_size, root_hash and checkpoint last).
 func (d *Digest) SigningInput() []byte {
-	b := make([]byte, 0, 256)
-	b = append(b, header...)
+	b := make([]byte, 0, 512)
+	if d.Version >= 2 {
+		b = append(b, headerV2...)
+	} else {
+		b = append(b, header...)
+	}
 	b = ledger.AppendField(b, strconv.Itoa(d.Version))
 	b = ledger.AppendField(b, d.Region)
 	b = ledger.AppendField(b, strconv.FormatInt(d.FromSeq, 10))
@@ -56,7 +75,23 @@ func (d *Digest) SigningInput() []byte {
 	b = ledger.AppendField(b, d.Time.UTC().Format(time.RFC3339Nano))
 	b = ledger.AppendField(b, d.Algorithm)
 	b = ledger.AppendField(b, d.KeyID)
+	if d.Version >= 2 {
+		b = ledger.AppendField(b, strconv.FormatInt(d.TreeSize, 10))
+		b = ledger.AppendField(b, d.RootHash)
+		b = ledger.AppendField(b, d.Checkpoint)
+	}
 	return b
+}
+
+// Root decodes the root hash of a version 2 digest.
+func (d *Digest) Root() (tlog.Hash, error) {
+	var h tlog.Hash
+	b, err := base64.StdEncoding.DecodeString(d.RootHash)
+	if err != nil || len(b) != tlog.HashSize {
+		return h, fmt.Errorf("root_hash %q is not %d bytes of base64", d.RootHash, tlog.HashSize)
+	}
+	copy(h[:], b)
+	return h, nil
 }
 
 // Name describes the digest in messages: "the digest of <time> (seq a-b)".
@@ -70,8 +105,12 @@ type Signer interface {
 	Algorithm() string
 	// KeyID names the key in the digest, so a verifier finds its public key.
 	KeyID() string
-	// Sign signs msg (the digest's signing input).
+	// Sign signs msg (the digest's signing input, or a checkpoint's text):
+	// ed25519 over msg, or ECDSA over its SHA-256 (ASN.1 DER).
 	Sign(ctx context.Context, msg []byte) ([]byte, error)
+	// PublicKey is the key's public half (it names the key in
+	// checkpoints).
+	PublicKey(ctx context.Context) (crypto.PublicKey, error)
 }
 
 // Store keeps a deployment's digests: beside the embedded store locally, in
@@ -94,10 +133,18 @@ type Source interface {
 	List(ctx context.Context, region string) ([]Digest, error)
 }
 
-// ChainReader reads a region's chain in seq order (both stores implement
-// it).
+// ChainReader reads a region's chain in seq order and the stored hashes of
+// its Merkle tree (both stores implement it).
 type ChainReader interface {
 	ScanChainAfter(ctx context.Context, region string, afterSeq int64, limit int, fn func(*ledger.Entry) error) error
+	ledger.NodeReader
+}
+
+// TreeBackfiller is a store that computes missing stored hashes of a
+// chain's tree from its entries on request (DynamoDB does it on the next
+// append otherwise).
+type TreeBackfiller interface {
+	BackfillTree(ctx context.Context, region string) error
 }
 
 // ErrMalformed marks a stored digest that does not decode.
@@ -114,6 +161,9 @@ type Writer struct {
 	Store  Store
 	Chain  ChainReader
 	Now    func() time.Time
+	// Deployment names the deployment in checkpoint origins
+	// ("<deployment>/<region>"; default DefaultDeployment).
+	Deployment string
 }
 
 // pageSize is how many entries the writer reads at a time.
@@ -182,6 +232,9 @@ func (w *Writer) Write(ctx context.Context, region string, always bool) (*Digest
 	} else if head.Seq == 0 && !always {
 		return nil, nil
 	}
+	if err := w.treeHead(ctx, d, prev); err != nil {
+		return nil, err
+	}
 	sig, err := w.Signer.Sign(ctx, d.SigningInput())
 	if err != nil {
 		return nil, fmt.Errorf("digest %s: sign: %w", region, err)
@@ -191,4 +244,58 @@ func (w *Writer) Write(ctx context.Context, region string, always bool) (*Digest
 		return nil, fmt.Errorf("digest %s: store: %w", region, err)
 	}
 	return d, nil
+}
+
+// treeHead gives d the tree head at d.ToSeq and its signed checkpoint,
+// after checking, from the stored hashes, that the tree extends the one
+// prev signed (a consistency proof) and holds the head entry as its last
+// leaf (an inclusion proof); otherwise it refuses.
+func (w *Writer) treeHead(ctx context.Context, d *Digest, prev *Digest) error {
+	tree := ledger.Tree{Nodes: w.Chain}
+	size := d.ToSeq
+	root, err := tree.Root(ctx, d.Region, size)
+	if errors.Is(err, ledger.ErrTreeIncomplete) {
+		if b, ok := w.Chain.(TreeBackfiller); ok {
+			if err := b.BackfillTree(ctx, d.Region); err != nil {
+				return fmt.Errorf("digest %s: %w", d.Region, err)
+			}
+			root, err = tree.Root(ctx, d.Region, size)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("digest %s: %w", d.Region, err)
+	}
+	if size > 0 {
+		leaf, err := ledger.LeafHash(d.HeadHash)
+		if err != nil {
+			return fmt.Errorf("digest %s: %w", d.Region, err)
+		}
+		p, err := tree.ProveEntry(ctx, d.Region, size, size)
+		if err != nil {
+			return fmt.Errorf("digest %s: %w", d.Region, err)
+		}
+		if tlog.CheckRecord(p, size, root, size-1, leaf) != nil {
+			return fmt.Errorf("%w for %s: the tree's last leaf at size %d is not the head entry", ErrRefused, d.Region, size)
+		}
+	}
+	if prev != nil && prev.Version >= 2 && prev.TreeSize > 0 {
+		old, err := prev.Root()
+		if err != nil {
+			return fmt.Errorf("digest %s: %s: %w", d.Region, prev.Name(), err)
+		}
+		p, err := tree.ProveConsistency(ctx, d.Region, prev.TreeSize, size)
+		if err != nil {
+			return fmt.Errorf("digest %s: %w", d.Region, err)
+		}
+		if tlog.CheckTree(p, size, root, prev.TreeSize, old) != nil {
+			return fmt.Errorf("%w for %s: the tree at size %d does not extend the one %s signed at size %d", ErrRefused, d.Region, size, prev.Name(), prev.TreeSize)
+		}
+	}
+	d.TreeSize, d.RootHash = size, base64.StdEncoding.EncodeToString(root[:])
+	cp, err := SignCheckpoint(ctx, w.Signer, Checkpoint{Origin: Origin(w.Deployment, d.Region), Size: size, Root: root})
+	if err != nil {
+		return fmt.Errorf("digest %s: %w", d.Region, err)
+	}
+	d.Checkpoint = cp
+	return nil
 }

@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,8 +23,33 @@ import (
 
 const region = "eu-central-1"
 
-// chain is an in-memory ledger chain.
-type chain struct{ entries []ledger.Entry }
+// chain is an in-memory ledger chain. Its tree's stored hashes are
+// computed from the entries when first read after nodes is reset (as a
+// store would have them, or as someone who rewrote the chain would
+// recompute them).
+type chain struct {
+	entries []ledger.Entry
+	nodes   map[int64][]byte
+}
+
+func (c *chain) ReadTreeNodes(_ context.Context, r string, seqs []int64) ([][]byte, error) {
+	if len(c.nodes) != len(c.entries) {
+		c.nodes = map[int64][]byte{}
+		b := ledger.NewTreeBuilder(func(seqs []int64) ([][]byte, error) { return nil, errors.New("unreachable") })
+		for _, e := range c.entries {
+			n, err := b.Add(e.Seq, e.Hash)
+			if err != nil {
+				return nil, err
+			}
+			c.nodes[e.Seq] = n
+		}
+	}
+	out := make([][]byte, len(seqs))
+	for i, s := range seqs {
+		out[i] = c.nodes[s]
+	}
+	return out, nil
+}
 
 func (c *chain) append(t *testing.T, n int) {
 	t.Helper()
@@ -370,6 +396,9 @@ func (s ecdsaSigner) KeyID() string {
 func (s ecdsaSigner) Sign(_ context.Context, msg []byte) ([]byte, error) {
 	sum := sha256.Sum256(msg)
 	return ecdsa.SignASN1(rand.Reader, s.key, sum[:])
+}
+func (s ecdsaSigner) PublicKey(context.Context) (crypto.PublicKey, error) {
+	return &s.key.PublicKey, nil
 }
 
 func TestECDSADigests(t *testing.T) {

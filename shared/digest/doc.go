@@ -14,6 +14,10 @@
 // "residency-digest-v1\n", then version, region, from_seq, to_seq,
 // head_hash, prev_digest_signature, time (RFC 3339, UTC, nanoseconds
 // without trailing zeros), signing_algorithm and key_id, each as a 4-byte
-// big-endian length and its UTF-8 bytes. ECDSA signatures are ASN.1 DER
+// big-endian length and its UTF-8 bytes. A version 2 digest starts with
+// "residency-digest-v2\n" instead and adds tree_size, root_hash (base64)
+// and checkpoint last: the chain's Merkle tree head, and the same head as a
+// C2SP tlog-checkpoint signed note (see checkpoint.go), so proofs of single
+// entries (Prover, CheckProof) check against a signed root. ECDSA signatures are ASN.1 DER
 // over the SHA-256 of that input; all signatures are base64 in the JSON.
 package digest

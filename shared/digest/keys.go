@@ -41,6 +41,9 @@ func (s *Ed25519Signer) Sign(_ context.Context, msg []byte) ([]byte, error) {
 	return ed25519.Sign(s.key, msg), nil
 }
 
+// PublicKey implements Signer.
+func (s *Ed25519Signer) PublicKey(context.Context) (crypto.PublicKey, error) { return s.Public(), nil }
+
 // Public returns the signer's public key.
 func (s *Ed25519Signer) Public() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
 

@@ -16,9 +16,10 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 )
 
-// entriesPerTransaction: each new entry takes three transaction items (the
-// entry, its idempotency item, and the head update once per transaction);
-// DynamoDB allows 100 items in a transaction.
+// entriesPerTransaction: each new entry takes two transaction items (the
+// entry, which carries its Merkle tree hashes, and its idempotency item),
+// plus the head update once per transaction; DynamoDB allows 100 items in
+// a transaction.
 const entriesPerTransaction = 49
 
 // maxAppendAttempts bounds the retries when concurrent appenders race for
@@ -117,6 +118,15 @@ func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []
 		}
 		head := ledger.Head{Seq: num(headItem, "seq"), Hash: str(headItem, "hash")}
 		prevSeq := head.Seq
+		if num(headItem, treeSizeAttr) < head.Seq {
+			if err := s.backfillTree(ctx, c, region, num(headItem, treeSizeAttr), head.Seq); err != nil {
+				return nil, err
+			}
+		}
+		tree := s.treeBuilder(ctx, c, region)
+		if err := tree.Prefetch(head.Seq); err != nil {
+			return nil, err
+		}
 		out := make([]ledger.Entry, 0, len(drafts))
 		var tx []types.TransactWriteItem
 		seen := map[string]int{}
@@ -142,10 +152,16 @@ func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []
 			e, head = ledger.Link(head, d)
 			seen[d.ID] = len(out)
 			out = append(out, e)
+			nodes, err := tree.Add(e.Seq, e.Hash)
+			if err != nil {
+				return nil, err
+			}
+			item := entryAttrs(e)
+			item[treeAttr] = &types.AttributeValueMemberB{Value: nodes}
 			notExists := aws.String("attribute_not_exists(#p)")
 			names := map[string]string{"#p": awsenv.LedgerPK}
 			tx = append(tx,
-				types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.ledgerTable), Item: entryAttrs(e),
+				types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.ledgerTable), Item: item,
 					ConditionExpression: notExists, ExpressionAttributeNames: names}},
 				types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.ledgerTable),
 					Item:                withAttrs(ledgerKey(idPK(region, d.ID), 0), "seq", nv(e.Seq)),
@@ -156,8 +172,8 @@ func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []
 			return out, nil
 		}
 		upd := &types.Update{TableName: aws.String(s.ledgerTable), Key: ledgerKey(headPK(region), 0),
-			UpdateExpression:          aws.String("SET #s = :new, #h = :hash"),
-			ExpressionAttributeNames:  map[string]string{"#s": "seq", "#h": "hash"},
+			UpdateExpression:          aws.String("SET #s = :new, #h = :hash, #z = :new"),
+			ExpressionAttributeNames:  map[string]string{"#s": "seq", "#h": "hash", "#z": treeSizeAttr},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":new": nv(head.Seq), ":hash": sv(head.Hash), ":prev": nv(prevSeq)},
 		}
 		if prevSeq == 0 {

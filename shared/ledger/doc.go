@@ -21,4 +21,9 @@
 // id: without the HMAC key, nobody can compute the id a guessed key would
 // have and look for it in a report. Ids of entries written before this rule
 // (they hashed the raw key) stay as they are; their hashes still verify.
+//
+// Each chain is also an RFC 6962 Merkle tree (see tree.go): leaf seq-1 is
+// the entry's hash, its 32 bytes; the stores keep tlog's stored hashes
+// beside the entries, and [Tree] answers roots, inclusion and consistency
+// proofs from them.
 package ledger

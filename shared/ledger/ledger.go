@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -187,6 +189,11 @@ type Verifier struct {
 	anchors map[int64]anchor
 	maxSeq  int64 // the highest anchored seq
 	maxBy   string
+	// tree rebuilds the chain's Merkle tree from the entries when a signed
+	// tree head is anchored (AnchorTree) and verification starts at the
+	// first entry.
+	tree  *frontier
+	roots map[int64]anchor // signed roots by tree size
 }
 
 // anchor is a hash an outside witness (a signed digest) vouches for.
@@ -215,6 +222,24 @@ func (v *Verifier) Anchor(seq int64, hash, by string) {
 	v.anchors[seq] = anchor{hash, by}
 	if seq >= v.maxSeq {
 		v.maxSeq, v.maxBy = seq, by
+	}
+}
+
+// AnchorTree requires the chain's Merkle tree at size entries to have root
+// (a signed tree head): by vouches for it. The verifier then rebuilds the
+// tree from the entries as it reads them, so an entry rewritten at or
+// before size shows even when the chain was re-hashed from it on. It
+// applies only to a verifier that starts at the first entry.
+func (v *Verifier) AnchorTree(size int64, root tlog.Hash, by string) {
+	if v.head.Seq != 0 || size < 1 {
+		return
+	}
+	if v.tree == nil {
+		v.tree, v.roots = &frontier{}, map[int64]anchor{}
+	}
+	v.roots[size] = anchor{string(root[:]), by}
+	if size >= v.maxSeq {
+		v.maxSeq, v.maxBy = size, by
 	}
 }
 
@@ -248,6 +273,21 @@ func (v *Verifier) Add(e *Entry) error {
 	}
 	if a, ok := v.anchors[e.Seq]; ok && a.hash != e.Hash {
 		return fail(e.Seq, "hash differs from the one %s signed: the chain was rewritten up to here", a.by)
+	}
+	if v.tree != nil {
+		leaf := tlog.RecordHash(sum[:])
+		if err := v.tree.add(e.Seq-1, leaf); err != nil {
+			return fail(e.Seq, "tree: %v", err)
+		}
+		if a, ok := v.roots[e.Seq]; ok {
+			root, err := v.tree.root(e.Seq)
+			if err != nil {
+				return fail(e.Seq, "tree: %v", err)
+			}
+			if string(root[:]) != a.hash {
+				return fail(e.Seq, "the tree of the first %d entries is not the one %s signed: an entry at or before seq %d was rewritten", e.Seq, a.by, e.Seq)
+			}
+		}
 	}
 	v.head = Head{Seq: e.Seq, Hash: e.Hash}
 	return nil

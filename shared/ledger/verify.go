@@ -192,6 +192,9 @@ func verifyChain(ctx context.Context, l ChainReader, region string, digests Dige
 	switch {
 	case errors.As(v.Close(), &b) && (signed.Problem == "" || b.Seq <= signed.ProblemSeq):
 		cs.FirstBadSeq, cs.Problem = b.Seq, b.Reason
+		if signed.Problem != "" {
+			cs.Problem += "; and the digests: " + signed.Problem
+		}
 	case signed.Problem != "":
 		cs.FirstBadSeq, cs.Problem = signed.ProblemSeq, "digests: "+signed.Problem
 	default:

@@ -42,6 +42,11 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 			return err
 		}
 		defer ins.Close()
+		tree, err := treeBuilder(ctx, tx, region, head.Seq)
+		if err != nil {
+			return err
+		}
+		var treeRows []any // region, seq, nodes of each new entry
 		seen := make(map[string]int, len(drafts))
 		for _, d := range drafts {
 			if d.Region != region {
@@ -66,11 +71,16 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 				}
 			} else {
 				head = next
+				nodes, err := tree.Add(e.Seq, e.Hash)
+				if err != nil {
+					return err
+				}
+				treeRows = append(treeRows, region, e.Seq, nodes)
 			}
 			seen[d.ID] = len(out)
 			out = append(out, e)
 		}
-		return nil
+		return insertTreeRows(ctx, tx, treeRows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append to ledger %s: %w", region, err)

@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS ledger (
 	PRIMARY KEY (region, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS ledger_id ON ledger (region, id);
 CREATE INDEX IF NOT EXISTS ledger_time ON ledger (time, region, seq);
+-- Each chain's Merkle tree: the stored hashes (golang.org/x/mod/sumdb/tlog)
+-- the entry at seq added, packed, written with the entry (ledger.TreeNodes).
+CREATE TABLE IF NOT EXISTS ledger_tree (
+	region TEXT NOT NULL, seq INTEGER NOT NULL, nodes BLOB NOT NULL,
+	PRIMARY KEY (region, seq)) WITHOUT ROWID;
 
 -- What the local runtime could not process (a dead-letter queue on AWS).
 CREATE TABLE IF NOT EXISTS dead_letters (

@@ -11,11 +11,15 @@ package digests
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,6 +43,39 @@ var _ KMSAPI = (*kms.Client)(nil)
 type Signer struct {
 	API KMSAPI
 	Key string // the key ARN: it names the key in every digest
+
+	mu  sync.Mutex
+	pub crypto.PublicKey // fetched once
+}
+
+// PublicKey implements digest.Signer: the key's public half, from KMS
+// (GetPublicKey), once.
+func (s *Signer) PublicKey(ctx context.Context) (crypto.PublicKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pub != nil {
+		return s.pub, nil
+	}
+	keys, err := Keys(ctx, s.API, s.Key)
+	if err != nil {
+		return nil, err
+	}
+	s.pub = keys[s.Key]
+	return s.pub, nil
+}
+
+// PublicKeyPEM returns keyID's public key from KMS as PKIX PEM, the form
+// `residency check-proof --public-key` reads.
+func PublicKeyPEM(ctx context.Context, api KMSAPI, keyID string) ([]byte, error) {
+	keys, err := Keys(ctx, api, keyID)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKIXPublicKey(keys[keyID])
+	if err != nil {
+		return nil, fmt.Errorf("kms key %s: %w", keyID, err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
 // Algorithm implements digest.Signer.
