@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -235,11 +236,9 @@ func (h *Handler) page(ctx context.Context, payload []byte) (BackfillPageResult,
 	return BackfillPageResult{BackfillResult: res, Segment: p.Segment, Segments: p.Segments, NextCursor: next}, nil
 }
 
-// Backfill metrics: the page line is also a CloudWatch Embedded Metric
-// Format document (its _aws member), so CloudWatch counts a backfill's
-// progress per region and table without a metrics client.
+// The backfill's metrics, per region, function and source: its progress
+// in CloudWatch without a metrics client (see package metrics).
 const (
-	MetricsNamespace        = "Residency"
 	MetricBackfillItems     = "BackfillItems"
 	MetricBackfillTagged    = "BackfillTagged"
 	MetricBackfillUnchanged = "BackfillUnchanged"
@@ -247,24 +246,9 @@ const (
 	MetricBackfillFailed    = "BackfillFailed"
 )
 
-// logPage logs a page's figures, as an EMF document too. Failures are
+// logPage logs a page's figures and emits them as metrics. Failures are
 // counted here; they are listed, by reference, in the page's result.
 func (h *Handler) logPage(ctx context.Context, res BackfillPageResult) {
-	type metric struct {
-		Name string `json:"Name"`
-		Unit string `json:"Unit"`
-	}
-	names := []string{MetricBackfillItems, MetricBackfillTagged, MetricBackfillUnchanged, MetricBackfillViolation, MetricBackfillFailed}
-	metrics := make([]metric, len(names))
-	for i, n := range names {
-		metrics[i] = metric{n, "Count"}
-	}
-	emf := map[string]any{
-		"Timestamp": h.Now().UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace": MetricsNamespace, "Dimensions": [][]string{{"region", "table"}}, "Metrics": metrics,
-		}},
-	}
 	attrs := []any{"function", Actor, "region", res.Region, "table", res.Table}
 	if res.Export != nil {
 		attrs = append(attrs, "export_file", res.Export.Key)
@@ -272,8 +256,23 @@ func (h *Handler) logPage(ctx context.Context, res BackfillPageResult) {
 		attrs = append(attrs, "segment", res.Segment, "segments", res.Segments)
 	}
 	attrs = append(attrs, "items", res.Items, "tagged", res.Tagged, "unchanged", res.Unchanged, "violations", res.Violations, "failed", len(res.Failed),
-		"more", res.NextCursor != "", "_aws", emf,
-		MetricBackfillItems, res.Items, MetricBackfillTagged, res.Tagged, MetricBackfillUnchanged, res.Unchanged,
-		MetricBackfillViolation, res.Violations, MetricBackfillFailed, len(res.Failed))
+		"more", res.NextCursor != "")
 	h.Log.InfoContext(ctx, "backfill page", attrs...)
+	h.metric(ctx, res.Table, metrics.Counted(MetricBackfillItems, res.Items), metrics.Counted(MetricBackfillTagged, res.Tagged),
+		metrics.Counted(MetricBackfillUnchanged, res.Unchanged), metrics.Counted(MetricBackfillViolation, res.Violations),
+		metrics.Counted(MetricBackfillFailed, len(res.Failed)))
+}
+
+// The stream's metrics, per region, function and table.
+const (
+	MetricRecordsTagged = "RecordsTagged"
+	MetricViolations    = "Violations"
+	MetricRecordsFailed = "RecordsFailed"
+)
+
+// metric writes metrics; a metric it cannot write is logged, never fatal.
+func (h *Handler) metric(ctx context.Context, source string, ms ...metrics.Metric) {
+	if err := h.Metrics.Emit(source, ms...); err != nil {
+		h.Log.WarnContext(ctx, "metrics", "function", Actor, "error", err.Error())
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -41,13 +42,15 @@ func exportLine(id, country string) string {
 }
 
 // An export page: a line longer than any item fails alone and the page
-// goes on after it; the last line needs no newline; the page's log line is
-// an EMF document of the page's figures; a permanent failure is a
+// goes on after it; the last line needs no newline; the page's figures are
+// an EMF line; a permanent failure is a
 // PermanentError, the errorType the state machine does not retry.
 func TestExportPageLinesFailAloneAndPagesAreMetrics(t *testing.T) {
 	h, st, _ := setup(t, "us-east-1")
 	var logs bytes.Buffer
 	h.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	var emf bytes.Buffer
+	h.Metrics = &metrics.Emitter{W: &emf, Function: "tagger", Region: "us-east-1"}
 	h.Cursors = h.Refs.(interface {
 		Seal([]byte) string
 		Open(string) ([]byte, error)
@@ -94,20 +97,20 @@ func TestExportPageLinesFailAloneAndPagesAreMetrics(t *testing.T) {
 				Metrics    []struct{ Name, Unit string }
 			}
 		} `json:"_aws"`
-		Region, Table string
-		Items         int `json:"BackfillItems"`
-		Failed        int `json:"BackfillFailed"`
+		Region, Source string
+		Items          int `json:"BackfillItems"`
+		Failed         int `json:"BackfillFailed"`
 	}
-	line, _, _ := strings.Cut(logs.String(), "\n")
+	line, _, _ := strings.Cut(emf.String(), "\n")
 	if err := json.Unmarshal([]byte(line), &doc); err != nil {
 		t.Fatal(err)
 	}
 	m := doc.AWS.CloudWatchMetrics
-	if doc.AWS.Timestamp == 0 || len(m) != 1 || m[0].Namespace != "Residency" || !reflect.DeepEqual(m[0].Dimensions, [][]string{{"region", "table"}}) ||
+	if doc.AWS.Timestamp == 0 || len(m) != 1 || m[0].Namespace != "Residency" || !reflect.DeepEqual(m[0].Dimensions, [][]string{{"region", "function", "source"}}) || doc.Source != "users" ||
 		len(m[0].Metrics) != 5 || m[0].Metrics[0].Name != "BackfillItems" || doc.Items != 2 || doc.Failed != 1 {
 		t.Fatalf("expect an EMF document of the first page (2 items, 1 failed), got %s", line)
 	}
-	if strings.Contains(logs.String(), "x-1") || strings.Contains(logs.String(), "USER#") {
+	if all := logs.String() + emf.String(); strings.Contains(all, "x-1") || strings.Contains(all, "USER#") {
 		t.Errorf("expect no record key in the logs, got %s", logs.String())
 	}
 

@@ -13,6 +13,7 @@ import (
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -88,6 +89,18 @@ func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord)
 	}
 	h.Log.InfoContext(ctx, "stream batch", "function", Actor, "region", h.Region, "records", len(recs),
 		"tagged", b.tagged, "unchanged", b.echoes, "gone", b.gone, "failed", len(resp.BatchItemFailures))
+	source := ""
+	if len(recs) > 0 {
+		source = tableOf(recs[0].EventSourceARN) // a batch is one table's stream
+	}
+	violations := 0
+	for _, e := range b.ledger {
+		if e.Kind == ledger.KindViolation {
+			violations++
+		}
+	}
+	h.metric(ctx, source, metrics.Counted(MetricRecordsTagged, b.tagged), metrics.Counted(MetricViolations, violations),
+		metrics.Counted(MetricRecordsFailed, len(resp.BatchItemFailures)))
 	return resp, nil
 }
 

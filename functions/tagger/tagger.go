@@ -16,6 +16,7 @@ import (
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/trigger"
@@ -103,6 +104,8 @@ type Handler struct {
 	// Exports opens table exports' data files for a backfill from an
 	// export (optional: without it, such pages fail).
 	Exports ExportFiles
+	// Metrics, when set, receives the tagger's metrics (EMF lines).
+	Metrics *metrics.Emitter
 }
 
 // deadLetter keeps item's permanent failure err in h.DeadLetters and

@@ -21,6 +21,7 @@ import (
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
@@ -354,5 +355,34 @@ func TestBackfillPageChecksItsRequest(t *testing.T) {
 	out, err := h.Invoke(context.Background(), []byte(`{"backfill":{"region":"eu-central-1","table":"users"}}`))
 	if res, ok := out.(tagger.BackfillPageResult); err != nil || !ok || res.Items != 0 || res.NextCursor != "" || res.Segments != 1 {
 		t.Fatalf("expect an empty table's one page, got %+v (%v)", out, err)
+	}
+}
+
+// A stream batch's figures are metrics of its table: the misplaced sample
+// is one record tagged and one violation; the malformed one a failure.
+func TestStreamBatchMetrics(t *testing.T) {
+	for name, c := range map[string]struct {
+		region, sample             string
+		tagged, violations, failed float64
+	}{
+		"misplaced": {"us-east-1", "dynamodb-insert-misplaced.json", 1, 1, 0},
+		"malformed": {"eu-west-1", "dynamodb-insert-malformed.json", 1, 0, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, st, _ := setup(t, c.region)
+			var emf bytes.Buffer
+			h.Metrics = &metrics.Emitter{W: &emf, Function: "tagger", Region: c.region}
+			payload := sample(t, c.sample)
+			apply(t, st, payload)
+			invokeStream(t, h, payload)
+			var line map[string]any
+			if err := json.Unmarshal(emf.Bytes(), &line); err != nil {
+				t.Fatalf("expect one EMF line, got %v: %s", err, emf.Bytes())
+			}
+			if line["source"] != "users" || line[tagger.MetricRecordsTagged] != c.tagged || line[tagger.MetricViolations] != c.violations ||
+				line[tagger.MetricRecordsFailed] != c.failed {
+				t.Fatalf("expect %v tagged, %v violations, %v failed of users, got %s", c.tagged, c.violations, c.failed, emf.Bytes())
+			}
+		})
 	}
 }

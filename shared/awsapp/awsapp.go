@@ -19,6 +19,7 @@ import (
 	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/dynamostore"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/pseudonym"
 )
 
@@ -101,6 +102,12 @@ func (a *App) getenv(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// Metrics returns the function's metrics writer: EMF lines on stdout,
+// which CloudWatch Logs turns into metrics of namespace Residency.
+func (a *App) Metrics() *metrics.Emitter {
+	return &metrics.Emitter{W: os.Stdout, Function: a.Function, Region: a.Region}
 }
 
 // Store returns the DynamoDB store, with a client for this region and for
