@@ -27,6 +27,11 @@ const (
 // Kinds lists every kind, in report order.
 var Kinds = []Kind{KindTransfer, KindDenial, KindViolation, KindRelocation, KindDeletion}
 
+// DecisionFailed is the decision of a relocation entry that records an
+// attempt that failed: the misplaced record stays where it is, its
+// violation stays open, and the entry's reference says why.
+const DecisionFailed = "failed"
+
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
 	for _, v := range Kinds {
