@@ -289,4 +289,3 @@ func TestMisplacedObjectIsQuarantined(t *testing.T) {
 	}
 	w.noPersonalData("u-3003", key)
 }
-
