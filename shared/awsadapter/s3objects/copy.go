@@ -56,7 +56,7 @@ func (o *Objects) GetObject(ctx context.Context, region, bucket, key string) (re
 	for k, v := range out.Metadata {
 		c.Metadata[strings.ToLower(k)] = v
 	}
-	tags, err := api.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: out.VersionId})
+	tags, err := api.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return record.ObjectContent{}, fmt.Errorf("get object tags in s3://%s: %w", bucket, scrub(err, key))
 	}
