@@ -200,11 +200,11 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}),
 		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions",
 			"s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersion"}),
-		"reports":   concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
+		"reports": concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
 	}
 	// What each must have, by statement id.
 	required := map[string][]string{
-		"tagger":    {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
+		"tagger": {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
 		"router": {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences",
 			"ReadMisplacedObjects", "ListMisplacedObjects", "RelocateObjectsToHomeRegions"},
 		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},

@@ -648,10 +648,10 @@ func TestQuarantineBucketIsNamedByRegionPrivateEncryptedAndLogged(t *testing.T) 
 		tmpl.HasResource(jsii.String("AWS::S3::Bucket"), map[string]any{
 			"DeletionPolicy": "Retain",
 			"Properties": assertions.Match_ObjectLike(&map[string]any{
-				"BucketName": name,
+				"BucketName":                     name,
 				"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
-				"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}},
-				"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{"LogFilePrefix": "quarantine/"}),
+				"BucketEncryption":               map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}},
+				"LoggingConfiguration":           assertions.Match_ObjectLike(&map[string]any{"LogFilePrefix": "quarantine/"}),
 			}),
 		})
 		tmpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
