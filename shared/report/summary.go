@@ -406,6 +406,11 @@ func (s *summarizer) add(e *ledger.Entry) {
 			d.Relocations++
 		}
 	case ledger.KindDeletion:
+		if e.Decision == ledger.DecisionHeldByObjectLock {
+			// Not deleted: S3 Object Lock keeps it; its receipt follows.
+			s.sum.Deletions.ByDecision[e.Decision]++
+			return
+		}
 		d.Deletions++
 		reason := deletionReason(e)
 		if reason == "erasure" {
