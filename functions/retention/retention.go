@@ -325,7 +325,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 	decision := make([]string, len(entries))
 	versions := make([]int, len(entries)) // of a bucket's object, how many went
 	locks := make([]*record.LockedError, len(entries))
-	tables := map[[2]string][]int{}       // (region, table) -> entries
+	tables := map[[2]string][]int{} // (region, table) -> entries
 	var tableOrder [][2]string
 	for i, e := range entries {
 		decision[i] = "deleted"
