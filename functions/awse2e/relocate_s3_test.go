@@ -161,7 +161,10 @@ func TestMisplacedObjectIsRelocatedAcrossRegions(t *testing.T) {
 		t.Fatalf("expect the newest version's bytes and their SHA-256 %s at home, got %q %q", record.Checksum([]byte(body)), got, sum)
 	}
 	wantMeta := map[string]string{"subject-id": "u-3001", "subject-country": "FR", "residency-origin-region": us,
-		"residency-source-bucket": "acme-exports-us", "residency-status": record.StatusRelocated}
+		"residency-source-bucket": "acme-exports-us", "residency-status": record.StatusRelocated, "residency-created-at": meta["residency-created-at"]}
+	if _, err := time.Parse(time.RFC3339, meta["residency-created-at"]); err != nil {
+		t.Errorf("expect the misplaced object's write time kept, got %q", meta["residency-created-at"])
+	}
 	if d := cmp.Diff(wantMeta, meta); d != "" {
 		t.Errorf("metadata at home (-want +got):\n%s", d)
 	}

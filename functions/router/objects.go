@@ -42,6 +42,11 @@ const (
 	MetaOriginRegion = "residency-origin-region" // the region the object was found in
 	MetaSourceBucket = "residency-source-bucket" // the bucket it was found in
 	MetaStatus       = "residency-status"        // relocated | quarantined
+	// MetaCreatedAt keeps when the misplaced object was written (RFC
+	// 3339): the copy's own write time is later, and the tagger at home
+	// dates an object without a created_at attribute by it, so that a
+	// relocation does not restart its retention.
+	MetaCreatedAt = "residency-created-at"
 )
 
 // quarantineBucket is the quarantine bucket of region.
@@ -177,6 +182,9 @@ func (h *Handler) moveObject(ctx context.Context, d events.ResidencyViolationDet
 		moved.Metadata = map[string]string{}
 	}
 	moved.Metadata[MetaOriginRegion], moved.Metadata[MetaSourceBucket], moved.Metadata[MetaStatus] = d.Region, d.Source, t.status
+	if _, ok := moved.Metadata[MetaCreatedAt]; !ok && !obj.LastModified.IsZero() {
+		moved.Metadata[MetaCreatedAt] = record.FormatTime(obj.LastModified)
+	}
 	// Copy: never overwrite another object at home.
 	err := h.Objects.PutObject(ctx, t.region, t.bucket, t.key, moved, true)
 	if err != nil && !errors.Is(err, record.ErrConditionFailed) {

@@ -16,6 +16,9 @@ type ObjectContent struct {
 	Metadata    map[string]string
 	Tags        map[string]string
 	ContentType string
+	// LastModified is when the object was written (read only: a write is
+	// dated by the store).
+	LastModified time.Time
 }
 
 // Checksum returns the SHA-256 checksum of the object's bytes as S3 gives

@@ -47,7 +47,7 @@ func (o *Objects) GetObject(ctx context.Context, region, bucket, key string) (re
 	if int64(len(body)) > limit {
 		return record.ObjectContent{}, fmt.Errorf("read object in s3://%s: over the %d bytes a copy may hold", bucket, limit)
 	}
-	c := record.ObjectContent{Body: body, Metadata: map[string]string{}, ContentType: aws.ToString(out.ContentType)}
+	c := record.ObjectContent{Body: body, Metadata: map[string]string{}, ContentType: aws.ToString(out.ContentType), LastModified: aws.ToTime(out.LastModified)}
 	// A full-object SHA-256 checksum (a multipart upload's composite one
 	// ends in -N and is not the digest of the bytes).
 	if want := aws.ToString(out.ChecksumSHA256); want != "" && !strings.Contains(want, "-") && want != c.Checksum() {

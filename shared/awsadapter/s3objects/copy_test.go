@@ -52,6 +52,10 @@ func TestCopyAcrossRegions(t *testing.T) {
 	}
 	want := record.ObjectContent{Body: []byte(body), Metadata: map[string]string{"subject-id": "u-1001", "subject-country": "FR"},
 		Tags: map[string]string{"team": "growth", "kind": "export"}, ContentType: "application/json"}
+	if got.LastModified.IsZero() {
+		t.Error("expect the object's last-modified time")
+	}
+	got.LastModified = time.Time{}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("object read (-want +got):\n%s", d)
 	}
@@ -66,6 +70,7 @@ func TestCopyAcrossRegions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	copied.LastModified = time.Time{}
 	if d := cmp.Diff(want, copied); d != "" {
 		t.Fatalf("the copy (-want +got):\n%s", d)
 	}
