@@ -32,8 +32,10 @@ const (
 	// CtxStreams maps region -> watched table -> that table's stream ARN in
 	// that region: {"eu-central-1": {"users": "arn:aws:dynamodb:..."}}.
 	CtxStreams = "residency:streams"
-	// CtxBuckets maps each watched bucket to the region it lives in (S3
-	// bucket names are global): {"acme-exports": "eu-central-1"}.
+	// CtxBuckets maps each watched bucket of a single-bucket source
+	// (bucket: NAME) to the region it lives in (S3 bucket names are
+	// global): {"acme-exports": "eu-central-1"}. The buckets of a source
+	// that names one per region (buckets: {REGION: NAME}) need no entry.
 	CtxBuckets = "residency:buckets"
 	// CtxAssets is the directory holding <function>/bootstrap for each
 	// function, as `make build` writes them (default bin).
@@ -74,7 +76,8 @@ type Config struct {
 	Account string
 	// Streams maps region -> watched table -> stream ARN.
 	Streams map[string]map[string]string
-	// BucketRegions maps each watched bucket to its region.
+	// BucketRegions maps each watched bucket to its region: the policy's
+	// buckets: form, and CtxBuckets for the single bucket: form.
 	BucketRegions map[string]string
 	// AssetDir holds <function>/bootstrap.
 	AssetDir string
@@ -231,16 +234,43 @@ func WatchedTables(p *policy.Policy) []string {
 	return out
 }
 
-// WatchedBuckets returns the policy's watched bucket names, sorted, once
-// each.
+// WatchedBuckets returns the policy's watched bucket names (of every
+// region), sorted, once each.
 func WatchedBuckets(p *policy.Policy) []string {
 	var out []string
 	for _, s := range p.Sources {
-		if s.Bucket != "" && !slices.Contains(out, s.Bucket) {
-			out = append(out, s.Bucket)
+		for _, b := range s.BucketNames() {
+			if !slices.Contains(out, b) {
+				out = append(out, b)
+			}
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// PolicyBucketRegion returns the region the policy names for bucket (a
+// source's buckets: form); false for a single bucket: source's bucket.
+func PolicyBucketRegion(p *policy.Policy, bucket string) (string, bool) {
+	for i := range p.Sources {
+		if r, ok := p.Sources[i].RegionOfBucket(bucket); ok {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// BucketRegions returns the region of each watched bucket: the policy's
+// for the buckets: form, else configured's (CtxBuckets).
+func BucketRegions(p *policy.Policy, configured map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, b := range WatchedBuckets(p) {
+		if r, ok := PolicyBucketRegion(p, b); ok {
+			out[b] = r
+		} else if r, ok := configured[b]; ok {
+			out[b] = r
+		}
+	}
 	return out
 }
 
@@ -300,16 +330,24 @@ func partitionOf(region string) string {
 	return p
 }
 
-// checkBuckets checks that every watched bucket has a region of the policy,
-// and that nothing else is listed.
+// checkBuckets checks that every watched bucket has a region of the policy
+// (the policy's own for a source that names its bucket per region, which
+// the context may repeat but not contradict), and that nothing else is
+// listed. It then holds the region of every watched bucket.
 func (cfg *Config) checkBuckets() []error {
 	var errs []error
 	buckets := WatchedBuckets(cfg.Policy)
 	for _, b := range buckets {
 		r, ok := cfg.BucketRegions[b]
+		pr, perRegion := PolicyBucketRegion(cfg.Policy, b)
 		switch {
+		case perRegion && ok && r != pr:
+			errs = append(errs, fmt.Errorf("%s: bucket %q: region %q, but policy %s names it the bucket of %s: remove it from %s (the policy's buckets: says where each bucket is)",
+				CtxBuckets, b, r, cfg.PolicyFile, pr, CtxBuckets))
+		case perRegion:
+			cfg.BucketRegions[b] = pr
 		case !ok:
-			errs = append(errs, fmt.Errorf("%s: no region for watched bucket %q: add {%q: \"REGION\"} "+
+			errs = append(errs, fmt.Errorf("%s: no region for watched bucket %q: add {%q: \"REGION\"}, or name the source's bucket per region in the policy (buckets: {REGION: NAME}) "+
 				"(S3 bucket names are global; only the stack of the bucket's region is granted access to it)", CtxBuckets, b, b))
 		case !cfg.Policy.HasRegion(r):
 			errs = append(errs, fmt.Errorf("%s: bucket %q: region %q is not one of the regions of policy %s (%s)", CtxBuckets, b, r, cfg.PolicyFile, strings.Join(cfg.Policy.Regions, ", ")))

@@ -79,12 +79,20 @@ func TestLoadConfigRejects(t *testing.T) {
 			[]string{"is not a DynamoDB stream ARN"},
 		},
 		"a bucket without region": {
-			func(ctx map[string]any) { delete(ctx[CtxBuckets].(map[string]any), "acme-exports") },
-			[]string{`residency:buckets: no region for watched bucket "acme-exports"`},
+			func(ctx map[string]any) { delete(ctx[CtxBuckets].(map[string]any), "acme-us-archive") },
+			[]string{`residency:buckets: no region for watched bucket "acme-us-archive": add {"acme-us-archive": "REGION"}, or name the source's bucket per region in the policy (buckets: {REGION: NAME})`},
+		},
+		"a bucket in a region outside the policy, single bucket: form": {
+			func(ctx map[string]any) { ctx[CtxBuckets].(map[string]any)["acme-us-archive"] = "ap-south-1" },
+			[]string{`bucket "acme-us-archive": region "ap-south-1" is not one of the regions`},
+		},
+		"a per-region bucket the context places elsewhere": {
+			func(ctx map[string]any) { ctx[CtxBuckets].(map[string]any)["acme-exports-eu"] = "eu-west-1" },
+			[]string{`residency:buckets: bucket "acme-exports-eu": region "eu-west-1", but policy testdata/policy.yaml names it the bucket of eu-central-1: remove it from residency:buckets`},
 		},
 		"a bucket in a region outside the policy": {
 			func(ctx map[string]any) { ctx[CtxBuckets].(map[string]any)["acme-exports"] = "ap-south-1" },
-			[]string{`bucket "acme-exports": region "ap-south-1" is not one of the regions`},
+			[]string{`bucket "acme-exports": region "ap-south-1", but policy testdata/policy.yaml names it the bucket of eu-west-1`},
 		},
 		"a region outside the policy": {
 			func(ctx map[string]any) { ctx[CtxRegions] = []any{"eu-central-1", "eu-west-3"} },
@@ -180,7 +188,7 @@ func TestLoadConfigDefaultsAndCommandLineStrings(t *testing.T) {
 		Buckets           map[string]string
 		Streams           int
 	}{[]string{"eu-west-1", "us-east-1"}, testAccount, "rate(15 minutes)", 10,
-		map[string]string{"acme-exports": "eu-west-1", "acme-us-archive": "us-east-1"}, 3}
+		map[string]string{"acme-exports": "eu-west-1", "acme-exports-eu": "eu-central-1", "acme-exports-us": "us-east-1", "acme-us-archive": "us-east-1"}, 3}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config mismatch (-want +got):\n%s", diff)
 	}

@@ -112,6 +112,9 @@ func (r *residency) environment() map[string]*map[string]*string {
 	if r.quarantine != nil {
 		(*router)[awsenv.QuarantineTable] = r.quarantine.TableName()
 	}
+	if r.quarantinesObjects() {
+		(*router)[awsenv.QuarantineBucketPrefix] = s(QuarantineBucketPrefix(*r.stack.Account()))
+	}
 	return map[string]*map[string]*string{
 		"tagger": m(s(awsenv.CatalogTable), r.catalog.TableName(), s(awsenv.EventBus), r.bus.EventBusName(),
 			s(awsenv.LedgerQueueURL), r.ledgerQueue.QueueUrl(), s(awsenv.HMACKeyID), r.refKey.KeyArn()),

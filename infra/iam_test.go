@@ -193,18 +193,22 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 	dlq := []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
 	allowed := map[string][]string{
 		"tagger": concat(logs, dlq, streamRead, ddbReadWrite, []string{"dynamodb:Scan", "dynamodb:UpdateItem", "events:PutEvents", "kms:GenerateMac", "s3:GetObject"}),
-		"router": concat(logs, dlq, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents", "kms:GenerateMac"}),
+		"router": concat(logs, dlq, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents", "kms:GenerateMac",
+			"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectTagging", "s3:ListBucket", "s3:ListBucketVersions",
+			"s3:PutObject", "s3:PutObjectTagging"}),
 		"ledger": concat(logs, ddbAppend, []string{"kms:Sign", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}),
-		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"}),
-		"reports":   concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
+		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions",
+			"s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersion"}),
+		"reports": concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
 	}
 	// What each must have, by statement id.
 	required := map[string][]string{
-		"tagger":    {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences", "ReadBackfillExports"},
-		"router":    {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
+		"tagger": {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences", "ReadBackfillExports"},
+		"router": {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences",
+			"ReadMisplacedObjects", "ListMisplacedObjects", "RelocateObjectsToHomeRegions"},
 		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},
-		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences"},
+		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences", "ReadObjectLocks"},
 		"reports":   {"ReadLedger", "ReadCatalog", "CountCatalog", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests"},
 	}
 	for _, r := range allRegions {
@@ -310,8 +314,8 @@ func TestEUStaysEU(t *testing.T) {
 					// bucket's configured region.
 					partition, _ := jurisdiction.RegionPartition(r)
 					bucket, _, _ := strings.Cut(strings.TrimPrefix(s, "arn:"+partition+":s3:::"), "/")
-					if service != "s3" || !EURegion(testBuckets[bucket]) {
-						t.Errorf("%s: expect a resource in the EU, got %s (bucket region %q)", where, s, testBuckets[bucket])
+					if service != "s3" || !EURegion(bucketRegion(bucket)) {
+						t.Errorf("%s: expect a resource in the EU, got %s (bucket region %q)", where, s, bucketRegion(bucket))
 					}
 					return
 				}
@@ -355,6 +359,7 @@ func TestOnlyTheUSRouterReachesEUTables(t *testing.T) {
 	// GIVEN the US stack's statements
 	router := roleOf(t, r, "router")
 	homes := map[string]bool{}
+	euBuckets := map[string]bool{}
 	for _, st := range statements(r) {
 		var eu []string
 		for _, res := range st.Resources {
@@ -363,9 +368,15 @@ func TestOnlyTheUSRouterReachesEUTables(t *testing.T) {
 				eu = append(eu, s)
 			}
 			if strings.HasPrefix(s, "arn:aws:s3:::") {
-				bucket, _, _ := strings.Cut(strings.TrimPrefix(s, "arn:aws:s3:::"), "/")
-				if EURegion(testBuckets[bucket]) {
-					t.Errorf("%s: expect no EU bucket, got %s", st.Owner, s)
+				// An EU bucket: only the router, to write (and read back)
+				// a relocated or quarantined object, never to delete.
+				bucket, rest, _ := strings.Cut(strings.TrimPrefix(s, "arn:aws:s3:::"), "/")
+				if !EURegion(bucketRegion(bucket)) {
+					continue
+				}
+				euBuckets[bucket] = true
+				if !slices.Equal(st.Roles, []string{router}) || !slices.Equal(st.Actions, []string{"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}) || rest == "" {
+					t.Errorf("%s (%v): expect only the router's object writes in an EU bucket, got %v on %s", st.Owner, st.Roles, st.Actions, s)
 				}
 			}
 		}
@@ -387,6 +398,12 @@ func TestOnlyTheUSRouterReachesEUTables(t *testing.T) {
 				t.Errorf("expect a watched or quarantine table, got %s", s)
 			}
 			homes[region+"/"+table] = true
+		}
+	}
+	// ... and relocation does reach every EU home region's buckets.
+	for _, b := range []string{"acme-exports-eu", "acme-exports", QuarantineBucketName(testAccount, "eu-central-1"), QuarantineBucketName(testAccount, "eu-west-1")} {
+		if !euBuckets[b] {
+			t.Errorf("expect the US router to write to s3://%s, got %v", b, euBuckets)
 		}
 	}
 	// ... and relocation does reach every EU home region's tables.
@@ -446,5 +463,57 @@ func TestEUSCStackCarriesItsPartition(t *testing.T) {
 	}
 	if got := *fixture.stacks[euscRegion].Partition(); got != jurisdiction.PartitionEUSC {
 		t.Errorf("expect partition %s, got %s", jurisdiction.PartitionEUSC, got)
+	}
+}
+
+// bucketRegion is the region of a bucket of the test policies: a watched
+// one's, or a quarantine bucket's.
+func bucketRegion(bucket string) string {
+	if r, ok := testBuckets[bucket]; ok {
+		return r
+	}
+	return strings.TrimPrefix(bucket, QuarantineBucketPrefix(testAccount))
+}
+
+// TestRouterObjectPermissions: each stack's router reads, lists and
+// deletes misplaced objects only in its own region's watched buckets, and
+// writes copies only to the home regions' buckets of the source and the
+// quarantine buckets of the regions it may reach.
+func TestRouterObjectPermissions(t *testing.T) {
+	q := func(region string) string { return "arn:aws:s3:::" + QuarantineBucketName(testAccount, region) + "/*" }
+	cases := map[string]struct{ read, list, write []string }{
+		"eu-central-1": {
+			read:  []string{"arn:aws:s3:::acme-exports-eu/users/*"},
+			list:  []string{"arn:aws:s3:::acme-exports-eu"},
+			write: []string{"arn:aws:s3:::acme-exports/users/*", q("eu-central-1"), q("eu-west-1")},
+		},
+		"us-east-1": {
+			read:  []string{"arn:aws:s3:::acme-exports-us/users/*", "arn:aws:s3:::acme-us-archive/*"},
+			list:  []string{"arn:aws:s3:::acme-exports-us", "arn:aws:s3:::acme-us-archive"},
+			write: []string{"arn:aws:s3:::acme-exports-eu/users/*", "arn:aws:s3:::acme-exports/users/*", q("us-east-1"), q("eu-central-1"), q("eu-west-1")},
+		},
+	}
+	for r, c := range cases {
+		t.Run(r, func(t *testing.T) {
+			// GIVEN the router's statements
+			router := roleOf(t, r, "router")
+			got := map[string][]string{}
+			for _, st := range statements(r) {
+				if !slices.Equal(st.Roles, []string{router}) {
+					continue
+				}
+				for _, res := range st.Resources {
+					got[st.Sid] = append(got[st.Sid], arn(r, res))
+				}
+			}
+			// THEN each S3 statement names exactly these resources
+			for sid, want := range map[string][]string{"ReadMisplacedObjects": c.read, "ListMisplacedObjects": c.list, "RelocateObjectsToHomeRegions": c.write} {
+				slices.Sort(want)
+				slices.Sort(got[sid])
+				if !slices.Equal(want, got[sid]) {
+					t.Errorf("%s: expect %v, got %v", sid, want, got[sid])
+				}
+			}
+		})
 	}
 }

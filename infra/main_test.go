@@ -33,10 +33,13 @@ var (
 )
 
 // testTables and testBuckets are the watched sources of the policies, with
-// each bucket's configured region.
+// each bucket's region; testContextBuckets those of single bucket: sources,
+// whose region the context gives (the others' the policy names).
 var (
 	testTables  = []string{"orders", "users"}
-	testBuckets = map[string]string{"acme-exports": "eu-west-1", "acme-us-archive": "us-east-1", "acme-sovereign-exports": euscRegion}
+	testBuckets = map[string]string{"acme-exports-eu": "eu-central-1", "acme-exports": "eu-west-1", "acme-exports-us": "us-east-1",
+		"acme-us-archive": "us-east-1", "acme-sovereign-exports": euscRegion}
+	testContextBuckets = map[string]string{"acme-us-archive": "us-east-1", "acme-sovereign-exports": euscRegion}
 )
 
 func testStreamARN(region, table string) string {
@@ -116,7 +119,7 @@ func synthApp(dir, bin, policyFile string, regions []string) (*Config, error) {
 		streams[r] = m
 	}
 	buckets := map[string]any{}
-	for b, r := range testBuckets {
+	for b, r := range testContextBuckets {
 		if slices.Contains(regions, r) {
 			buckets[b] = r
 		}

@@ -19,6 +19,9 @@ const (
 		"written digest immutable, and no delete or retention-shortening action is granted."
 	reasonWatchedObjects = "The objects under a watched source's bucket and prefix, exactly as the policy file declares the " +
 		"source (any object there may hold a subject's data). Only the stack of the bucket's region is granted it."
+	reasonHomeObjects = "The router writes a misplaced object, whose key it learns from the violation, into its home region's bucket " +
+		"of the same source, under the prefix the policy file declares, or into the quarantine bucket of a home region it may reach " +
+		"(residency-quarantine-ACCOUNT-REGION); it may write and read back, never delete, there. An EU stack names no bucket outside the EU."
 )
 
 // suppressions records, on the resources they concern, the cdk-nag
@@ -47,6 +50,19 @@ func (r *residency) suppressions() {
 		}
 		suppress(r.fns["tagger"].Role(), "AwsSolutions-IAM5", reasonWatchedObjects, appliesTo...)
 		suppress(r.fns["retention"].Role(), "AwsSolutions-IAM5", reasonWatchedObjects, appliesTo...)
+		suppress(r.fns["router"].Role(), "AwsSolutions-IAM5", reasonWatchedObjects, appliesTo...)
+	}
+	var home []any
+	for _, o := range r.objectARNs(r.homeBuckets()) {
+		home = append(home, "Resource::"+*o)
+	}
+	if r.quarantinesObjects() {
+		for _, o := range r.quarantineObjectARNs() {
+			home = append(home, "Resource::"+*o)
+		}
+	}
+	if len(home) > 0 {
+		suppress(r.fns["router"].Role(), "AwsSolutions-IAM5", reasonHomeObjects, home...)
 	}
 	r.backfillSuppressions(suppress)
 }

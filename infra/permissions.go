@@ -68,10 +68,49 @@ func (r *residency) tableARN(region, name string) *string {
 func (r *residency) objectARNs(buckets []string) []*string {
 	var out []*string
 	for _, s := range r.props.Policy.Sources {
-		if s.Bucket == "" || !slices.Contains(buckets, s.Bucket) {
-			continue
+		for _, b := range s.BucketNames() {
+			if slices.Contains(buckets, b) {
+				out = append(out, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+b+"/"+s.Prefix+"*"))
+			}
 		}
-		out = append(out, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+s.Bucket+"/"+s.Prefix+"*"))
+	}
+	return out
+}
+
+// bucketARNs are the ARNs of buckets, and the watched prefixes in them.
+func (r *residency) bucketARNs(buckets []string) (arns []*string, prefixes []string) {
+	for _, b := range buckets {
+		arns = append(arns, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+b))
+	}
+	for _, s := range r.props.Policy.Sources {
+		for _, b := range s.BucketNames() {
+			if p := s.Prefix + "*"; slices.Contains(buckets, b) && !slices.Contains(prefixes, p) {
+				prefixes = append(prefixes, p)
+			}
+		}
+	}
+	return arns, prefixes
+}
+
+// homeBuckets returns the watched buckets of the home regions this stack's
+// router may reach (not its own region): where it writes relocated objects.
+func (r *residency) homeBuckets() []string {
+	var out []string
+	regions := BucketRegions(r.props.Policy, r.props.BucketRegions)
+	for _, b := range WatchedBuckets(r.props.Policy) {
+		if reg := regions[b]; reg != r.region && slices.Contains(r.reach(), reg) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// quarantineObjectARNs are the objects of the quarantine buckets of every
+// region this stack's router may reach, its own included.
+func (r *residency) quarantineObjectARNs() []*string {
+	var out []*string
+	for _, region := range r.reach() {
+		out = append(out, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+QuarantineBucketName(*r.stack.Account(), region)+"/*"))
 	}
 	return out
 }
@@ -140,6 +179,25 @@ func (r *residency) permissions() {
 			add("router", allow("RelocateToHomeRegions", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, homes...))
 		}
 	}
+	// router, S3: read a misplaced object of its region's watched buckets
+	// (and its tags), list and delete its versions once its copy is
+	// verified; write (and read back the checksum of) the copy in a home
+	// region's bucket of the source or in a quarantine bucket. s3:ListBucket
+	// makes S3 answer 404, not 403, for an object already moved (a
+	// redelivery), under the watched prefixes only.
+	if len(objects) > 0 {
+		bucketARNs, prefixes := r.bucketARNs(buckets)
+		add("router",
+			allow("ReadMisplacedObjects", []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectTagging"}, objects...),
+			when(allow("ListMisplacedObjects", []string{"s3:ListBucket", "s3:ListBucketVersions"}, bucketARNs...), "StringLike", "s3:prefix", prefixes))
+	}
+	writeObjects := r.objectARNs(r.homeBuckets())
+	if r.quarantinesObjects() {
+		writeObjects = append(writeObjects, r.quarantineObjectARNs()...)
+	}
+	if len(writeObjects) > 0 {
+		add("router", allow("RelocateObjectsToHomeRegions", []string{"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}, writeObjects...))
+	}
 	add("router", putEvents, sendLedger, mac())
 
 	// ledger: append to the ledger, sign digests, store them (locked),
@@ -162,16 +220,10 @@ func (r *residency) permissions() {
 		// Every version and delete marker of an object goes (DeleteObjects
 		// with VersionId), found by listing the object's versions.
 		add("retention", allow("DeleteWatchedObjects", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, objects...))
-		var bucketARNs []*string
-		var prefixes []string
-		for _, b := range buckets {
-			bucketARNs = append(bucketARNs, jsii.String("arn:"+*r.stack.Partition()+":s3:::"+b))
-		}
-		for _, s := range r.props.Policy.Sources {
-			if p := s.Prefix + "*"; s.Bucket != "" && slices.Contains(buckets, s.Bucket) && !slices.Contains(prefixes, p) {
-				prefixes = append(prefixes, p)
-			}
-		}
+		// A version S3 Object Lock keeps: its retain-until date and legal
+		// hold, read with HeadObject of the version, go on its receipt.
+		add("retention", allow("ReadObjectLocks", []string{"s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersion"}, objects...))
+		bucketARNs, prefixes := r.bucketARNs(buckets)
 		add("retention", when(allow("ListWatchedObjectVersions", []string{"s3:ListBucketVersions"}, bucketARNs...),
 			"StringLike", "s3:prefix", prefixes))
 	}

@@ -263,3 +263,29 @@ func (r *residency) eventBus() {
 		Description:  jsii.String("Residency: platform events in, residency events out"),
 	})
 }
+
+// quarantineObjects makes the region's quarantine bucket, beside the
+// quarantine table, when the policy watches a bucket: the misplaced objects
+// the routers quarantine in this home region land here, under
+// <bucket>/<key>. Its name, residency-quarantine-ACCOUNT-REGION, is known to
+// every stack's router (bucket names are global). Private, TLS only,
+// SSE-S3 (encrypted at rest in the region; the routers need no KMS grant),
+// access-logged, retained with the stack. Not versioned: the routers never
+// overwrite an object in it (If-None-Match), and whoever reviews a
+// quarantined object deletes it with one DeleteObject.
+func (r *residency) quarantineObjects() {
+	if !r.quarantinesObjects() {
+		return
+	}
+	r.quarantineBucket = awss3.NewBucket(r.stack, jsii.String("QuarantineBucket"), &awss3.BucketProps{
+		BucketName:             jsii.String(QuarantineBucketName(*r.stack.Account(), r.region)),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: r.accessLogs,
+		ServerAccessLogsPrefix: jsii.String("quarantine/"),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+	})
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/policy"
 )
 
@@ -33,8 +34,11 @@ type ResidencyStackProps struct {
 	// Streams maps each watched table of the policy to its stream ARN in
 	// this stack's region.
 	Streams map[string]string
-	// BucketRegions maps each watched bucket to its region; the stack grants
-	// access only to the buckets of its own region.
+	// BucketRegions maps each watched bucket of a single bucket: source to
+	// its region (the policy says where a buckets: source's are); the stack
+	// grants access to watched objects only in their own region's stack,
+	// and to write relocated objects only in the stacks whose routers may
+	// reach that region.
 	BucketRegions map[string]string
 	// SweepSchedule is the retention sweep's Scheduler expression (default
 	// rate(1 hour)).
@@ -63,6 +67,7 @@ type residency struct {
 	streamDLQ, eventsDLQ        awssqs.Queue
 	scheduleDLQ                 awssqs.Queue
 	digests, accessLogs         awss3.Bucket
+	quarantineBucket            awss3.Bucket
 	fns                         map[string]awslambda.Function
 	apiURL                      *string
 	// The backfill (backfill.go): its bucket and state machine, nil when
@@ -101,6 +106,7 @@ func NewResidencyStack(scope constructs.Construct, id string, props *ResidencySt
 	r.tables()
 	r.queues()
 	r.digestBucket()
+	r.quarantineObjects()
 	r.eventBus()
 	r.functions()
 	r.permissions()
@@ -147,8 +153,9 @@ func (p *ResidencyStackProps) check() []error {
 			errs = append(errs, fmt.Errorf("%s: %s: %s: %q is not a stream ARN of table %s in %s", CtxStreams, region, t, arn, t, region))
 		}
 	}
+	regions := BucketRegions(p.Policy, p.BucketRegions)
 	for _, b := range WatchedBuckets(p.Policy) {
-		if p.BucketRegions[b] == "" {
+		if regions[b] == "" {
 			errs = append(errs, fmt.Errorf("%s: no region for watched bucket %q", CtxBuckets, b))
 		}
 	}
@@ -178,12 +185,33 @@ func (r *residency) reach() []string {
 // localBuckets returns the watched buckets in this stack's region.
 func (r *residency) localBuckets() []string {
 	var out []string
+	regions := BucketRegions(r.props.Policy, r.props.BucketRegions)
 	for _, b := range WatchedBuckets(r.props.Policy) {
-		if r.props.BucketRegions[b] == r.region {
+		if regions[b] == r.region {
 			out = append(out, b)
 		}
 	}
 	return out
+}
+
+// quarantinesObjects reports whether the router may quarantine S3 objects:
+// whenever the policy watches a bucket (a rule that quarantines, or a home
+// region without a bucket of the source, sends objects to quarantine).
+func (r *residency) quarantinesObjects() bool {
+	return len(WatchedBuckets(r.props.Policy)) > 0
+}
+
+// QuarantineBucketName is the name of a region's quarantine bucket in an
+// account: the routers of the other stacks name it (bucket names are
+// global, so the account is in it).
+func QuarantineBucketName(account, region string) string {
+	return awsenv.QuarantineBucket(QuarantineBucketPrefix(account), region)
+}
+
+// QuarantineBucketPrefix is the prefix of the quarantine buckets of an
+// account: RESIDENCY_QUARANTINE_BUCKET_PREFIX.
+func QuarantineBucketPrefix(account string) string {
+	return awsenv.DefaultQuarantineBucketPrefix + account + "-"
 }
 
 // quarantineKey returns the key attributes of the quarantine table: those of

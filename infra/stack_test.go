@@ -56,7 +56,7 @@ func TestTopology(t *testing.T) {
 		"AWS::Events::Rule":                   4,
 		"AWS::SQS::Queue":                     5, // ledger, ledger DLQ, stream failures, events DLQ, schedule DLQ
 		"AWS::SQS::QueuePolicy":               5, // TLS only (+ EventBridge on the events DLQ)
-		"AWS::S3::Bucket":                     3, // digests, access logs, backfill
+		"AWS::S3::Bucket":                     4, // digests, access logs, backfill, quarantine
 		"AWS::S3::BucketPolicy":               3,
 		"AWS::Lambda::Function":               5,
 		"AWS::Lambda::EventSourceMapping":     3, // two watched tables' streams, the ledger queue
@@ -167,7 +167,7 @@ func TestFunctionsAreArmProvidedAL2023WithPolicyAndOnlyTheirEnvironment(t *testi
 	common := []string{awsenv.Policy}
 	want := map[string][]string{
 		"tagger":    {awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID},
-		"router":    {awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions, awsenv.QuarantineTable},
+		"router":    {awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions, awsenv.QuarantineTable, awsenv.QuarantineBucketPrefix},
 		"ledger":    {awsenv.LedgerTable, awsenv.SigningKeyID, awsenv.DigestBucket},
 		"retention": {awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID},
 		"reports":   {awsenv.LedgerTable, awsenv.CatalogTable, awsenv.HMACKeyID, awsenv.SigningKeyID, awsenv.DigestBucket},
@@ -527,10 +527,11 @@ func TestDigestBucketIsLockedVersionedPrivateEncryptedAndLogged(t *testing.T) {
 		tmpl := fixture.templates[r]
 		var digests, logs string
 		for id, res := range resources(r, "AWS::S3::Bucket") {
-			if props(res)["ObjectLockEnabled"] == true {
+			switch {
+			case props(res)["ObjectLockEnabled"] == true:
 				digests = id
-			} else if props(res)["LoggingConfiguration"] == nil {
-				logs = id // the other is the backfill bucket (backfill_test.go)
+			case props(res)["LoggingConfiguration"] == nil && props(res)["BucketName"] == nil:
+				logs = id // the others are the backfill (backfill_test.go) and quarantine buckets
 			}
 		}
 		private := map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}
@@ -633,5 +634,39 @@ func TestOutputs(t *testing.T) {
 		}
 		tmpl.HasOutput(jsii.String(OutCatalogTable), map[string]any{"Value": ref(logicalID(t, r, "AWS::DynamoDB::Table", "TableName", awsenv.DefaultCatalogTable))})
 		tmpl.HasOutput(jsii.String(OutEventBusName), map[string]any{"Value": ref(logicalID(t, r, "AWS::Events::EventBus", "Name", awsenv.DefaultEventBus))})
+	}
+}
+
+func TestQuarantineBucketIsNamedByRegionPrivateEncryptedAndLogged(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template (the policy watches buckets)
+		tmpl := fixture.templates[r]
+		name := QuarantineBucketName(testAccount, r)
+		id := logicalID(t, r, "AWS::S3::Bucket", "BucketName", name)
+		// WHEN its quarantine bucket is inspected
+		// THEN it has the name every router computes, and is private,
+		// encrypted, logged, retained and TLS only
+		tmpl.HasResource(jsii.String("AWS::S3::Bucket"), map[string]any{
+			"DeletionPolicy": "Retain",
+			"Properties": assertions.Match_ObjectLike(&map[string]any{
+				"BucketName":                     name,
+				"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+				"BucketEncryption":               map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}},
+				"LoggingConfiguration":           assertions.Match_ObjectLike(&map[string]any{"LogFilePrefix": "quarantine/"}),
+			}),
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+			"Bucket": ref(id),
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
+			})},
+		})
+		// AND the router is told the prefix of every region's
+		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"FunctionName": FunctionName("router"),
+			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+				awsenv.QuarantineBucketPrefix: QuarantineBucketPrefix(testAccount)})},
+		})
 	}
 }

@@ -125,6 +125,10 @@ type SweepResult struct {
 	Held    int    `json:"held"`
 	Emitted int    `json:"emitted"`
 	Changed int    `json:"changed"`
+	// Locked counts the due objects S3 Object Lock kept (a retention
+	// period or a legal hold): each has a held entry, not a receipt, and
+	// stays due; the sweep tries again until S3 lets it go.
+	Locked int `json:"locked,omitempty"`
 	// Erased counts the deletions made on an erasure request, of records
 	// it left (held until their release, or left by an erasure that
 	// stopped part-way); their receipts name the request.
@@ -239,10 +243,11 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		res.Deleted += len(d.receipts)
 		res.Erased += d.erased
 		res.Changed += len(d.changed)
+		res.Locked += len(d.locked)
 		if err != nil {
 			return res, fmt.Errorf("retention: sweep %s: %w", h.Region, err)
 		}
-		keepFrom = earliest(earliest(keepFrom, held), d.changed)
+		keepFrom = earliest(earliest(earliest(keepFrom, held), d.changed), d.locked)
 		if len(due) < size {
 			if m, ok := h.Catalog.(DueMarker); ok {
 				if err := m.SweepDone(ctx, h.Region, cursor, now, keepFrom); err != nil {
@@ -293,6 +298,7 @@ type deletion struct {
 	receipts []string        // the ledger ids of the receipts sent
 	erased   int             // how many of them name an erasure request
 	changed  []catalog.Entry // records left because they changed since they were due
+	locked   []catalog.Entry // objects left because S3 Object Lock keeps them
 }
 
 // erasureReference is what an erasure receipt says.
@@ -318,7 +324,8 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 	outcome := make([]error, len(entries)) // nil: gone now
 	decision := make([]string, len(entries))
 	versions := make([]int, len(entries)) // of a bucket's object, how many went
-	tables := map[[2]string][]int{}       // (region, table) -> entries
+	locks := make([]*record.LockedError, len(entries))
+	tables := map[[2]string][]int{} // (region, table) -> entries
 	var tableOrder [][2]string
 	for i, e := range entries {
 		decision[i] = "deleted"
@@ -332,7 +339,10 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 		case catalog.SourceBucket:
 			k, _ := e.Key["key"].(string)
 			n, err := h.Objects.DeleteObject(ctx, e.Region, e.Source, k)
-			if err != nil && !errors.Is(err, record.ErrNotFound) {
+			switch {
+			case errors.As(err, &locks[i]):
+				// Not deleted: a held entry says until when, below.
+			case err != nil && !errors.Is(err, record.ErrNotFound):
 				outcome[i] = fmt.Errorf("delete %s object: %w", e.Source, err)
 			}
 			versions[i] = n
@@ -367,6 +377,11 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 	d.receipts = make([]string, 0, len(entries))
 	failed, firstErr := 0, error(nil)
 	for i, e := range entries {
+		if locks[i] != nil {
+			d.locked = append(d.locked, e)
+			sent = append(sent, h.heldEntry(e, locks[i], now))
+			continue
+		}
 		if err := outcome[i]; err != nil {
 			if errors.Is(err, record.ErrConditionFailed) {
 				h.Log.InfoContext(ctx, "record changed since it was due; left for re-evaluation", "function", Actor,
@@ -416,13 +431,15 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 	}
 	if len(sent) > 0 {
 		if err := h.Ledger.Send(ctx, sent...); err != nil {
-			return deletion{changed: d.changed}, fmt.Errorf("send receipts: %w", err)
+			return deletion{changed: d.changed, locked: d.locked}, fmt.Errorf("send receipts: %w", err)
 		}
+	}
+	if len(done) > 0 {
 		if err := h.Catalog.DeleteEntries(ctx, done); err != nil {
-			return deletion{changed: d.changed}, err
+			return deletion{changed: d.changed, locked: d.locked}, err
 		}
 		if err := h.Bus.Publish(ctx, h.Region, deleted...); err != nil {
-			return deletion{changed: d.changed}, fmt.Errorf("emit: %w", err)
+			return deletion{changed: d.changed, locked: d.locked}, fmt.Errorf("emit: %w", err)
 		}
 	}
 	if firstErr != nil {
@@ -564,6 +581,7 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 	}
 	del, err := h.delete(ctx, unheld, now)
 	out.Deleted += len(del.receipts)
+	out.Held += len(del.locked) // S3 Object Lock keeps them; they stay marked for the sweep
 	out.Receipts = append(out.Receipts, del.receipts...)
 	if err != nil {
 		return out, err

@@ -51,15 +51,21 @@ type Refs interface {
 
 // Handler is the router of one region.
 type Handler struct {
-	Region          string
-	Policy          *policy.Policy
-	Refs            Refs
-	Tables          Tables
+	Region string
+	Policy *policy.Policy
+	Refs   Refs
+	Tables Tables
+	// Objects moves misplaced S3 objects (optional: without it, an
+	// object's violation fails, permanently).
+	Objects         Objects
 	Bus             Publisher
 	Ledger          LedgerQueue
 	Now             func() time.Time
 	Log             *slog.Logger
 	QuarantineTable string
+	// QuarantineBuckets is the prefix of the quarantine buckets of the
+	// home regions (default DefaultQuarantineBuckets).
+	QuarantineBuckets string
 	// DeadLetters, when set, keeps the events that failed permanently
 	// (errors.Is(err, record.ErrPermanent): an invalid event, or one the
 	// policy cannot route), which are then acknowledged instead of failed
@@ -206,6 +212,9 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	}
 	log := h.Log.With("function", Actor, "source", d.Source, "record", h.Refs.Record(d.Source, d.Record), "region", d.Region)
 	src, ok := h.Policy.SourceByName(d.Source)
+	if ok && src.IsBucket() && d.Action != string(policy.ActionAlert) {
+		return h.objectViolation(ctx, d, log)
+	}
 	if !ok || src.Table == "" || d.Action == string(policy.ActionAlert) {
 		// Nothing Residency can move: the violation is in the ledger and on
 		// the bus for the platform to act on.

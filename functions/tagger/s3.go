@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
@@ -82,6 +83,14 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	}
 	w.sourceKind = catalog.SourceBucket
 	w.existing = nil // the tag of an object lives in the catalog
+	if w.created.IsZero() {
+		// A copy the router relocated keeps the write time of the
+		// misplaced object (router.MetaCreatedAt), so that its retention
+		// runs from the first write, not from the copy.
+		if t, err := time.Parse(time.RFC3339, item.String("residency-created-at")); err == nil {
+			w.created = t.UTC()
+		}
+	}
 	if w.created.IsZero() {
 		w.created = obj.LastModified
 	}

@@ -110,12 +110,23 @@ func (a *App) Metrics() *metrics.Emitter {
 	return &metrics.Emitter{W: os.Stdout, Function: a.Function, Region: a.Region}
 }
 
+// Regions returns the deployment's regions (RESIDENCY_REGIONS).
+func (a *App) Regions() []string {
+	var out []string
+	for _, r := range strings.Split(a.env(awsenv.Regions), ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Store returns the DynamoDB store, with a client for this region and for
 // every region in RESIDENCY_REGIONS.
 func (a *App) Store() *dynamostore.Store {
 	clients := map[string]dynamostore.API{a.Region: dynamodb.NewFromConfig(a.Config)}
-	for _, r := range strings.Split(a.env(awsenv.Regions), ",") {
-		if r = strings.TrimSpace(r); r != "" && r != a.Region {
+	for _, r := range a.Regions() {
+		if r != a.Region {
 			clients[r] = dynamodb.NewFromConfig(a.Config, func(o *dynamodb.Options) { o.Region = r })
 		}
 	}
@@ -128,6 +139,12 @@ func (a *App) BusName() string { return a.getenv(awsenv.EventBus, awsenv.Default
 
 // LedgerQueueURL is this region's ledger queue.
 func (a *App) LedgerQueueURL() string { return a.env(awsenv.LedgerQueueURL) }
+
+// QuarantineBuckets is the prefix of the quarantine buckets: a region's is
+// the prefix followed by the region.
+func (a *App) QuarantineBuckets() string {
+	return a.getenv(awsenv.QuarantineBucketPrefix, awsenv.DefaultQuarantineBucketPrefix)
+}
 
 // QuarantineTable is the quarantine table's name.
 func (a *App) QuarantineTable() string {

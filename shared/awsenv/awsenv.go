@@ -29,6 +29,11 @@ const (
 	// QuarantineTable is the table, in each home region, that receives
 	// quarantined records (default residency-quarantine).
 	QuarantineTable = "RESIDENCY_QUARANTINE_TABLE"
+	// QuarantineBucketPrefix is the prefix of the quarantine buckets: the
+	// one of each home region is the prefix followed by the region (bucket
+	// names are global: the stacks name them
+	// residency-quarantine-ACCOUNT-REGION).
+	QuarantineBucketPrefix = "RESIDENCY_QUARANTINE_BUCKET_PREFIX"
 	// Regions is the comma-separated list of the deployment's regions (the
 	// router writes to home tables in them; the retention function forwards
 	// erasure requests to them).
@@ -42,7 +47,13 @@ const (
 	DefaultEventBus        = "residency"
 	DefaultLedgerQueue     = "residency-ledger.fifo"
 	DefaultQuarantineTable = "residency-quarantine"
+	// DefaultQuarantineBucketPrefix names the local stack's quarantine
+	// buckets; the stacks add the account: residency-quarantine-ACCOUNT-.
+	DefaultQuarantineBucketPrefix = "residency-quarantine-"
 )
+
+// QuarantineBucket is the quarantine bucket of region for a prefix.
+func QuarantineBucket(prefix, region string) string { return prefix + region }
 
 // Key schema of the catalog table (all attributes strings): partition key
 // PK, sort key SK; global secondary indexes by expiry bucket, subject

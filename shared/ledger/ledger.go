@@ -29,6 +29,16 @@ const (
 // Kinds lists every kind, in report order.
 var Kinds = []Kind{KindTransfer, KindDenial, KindViolation, KindRelocation, KindDeletion}
 
+// DecisionFailed is the decision of a relocation entry that records an
+// attempt that failed: the misplaced record stays where it is, its
+// violation stays open, and the entry's reference says why.
+const DecisionFailed = "failed"
+
+// DecisionHeldByObjectLock is the decision of a deletion entry of an object
+// that S3 Object Lock kept from deletion: a hold, not a receipt; its
+// reference says until when. The receipt follows when the lock ends.
+const DecisionHeldByObjectLock = "held_by_object_lock"
+
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
 	for _, v := range Kinds {

@@ -49,10 +49,13 @@ type Stack struct {
 	ledgerFn   *ledger.Handler
 	reportsFn  *reports.Handler
 
-	clock  atomic.Pointer[func() time.Time]
-	bus    []lambdaevents.EventBridgeEvent
-	queue  []lambdaevents.SQSMessage
-	nextID atomic.Int64
+	clock atomic.Pointer[func() time.Time]
+	bus   []lambdaevents.EventBridgeEvent
+	queue []lambdaevents.SQSMessage
+	// created are the ObjectCreated notifications of the objects the
+	// routers wrote into watched buckets, for the taggers (objects.go).
+	created []lambdaevents.S3EventRecord
+	nextID  atomic.Int64
 	// worker, while a sweep runs, appends the ledger messages sent in full
 	// batches on a goroutine of its own.
 	worker *ledgerWorker
@@ -111,7 +114,7 @@ func New(cfg Config) (*Stack, error) {
 		s.taggers[r] = &tagger.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: cfg.Store, Catalog: cfg.Store,
 			Contracts: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, Failures: s, Scanner: cfg.Store, Cursors: refs}
 		s.routers[r] = &router.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: regionGuard{cfg.Store, cfg.Policy},
-			Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
+			Objects: objects{s}, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 		s.retentions[r] = &retention.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Catalog: cfg.Store, Holds: cfg.Store,
 			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, BatchSize: sweepPage}
 	}
@@ -423,6 +426,9 @@ func (s *Stack) Drain(ctx context.Context) error {
 					}
 				}
 			}
+		}
+		if s.deliverCreated(ctx) {
+			progressed = true
 		}
 		if len(s.queue) > 0 {
 			progressed = true

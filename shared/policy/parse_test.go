@@ -45,7 +45,7 @@ func TestParseExample(t *testing.T) {
 		Sources: []Source{
 			{Table: "users", Key: []string{"pk", "sk"}, SubjectID: "user_id", SubjectCountry: "country", Category: "profile",
 				CreatedAt: "created_at", LastActivity: "last_seen_at", Contract: "account_id", TTLAttribute: "expires_at", Line: 23},
-			{Bucket: "acme-exports", Prefix: "users/", SubjectID: "subject-id", SubjectCountry: "subject-country", Category: "events", Line: 32},
+			{Buckets: map[string]string{"eu-central-1": "acme-exports-eu", "eu-west-1": "acme-exports", "us-east-1": "acme-exports-us"}, Prefix: "users/", SubjectID: "subject-id", SubjectCountry: "subject-country", Category: "events", Line: 32},
 		},
 		Mechanisms: []Mechanism{
 			{ID: "scc-acme-inc-2024", Type: TypeSCC, Module: 2, Exporter: acme,
@@ -222,6 +222,30 @@ func TestParseErrors(t *testing.T) {
 		"bucket with key": {
 			[]string{"    prefix: users/", "    key: [name]"},
 			[]string{`33: sources[1].key: key applies to tables only (an S3 object is found by bucket and prefix)`}},
+		"bucket and buckets": {
+			[]string{"    prefix: users/", "    bucket: acme-exports"},
+			[]string{`32: sources[1].buckets: a source names one bucket or its bucket per region, not both: keep buckets: {REGION: NAME, ...}`}},
+		"table and buckets": {
+			[]string{"    created_at: created_at", "    buckets: {eu-west-1: users-bucket}"},
+			[]string{`28: sources[0].buckets: a source is a table or a bucket, not both`}},
+		"buckets in a region not deployed": {
+			[]string{"eu-west-1: acme-exports,", "eu-west-2: acme-exports,"},
+			[]string{`32: sources[1].buckets.eu-west-2: region "eu-west-2" is not one of regions (known: eu-central-1, eu-west-1, us-east-1): add it there`}},
+		"buckets in an unknown region": {
+			[]string{"eu-west-1: acme-exports,", "eu-wst-1: acme-exports,"},
+			[]string{`32: sources[1].buckets.eu-wst-1: unknown region "eu-wst-1" (known: eu-central-1, eu-west-1, us-east-1)`}},
+		"one bucket for two regions": {
+			[]string{"us-east-1: acme-exports-us}", "us-east-1: acme-exports}"},
+			[]string{`32: sources[1].buckets.us-east-1: bucket acme-exports is already the bucket of eu-west-1: S3 bucket names are global, so each region has a bucket of its own`}},
+		"invalid bucket name": {
+			[]string{"us-east-1: acme-exports-us}", "us-east-1: Acme_Exports}"},
+			[]string{`32: sources[1].buckets.us-east-1: invalid S3 bucket name "Acme_Exports": 3-63 characters a-z, 0-9, . and -, beginning and ending with a letter or digit`}},
+		"buckets not a mapping": {
+			[]string{"{eu-central-1: acme-exports-eu, eu-west-1: acme-exports, us-east-1: acme-exports-us}", "[acme-exports]"},
+			[]string{`32: sources[1].buckets: must be a mapping of regions to bucket names, e.g. {eu-central-1: acme-exports-eu, us-east-1: acme-exports-us}, not a list`}},
+		"a bucket watched twice": {
+			[]string{"    category: events\nmechanisms:", "    category: events\n  - bucket: acme-exports-us\n    prefix: users/\n    subject_id: s\n    subject_country: c\n    category: events\nmechanisms:"},
+			[]string{`37: sources[2]: bucket acme-exports-us with prefix "users/" is watched twice (first at line 32)`}},
 		"table with prefix": {
 			[]string{"    created_at: created_at", "    prefix: users/"},
 			[]string{`28: sources[0].prefix: prefix applies to buckets only`}},
@@ -578,5 +602,47 @@ func TestFieldError(t *testing.T) {
 	}
 	if !errors.Is(ve, ErrInvalid) {
 		t.Error("expect errors.Is(ValidationError, ErrInvalid)")
+	}
+}
+
+// TestBucketSources: a buckets: source is found by the bucket of any of its
+// regions, knows each region's bucket, and the single bucket: form keeps
+// working (one bucket, no region of its own).
+func TestBucketSources(t *testing.T) {
+	p := MustExample()
+	for _, b := range []string{"acme-exports-eu", "acme-exports", "acme-exports-us"} {
+		s, ok := p.SourceForObject(b, "users/u-1/export.json")
+		if !ok || s.Line != 32 {
+			t.Fatalf("expect the bucket source for s3://%s/users/..., got %v %+v", b, ok, s)
+		}
+		if n, ok := p.SourceByName(b); !ok || n != s {
+			t.Errorf("expect SourceByName(%s) to be the same source, got %v", b, ok)
+		}
+		if r, ok := s.RegionOfBucket(b); !ok || s.Buckets[r] != b {
+			t.Errorf("expect the region of %s, got %q", b, r)
+		}
+	}
+	s, _ := p.SourceByName("acme-exports-us")
+	if b, ok := s.BucketIn("eu-central-1"); !ok || b != "acme-exports-eu" {
+		t.Errorf("expect eu-central-1's bucket acme-exports-eu, got %q", b)
+	}
+	if d := cmp.Diff([]string{"acme-exports-eu", "acme-exports", "acme-exports-us"}, s.BucketNames()); d != "" {
+		t.Errorf("bucket names in region order (-want +got):\n%s", d)
+	}
+	if _, ok := p.SourceForObject("acme-exports-us", "other/x.json"); ok {
+		t.Error("expect a key outside the prefix to be no source's")
+	}
+	one := mutate(t, "  - buckets: {eu-central-1: acme-exports-eu, eu-west-1: acme-exports, us-east-1: acme-exports-us}  # S3: a bucket per region; fields from object metadata",
+		"  - bucket: acme-exports")
+	q, err := Parse("one.yaml", one)
+	if err != nil {
+		t.Fatalf("expect the single bucket: form valid, got %v", err)
+	}
+	s, ok := q.SourceForObject("acme-exports", "users/u-1.json")
+	if !ok || s.Bucket != "acme-exports" || s.Name() != "acme-exports" || !s.IsBucket() {
+		t.Fatalf("expect the one bucket's source, got %v %+v", ok, s)
+	}
+	if _, ok := s.BucketIn("eu-west-1"); ok {
+		t.Error("expect a single bucket to name no region's bucket")
 	}
 }

@@ -3,7 +3,9 @@ package policy
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,9 +98,16 @@ type Category struct {
 // names of the attributes (or object metadata keys) that hold the subject,
 // category and timestamps of a record.
 type Source struct {
-	Table  string
-	Bucket string
-	Prefix string
+	Table string
+	// Bucket is the source's one bucket (the single bucket: form), in
+	// whichever region it was created; Buckets, set instead, names the
+	// source's bucket in each region (the buckets: form, region -> bucket
+	// name), so that a misplaced object can be moved to its home region's
+	// bucket. S3 bucket names are global: each region's bucket has a name
+	// of its own.
+	Bucket  string
+	Buckets map[string]string
+	Prefix  string
 	// Key are the table's key attributes; empty for buckets.
 	Key            []string
 	SubjectID      string
@@ -135,12 +144,69 @@ func TTL(retainUntil string) int64 {
 	return t.Add(TTLBackstop).Unix()
 }
 
-// Name returns the table name, or else the bucket name.
+// Name returns the table name, or else the bucket name (of the buckets:
+// form, the first in region order).
 func (s *Source) Name() string {
 	if s.Table != "" {
 		return s.Table
 	}
-	return s.Bucket
+	if s.Bucket != "" {
+		return s.Bucket
+	}
+	if names := s.BucketNames(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// IsBucket reports whether the source is an S3 bucket source (either form).
+func (s *Source) IsBucket() bool { return s.Bucket != "" || len(s.Buckets) > 0 }
+
+// BucketNames returns the source's bucket names: its one bucket, or its
+// bucket of each region in the order of the regions' names.
+func (s *Source) BucketNames() []string {
+	if s.Bucket != "" {
+		return []string{s.Bucket}
+	}
+	out := make([]string, 0, len(s.Buckets))
+	for _, r := range slices.Sorted(maps.Keys(s.Buckets)) {
+		out = append(out, s.Buckets[r])
+	}
+	return out
+}
+
+// HasBucket reports whether name is one of the source's buckets.
+func (s *Source) HasBucket(name string) bool {
+	if name == "" {
+		return false
+	}
+	if s.Bucket == name {
+		return true
+	}
+	for _, b := range s.Buckets {
+		if b == name {
+			return true
+		}
+	}
+	return false
+}
+
+// BucketIn returns the source's bucket in region: only the buckets: form
+// says where its buckets are (a single bucket: lives in one region, which
+// the policy does not name).
+func (s *Source) BucketIn(region string) (string, bool) {
+	b, ok := s.Buckets[region]
+	return b, ok
+}
+
+// RegionOfBucket returns the region the buckets: form names for bucket.
+func (s *Source) RegionOfBucket(bucket string) (string, bool) {
+	for r, b := range s.Buckets {
+		if b == bucket {
+			return r, true
+		}
+	}
+	return "", false
 }
 
 // MechanismType is the kind of a transfer mechanism.
@@ -301,23 +367,25 @@ func (p *Policy) Category(name string) (Category, bool) {
 	return c, ok
 }
 
-// SourceByName returns the first source whose table or bucket is name.
+// SourceByName returns the first source whose table, or one of whose
+// buckets (in any region), is name.
 func (p *Policy) SourceByName(name string) (*Source, bool) {
 	for i := range p.Sources {
-		if p.Sources[i].Name() == name {
-			return &p.Sources[i], true
+		if s := &p.Sources[i]; s.Table == name || (s.Table == "" && s.HasBucket(name)) {
+			return s, true
 		}
 	}
 	return nil, false
 }
 
 // SourceForObject returns the source watching an S3 object: the source of
-// that bucket with the longest prefix the key starts with.
+// that bucket (its one bucket, or its bucket of any region) with the
+// longest prefix the key starts with.
 func (p *Policy) SourceForObject(bucket, key string) (*Source, bool) {
 	var best *Source
 	for i := range p.Sources {
 		s := &p.Sources[i]
-		if s.Bucket != bucket || s.Bucket == "" || !strings.HasPrefix(key, s.Prefix) {
+		if s.Table != "" || !s.HasBucket(bucket) || !strings.HasPrefix(key, s.Prefix) {
 			continue
 		}
 		if best == nil || len(s.Prefix) > len(best.Prefix) {

@@ -59,6 +59,9 @@ type Violation struct {
 	Rule        string       `json:"rule"`
 	Status      string       `json:"status"`
 	Remediation *Remediation `json:"remediation"`
+	// Reason is why the last relocation of an open violation failed (the
+	// reference of its failed relocation entry); "" when none failed.
+	Reason string `json:"reason,omitempty"`
 }
 
 // MaxListedViolations bounds the violations a summary lists (open ones
@@ -399,8 +402,15 @@ func (s *summarizer) add(e *ledger.Entry) {
 		d.Violations++
 		s.violation(e)
 	case ledger.KindRelocation:
-		d.Relocations++
+		if e.Decision != ledger.DecisionFailed {
+			d.Relocations++
+		}
 	case ledger.KindDeletion:
+		if e.Decision == ledger.DecisionHeldByObjectLock {
+			// Not deleted: S3 Object Lock keeps it; its receipt follows.
+			s.sum.Deletions.ByDecision[e.Decision]++
+			return
+		}
 		d.Deletions++
 		reason := deletionReason(e)
 		if reason == "erasure" {
@@ -447,6 +457,13 @@ func (s *summarizer) remediate(e *ledger.Entry) {
 	k := violationKey{e.Region, e.Source, e.Record}
 	vs := s.pending[k]
 	if len(vs) == 0 {
+		return
+	}
+	if e.Decision == ledger.DecisionFailed {
+		// An attempt that failed: still open, and now we know why.
+		for i := range vs {
+			vs[i].Reason = e.Reference
+		}
 		return
 	}
 	delete(s.pending, k)

@@ -215,6 +215,8 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 			fix := "-"
 			if r := x.Remediation; r != nil {
 				fix = fmt.Sprintf("%s to %s at %s (%s seq %d)", r.Decision, r.ToRegion, r.Time.Format(time.RFC3339), r.Region, r.Seq)
+			} else if x.Reason != "" {
+				fix = x.Reason
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Time.Format(time.RFC3339), x.Region, x.Seq, orDash(x.Source),
 				orDash(x.Record), orDash(x.HomeRegion), orDash(x.Action), x.Status, fix)

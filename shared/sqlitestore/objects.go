@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -20,9 +21,115 @@ func (s *Store) PutObject(ctx context.Context, o record.Object) error {
 		ON CONFLICT(region,bucket,k) DO UPDATE SET metadata=excluded.metadata, last_modified=excluded.last_modified`,
 		o.Region, o.Bucket, o.Key, string(b), ts(o.LastModified))
 	if err != nil {
-		return fmt.Errorf("put object s3://%s/%s: %w", o.Bucket, o.Key, err)
+		return fmt.Errorf("put object in s3://%s: %w", o.Bucket, err)
 	}
 	return nil
+}
+
+// contentTable makes the table of the objects' bytes, tags and content
+// type, which the router's copies carry. It is made on first use, beside
+// the objects table and apart from the schema's versions: a store made
+// before it had no object bytes to keep (fixtures are metadata only).
+func (s *Store) contentTable(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS object_content (
+		region TEXT NOT NULL, bucket TEXT NOT NULL, k TEXT NOT NULL, body BLOB NOT NULL, tags TEXT NOT NULL,
+		content_type TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (region, bucket, k)) WITHOUT ROWID`)
+	if err != nil {
+		return fmt.Errorf("object content table: %w", err)
+	}
+	return nil
+}
+
+// ObjectContent reads an object whole: its metadata, and the bytes, tags
+// and content type it was written with (none for a fixture's object); or
+// ErrNotFound.
+func (s *Store) ObjectContent(ctx context.Context, region, bucket, key string) (record.ObjectContent, error) {
+	o, err := s.HeadObject(ctx, region, bucket, key)
+	if err != nil {
+		return record.ObjectContent{}, err
+	}
+	if err := s.contentTable(ctx); err != nil {
+		return record.ObjectContent{}, err
+	}
+	c := record.ObjectContent{Metadata: o.Metadata, Body: []byte{}, LastModified: o.LastModified}
+	var tags string
+	err = s.db.QueryRowContext(ctx, `SELECT body,tags,content_type FROM object_content WHERE region=? AND bucket=? AND k=?`,
+		region, bucket, key).Scan(&c.Body, &tags, &c.ContentType)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return c, nil
+	case err != nil:
+		return record.ObjectContent{}, fmt.Errorf("get object in s3://%s: %w", bucket, err)
+	}
+	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+		return record.ObjectContent{}, fmt.Errorf("get object in s3://%s: stored tags are corrupt: %w", bucket, err)
+	}
+	return c, nil
+}
+
+// PutObjectContent writes an object whole, with its SHA-256 checksum; with
+// ifAbsent it never overwrites one (an error wrapping ErrConditionFailed).
+func (s *Store) PutObjectContent(ctx context.Context, region, bucket, key string, c record.ObjectContent, ifAbsent bool) error {
+	if err := s.contentTable(ctx); err != nil {
+		return err
+	}
+	meta, err := json.Marshal(c.Metadata)
+	if err != nil {
+		return err
+	}
+	tags, err := json.Marshal(c.Tags)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if ifAbsent {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE region=? AND bucket=? AND k=?`, region, bucket, key).Scan(&n); err != nil {
+			return fmt.Errorf("put object in s3://%s: %w", bucket, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("put object in s3://%s: %w", bucket, ErrConditionFailed)
+		}
+	}
+	body := c.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO objects(region,bucket,k,metadata,last_modified) VALUES(?,?,?,?,?)
+		ON CONFLICT(region,bucket,k) DO UPDATE SET metadata=excluded.metadata, last_modified=excluded.last_modified`,
+		region, bucket, key, string(meta), ts(time.Now())); err != nil {
+		return fmt.Errorf("put object in s3://%s: %w", bucket, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO object_content(region,bucket,k,body,tags,content_type,sha256) VALUES(?,?,?,?,?,?,?)
+		ON CONFLICT(region,bucket,k) DO UPDATE SET body=excluded.body, tags=excluded.tags, content_type=excluded.content_type, sha256=excluded.sha256`,
+		region, bucket, key, body, string(tags), c.ContentType, c.Checksum()); err != nil {
+		return fmt.Errorf("put object in s3://%s: %w", bucket, err)
+	}
+	return tx.Commit()
+}
+
+// ObjectChecksum returns the SHA-256 checksum of an object's bytes (base64,
+// as S3 stores it); or ErrNotFound.
+func (s *Store) ObjectChecksum(ctx context.Context, region, bucket, key string) (string, error) {
+	if _, err := s.HeadObject(ctx, region, bucket, key); err != nil {
+		return "", err
+	}
+	if err := s.contentTable(ctx); err != nil {
+		return "", err
+	}
+	var sum string
+	err := s.db.QueryRowContext(ctx, `SELECT sha256 FROM object_content WHERE region=? AND bucket=? AND k=?`, region, bucket, key).Scan(&sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return record.Checksum(nil), nil // a fixture's object: no bytes
+	}
+	if err != nil {
+		return "", fmt.Errorf("head object in s3://%s: %w", bucket, err)
+	}
+	return sum, nil
 }
 
 // HeadObject returns an object's metadata, or ErrNotFound.
@@ -45,6 +152,12 @@ func (s *Store) HeadObject(ctx context.Context, region, bucket, key string) (rec
 // DeleteObject deletes an object (the local buckets keep one version), or
 // reports ErrNotFound; it returns how many versions it deleted.
 func (s *Store) DeleteObject(ctx context.Context, region, bucket, key string) (int, error) {
+	if err := s.contentTable(ctx); err != nil {
+		return 0, err
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM object_content WHERE region=? AND bucket=? AND k=?`, region, bucket, key); err != nil {
+		return 0, fmt.Errorf("delete s3://%s: %w", bucket, err)
+	}
 	res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE region=? AND bucket=? AND k=?`, region, bucket, key)
 	if err != nil {
 		return 0, fmt.Errorf("delete s3://%s: %w", bucket, err)

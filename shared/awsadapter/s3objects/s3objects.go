@@ -1,5 +1,6 @@
 // Package s3objects is the S3 adapter of the watched buckets: object
-// metadata for the tagger, deletions for the retention function.
+// metadata for the tagger, deletions for the retention function, copies
+// between regions for the router.
 package s3objects
 
 import (
@@ -18,29 +19,52 @@ import (
 // S3API is the part of the S3 client Objects uses.
 type S3API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
 var _ S3API = (*s3.Client)(nil)
 
-// Objects reads and deletes the watched buckets' objects in one region.
+// DefaultMaxCopySize bounds the objects the router copies: a copy is read
+// into memory, checksummed, then written to the home region.
+const DefaultMaxCopySize = 256 << 20
+
+// Objects reads, writes and deletes the watched buckets' objects. API is
+// the client of the function's region; Regions, when set, holds a client
+// per region for the calls in other regions (the router's copies to a home
+// region: a bucket is reached through its own region's endpoint).
 // Its errors name the bucket, never the object key: keys often embed a
-// subject (users/u-1001/...), and errors reach logs.
+// subject (users/u-1001/...), and errors reach logs, the ledger and dead
+// letters, so an SDK error that quotes the request URL has the key taken
+// out.
 type Objects struct {
-	API S3API
+	API     S3API
+	Regions map[string]S3API
+	// MaxCopySize bounds the objects GetObject reads (default
+	// DefaultMaxCopySize).
+	MaxCopySize int64
+}
+
+func (o *Objects) api(region string) S3API {
+	if c, ok := o.Regions[region]; ok {
+		return c
+	}
+	return o.API
 }
 
 // HeadObject returns an object's user metadata and last-modified time;
 // record.ErrNotFound when it does not exist.
 func (o *Objects) HeadObject(ctx context.Context, region, bucket, key string) (record.Object, error) {
-	out, err := o.API.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	out, err := o.api(region).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	var nf *s3types.NotFound
 	if errors.As(err, &nf) {
 		return record.Object{}, fmt.Errorf("head object in s3://%s: %w", bucket, record.ErrNotFound)
 	}
 	if err != nil {
-		return record.Object{}, fmt.Errorf("head object in s3://%s: %w", bucket, err)
+		return record.Object{}, fmt.Errorf("head object in s3://%s: %w", bucket, scrub(err, key))
 	}
 	meta := make(map[string]string, len(out.Metadata))
 	for k, v := range out.Metadata {
@@ -59,11 +83,12 @@ func (o *Objects) HeadObject(ctx context.Context, region, bucket, key string) (r
 // that wraps [ErrLocked]; the versions deleted stay deleted.
 func (o *Objects) DeleteObject(ctx context.Context, region, bucket, key string) (int, error) {
 	deleted := 0
+	api := o.api(region)
 	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)}
 	for {
-		page, err := o.API.ListObjectVersions(ctx, in)
+		page, err := api.ListObjectVersions(ctx, in)
 		if err != nil {
-			return deleted, fmt.Errorf("list object versions in s3://%s: %w", bucket, err)
+			return deleted, fmt.Errorf("list object versions in s3://%s: %w", bucket, scrub(err, key))
 		}
 		var ids []s3types.ObjectIdentifier
 		for _, v := range page.Versions {
@@ -77,20 +102,21 @@ func (o *Objects) DeleteObject(ctx context.Context, region, bucket, key string) 
 			}
 		}
 		if len(ids) > 0 {
-			out, err := o.API.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket),
+			out, err := api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket),
 				Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}, ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
 			if err != nil {
-				return deleted, fmt.Errorf("delete object versions in s3://%s: %w", bucket, err)
+				return deleted, fmt.Errorf("delete object versions in s3://%s: %w", bucket, scrub(err, key))
 			}
 			deleted += len(ids) - len(out.Errors)
 			if len(out.Errors) > 0 {
 				e := out.Errors[0]
-				err := fmt.Errorf("delete object versions in s3://%s: %d of %d refused: %s %s", bucket, len(out.Errors), len(ids),
-					aws.ToString(e.Code), aws.ToString(e.Message))
 				if aws.ToString(e.Code) == "AccessDenied" {
-					err = fmt.Errorf("%w (%w)", err, ErrLocked)
+					if lerr := o.locked(ctx, api, bucket, key, out.Errors, deleted); lerr != nil {
+						return deleted, lerr
+					}
 				}
-				return deleted, err
+				return deleted, fmt.Errorf("delete object versions in s3://%s: %d of %d refused: %s %s", bucket, len(out.Errors), len(ids),
+					aws.ToString(e.Code), scrubString(aws.ToString(e.Message), key))
 			}
 		}
 		if !aws.ToBool(page.IsTruncated) {
@@ -101,5 +127,5 @@ func (o *Objects) DeleteObject(ctx context.Context, region, bucket, key string) 
 }
 
 // ErrLocked marks object versions S3 refuses to delete, as under S3 Object
-// Lock until their retain-until date.
-var ErrLocked = errors.New("object version locked")
+// Lock until their retain-until date: record.ErrLocked.
+var ErrLocked = record.ErrLocked

@@ -30,3 +30,17 @@ func LedgerQueue(app *awsapp.App) *sqsqueue.LedgerQueue {
 func Objects(app *awsapp.App) *s3objects.Objects {
 	return &s3objects.Objects{API: s3.NewFromConfig(app.Config)}
 }
+
+// RegionalObjects reads, writes and deletes objects in this region and in
+// every region of RESIDENCY_REGIONS, each through its own region's client
+// (the router's copies to a home region).
+func RegionalObjects(app *awsapp.App) *s3objects.Objects {
+	o := &s3objects.Objects{API: s3.NewFromConfig(app.Config), Regions: map[string]s3objects.S3API{}}
+	o.Regions[app.Region] = o.API
+	for _, r := range app.Regions() {
+		if r != app.Region {
+			o.Regions[r] = s3.NewFromConfig(app.Config, func(opts *s3.Options) { opts.Region = r })
+		}
+	}
+	return o
+}
