@@ -57,7 +57,7 @@ func TestTopology(t *testing.T) {
 		"AWS::SQS::Queue":                     5, // ledger, ledger DLQ, stream failures, events DLQ, schedule DLQ
 		"AWS::SQS::QueuePolicy":               5, // TLS only (+ EventBridge on the events DLQ)
 		"AWS::S3::Bucket":                     4, // digests, access logs, backfill, quarantine
-		"AWS::S3::BucketPolicy":               3,
+		"AWS::S3::BucketPolicy":               4,
 		"AWS::Lambda::Function":               5,
 		"AWS::Lambda::EventSourceMapping":     3, // two watched tables' streams, the ledger queue
 		"AWS::Lambda::EventInvokeConfig":      3, // tagger, router, retention (asynchronous)
