@@ -22,7 +22,7 @@ var (
 
 // Store is the embedded store. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
+	db   *conn
 	path string
 	cp   *checkpointer // nil for an in-memory store
 }
@@ -54,7 +54,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: &conn{DB: db}, path: path}
 	if path != ":memory:" {
 		if s.cp, err = startCheckpointer(dsn); err != nil {
 			db.Close()
@@ -76,7 +76,13 @@ func (s *Store) Close() error {
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
 
+// tx runs fn in a transaction; within Atomic, in a savepoint of its
+// transaction, so that fn's error undoes fn's writes only, as its own
+// transaction's rollback would.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if tx := s.db.joined(ctx); tx != nil {
+		return savepoint(ctx, tx, fn)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
