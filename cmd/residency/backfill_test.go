@@ -50,13 +50,13 @@ func TestBackfill(t *testing.T) {
 	}
 	backfill := func(progress string) map[string]result {
 		t.Helper()
-		code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z")
+		code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z", "--progress-every", "1")
 		var rs []result
 		if code != 0 || json.Unmarshal([]byte(out), &rs) != nil {
 			t.Fatalf("expect the backfill's JSON, got %d %s %s", code, out, errs)
 		}
 		if !strings.Contains(errs, progress) {
-			t.Errorf("expect a progress line a page, got %s", errs)
+			t.Errorf("expect %q, got %s", progress, errs)
 		}
 		m := map[string]result{}
 		for _, r := range rs {
@@ -64,7 +64,7 @@ func TestBackfill(t *testing.T) {
 		}
 		return m
 	}
-	first := backfill("backfill us-east-1/users: 2 records (2 tagged, 0 unchanged, 1 violations, 0 failed)")
+	first := backfill("backfill us-east-1/users: 2 of 2 items (2 tagged, 0 unchanged, 1 violations, 1 relocated, 0 failed)")
 	if r := first["us-east-1"]; r.Items != 2 || r.Tagged != 2 || r.Violations != 1 || len(r.Failed) != 0 {
 		t.Errorf("expect us-east-1's two records tagged, one violation, got %+v", r)
 	}
@@ -73,7 +73,7 @@ func TestBackfill(t *testing.T) {
 		t.Errorf("expect one tagged and one failed by reference, got %+v", r)
 	}
 	// The misplaced record went home (its copy's tag echoes there).
-	second := backfill("backfill eu-central-1/users: 3 records (0 tagged, 2 unchanged, 0 violations, 1 failed)")
+	second := backfill("backfill eu-central-1/users done: 3 items read, 0 tagged, 2 unchanged, 0 violations, 0 relocated, 1 failed in 1 page")
 	for region, r := range second {
 		if r.Tagged != 0 || r.Violations != 0 {
 			t.Errorf("%s: expect a second backfill to write nothing, got %+v", region, r)
@@ -126,7 +126,7 @@ func TestBackfillFromAnExport(t *testing.T) {
 	root := writeExport(t, arn, [][]string{{item("USER#u-9001", "u-9001", "IT"), item("USER#u-9002", "u-9002", "US")}, {item("USER#u-9003", "u-9003", "US")}}, 3)
 	db := filepath.Join(t.TempDir(), "e.db")
 	code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z", root)
-	if code != 0 || !strings.Contains(errs, "loaded export") || !strings.Contains(errs, ": 3 items of users in us-east-1 from 2 data files") {
+	if code != 0 || !strings.Contains(errs, "loading export") || !strings.Contains(errs, ": 3 items of users in us-east-1 from 2 data files") {
 		t.Fatalf("expect the export loaded, got %d %s %s", code, out, errs)
 	}
 	var rs []struct {
