@@ -101,10 +101,15 @@ func (s *Stack) Backfill(ctx context.Context, region, table string, opts Backfil
 // backfill runs the pages of one backfill, from its checkpoint.
 func (s *Stack) backfill(ctx context.Context, region, table, mode, export string, expected int, opts BackfillOptions, source pageSource) (BackfillSummary, error) {
 	cp := catalog.Checkpoint{Region: region, Source: table, Mode: mode, Export: export, Failures: []catalog.BackfillFailure{}}
-	t, ok := s.taggers[region]
+	tg, ok := s.taggers[region]
 	if !ok {
 		return summaryOf(cp, 0, time.Time{}), fmt.Errorf("region %q is not a region of this deployment (%s)", region, strings.Join(s.Policy.Regions, ", "))
 	}
+	// The region's tagger, writing its tags without stream records (see
+	// sqlitestore.Store.BackfillTags).
+	t := *tg
+	tables := &backfillTables{Store: s.Store}
+	t.Tables = tables
 	if opts.PageSize <= 0 {
 		opts.PageSize = BackfillPageSize
 	}
@@ -140,14 +145,17 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 			if err != nil {
 				return fmt.Errorf("backfill %s/%s: %w", region, table, err)
 			}
-			if err := s.Store.ReplayWrites(ctx, load); err != nil {
-				return fmt.Errorf("backfill %s/%s: load: %w", region, table, err)
-			}
 			next = cp
 			if len(items) > 0 {
+				// An export's items are loaded with their tags: one write
+				// each, in this transaction as the tags would be.
+				tables.load(load)
 				res, err := t.Backfill(ctx, region, table, items)
 				if err != nil {
 					return err
+				}
+				if err := s.Store.ReplayWrites(ctx, tables.loaded()); err != nil {
+					return fmt.Errorf("backfill %s/%s: load: %w", region, table, err)
 				}
 				relocated := s.Stats.Published[events.RecordRelocated]
 				if err := s.Drain(ctx); err != nil {
@@ -190,4 +198,61 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 			return summaryOf(cp, resumed, cp.UpdatedAt), nil
 		}
 	}
+}
+
+// backfillTables is the store as a backfill's tagger writes tags: without
+// stream records, and onto the items of the page being loaded (an
+// export's) before they are written.
+type backfillTables struct {
+	*sqlitestore.Store
+	pending []sqlitestore.ReplayedWrite
+	at      map[string]int // key -> index in pending
+}
+
+// load holds a page's writes until loaded; the tags written meanwhile go
+// onto them.
+func (b *backfillTables) load(writes []sqlitestore.ReplayedWrite) {
+	b.pending, b.at = writes, make(map[string]int, len(writes))
+	for i, w := range writes {
+		b.at[w.Region+"\x00"+w.Table+"\x00"+w.Key.String()] = i
+	}
+}
+
+// loaded returns the held writes, tagged, and holds no more.
+func (b *backfillTables) loaded() []sqlitestore.ReplayedWrite {
+	out := b.pending
+	b.pending, b.at = nil, nil
+	return out
+}
+
+func (b *backfillTables) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	if len(b.at) == 0 {
+		return b.BackfillTags(ctx, region, table, writes)
+	}
+	errs := make([]error, len(writes))
+	var rest []record.TagWrite
+	var restAt []int
+	for i, w := range writes {
+		j, ok := b.at[region+"\x00"+table+"\x00"+w.Key.String()]
+		if !ok {
+			rest, restAt = append(rest, w), append(restAt, i)
+			continue
+		}
+		item, err := sqlitestore.TagItem(nil, b.pending[j].Item, w)
+		if err != nil {
+			errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+			continue
+		}
+		b.pending[j].Item = item
+	}
+	if len(rest) > 0 {
+		rerrs, err := b.BackfillTags(ctx, region, table, rest)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range restAt {
+			errs[i] = rerrs[k]
+		}
+	}
+	return errs, nil
 }

@@ -207,9 +207,13 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 			return nil, nil, "", err
 		}
 	}
-	items := make([]record.Item, 0, limit)
-	load := make([]sqlitestore.ReplayedWrite, 0, limit)
-	for len(items) < limit && r.file < len(r.e.files) {
+	type dataLine struct {
+		file, n int
+		text    []byte
+	}
+	var lines []dataLine
+	r.buf = r.buf[:0]
+	for len(lines) < limit && r.file < len(r.e.files) {
 		if !r.sc.Scan() {
 			if err := r.sc.Err(); err != nil {
 				return nil, nil, "", fmt.Errorf("export data file %s: %w", r.e.files[r.file], err)
@@ -220,19 +224,34 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 			continue
 		}
 		r.line++
-		b := r.sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
+		b := bytes.TrimSpace(r.sc.Bytes())
+		if len(b) == 0 {
 			continue
 		}
-		it, plain, err := r.item(b)
-		if err != nil {
-			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[r.file], r.line, err)
+		start := len(r.buf)
+		r.buf = append(r.buf, b...)
+		lines = append(lines, dataLine{r.file, r.line, r.buf[start:len(r.buf):len(r.buf)]})
+	}
+	texts := make([][]byte, len(lines))
+	for i, l := range lines {
+		texts[i] = l.text
+	}
+	its, errs := decodeItemLines(texts)
+	items := make([]record.Item, 0, len(lines))
+	load := make([]sqlitestore.ReplayedWrite, 0, len(lines))
+	for i, l := range lines {
+		if errs[i] != nil {
+			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, errs[i])
 		}
-		key, err := record.KeyOf(it, r.e.keyAttrs)
+		key, err := record.KeyOf(its[i], r.e.keyAttrs)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[r.file], r.line, err)
+			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
 		}
-		items = append(items, it)
+		plain, err := json.Marshal(its[i])
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
+		}
+		items = append(items, its[i])
 		load = append(load, sqlitestore.ReplayedWrite{Region: r.e.Region, Table: r.e.Table, Key: key, Item: plain})
 	}
 	if r.file >= len(r.e.files) {
@@ -241,24 +260,70 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 	return items, load, strconv.Itoa(r.file) + ":" + strconv.Itoa(r.line), nil
 }
 
-// item decodes one data file line, {"Item": {...}} in DynamoDB JSON, into
-// the item and its plain JSON text.
-func (r *exportReader) item(line []byte) (record.Item, []byte, error) {
+// errNotItemLine is a data file line that is not an item.
+var errNotItemLine = errors.New(`not an {"Item": ...} line in DynamoDB JSON`)
+
+// itemPrefix starts every line of an export's data file as AWS writes it.
+const itemPrefix = `{"Item":`
+
+// decodeItemLines decodes data file lines, each {"Item": {...}} in
+// DynamoDB JSON, into items, with each line's error. It hands the lines'
+// images to ddbjson's one-pass stream decoder in one payload of stream
+// records (NewImage each), since it has no decoder of a lone image; a
+// line of another shape, or a payload the decoder refuses, is decoded line
+// by line with encoding/json, which finds the line at fault.
+func decodeItemLines(lines [][]byte) ([]record.Item, []error) {
+	items, errs := make([]record.Item, len(lines)), make([]error, len(lines))
+	size := 16
+	for _, l := range lines {
+		size += len(l) + 32
+	}
+	payload := make([]byte, 0, size)
+	payload = append(payload, `{"Records":[`...)
+	var fast []int // the lines in the payload, in order
+	for i, l := range lines {
+		if !bytes.HasPrefix(l, []byte(itemPrefix)) || l[len(l)-1] != '}' {
+			items[i], errs[i] = decodeItemLine(l)
+			continue
+		}
+		if len(fast) > 0 {
+			payload = append(payload, ',')
+		}
+		payload = append(payload, `{"dynamodb":{"NewImage":`...)
+		payload = append(payload, l[len(itemPrefix):len(l)-1]...)
+		payload = append(payload, "}}"...)
+		fast = append(fast, i)
+	}
+	payload = append(payload, "]}"...)
+	recs, err := ddbjson.DecodeStream(payload)
+	if err != nil || len(recs) != len(fast) {
+		for _, i := range fast {
+			items[i], errs[i] = decodeItemLine(lines[i])
+		}
+		return items, errs
+	}
+	for j, i := range fast {
+		switch {
+		case recs[j].Err != nil:
+			errs[i] = recs[j].Err
+		case recs[j].NewImage == nil:
+			errs[i] = errNotItemLine
+		default:
+			items[i] = recs[j].NewImage
+		}
+	}
+	return items, errs
+}
+
+// decodeItemLine decodes one line with encoding/json.
+func decodeItemLine(line []byte) (record.Item, error) {
 	var row struct {
 		Item map[string]lambdaevents.DynamoDBAttributeValue `json:"Item"`
 	}
 	if err := json.Unmarshal(line, &row); err != nil || row.Item == nil {
-		return nil, nil, errors.New(`not an {"Item": ...} line in DynamoDB JSON`)
+		return nil, errNotItemLine
 	}
-	it, err := ddbjson.ToItem(row.Item)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := json.Marshal(it)
-	if err != nil {
-		return nil, nil, err
-	}
-	return it, b, nil
+	return ddbjson.ToItem(row.Item)
 }
 
 // countLines counts the lines (not blank) of a gzipped data file.

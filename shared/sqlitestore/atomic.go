@@ -20,48 +20,67 @@ type atomicKey struct{}
 type atomicTx struct {
 	db *sql.DB
 	tx *sql.Tx
+	// failed is the first error of a store call in it, other than one
+	// that wrote nothing: the transaction is rolled back at its end.
+	failed error
+}
+
+// run runs one store call's transaction fn in a's transaction. A call
+// that fails with ErrNotFound or ErrConditionFailed wrote nothing (the
+// store checks those before it writes) and the caller goes on; any other
+// failure may have written part of what fn meant to, which only a rollback
+// undoes, so the whole transaction will be (a savepoint per call would
+// undo just that call, at the cost of journaling every page each call
+// touches: most of a backfill page's time).
+func (a *atomicTx) run(fn func(*sql.Tx) error) error {
+	err := fn(a.tx)
+	if err != nil && a.failed == nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConditionFailed) {
+		a.failed = err
+	}
+	return err
 }
 
 // joined returns the Atomic transaction ctx carries for this database, or nil.
-func (c *conn) joined(ctx context.Context) *sql.Tx {
+func (c *conn) joined(ctx context.Context) *atomicTx {
 	if a, ok := ctx.Value(atomicKey{}).(*atomicTx); ok && a.db == c.DB {
-		return a.tx
+		return a
 	}
 	return nil
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if tx := c.joined(ctx); tx != nil {
-		return tx.QueryContext(ctx, query, args...)
+	if a := c.joined(ctx); a != nil {
+		return a.tx.QueryContext(ctx, query, args...)
 	}
 	return c.DB.QueryContext(ctx, query, args...)
 }
 
 func (c *conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if tx := c.joined(ctx); tx != nil {
-		return tx.QueryRowContext(ctx, query, args...)
+	if a := c.joined(ctx); a != nil {
+		return a.tx.QueryRowContext(ctx, query, args...)
 	}
 	return c.DB.QueryRowContext(ctx, query, args...)
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if tx := c.joined(ctx); tx != nil {
-		return tx.ExecContext(ctx, query, args...)
+	if a := c.joined(ctx); a != nil {
+		return a.tx.ExecContext(ctx, query, args...)
 	}
 	return c.DB.ExecContext(ctx, query, args...)
 }
 
 // Atomic runs fn in one transaction of the store: every store call made
-// with the context fn is given joins it (a method's own transaction
-// becomes a savepoint in it), and reads see its writes. If fn fails, or
-// ctx ends before the commit, nothing fn wrote is kept; else all of it is.
-// A local backfill makes each page one such unit of work: its tags,
-// catalog entries, relocations, ledger entries and checkpoint are durable
-// together or not at all, so a backfill killed at any point resumes after
-// the last page done, with every record handled once. Calls must not be
-// made from other goroutines with fn's context while fn runs; calls with
-// another context wait for the commit (SQLite has one writer). Atomic
-// calls do not nest: an inner one joins the outer.
+// with the context fn is given joins it, and reads see its writes. If fn
+// fails, a store call in it failed (other than with ErrNotFound or
+// ErrConditionFailed, which write nothing), or ctx ends before the commit,
+// nothing fn wrote is kept; else all of it is. A local backfill makes each
+// page one such unit of work: its tags, catalog entries, relocations,
+// ledger entries and checkpoint are durable together or not at all, so a
+// backfill killed at any point resumes after the last page done, with
+// every record handled once. Calls must not be made from other goroutines
+// with fn's context while fn runs; calls with another context wait for
+// the commit (SQLite has one writer). Atomic calls do not nest: an inner
+// one joins the outer.
 func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.db.joined(ctx) != nil {
 		return fn(ctx)
@@ -70,11 +89,15 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(context.WithValue(ctx, atomicKey{}, &atomicTx{db: s.db.DB, tx: tx})); err != nil {
-		tx.Rollback()
-		return err
+	a := &atomicTx{db: s.db.DB, tx: tx}
+	err = fn(context.WithValue(ctx, atomicKey{}, a))
+	if err == nil && a.failed != nil {
+		err = fmt.Errorf("a store call failed, and may have written part of its work: %w", a.failed)
 	}
-	if err := ctx.Err(); err != nil {
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -83,20 +106,4 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 	}
 	s.cp.wrote()
 	return nil
-}
-
-// savepoint runs fn in a savepoint of tx: fn's error rolls back what fn
-// wrote, and only that.
-func savepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT store_call`); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO store_call; RELEASE store_call`); rerr != nil && !errors.Is(rerr, context.Canceled) {
-			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
-		}
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `RELEASE store_call`)
-	return err
 }

@@ -37,7 +37,7 @@ const cacheKiB = 16 << 10
 // private in-memory store, for tests.
 func Open(path string) (*Store, error) {
 	dsn := "file:" + url.PathEscape(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)&_pragma=cache_size(%d)", walBackstopPages, 64<<20, -cacheKiB) + "&_txlock=immediate"
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)&_pragma=cache_size(%d)&_pragma=temp_store(memory)", walBackstopPages, 64<<20, -cacheKiB) + "&_txlock=immediate"
 	if path == ":memory:" {
 		dsn = "file::memory:?_txlock=immediate"
 	}
@@ -76,12 +76,11 @@ func (s *Store) Close() error {
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
 
-// tx runs fn in a transaction; within Atomic, in a savepoint of its
-// transaction, so that fn's error undoes fn's writes only, as its own
-// transaction's rollback would.
+// tx runs fn in a transaction, or within Atomic in its transaction (see
+// atomicTx.run).
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if tx := s.db.joined(ctx); tx != nil {
-		return savepoint(ctx, tx, fn)
+	if a := s.db.joined(ctx); a != nil {
+		return a.run(fn)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
