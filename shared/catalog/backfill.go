@@ -4,9 +4,14 @@ import "time"
 
 // Backfill modes: how a backfill reads the records that predate Residency.
 const (
-	BackfillScan   = "scan"   // a (parallel) scan of the table
-	BackfillExport = "export" // a DynamoDB table export (ExportTableToPointInTime)
+	BackfillScan      = "scan"      // a (parallel) scan of the table
+	BackfillExport    = "export"    // a DynamoDB table export (ExportTableToPointInTime)
+	BackfillInventory = "inventory" // an S3 Inventory manifest of the bucket
+	BackfillList      = "list"      // ListObjectsV2 pages of the bucket
 )
+
+// BackfillModes are the modes a completed backfill may name.
+var BackfillModes = []string{BackfillScan, BackfillExport, BackfillInventory, BackfillList}
 
 // BackfillCounts are a backfill's figures: records read, their tags
 // written (Tagged) or already current (Unchanged), the misplaced ones

@@ -109,7 +109,7 @@ func New(cfg Config) (*Stack, error) {
 	s.Now = clock
 	for _, r := range cfg.Policy.Regions {
 		s.taggers[r] = &tagger.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: cfg.Store, Catalog: cfg.Store,
-			Contracts: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, Failures: s, Scanner: cfg.Store, Cursors: refs}
+			Contracts: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, Failures: s, Scanner: cfg.Store, Cursors: refs, Coverage: cfg.Store}
 		s.routers[r] = &router.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: regionGuard{cfg.Store, cfg.Policy},
 			Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 		s.retentions[r] = &retention.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Catalog: cfg.Store, Holds: cfg.Store,

@@ -20,6 +20,6 @@ func main() {
 	store := app.Store()
 	h := &tagger.Handler{Region: app.Region, Policy: awspolicy.MustLoad("tagger"), Refs: app.Refs, Tables: store, Catalog: store, Contracts: store,
 		Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log,
-		DeadLetters: app.DeadLetters(), Scanner: store, Cursors: app.Refs}
+		DeadLetters: app.DeadLetters(), Scanner: store, Cursors: app.Refs, Coverage: store}
 	lambda.StartWithOptions(tagger.Raw(h.Invoke), lambda.WithContext(ctx))
 }
