@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,6 +83,43 @@ func TestBackfill(t *testing.T) {
 	code, out, errs := cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "csv", "--kind", "violation,relocation")
 	if code != 0 || !strings.Contains(out, ",violation,us-east-1,users,") || !strings.Contains(out, ",relocated,") {
 		t.Fatalf("expect the misplaced record's violation and relocation, got %d %s %s", code, out, errs)
+	}
+	// The report says what the backfill covered, in every format.
+	var rep struct {
+		Summary struct {
+			Coverage []struct {
+				Region, Source, Mode, Note string
+				SourceKind                 string `json:"source_kind"`
+				Backfilled                 bool
+				CompletedAt                string `json:"completed_at"`
+			} `json:"backfill_coverage"`
+		}
+	}
+	code, out, errs = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("expect the JSON report, got %d %s", code, errs)
+	}
+	covered := map[string]string{}
+	for _, c := range rep.Summary.Coverage {
+		switch {
+		case c.Source == "users" && (!c.Backfilled || c.Mode != "scan" || c.CompletedAt != "2026-11-22T12:00:00Z"):
+			t.Errorf("expect users backfilled by a scan at the clock in %s, got %+v", c.Region, c)
+		case c.Source == "acme-exports" && (c.Backfilled || c.SourceKind != "bucket" || !strings.HasPrefix(c.Note, "never: retention and erasure cover only")):
+			t.Errorf("expect the bucket never backfilled in %s, got %+v", c.Region, c)
+		}
+		covered[c.Region+"/"+c.Source] = c.Mode
+	}
+	if len(covered) != 6 {
+		t.Errorf("expect every source of every region, got %v", covered)
+	}
+	code, out, _ = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "table")
+	if code != 0 || !strings.Contains(out, "Backfill coverage") || !regexp.MustCompile(`us-east-1\s+users\s+table\s+2026-11-22T12:00:00Z\s+scan`).MatchString(out) ||
+		!regexp.MustCompile(`us-east-1\s+acme-exports\s+bucket\s+never: retention`).MatchString(out) {
+		t.Errorf("expect the coverage in the table report, got %s", out)
+	}
+	code, out, _ = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "html")
+	if code != 0 || !strings.Contains(out, "<h2>Backfill coverage</h2>") || !strings.Contains(out, "complete</span>") || !strings.Contains(out, "never</span>") {
+		t.Errorf("expect the coverage in the HTML report")
 	}
 	code, out, errs = cli(t, "sweep", "--db", db, "--now", "2026-11-22T12:00:00Z")
 	if code != 0 || !strings.Contains(out, `"deleted": 1`) {
