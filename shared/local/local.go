@@ -113,7 +113,7 @@ func New(cfg Config) (*Stack, error) {
 		s.routers[r] = &router.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: regionGuard{cfg.Store, cfg.Policy},
 			Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 		s.retentions[r] = &retention.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Catalog: cfg.Store, Holds: cfg.Store,
-			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, BatchSize: sweepPage}
+			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, BatchSize: sweepPage, Coverage: cfg.Store}
 	}
 	s.ledgerFn = &ledger.Handler{Store: cfg.Store, Log: cfg.Log}
 	if cfg.DigestStore != nil {
