@@ -44,9 +44,9 @@ Usage:
                    [--endpoint URL [--region R]]   a deployed reports API, signed with SigV4
   residency verify [--json]          check every region's ledger chain and signed digests (exit 3 if broken)
   residency sweep [--region R]       one retention sweep: {due, deleted, held, emitted}
-  residency backfill [--source T] [--region R] [EXPORT_DIR]
+  residency backfill [--source T] [--region R] [--restart] [EXPORT_DIR]
                                      bring the records already in the watched tables (or a DynamoDB
-                                     table export) under Residency
+                                     table export) under Residency; resumes a backfill that stopped
   residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
                                      the Lambda Invoke API and the reports API on loopback, and the sweep schedule
   residency policy validate FILE     validate a policy file (file:line: field: message)
