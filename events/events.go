@@ -495,7 +495,21 @@ type ErasureCompletedDetail struct {
 	Held        int      `json:"held"`
 	Receipts    []string `json:"receipts,omitempty"`
 	CompletedAt Time     `json:"completed_at,omitzero"`
+	// Coverage says whether a completed backfill covered every watched
+	// source of the region (CoverageComplete), so that the erasure reached
+	// the records that predate Residency too, or not (CoveragePartial,
+	// with the Uncovered sources, whose older records the catalog does not
+	// know); CoverageUnknown when the function could not tell.
+	Coverage  string   `json:"coverage,omitempty"`
+	Uncovered []string `json:"uncovered,omitempty"`
 }
+
+// The coverage an erasure reports.
+const (
+	CoverageComplete = "complete"
+	CoveragePartial  = "partial"
+	CoverageUnknown  = "unknown"
+)
 
 // Validate implements Detail.
 func (d *ErasureCompletedDetail) Validate() error {

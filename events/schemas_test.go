@@ -50,7 +50,8 @@ func fullDetails() map[string]events.Detail {
 		events.RecordDeleted: &events.RecordDeletedDetail{Source: "users", Record: key, Region: "eu-central-1", SubjectRef: ref, Category: "profile",
 			Reason: events.ReasonErasure, RequestID: "dsr-2026-1142", Receipt: "del-0001", DeletedAt: at},
 		events.ErasureCompleted: &events.ErasureCompletedDetail{RequestID: "dsr-2026-1142", SubjectRef: ref, Region: "eu-central-1",
-			Deleted: 2, Held: 1, Receipts: []string{"del-0001", "del-0002"}, CompletedAt: at},
+			Deleted: 2, Held: 1, Receipts: []string{"del-0001", "del-0002"}, CompletedAt: at,
+			Coverage: events.CoveragePartial, Uncovered: []string{"acme-exports"}},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,13 +51,13 @@ func TestBackfill(t *testing.T) {
 	}
 	backfill := func(progress string) map[string]result {
 		t.Helper()
-		code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z")
+		code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z", "--progress-every", "1")
 		var rs []result
 		if code != 0 || json.Unmarshal([]byte(out), &rs) != nil {
 			t.Fatalf("expect the backfill's JSON, got %d %s %s", code, out, errs)
 		}
 		if !strings.Contains(errs, progress) {
-			t.Errorf("expect a progress line a page, got %s", errs)
+			t.Errorf("expect %q, got %s", progress, errs)
 		}
 		m := map[string]result{}
 		for _, r := range rs {
@@ -64,7 +65,7 @@ func TestBackfill(t *testing.T) {
 		}
 		return m
 	}
-	first := backfill("backfill us-east-1/users: 2 records (2 tagged, 0 unchanged, 1 violations, 0 failed)")
+	first := backfill("backfill us-east-1/users: 2 of 2 items (2 tagged, 0 unchanged, 1 violations, 1 relocated, 0 failed)")
 	if r := first["us-east-1"]; r.Items != 2 || r.Tagged != 2 || r.Violations != 1 || len(r.Failed) != 0 {
 		t.Errorf("expect us-east-1's two records tagged, one violation, got %+v", r)
 	}
@@ -73,7 +74,7 @@ func TestBackfill(t *testing.T) {
 		t.Errorf("expect one tagged and one failed by reference, got %+v", r)
 	}
 	// The misplaced record went home (its copy's tag echoes there).
-	second := backfill("backfill eu-central-1/users: 3 records (0 tagged, 2 unchanged, 0 violations, 1 failed)")
+	second := backfill("backfill eu-central-1/users done: 3 items read, 0 tagged, 2 unchanged, 0 violations, 0 relocated, 1 failed in 1 page")
 	for region, r := range second {
 		if r.Tagged != 0 || r.Violations != 0 {
 			t.Errorf("%s: expect a second backfill to write nothing, got %+v", region, r)
@@ -82,6 +83,43 @@ func TestBackfill(t *testing.T) {
 	code, out, errs := cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "csv", "--kind", "violation,relocation")
 	if code != 0 || !strings.Contains(out, ",violation,us-east-1,users,") || !strings.Contains(out, ",relocated,") {
 		t.Fatalf("expect the misplaced record's violation and relocation, got %d %s %s", code, out, errs)
+	}
+	// The report says what the backfill covered, in every format.
+	var rep struct {
+		Summary struct {
+			Coverage []struct {
+				Region, Source, Mode, Note string
+				SourceKind                 string `json:"source_kind"`
+				Backfilled                 bool
+				CompletedAt                string `json:"completed_at"`
+			} `json:"backfill_coverage"`
+		}
+	}
+	code, out, errs = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("expect the JSON report, got %d %s", code, errs)
+	}
+	covered := map[string]string{}
+	for _, c := range rep.Summary.Coverage {
+		switch {
+		case c.Source == "users" && (!c.Backfilled || c.Mode != "scan" || c.CompletedAt != "2026-11-22T12:00:00Z"):
+			t.Errorf("expect users backfilled by a scan at the clock in %s, got %+v", c.Region, c)
+		case c.Source == "acme-exports" && (c.Backfilled || c.SourceKind != "bucket" || !strings.HasPrefix(c.Note, "never: retention and erasure cover only")):
+			t.Errorf("expect the bucket never backfilled in %s, got %+v", c.Region, c)
+		}
+		covered[c.Region+"/"+c.Source] = c.Mode
+	}
+	if len(covered) != 6 {
+		t.Errorf("expect every source of every region, got %v", covered)
+	}
+	code, out, _ = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "table")
+	if code != 0 || !strings.Contains(out, "Backfill coverage") || !regexp.MustCompile(`us-east-1\s+users\s+table\s+2026-11-22T12:00:00Z\s+scan`).MatchString(out) ||
+		!regexp.MustCompile(`us-east-1\s+acme-exports\s+bucket\s+never: retention`).MatchString(out) {
+		t.Errorf("expect the coverage in the table report, got %s", out)
+	}
+	code, out, _ = cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "html")
+	if code != 0 || !strings.Contains(out, "<h2>Backfill coverage</h2>") || !strings.Contains(out, "complete</span>") || !strings.Contains(out, "never</span>") {
+		t.Errorf("expect the coverage in the HTML report")
 	}
 	code, out, errs = cli(t, "sweep", "--db", db, "--now", "2026-11-22T12:00:00Z")
 	if code != 0 || !strings.Contains(out, `"deleted": 1`) {
@@ -126,7 +164,7 @@ func TestBackfillFromAnExport(t *testing.T) {
 	root := writeExport(t, arn, [][]string{{item("USER#u-9001", "u-9001", "IT"), item("USER#u-9002", "u-9002", "US")}, {item("USER#u-9003", "u-9003", "US")}}, 3)
 	db := filepath.Join(t.TempDir(), "e.db")
 	code, out, errs := cli(t, "backfill", "--db", db, "--now", "2026-11-22T12:00:00Z", root)
-	if code != 0 || !strings.Contains(errs, "loaded export") || !strings.Contains(errs, ": 3 items of users in us-east-1 from 2 data files") {
+	if code != 0 || !strings.Contains(errs, "loading export") || !strings.Contains(errs, ": 3 items of users in us-east-1 from 2 data files") {
 		t.Fatalf("expect the export loaded, got %d %s %s", code, out, errs)
 	}
 	var rs []struct {

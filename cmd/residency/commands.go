@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	ledgerfn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/retention"
-	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
@@ -490,76 +488,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintln(out)
 	return rf.write(ctx, s, stdout, stderr)
-}
-
-// cmdBackfill brings the records already in the local watched tables under
-// Residency: every watched table in every region, or the --source and
-// --region named, page by page, with a progress line a page on stderr and
-// the totals as JSON on stdout. With EXPORT_DIR, a DynamoDB table export is
-// first loaded into the table and region its manifest names, as data that
-// was there before (no stream records), and that table is backfilled.
-func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newFlags("backfill", stderr)
-	var source, region string
-	fs.StringVar(&source, "source", "", "a watched table (default: every one)")
-	fs.StringVar(&region, "region", "", "a region of the policy (default: every one)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("backfill takes at most one EXPORT_DIR, got %d arguments", len(pos))
-	}
-	s, err := c.stack()
-	if err != nil {
-		return err
-	}
-	defer s.Store.Close()
-	defer c.close()
-	if len(pos) == 1 {
-		e, err := s.LoadExport(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		if (source != "" && source != e.Table) || (region != "" && region != e.Region) {
-			return usagef("the export is of %s in %s, not --source %q --region %q", e.Table, e.Region, source, region)
-		}
-		fmt.Fprintf(stderr, "loaded export %s: %d items of %s in %s from %d data files\n", e.Dir, e.Items, e.Table, e.Region, e.DataFiles)
-		source, region = e.Table, e.Region
-	}
-	var tables []string
-	for _, src := range s.Policy.Sources {
-		if src.Table != "" && !slices.Contains(tables, src.Table) && (source == "" || src.Table == source) {
-			tables = append(tables, src.Table)
-		}
-	}
-	switch {
-	case len(tables) == 0 && source != "":
-		return usagef("--source %q is not a watched table of the policy", source)
-	case len(tables) == 0:
-		return errors.New("the policy watches no table: nothing to backfill")
-	}
-	regions := s.Policy.Regions
-	if region != "" {
-		if !s.Policy.HasRegion(region) {
-			return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(s.Policy.Regions, ", "))
-		}
-		regions = []string{region}
-	}
-	var out []tagger.BackfillResult
-	for _, r := range regions {
-		for _, t := range tables {
-			res, err := s.Backfill(ctx, r, t, func(p tagger.BackfillResult) {
-				fmt.Fprintf(stderr, "backfill %s/%s: %d records (%d tagged, %d unchanged, %d violations, %d failed)\n",
-					r, t, p.Items, p.Tagged, p.Unchanged, p.Violations, len(p.Failed))
-			})
-			if err != nil {
-				return err
-			}
-			out = append(out, res)
-		}
-	}
-	return writeJSON(stdout, out)
 }
 
 // plural is word, with an s unless n is 1.

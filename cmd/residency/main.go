@@ -51,9 +51,9 @@ Usage:
   residency check-proof FILE --public-key K
                                      check a proof with the public key alone (exit 0 valid, 3 not)
   residency digest-key --public      the digest key's public half (PKIX PEM), for check-proof
-  residency backfill [--source T] [--region R] [EXPORT_DIR]
+  residency backfill [--source T] [--region R] [--restart] [EXPORT_DIR]
                                      bring the records already in the watched tables (or a DynamoDB
-                                     table export) under Residency
+                                     table export) under Residency; resumes a backfill that stopped
   residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
                                      the Lambda Invoke API and the reports API on loopback, and the sweep schedule
   residency policy validate FILE     validate a policy file (file:line: field: message)

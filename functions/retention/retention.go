@@ -107,6 +107,10 @@ type Handler struct {
 	// then acknowledged instead of failed for a retry that cannot mend
 	// them. Without it, such an event fails like any other, so none is lost.
 	DeadLetters FailureSink
+	// Coverage reads the region's completed backfills, for an erasure to
+	// say whether it reached the records that predate Residency (optional:
+	// without it, its coverage is unknown).
+	Coverage CoverageReader
 }
 
 // FailureSink is told of an event that failed, with the reason.
@@ -587,6 +591,7 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 		return out, err
 	}
 	out.CompletedAt = events.At(now)
+	out.Coverage, out.Uncovered = h.coverage(ctx)
 	h.Log.InfoContext(ctx, "erasure", "function", Actor, "region", h.Region, "request_id", d.RequestID, "subject", ref, "deleted", out.Deleted, "held", out.Held)
 	return out, h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.ErasureCompleted, Detail: &out})
 }

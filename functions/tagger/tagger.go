@@ -106,6 +106,9 @@ type Handler struct {
 	Exports ExportFiles
 	// Metrics, when set, receives the tagger's metrics (EMF lines).
 	Metrics *metrics.Emitter
+	// Coverage records completed backfills (optional: without it,
+	// backfill_completed fails).
+	Coverage CoverageRecorder
 }
 
 // deadLetter keeps item's permanent failure err in h.DeadLetters and
@@ -131,6 +134,8 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 	switch kind {
 	case trigger.Backfill:
 		return h.backfillPage(ctx, payload)
+	case trigger.BackfillCompleted:
+		return h.backfillCompleted(ctx, payload)
 	case trigger.DynamoDBStream:
 		// One pass over the batch, without reflection: this decode is most
 		// of the tagger's CPU time. A record with malformed attribute

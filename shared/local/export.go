@@ -2,16 +2,21 @@ package local
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
@@ -27,24 +32,25 @@ type Export struct {
 	DataFiles      int    `json:"data_files"`
 	DeclaredCount  int    `json:"declared_items"` // the manifest's itemCount
 	SourceTableARN string `json:"table_arn"`
+	ARN            string `json:"export_arn"` // the manifest's exportArn
+
+	files    []string // the data files, in the manifest's order
+	keyAttrs []string // the table's key attributes
 }
 
-// exportLoadBatch is how many items one transaction of LoadExport writes.
-const exportLoadBatch = 5000
-
-// LoadExport reads the export in dir (the folder holding
-// manifest-summary.json, or a folder with exactly one AWSDynamoDB/<id>/)
-// and writes its items into the local table its manifest's tableArn names,
-// in that ARN's region, as pre-existing data: no stream records, as a
-// table restored from it would have. The manifest's item counts are
-// checked against the data files; a line that is not {"Item": {...}} in
-// DynamoDB JSON is an error naming the file and line.
-func (s *Stack) LoadExport(ctx context.Context, dir string) (Export, error) {
+// OpenExport reads the export in dir (the folder holding
+// manifest-summary.json, or a folder with exactly one AWSDynamoDB/<id>/):
+// the table its manifest's tableArn names, in that ARN's region, which
+// must be a watched table of a region of the deployment, and its data
+// files, whose item counts are checked against the manifests (a data file
+// is read twice: counted here, loaded by BackfillExport).
+func (s *Stack) OpenExport(dir string) (Export, error) {
 	dir, err := exportDir(dir)
 	if err != nil {
 		return Export{}, err
 	}
 	var summary struct {
+		ExportArn    string `json:"exportArn"`
 		TableArn     string `json:"tableArn"`
 		ItemCount    int    `json:"itemCount"`
 		OutputFormat string `json:"outputFormat"`
@@ -60,7 +66,11 @@ func (s *Stack) LoadExport(ctx context.Context, dir string) (Export, error) {
 	if len(parts) != 6 || parts[2] != "dynamodb" || !strings.HasPrefix(parts[5], "table/") {
 		return Export{}, fmt.Errorf("export %s: manifest-summary.json: tableArn %q is not a DynamoDB table ARN", dir, summary.TableArn)
 	}
-	e := Export{Dir: dir, Region: parts[3], Table: strings.TrimPrefix(parts[5], "table/"), DeclaredCount: summary.ItemCount, SourceTableARN: summary.TableArn}
+	e := Export{Dir: dir, Region: parts[3], Table: strings.TrimPrefix(parts[5], "table/"), DeclaredCount: summary.ItemCount,
+		SourceTableARN: summary.TableArn, ARN: summary.ExportArn}
+	if e.ARN == "" {
+		e.ARN = summary.TableArn + "/export/" + filepath.Base(dir)
+	}
 	if !s.Policy.HasRegion(e.Region) {
 		return e, fmt.Errorf("export %s: region %s of %s is not a region of this deployment (%s)", dir, e.Region, summary.TableArn, strings.Join(s.Policy.Regions, ", "))
 	}
@@ -68,6 +78,7 @@ func (s *Stack) LoadExport(ctx context.Context, dir string) (Export, error) {
 	if !ok || src.Table == "" {
 		return e, fmt.Errorf("export %s: table %q is not a watched table of the policy", dir, e.Table)
 	}
+	e.keyAttrs = src.Key
 	files, err := os.Open(filepath.Join(dir, "manifest-files.json"))
 	if err != nil {
 		return e, fmt.Errorf("export %s: %w", dir, err)
@@ -87,13 +98,14 @@ func (s *Stack) LoadExport(ctx context.Context, dir string) (Export, error) {
 			return e, fmt.Errorf("export %s: manifest-files.json:%d: not a data file entry", dir, line)
 		}
 		path := filepath.Join(root, filepath.FromSlash(f.DataFileS3Key))
-		n, err := s.loadDataFile(ctx, path, e.Region, e.Table, src.Key)
+		n, err := countLines(path)
 		if err != nil {
 			return e, err
 		}
 		if n != f.ItemCount {
 			return e, fmt.Errorf("export %s: %s holds %d items, its manifest says %d", dir, f.DataFileS3Key, n, f.ItemCount)
 		}
+		e.files = append(e.files, path)
 		e.Items += n
 		e.DataFiles++
 	}
@@ -106,9 +118,216 @@ func (s *Stack) LoadExport(ctx context.Context, dir string) (Export, error) {
 	return e, nil
 }
 
-// loadDataFile writes one gzipped data file's items, a batch per
-// transaction, and returns how many it held.
-func (s *Stack) loadDataFile(ctx context.Context, path, region, table string, keyAttrs []string) (int, error) {
+// ExportDone returns when a backfill of export e completed, or the zero
+// time if none did (or a later backfill of its table started since).
+func (s *Stack) ExportDone(ctx context.Context, e Export) (time.Time, error) {
+	cps, err := s.Store.Checkpoints(ctx, e.Region, e.Table)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(cps) == 0 || !cps[0].Done || cps[0].Mode != catalog.BackfillExport || cps[0].Export != e.ARN {
+		return time.Time{}, nil
+	}
+	return cps[0].UpdatedAt, nil
+}
+
+// BackfillExport loads export e into its table and region, as data that
+// was there before (no stream records, as a table restored from it would
+// have), and backfills it as Backfill does a table, a page of the data
+// files' lines at a time: each page's items are written into the table and
+// backfilled in one transaction with the checkpoint (the data file and
+// line the next page starts at), so the load is resumable as the backfill
+// is. A line that is not {"Item": {...}} in DynamoDB JSON is an error
+// naming the file and line. An export whose backfill completed is not
+// loaded again by this (see ExportDone): loading it again would bring back
+// the records relocated or deleted since.
+func (s *Stack) BackfillExport(ctx context.Context, e Export, opts BackfillOptions) (BackfillSummary, error) {
+	r := &exportReader{e: e}
+	defer r.close()
+	return s.backfill(ctx, e.Region, e.Table, catalog.BackfillExport, e.ARN, e.Items, opts, r.page)
+}
+
+// exportReader reads an export's data files a page of lines at a time.
+type exportReader struct {
+	e    Export
+	file int // the data file open (or next)
+	line int // lines of it read
+	f    *os.File
+	zr   *gzip.Reader
+	sc   *bufio.Scanner
+	buf  []byte
+}
+
+func (r *exportReader) close() {
+	if r.f != nil {
+		r.f.Close()
+		r.f, r.zr, r.sc = nil, nil, nil
+	}
+}
+
+// open opens data file i and skips its first skip lines.
+func (r *exportReader) open(i, skip int) error {
+	r.close()
+	r.file, r.line = i, 0
+	if i >= len(r.e.files) {
+		return nil
+	}
+	f, err := os.Open(r.e.files[i])
+	if err != nil {
+		return fmt.Errorf("export data file: %w", err)
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("export data file %s: %w", r.e.files[i], err)
+	}
+	r.f, r.zr = f, zr
+	r.sc = bufio.NewScanner(zr)
+	r.sc.Buffer(make([]byte, 0, 64<<10), 1<<20) // a DynamoDB item is at most 400 KB
+	for r.line < skip && r.sc.Scan() {
+		r.line++
+	}
+	if err := r.sc.Err(); err != nil {
+		return fmt.Errorf("export data file %s: %w", r.e.files[i], err)
+	}
+	return nil
+}
+
+// page reads up to limit items from cursor ("file:line", "" at the start)
+// and returns them, the writes that load them, and the next cursor.
+func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+	file, line := 0, 0
+	if cursor != "" {
+		if _, err := fmt.Sscanf(cursor, "%d:%d", &file, &line); err != nil || file < 0 || line < 0 {
+			return nil, nil, "", fmt.Errorf("export %s: checkpoint %q is not a data file and line", r.e.Dir, cursor)
+		}
+	}
+	if r.sc == nil || file != r.file || line != r.line {
+		if err := r.open(file, line); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	type dataLine struct {
+		file, n int
+		text    []byte
+	}
+	var lines []dataLine
+	r.buf = r.buf[:0]
+	for len(lines) < limit && r.file < len(r.e.files) {
+		if !r.sc.Scan() {
+			if err := r.sc.Err(); err != nil {
+				return nil, nil, "", fmt.Errorf("export data file %s: %w", r.e.files[r.file], err)
+			}
+			if err := r.open(r.file+1, 0); err != nil {
+				return nil, nil, "", err
+			}
+			continue
+		}
+		r.line++
+		b := bytes.TrimSpace(r.sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		start := len(r.buf)
+		r.buf = append(r.buf, b...)
+		lines = append(lines, dataLine{r.file, r.line, r.buf[start:len(r.buf):len(r.buf)]})
+	}
+	texts := make([][]byte, len(lines))
+	for i, l := range lines {
+		texts[i] = l.text
+	}
+	its, errs := decodeItemLines(texts)
+	items := make([]record.Item, 0, len(lines))
+	load := make([]sqlitestore.ReplayedWrite, 0, len(lines))
+	for i, l := range lines {
+		if errs[i] != nil {
+			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, errs[i])
+		}
+		key, err := record.KeyOf(its[i], r.e.keyAttrs)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
+		}
+		plain, err := json.Marshal(its[i])
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
+		}
+		items = append(items, its[i])
+		load = append(load, sqlitestore.ReplayedWrite{Region: r.e.Region, Table: r.e.Table, Key: key, Item: plain})
+	}
+	if r.file >= len(r.e.files) {
+		return items, load, "", nil
+	}
+	return items, load, strconv.Itoa(r.file) + ":" + strconv.Itoa(r.line), nil
+}
+
+// errNotItemLine is a data file line that is not an item.
+var errNotItemLine = errors.New(`not an {"Item": ...} line in DynamoDB JSON`)
+
+// itemPrefix starts every line of an export's data file as AWS writes it.
+const itemPrefix = `{"Item":`
+
+// decodeItemLines decodes data file lines, each {"Item": {...}} in
+// DynamoDB JSON, into items, with each line's error. It hands the lines'
+// images to ddbjson's one-pass stream decoder in one payload of stream
+// records (NewImage each), since it has no decoder of a lone image; a
+// line of another shape, or a payload the decoder refuses, is decoded line
+// by line with encoding/json, which finds the line at fault.
+func decodeItemLines(lines [][]byte) ([]record.Item, []error) {
+	items, errs := make([]record.Item, len(lines)), make([]error, len(lines))
+	size := 16
+	for _, l := range lines {
+		size += len(l) + 32
+	}
+	payload := make([]byte, 0, size)
+	payload = append(payload, `{"Records":[`...)
+	var fast []int // the lines in the payload, in order
+	for i, l := range lines {
+		if !bytes.HasPrefix(l, []byte(itemPrefix)) || l[len(l)-1] != '}' {
+			items[i], errs[i] = decodeItemLine(l)
+			continue
+		}
+		if len(fast) > 0 {
+			payload = append(payload, ',')
+		}
+		payload = append(payload, `{"dynamodb":{"NewImage":`...)
+		payload = append(payload, l[len(itemPrefix):len(l)-1]...)
+		payload = append(payload, "}}"...)
+		fast = append(fast, i)
+	}
+	payload = append(payload, "]}"...)
+	recs, err := ddbjson.DecodeStream(payload)
+	if err != nil || len(recs) != len(fast) {
+		for _, i := range fast {
+			items[i], errs[i] = decodeItemLine(lines[i])
+		}
+		return items, errs
+	}
+	for j, i := range fast {
+		switch {
+		case recs[j].Err != nil:
+			errs[i] = recs[j].Err
+		case recs[j].NewImage == nil:
+			errs[i] = errNotItemLine
+		default:
+			items[i] = recs[j].NewImage
+		}
+	}
+	return items, errs
+}
+
+// decodeItemLine decodes one line with encoding/json.
+func decodeItemLine(line []byte) (record.Item, error) {
+	var row struct {
+		Item map[string]lambdaevents.DynamoDBAttributeValue `json:"Item"`
+	}
+	if err := json.Unmarshal(line, &row); err != nil || row.Item == nil {
+		return nil, errNotItemLine
+	}
+	return ddbjson.ToItem(row.Item)
+}
+
+// countLines counts the lines (not blank) of a gzipped data file.
+func countLines(path string) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("export data file: %w", err)
@@ -119,50 +338,17 @@ func (s *Stack) loadDataFile(ctx context.Context, path, region, table string, ke
 		return 0, fmt.Errorf("export data file %s: %w", path, err)
 	}
 	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20) // a DynamoDB item is at most 400 KB
-	var batch []sqlitestore.ReplayedWrite
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	n := 0
-	flush := func() error {
-		if err := s.Store.ReplayWrites(ctx, batch); err != nil {
-			return fmt.Errorf("export data file %s: %w", path, err)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	for line := 1; sc.Scan(); line++ {
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		var row struct {
-			Item map[string]lambdaevents.DynamoDBAttributeValue `json:"Item"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil || row.Item == nil {
-			return n, fmt.Errorf("export data file %s:%d: not an {\"Item\": ...} line in DynamoDB JSON", path, line)
-		}
-		it, err := ddbjson.ToItem(row.Item)
-		if err != nil {
-			return n, fmt.Errorf("export data file %s:%d: %w", path, line, err)
-		}
-		key, err := record.KeyOf(it, keyAttrs)
-		if err != nil {
-			return n, fmt.Errorf("export data file %s:%d: %w", path, line, err)
-		}
-		b, err := json.Marshal(it)
-		if err != nil {
-			return n, fmt.Errorf("export data file %s:%d: %w", path, line, err)
-		}
-		batch = append(batch, sqlitestore.ReplayedWrite{Region: region, Table: table, Key: key, Item: b})
-		n++
-		if len(batch) == exportLoadBatch {
-			if err := flush(); err != nil {
-				return n, err
-			}
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			n++
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return n, fmt.Errorf("export data file %s: %w", path, err)
 	}
-	return n, flush()
+	return n, nil
 }
 
 // exportDir finds the export folder: dir itself when it holds

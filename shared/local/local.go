@@ -112,11 +112,11 @@ func New(cfg Config) (*Stack, error) {
 	s.Now = clock
 	for _, r := range cfg.Policy.Regions {
 		s.taggers[r] = &tagger.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: cfg.Store, Catalog: cfg.Store,
-			Contracts: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, Failures: s, Scanner: cfg.Store, Cursors: refs}
+			Contracts: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, Failures: s, Scanner: cfg.Store, Cursors: refs, Coverage: cfg.Store}
 		s.routers[r] = &router.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Tables: regionGuard{cfg.Store, cfg.Policy},
 			Objects: objects{s}, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log}
 		s.retentions[r] = &retention.Handler{Region: r, Policy: cfg.Policy, Refs: refs, Catalog: cfg.Store, Holds: cfg.Store,
-			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, BatchSize: sweepPage}
+			Contracts: cfg.Store, Tables: cfg.Store, Objects: cfg.Store, Bus: s, Ledger: s, Now: cfg.Now, Log: cfg.Log, BatchSize: sweepPage, Coverage: cfg.Store}
 	}
 	s.ledgerFn = &ledger.Handler{Store: cfg.Store, Log: cfg.Log}
 	if cfg.DigestStore != nil {
@@ -470,45 +470,4 @@ func (s *Stack) Sweep(ctx context.Context, now time.Time) ([]retention.SweepResu
 		}
 	}
 	return out, nil
-}
-
-// BackfillPageSize is how many existing records one backfill page holds, as
-// a Scan page would.
-const BackfillPageSize = 1000
-
-// Backfill brings the records already in a watched table of a region under
-// Residency, a page at a time, through that region's tagger (see
-// tagger.Handler.Backfill), and delivers what each page causes (violations
-// to the router, entries to the ledger) before the next. progress, when not
-// nil, hears each page's result. It returns the sum.
-func (s *Stack) Backfill(ctx context.Context, region, table string, progress func(tagger.BackfillResult)) (tagger.BackfillResult, error) {
-	total := tagger.BackfillResult{Region: region, Table: table, Failed: []tagger.BackfillFailure{}}
-	t, ok := s.taggers[region]
-	if !ok {
-		return total, fmt.Errorf("region %q is not a region of this deployment (%s)", region, strings.Join(s.Policy.Regions, ", "))
-	}
-	after := ""
-	for {
-		items, next, err := s.Store.ScanItems(ctx, region, table, 0, 1, after, BackfillPageSize)
-		if err != nil {
-			return total, err
-		}
-		if len(items) > 0 {
-			res, err := t.Backfill(ctx, region, table, items)
-			if err != nil {
-				return total, err
-			}
-			if err := s.Drain(ctx); err != nil {
-				return total, err
-			}
-			total.Add(res)
-			if progress != nil {
-				progress(res)
-			}
-		}
-		if next == "" {
-			return total, nil
-		}
-		after = next
-	}
 }

@@ -119,6 +119,9 @@ type Summary struct {
 	Violations Violations          `json:"violations"`
 	Deletions  Deletions           `json:"deletions"`
 	Timeline   []Day               `json:"timeline"`
+	// Coverage says, per region and watched source, whether a backfill
+	// brought the records that predate Residency under it, and when.
+	Coverage []Coverage `json:"backfill_coverage"`
 }
 
 // Hold is a legal hold in force; a hold on one record names it by
@@ -189,6 +192,7 @@ func NewHeader(q Query, now time.Time) *Header {
 			Violations: Violations{List: []Violation{}},
 			Deletions:  Deletions{ByCategory: map[string]int{}, ByReason: map[string]int{}, ByDecision: map[string]int{}},
 			Timeline:   []Day{},
+			Coverage:   []Coverage{},
 		},
 	}
 	for _, k := range ledger.Kinds {
@@ -227,6 +231,9 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 		return nil, err
 	}
 	h.Summary.Expiring = expiring(&h.Summary, q, opt)
+	if err := addCoverage(ctx, &h.Summary, q, opt); err != nil {
+		return nil, err
+	}
 	if opt.Holds != nil {
 		holds, err := opt.Holds.ListHolds(ctx)
 		if err != nil {

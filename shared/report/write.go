@@ -231,6 +231,17 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 			fmt.Fprintf(tw, "  of which %d by the DynamoDB TTL backstop: deadlines the retention sweep missed\n", n)
 		}
 	}
+	if len(s.Coverage) > 0 {
+		fmt.Fprintf(tw, "\nBackfill coverage (the records that predate Residency, now)\n")
+		fmt.Fprintf(tw, "  REGION\tSOURCE\tKIND\tBACKFILL COMPLETED\tMODE\n")
+		for _, c := range s.Coverage {
+			when := NeverBackfilled
+			if c.Backfilled {
+				when = c.CompletedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Region, c.Source, c.SourceKind, when, orDash(c.Mode))
+		}
+	}
 	if len(h.Holds) > 0 {
 		fmt.Fprintf(tw, "\nLegal holds in force: %d\n", len(h.Holds))
 		fmt.Fprintf(tw, "  HOLD\tSUBJECT\tSOURCE\tRECORD\tSET AT\tREASON\n")

@@ -12,22 +12,24 @@ import (
 	"github.com/residency-dev/residency/shared/record"
 )
 
-// PutEntries inserts or replaces catalog entries, in one transaction.
+// PutEntries inserts or replaces catalog entries, in one transaction, a
+// chunk of rows per statement.
 func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO catalog(region,source,k,source_kind,subject_ref,category,contract,
-			origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure,reapplied) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return fmt.Errorf("put catalog entries: %w", err)
-		}
-		defer st.Close()
-		for _, e := range entries {
-			if _, err := st.ExecContext(ctx, e.Region, e.Source, e.Key.String(), e.SourceKind, e.SubjectRef, e.Category, e.Contract,
-				e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure, e.Reapplied); err != nil {
-				return fmt.Errorf("put catalog entry %s/%s: %w", e.Region, e.Source, err)
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		args := make([]any, 0, 16*min(len(entries), chunkRows))
+		for start := 0; start < len(entries); start += chunkRows {
+			args = args[:0]
+			for _, e := range entries[start:min(len(entries), start+chunkRows)] {
+				args = append(args, e.Region, e.Source, e.Key.String(), e.SourceKind, e.SubjectRef, e.Category, e.Contract,
+					e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure, e.Reapplied)
+			}
+			if err := stmts.exec(`INSERT OR REPLACE INTO catalog(`+entryCols+`) VALUES %s`, 16, args); err != nil {
+				return fmt.Errorf("put catalog entries: %w", err)
 			}
 		}
 		return nil

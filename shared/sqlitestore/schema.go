@@ -35,8 +35,8 @@ var migrations = []func(context.Context, *sql.Tx) error{
 	func(ctx context.Context, tx *sql.Tx) error {
 		return addColumn(ctx, tx, "catalog", "reapplied", "INTEGER NOT NULL DEFAULT 0")
 	},
-	// 2 -> 3: reserved for the backfill checkpoints, added on another
-	// branch (the merge puts that migration here).
+	// 2 -> 3: backfill checkpoints and coverage. schema.sql adds their
+	// tables; no existing table changes.
 	func(context.Context, *sql.Tx) error { return nil },
 	// 3 -> 4: the ledger's Merkle trees (schema.sql adds ledger_tree),
 	// computed from the chains the store holds.

@@ -73,3 +73,14 @@ CREATE TABLE IF NOT EXISTS ledger_tree (
 CREATE TABLE IF NOT EXISTS dead_letters (
 	id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, function TEXT NOT NULL, region TEXT NOT NULL,
 	item TEXT NOT NULL, reason TEXT NOT NULL);
+
+-- Backfills: where each stands, per source, region and segment of its scan
+-- (the sealed cursor of its next page, its figures and failures as JSON),
+-- and the last one completed per source and region (coverage).
+CREATE TABLE IF NOT EXISTS backfill_checkpoints (
+	region TEXT NOT NULL, source TEXT NOT NULL, segment INTEGER NOT NULL, mode TEXT NOT NULL, export TEXT NOT NULL,
+	cursor TEXT NOT NULL, done INTEGER NOT NULL, pages INTEGER NOT NULL, counts TEXT NOT NULL, failures TEXT NOT NULL,
+	started_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (region, source, segment));
+CREATE TABLE IF NOT EXISTS backfill_coverage (
+	region TEXT NOT NULL, source TEXT NOT NULL, mode TEXT NOT NULL, completed_at TEXT NOT NULL,
+	PRIMARY KEY (region, source)) WITHOUT ROWID;

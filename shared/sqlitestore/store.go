@@ -22,7 +22,7 @@ var (
 
 // Store is the embedded store. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
+	db   *conn
 	path string
 	cp   *checkpointer // nil for an in-memory store
 }
@@ -37,7 +37,7 @@ const cacheKiB = 16 << 10
 // private in-memory store, for tests.
 func Open(path string) (*Store, error) {
 	dsn := "file:" + url.PathEscape(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)&_pragma=cache_size(%d)", walBackstopPages, 64<<20, -cacheKiB) + "&_txlock=immediate"
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)&_pragma=cache_size(%d)&_pragma=temp_store(memory)", walBackstopPages, 64<<20, -cacheKiB) + "&_txlock=immediate"
 	if path == ":memory:" {
 		dsn = "file::memory:?_txlock=immediate"
 	}
@@ -54,7 +54,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: &conn{DB: db}, path: path}
 	if path != ":memory:" {
 		if s.cp, err = startCheckpointer(dsn); err != nil {
 			db.Close()
@@ -76,7 +76,12 @@ func (s *Store) Close() error {
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
 
+// tx runs fn in a transaction, or within Atomic in its transaction (see
+// atomicTx.run).
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if a := s.db.joined(ctx); a != nil {
+		return a.run(fn)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

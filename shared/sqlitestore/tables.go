@@ -231,6 +231,19 @@ func (s *Store) ReplayWrites(ctx context.Context, writes []ReplayedWrite) error 
 // result is an error of the whole batch. The items are read, written and
 // streamed a chunk of rows per statement.
 func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	return s.updateTags(ctx, region, table, writes, true)
+}
+
+// BackfillTags is UpdateTags without stream records, for the tag writes of
+// a local backfill: on AWS their stream records go to the tagger that made
+// them, which ignores them (the tag is the one it just wrote, DESIGN §3),
+// and the local stream has no other consumer. Writing and delivering them
+// would be most of a backfill's work for nothing.
+func (s *Store) BackfillTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	return s.updateTags(ctx, region, table, writes, false)
+}
+
+func (s *Store) updateTags(ctx context.Context, region, table string, writes []record.TagWrite, stream bool) ([]error, error) {
 	errs := make([]error, len(writes))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		stmts := newStmts(ctx, tx)
@@ -279,7 +292,9 @@ func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []r
 				item := string(buf)
 				items[keys[i]] = item // a key written twice in a batch
 				upserts = append(upserts, region, table, keys[i], item)
-				streamed = append(streamed, region, table, "MODIFY", keys[i], old, item, at)
+				if stream {
+					streamed = append(streamed, region, table, "MODIFY", keys[i], old, item, at)
+				}
 			}
 			if err := stmts.exec(upsertItems, 4, upserts); err != nil {
 				return err
@@ -294,6 +309,25 @@ func (s *Store) UpdateTags(ctx context.Context, region, table string, writes []r
 		return nil, fmt.Errorf("tag %s/%s: %w", region, table, err)
 	}
 	return errs, nil
+}
+
+// TagItem appends to dst the plain JSON item with w's residency tag (and
+// its TTL attribute, if w names one) set, as UpdateTags would store it: for
+// a write not yet in the table (an export's item, loaded in the same
+// transaction as its tag), so that it is written once.
+func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
+	tag, err := json.Marshal(w.Tag.Map())
+	if err != nil {
+		return dst, err
+	}
+	out, err := setMember(dst, item, record.TagAttribute, tag)
+	if err != nil {
+		return dst, fmt.Errorf("item is not a JSON object: %w", err)
+	}
+	if w.TTLAttribute == "" {
+		return out, nil
+	}
+	return withTTL(nil, out, w.TTLAttribute, w.TTL)
 }
 
 // withTTL appends to dst the stored item with its TTL attribute name set to

@@ -37,6 +37,12 @@ type Store interface {
 	MarkErased(ctx context.Context, region string, erased []catalog.Erased) error
 	ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error)
 
+	PutCheckpoint(ctx context.Context, cp catalog.Checkpoint) error
+	Checkpoints(ctx context.Context, region, source string) ([]catalog.Checkpoint, error)
+	DeleteCheckpoints(ctx context.Context, region, source string) error
+	PutCoverage(ctx context.Context, c catalog.Coverage) error
+	Coverage(ctx context.Context, region string) ([]catalog.Coverage, error)
+
 	SetHold(ctx context.Context, h catalog.Hold) error
 	ReleaseHold(ctx context.Context, id string) (bool, error)
 	HoldsOn(ctx context.Context, entries []catalog.Entry) ([]string, error)
@@ -351,6 +357,80 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		// Each region keeps its own list.
 		if got, err := s.ErasedAmong(ctx, "us-east-1", []string{"sub_007"}); err != nil || len(got) != 0 {
 			t.Fatalf("expect nobody erased in us-east-1, got %v (%v)", got, err)
+		}
+	})
+
+	t.Run("backfill checkpoints and coverage", func(t *testing.T) {
+		s := open(t)
+		if got, err := s.Checkpoints(ctx, "us-east-1", "users"); err != nil || len(got) != 0 {
+			t.Fatalf("expect no checkpoint before a backfill, got %+v (%v)", got, err)
+		}
+		if got, err := s.Coverage(ctx, "us-east-1"); err != nil || len(got) != 0 {
+			t.Fatalf("expect no coverage before a backfill, got %+v (%v)", got, err)
+		}
+		cp := func(segment int, cursor string, done bool, read int) catalog.Checkpoint {
+			return catalog.Checkpoint{Region: "us-east-1", Source: "users", Segment: segment, Mode: catalog.BackfillExport,
+				Export: "arn:aws:dynamodb:us-east-1:123456789012:table/users/export/01764000000000-5e7a1b2c", Cursor: cursor, Done: done, Pages: read / 2,
+				Counts:    catalog.BackfillCounts{Read: read, Tagged: read - 2, Unchanged: 1, Violations: 3, Relocated: 2, Failed: 1},
+				Failures:  []catalog.BackfillFailure{{Record: "rec_1", Reason: `cannot tag record: subject id attribute "user_id" missing or empty`}},
+				StartedAt: t0, UpdatedAt: t0.Add(time.Duration(read) * time.Second)}
+		}
+		for _, c := range []catalog.Checkpoint{cp(1, "c1", false, 4), cp(0, "c0", false, 6), cp(1, "", true, 10)} {
+			if err := s.PutCheckpoint(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Another source and region keep their own.
+		other := cp(0, "x", false, 2)
+		other.Region = "eu-central-1"
+		other.Failures = nil
+		if err := s.PutCheckpoint(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Checkpoints(ctx, "us-east-1", "users")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]catalog.Checkpoint{cp(0, "c0", false, 6), cp(1, "", true, 10)}, got); d != "" {
+			t.Fatalf("checkpoints by segment, the last write of each (-want +got):\n%s", d)
+		}
+		if got, _ := s.Checkpoints(ctx, "eu-central-1", "users"); len(got) != 1 || got[0].Cursor != "x" || len(got[0].Failures) != 0 {
+			t.Fatalf("expect eu-central-1's own checkpoint, without failures, got %+v", got)
+		}
+		if err := s.DeleteCheckpoints(ctx, "us-east-1", "users"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Checkpoints(ctx, "us-east-1", "users"); err != nil || len(got) != 0 {
+			t.Fatalf("expect the checkpoints deleted, got %+v (%v)", got, err)
+		}
+		if got, _ := s.Checkpoints(ctx, "eu-central-1", "users"); len(got) != 1 {
+			t.Fatalf("expect eu-central-1's checkpoint kept, got %+v", got)
+		}
+
+		for _, c := range []catalog.Coverage{
+			{Region: "us-east-1", Source: "users", Mode: catalog.BackfillScan, CompletedAt: t0},
+			{Region: "us-east-1", Source: "orders", Mode: catalog.BackfillScan, CompletedAt: t0},
+			{Region: "us-east-1", Source: "users", Mode: catalog.BackfillExport, CompletedAt: t0.Add(time.Hour)}, // a later one replaces it
+			{Region: "eu-central-1", Source: "users", Mode: catalog.BackfillScan, CompletedAt: t0},
+		} {
+			if err := s.PutCoverage(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cov, err := s.Coverage(ctx, "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []catalog.Coverage{
+			{Region: "us-east-1", Source: "orders", Mode: catalog.BackfillScan, CompletedAt: t0},
+			{Region: "us-east-1", Source: "users", Mode: catalog.BackfillExport, CompletedAt: t0.Add(time.Hour)},
+		}
+		if d := cmp.Diff(want, cov); d != "" {
+			t.Fatalf("coverage of us-east-1 by source (-want +got):\n%s", d)
+		}
+		// Coverage and checkpoints are not catalog entries.
+		if counts, err := s.CountByCategory(ctx, "us-east-1"); err != nil || len(counts) != 0 {
+			t.Fatalf("expect no catalog counts, got %+v (%v)", counts, err)
 		}
 	})
 

@@ -22,6 +22,9 @@ const (
 	// Backfill is a page of a backfill, as the backfill's state machine
 	// passes it to the tagger: {"backfill": {"region", "table", ...}}.
 	Backfill Kind = "backfill"
+	// BackfillCompleted is a backfill's last step, which records its
+	// coverage: {"backfill_completed": {"region", "source", "mode"}}.
+	BackfillCompleted Kind = "backfill-completed"
 )
 
 // ErrUnknown marks a payload of no kind Residency handles.
@@ -60,7 +63,10 @@ func Detect(payload []byte) (Kind, error) {
 	if p.backfill {
 		return Backfill, nil
 	}
-	return "", fmt.Errorf("%w: no Records, detail-type, requestContext or backfill", ErrUnknown)
+	if p.backfillCompleted {
+		return BackfillCompleted, nil
+	}
+	return "", fmt.Errorf("%w: no Records, detail-type, requestContext, backfill or backfill_completed", ErrUnknown)
 }
 
 // probe is what Detect reads of a payload.
@@ -72,6 +78,8 @@ type probe struct {
 	requestContext bool
 	rawPath        *string
 	backfill       bool
+	// backfillCompleted: a backfill_completed member.
+	backfillCompleted bool
 }
 
 func probePayload(payload []byte) (probe, error) {
@@ -109,6 +117,11 @@ func probePayload(payload []byte) (probe, error) {
 			}
 		case strings.EqualFold(name, "backfill"):
 			p.backfill = true
+			if err := skip(dec); err != nil {
+				return p, err
+			}
+		case strings.EqualFold(name, "backfill_completed"):
+			p.backfillCompleted = true
 			if err := skip(dec); err != nil {
 				return p, err
 			}

@@ -1,0 +1,258 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/sqlitestore"
+)
+
+// BackfillPageSize is how many existing records one backfill page holds, as
+// a Scan page would.
+const BackfillPageSize = 1000
+
+// BackfillOptions tune a local backfill.
+type BackfillOptions struct {
+	// PageSize is how many records a page holds (default BackfillPageSize).
+	PageSize int
+	// Restart discards the checkpoint of a backfill that stopped, and starts
+	// from the beginning (else a backfill resumes after its last page done).
+	Restart bool
+	// Progress, when not nil, hears of each page once it is durable.
+	Progress func(BackfillProgress)
+}
+
+// BackfillProgress is where a backfill stands after a page.
+type BackfillProgress struct {
+	Region, Table string
+	Page          catalog.BackfillCounts // the page's figures
+	Total         catalog.BackfillCounts // the backfill's so far, resumed pages included
+	// Resumed counts the records read before this run (by the run that
+	// stopped); Expected is how many the table or export holds (0 if not
+	// known), for an estimate of the time left.
+	Resumed, Expected int
+}
+
+// BackfillSummary is what a backfill of one table in one region did, its
+// resumed pages included.
+type BackfillSummary struct {
+	Region     string                    `json:"region"`
+	Table      string                    `json:"table"`
+	Mode       string                    `json:"mode"`
+	Export     string                    `json:"export,omitempty"`
+	Items      int                       `json:"items"`
+	Tagged     int                       `json:"tagged"`
+	Unchanged  int                       `json:"unchanged"`
+	Violations int                       `json:"violations"`
+	Relocated  int                       `json:"relocated"`
+	Failed     []catalog.BackfillFailure `json:"failed"`
+	Pages      int                       `json:"pages"`
+	// ResumedPages is how many pages were done by a run that stopped
+	// before this one resumed it.
+	ResumedPages int       `json:"resumed_pages"`
+	CompletedAt  time.Time `json:"completed_at,omitzero"`
+}
+
+func summaryOf(cp catalog.Checkpoint, resumed int, completed time.Time) BackfillSummary {
+	return BackfillSummary{
+		Region: cp.Region, Table: cp.Source, Mode: cp.Mode, Export: cp.Export,
+		Items: cp.Counts.Read, Tagged: cp.Counts.Tagged, Unchanged: cp.Counts.Unchanged, Violations: cp.Counts.Violations,
+		Relocated: cp.Counts.Relocated, Failed: append([]catalog.BackfillFailure{}, cp.Failures...), Pages: cp.Pages,
+		ResumedPages: resumed, CompletedAt: completed,
+	}
+}
+
+// pageSource reads the page of a backfill that starts at cursor (opened:
+// the store's own text): the records to backfill, the writes to load into
+// the table first (an export's items), and the next page's cursor ("" after
+// the last page).
+type pageSource func(ctx context.Context, cursor string, limit int) (items []record.Item, load []sqlitestore.ReplayedWrite, next string, err error)
+
+// Backfill brings the records already in a watched table of a region under
+// Residency, a page at a time, through that region's tagger (see
+// tagger.Handler.Backfill), and delivers what each page causes (violations
+// to the router, which relocates; entries to the ledger) before the next.
+//
+// Each page is one transaction of the store (sqlitestore.Atomic) with the
+// backfill's checkpoint: its tags, catalog entries, relocations, ledger
+// entries and the checkpoint after it are durable together, or not at all.
+// A backfill killed at any point, and started again, resumes after the last
+// page done, and its figures count every record once. When the last page is
+// done the backfill's coverage is recorded; a backfill started after that
+// starts over, and writes nothing for records whose tags are current.
+func (s *Stack) Backfill(ctx context.Context, region, table string, opts BackfillOptions) (BackfillSummary, error) {
+	expected, err := s.Store.CountItems(ctx, region, table)
+	if err != nil {
+		return BackfillSummary{Region: region, Table: table, Mode: catalog.BackfillScan}, fmt.Errorf("backfill %s/%s: %w", region, table, err)
+	}
+	scan := func(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+		items, next, err := s.Store.ScanItems(ctx, region, table, 0, 1, cursor, limit)
+		return items, nil, next, err
+	}
+	return s.backfill(ctx, region, table, catalog.BackfillScan, "", expected, opts, scan)
+}
+
+// backfill runs the pages of one backfill, from its checkpoint.
+func (s *Stack) backfill(ctx context.Context, region, table, mode, export string, expected int, opts BackfillOptions, source pageSource) (BackfillSummary, error) {
+	cp := catalog.Checkpoint{Region: region, Source: table, Mode: mode, Export: export, Failures: []catalog.BackfillFailure{}}
+	tg, ok := s.taggers[region]
+	if !ok {
+		return summaryOf(cp, 0, time.Time{}), fmt.Errorf("region %q is not a region of this deployment (%s)", region, strings.Join(s.Policy.Regions, ", "))
+	}
+	// The region's tagger, writing its tags without stream records (see
+	// sqlitestore.Store.BackfillTags).
+	t := *tg
+	tables := &backfillTables{Store: s.Store}
+	t.Tables = tables
+	if opts.PageSize <= 0 {
+		opts.PageSize = BackfillPageSize
+	}
+	cps, err := s.Store.Checkpoints(ctx, region, table)
+	if err != nil {
+		return summaryOf(cp, 0, time.Time{}), err
+	}
+	cursor, resumed := "", 0
+	switch {
+	case len(cps) == 0 || cps[0].Done || opts.Restart:
+		cp.StartedAt = s.Now()
+	case cps[0].Mode != mode || cps[0].Export != export:
+		was := "a table scan"
+		if cps[0].Mode == catalog.BackfillExport {
+			was = "the export " + cps[0].Export
+		}
+		return summaryOf(cp, 0, time.Time{}), fmt.Errorf("a backfill of %s in %s from %s stopped after %d pages: finish it (the same command again) or start over with --restart",
+			table, region, was, cps[0].Pages)
+	default:
+		cp, resumed = cps[0], cps[0].Pages
+		b, err := s.Refs.Open(cp.Cursor)
+		if err != nil {
+			return summaryOf(cp, resumed, time.Time{}), fmt.Errorf("backfill %s/%s: the checkpoint's cursor was not sealed with this store's key (--key): %w", region, table, err)
+		}
+		cursor = string(b)
+	}
+	resumedItems := cp.Counts.Read
+	for {
+		var page catalog.BackfillCounts
+		var next catalog.Checkpoint
+		err := s.Store.Atomic(ctx, func(ctx context.Context) error {
+			items, load, nextCursor, err := source(ctx, cursor, opts.PageSize)
+			if err != nil {
+				return fmt.Errorf("backfill %s/%s: %w", region, table, err)
+			}
+			next = cp
+			if len(items) > 0 {
+				// An export's items are loaded with their tags: one write
+				// each, in this transaction as the tags would be.
+				tables.load(load)
+				res, err := t.Backfill(ctx, region, table, items)
+				if err != nil {
+					return err
+				}
+				if err := s.Store.ReplayWrites(ctx, tables.loaded()); err != nil {
+					return fmt.Errorf("backfill %s/%s: load: %w", region, table, err)
+				}
+				relocated := s.Stats.Published[events.RecordRelocated]
+				if err := s.Drain(ctx); err != nil {
+					return err
+				}
+				page = catalog.BackfillCounts{Read: res.Items, Tagged: res.Tagged, Unchanged: res.Unchanged, Violations: res.Violations,
+					Relocated: s.Stats.Published[events.RecordRelocated] - relocated, Failed: len(res.Failed)}
+				next.Failures = slices.Clip(next.Failures)
+				for _, f := range res.Failed {
+					next.Failures = append(next.Failures, catalog.BackfillFailure{Record: f.Record, Reason: f.Reason})
+				}
+			}
+			next.Counts.Add(page)
+			next.Pages++
+			next.Done = nextCursor == ""
+			next.Cursor = ""
+			if !next.Done {
+				next.Cursor = s.Refs.Seal([]byte(nextCursor))
+			}
+			next.UpdatedAt = s.Now()
+			cursor = nextCursor
+			if err := s.Store.PutCheckpoint(ctx, next); err != nil {
+				return err
+			}
+			if next.Done {
+				return s.Store.PutCoverage(ctx, catalog.Coverage{Region: region, Source: table, Mode: mode, CompletedAt: next.UpdatedAt})
+			}
+			return nil
+		})
+		if err != nil {
+			// What the page left on the bus and queue was never durable.
+			s.bus, s.queue = nil, nil
+			return summaryOf(cp, resumed, time.Time{}), err
+		}
+		cp = next
+		if opts.Progress != nil {
+			opts.Progress(BackfillProgress{Region: region, Table: table, Page: page, Total: cp.Counts, Resumed: resumedItems, Expected: expected})
+		}
+		if cp.Done {
+			return summaryOf(cp, resumed, cp.UpdatedAt), nil
+		}
+	}
+}
+
+// backfillTables is the store as a backfill's tagger writes tags: without
+// stream records, and onto the items of the page being loaded (an
+// export's) before they are written.
+type backfillTables struct {
+	*sqlitestore.Store
+	pending []sqlitestore.ReplayedWrite
+	at      map[string]int // key -> index in pending
+}
+
+// load holds a page's writes until loaded; the tags written meanwhile go
+// onto them.
+func (b *backfillTables) load(writes []sqlitestore.ReplayedWrite) {
+	b.pending, b.at = writes, make(map[string]int, len(writes))
+	for i, w := range writes {
+		b.at[w.Region+"\x00"+w.Table+"\x00"+w.Key.String()] = i
+	}
+}
+
+// loaded returns the held writes, tagged, and holds no more.
+func (b *backfillTables) loaded() []sqlitestore.ReplayedWrite {
+	out := b.pending
+	b.pending, b.at = nil, nil
+	return out
+}
+
+func (b *backfillTables) UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error) {
+	if len(b.at) == 0 {
+		return b.BackfillTags(ctx, region, table, writes)
+	}
+	errs := make([]error, len(writes))
+	var rest []record.TagWrite
+	var restAt []int
+	for i, w := range writes {
+		j, ok := b.at[region+"\x00"+table+"\x00"+w.Key.String()]
+		if !ok {
+			rest, restAt = append(rest, w), append(restAt, i)
+			continue
+		}
+		item, err := sqlitestore.TagItem(nil, b.pending[j].Item, w)
+		if err != nil {
+			errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+			continue
+		}
+		b.pending[j].Item = item
+	}
+	if len(rest) > 0 {
+		rerrs, err := b.BackfillTags(ctx, region, table, rest)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range restAt {
+			errs[i] = rerrs[k]
+		}
+	}
+	return errs, nil
+}
