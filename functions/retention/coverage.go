@@ -29,10 +29,7 @@ func (h *Handler) coverage(ctx context.Context) (string, []string) {
 	}
 	var uncovered []string
 	for _, src := range h.Policy.Sources {
-		name := src.Table
-		if name == "" {
-			name = src.Bucket
-		}
+		name := src.NameIn(h.Region)
 		if name == "" || slices.Contains(uncovered, name) || slices.ContainsFunc(done, func(c catalog.Coverage) bool { return c.Source == name }) {
 			continue
 		}

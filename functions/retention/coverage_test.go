@@ -28,10 +28,10 @@ func TestErasureSaysWhatBackfillsCovered(t *testing.T) {
 		want          string
 		uncovered     []string
 	}{
-		"no backfill":      {want: events.CoveragePartial, uncovered: []string{"users", "acme-exports"}},
-		"the table only":   {done: []catalog.Coverage{{Source: "users", Mode: catalog.BackfillScan}}, want: events.CoveragePartial, uncovered: []string{"acme-exports"}},
-		"every source":     {done: []catalog.Coverage{{Source: "users", Mode: catalog.BackfillExport}, {Source: "acme-exports", Mode: catalog.BackfillList}}, want: events.CoverageComplete},
-		"another region's": {done: nil, want: events.CoveragePartial, uncovered: []string{"users", "acme-exports"}},
+		"no backfill":      {want: events.CoveragePartial, uncovered: []string{"users", "acme-exports-eu"}},
+		"the table only":   {done: []catalog.Coverage{{Source: "users", Mode: catalog.BackfillScan}}, want: events.CoveragePartial, uncovered: []string{"acme-exports-eu"}},
+		"every source":     {done: []catalog.Coverage{{Source: "users", Mode: catalog.BackfillExport}, {Source: "acme-exports-eu", Mode: catalog.BackfillList}}, want: events.CoverageComplete},
+		"another region's": {done: nil, want: events.CoveragePartial, uncovered: []string{"users", "acme-exports-eu"}},
 		"unreadable":       {failing: true, want: events.CoverageUnknown},
 		"no reader wired":  {none: true, want: events.CoverageUnknown},
 	}

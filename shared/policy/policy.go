@@ -144,6 +144,20 @@ func TTL(retainUntil string) int64 {
 	return t.Add(TTLBackstop).Unix()
 }
 
+// NameIn returns the source's name in region: the table name, or the
+// bucket it watches there ("" when a buckets: source has none there; the
+// single bucket: form names its one bucket).
+func (s *Source) NameIn(region string) string {
+	if s.Table != "" {
+		return s.Table
+	}
+	if s.Bucket != "" {
+		return s.Bucket
+	}
+	b, _ := s.BucketIn(region)
+	return b
+}
+
 // Name returns the table name, or else the bucket name (of the buckets:
 // form, the first in region order).
 func (s *Source) Name() string {

@@ -52,9 +52,9 @@ func addCoverage(ctx context.Context, sum *Summary, q Query, opt Options) error 
 		}
 		var seen []string
 		for _, src := range opt.Policy.Sources {
-			name, kind := src.Table, catalog.SourceTable
-			if name == "" {
-				name, kind = src.Bucket, catalog.SourceBucket
+			name, kind := src.NameIn(region), catalog.SourceTable
+			if src.Table == "" {
+				kind = catalog.SourceBucket
 			}
 			if name == "" || slices.Contains(seen, name) {
 				continue
