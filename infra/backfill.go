@@ -84,15 +84,7 @@ func (r *residency) backfill() {
 	if len(tables) == 0 {
 		return
 	}
-	r.backfillBucket = awss3.NewBucket(r.stack, jsii.String("BackfillBucket"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		MinimumTLSVersion:      jsii.Number(1.2),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		ServerAccessLogsBucket: r.accessLogs,
-		ServerAccessLogsPrefix: jsii.String("backfill/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+	r.backfillBucket = r.privateBucket("BackfillBucket", "backfill/", &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("expire-exports-and-results"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(backfillExpiryDays)),

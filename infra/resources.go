@@ -228,17 +228,9 @@ func (r *residency) digestBucket() {
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
 		}},
 	})
-	r.digests = awss3.NewBucket(r.stack, jsii.String("DigestBucket"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		MinimumTLSVersion:      jsii.Number(1.2),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:              jsii.Bool(true),
-		ObjectLockEnabled:      jsii.Bool(true),
-		ServerAccessLogsBucket: r.accessLogs,
-		ServerAccessLogsPrefix: jsii.String("digests/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+	r.digests = r.privateBucket("DigestBucket", "digests/", &awss3.BucketProps{
+		Versioned:         jsii.Bool(true),
+		ObjectLockEnabled: jsii.Bool(true),
 	})
 	// Compliance mode, in years (the L2 would render days and lose the
 	// calendar): every digest is locked that long from its write.
@@ -277,15 +269,22 @@ func (r *residency) quarantineObjects() {
 	if !r.quarantinesObjects() {
 		return
 	}
-	r.quarantineBucket = awss3.NewBucket(r.stack, jsii.String("QuarantineBucket"), &awss3.BucketProps{
-		BucketName:             jsii.String(QuarantineBucketName(*r.stack.Account(), r.region)),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		MinimumTLSVersion:      jsii.Number(1.2),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		ServerAccessLogsBucket: r.accessLogs,
-		ServerAccessLogsPrefix: jsii.String("quarantine/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+	r.quarantineBucket = r.privateBucket("QuarantineBucket", "quarantine/", &awss3.BucketProps{
+		BucketName: jsii.String(QuarantineBucketName(*r.stack.Account(), r.region)),
 	})
+}
+
+// privateBucket makes a bucket of the stack that holds Residency's own
+// data: props with public access blocked, SSE-S3, TLS 1.2 only, owner
+// enforced, access-logged under logPrefix, retained with the stack.
+func (r *residency) privateBucket(id, logPrefix string, props *awss3.BucketProps) awss3.Bucket {
+	props.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ALL()
+	props.Encryption = awss3.BucketEncryption_S3_MANAGED
+	props.EnforceSSL = jsii.Bool(true)
+	props.MinimumTLSVersion = jsii.Number(1.2)
+	props.ObjectOwnership = awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
+	props.ServerAccessLogsBucket = r.accessLogs
+	props.ServerAccessLogsPrefix = jsii.String(logPrefix)
+	props.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	return awss3.NewBucket(r.stack, jsii.String(id), props)
 }
