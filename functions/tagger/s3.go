@@ -55,7 +55,7 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	bucket := rec.S3.Bucket.Name
 	objKey, err := url.QueryUnescape(rec.S3.Object.Key) // S3 event keys are form-encoded
 	if err != nil {
-		return fmt.Errorf("%w: object key is not form-encoded: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: object key is not form-encoded (an invalid %%-escape)", ErrInvalid) // the escape error would quote part of the key
 	}
 	region := rec.AWSRegion
 	if region == "" {
