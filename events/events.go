@@ -309,7 +309,7 @@ func (d *ErasureRequestedDetail) Validate() error {
 // RecordTaggedDetail is `Record Tagged`.
 type RecordTaggedDetail struct {
 	Source     string     `json:"source"`
-	Record     record.Key `json:"record"`
+	RecordRef  string     `json:"record_ref"`
 	Region     string     `json:"region"`
 	SubjectRef string     `json:"subject_ref"`
 	Category   string     `json:"category"`
@@ -321,8 +321,8 @@ func (d *RecordTaggedDetail) Validate() error {
 	switch {
 	case d.Source == "":
 		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
+	case d.RecordRef == "":
+		return missing("record_ref")
 	case d.Region == "":
 		return missing("region")
 	}
@@ -330,10 +330,17 @@ func (d *RecordTaggedDetail) Validate() error {
 }
 
 // ResidencyViolationDetail is `Residency Violation`: a record in a region its
-// policy does not allow. The router of Region acts on it.
+// policy does not allow. The router of Region acts on it, so it needs the
+// record's key: the tagger sends it sealed (RecordSealed, AES-256-GCM under a
+// key derived from the deployment's HMAC key: pseudonym.Keyer.Seal), never in
+// the clear, beside its keyed reference. Record, the key in the clear, is
+// accepted from an operator who publishes a violation by hand; Residency
+// never sends it.
 type ResidencyViolationDetail struct {
 	Source         string     `json:"source"`
-	Record         record.Key `json:"record"`
+	RecordRef      string     `json:"record_ref,omitempty"`
+	RecordSealed   string     `json:"record_sealed,omitempty"`
+	Record         record.Key `json:"record,omitempty"`
 	Region         string     `json:"region"`
 	SubjectRef     string     `json:"subject_ref"`
 	SubjectCountry string     `json:"subject_country"`
@@ -351,8 +358,8 @@ func (d *ResidencyViolationDetail) Validate() error {
 	switch {
 	case d.Source == "":
 		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
+	case len(d.Record) == 0 && d.RecordSealed == "":
+		return missing("record_sealed")
 	case d.Region == "":
 		return missing("region")
 	case d.HomeRegion == "":
@@ -363,16 +370,38 @@ func (d *ResidencyViolationDetail) Validate() error {
 	return nil
 }
 
+// Key returns the misplaced record's key: RecordSealed opened with open
+// (pseudonym.Keyer.Open), else Record. A sealed key that does not open (not
+// sealed with this deployment's key, or altered) is ErrInvalid, an error that
+// quotes nothing of it.
+func (d *ResidencyViolationDetail) Key(open func(string) ([]byte, error)) (record.Key, error) {
+	if d.RecordSealed == "" {
+		if len(d.Record) == 0 {
+			return nil, missing("record_sealed")
+		}
+		return d.Record, nil
+	}
+	b, err := open(d.RecordSealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: record_sealed: %v", ErrInvalid, err)
+	}
+	k, err := record.ParseKey(string(b))
+	if err != nil || len(k) == 0 {
+		return nil, fmt.Errorf("%w: record_sealed does not hold a record key", ErrInvalid)
+	}
+	return k, nil
+}
+
 // RecordRelocatedDetail is `Record Relocated`: a misplaced record moved to its
 // home region (Action relocate) or to quarantine (Action quarantine).
 type RecordRelocatedDetail struct {
-	Source     string     `json:"source"`
-	Record     record.Key `json:"record"`
-	FromRegion string     `json:"from_region"`
-	ToRegion   string     `json:"to_region"`
-	SubjectRef string     `json:"subject_ref"`
-	Action     string     `json:"action"`
-	At         Time       `json:"at,omitzero"`
+	Source     string `json:"source"`
+	RecordRef  string `json:"record_ref"`
+	FromRegion string `json:"from_region"`
+	ToRegion   string `json:"to_region"`
+	SubjectRef string `json:"subject_ref"`
+	Action     string `json:"action"`
+	At         Time   `json:"at,omitzero"`
 }
 
 // Validate implements Detail.
@@ -380,8 +409,8 @@ func (d *RecordRelocatedDetail) Validate() error {
 	switch {
 	case d.Source == "":
 		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
+	case d.RecordRef == "":
+		return missing("record_ref")
 	case d.FromRegion == "":
 		return missing("from_region")
 	case d.ToRegion == "":
@@ -393,24 +422,24 @@ func (d *RecordRelocatedDetail) Validate() error {
 // TransferDecidedDetail is `Transfer Decided`, the answer to a `Transfer
 // Requested`.
 type TransferDecidedDetail struct {
-	TransferID  string     `json:"transfer_id"`
-	Source      string     `json:"source"`
-	Record      record.Key `json:"record,omitempty"`
-	SubjectRef  string     `json:"subject_ref"`
-	Category    string     `json:"category"`
-	FromCountry string     `json:"from_country"`
-	FromRegion  string     `json:"from_region"`
-	ToCountry   string     `json:"to_country"`
-	ToRegion    string     `json:"to_region,omitempty"`
-	Importer    string     `json:"importer"`
-	Exporter    string     `json:"exporter"`
-	Regime      string     `json:"regime,omitempty"`
-	Restricted  bool       `json:"restricted"`
-	Decision    string     `json:"decision"`
-	Mechanism   string     `json:"mechanism"`
-	Reference   string     `json:"reference"`
-	Reason      string     `json:"reason"`
-	LedgerID    string     `json:"ledger_id"`
+	TransferID  string `json:"transfer_id"`
+	Source      string `json:"source"`
+	RecordRef   string `json:"record_ref,omitempty"`
+	SubjectRef  string `json:"subject_ref"`
+	Category    string `json:"category"`
+	FromCountry string `json:"from_country"`
+	FromRegion  string `json:"from_region"`
+	ToCountry   string `json:"to_country"`
+	ToRegion    string `json:"to_region,omitempty"`
+	Importer    string `json:"importer"`
+	Exporter    string `json:"exporter"`
+	Regime      string `json:"regime,omitempty"`
+	Restricted  bool   `json:"restricted"`
+	Decision    string `json:"decision"`
+	Mechanism   string `json:"mechanism"`
+	Reference   string `json:"reference"`
+	Reason      string `json:"reason"`
+	LedgerID    string `json:"ledger_id"`
 }
 
 // Validate implements Detail.
@@ -427,12 +456,12 @@ func (d *TransferDecidedDetail) Validate() error {
 // RetentionExpiredDetail is `Retention Expired`: the record is past its
 // retain-until and about to be deleted.
 type RetentionExpiredDetail struct {
-	Source      string     `json:"source"`
-	Record      record.Key `json:"record"`
-	Region      string     `json:"region"`
-	SubjectRef  string     `json:"subject_ref"`
-	Category    string     `json:"category"`
-	RetainUntil Time       `json:"retain_until"`
+	Source      string `json:"source"`
+	RecordRef   string `json:"record_ref"`
+	Region      string `json:"region"`
+	SubjectRef  string `json:"subject_ref"`
+	Category    string `json:"category"`
+	RetainUntil Time   `json:"retain_until"`
 }
 
 // Validate implements Detail.
@@ -440,8 +469,8 @@ func (d *RetentionExpiredDetail) Validate() error {
 	switch {
 	case d.Source == "":
 		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
+	case d.RecordRef == "":
+		return missing("record_ref")
 	case d.RetainUntil.IsZero():
 		return missing("retain_until")
 	}
@@ -456,15 +485,15 @@ const (
 
 // RecordDeletedDetail is `Record Deleted`, with the ledger receipt's id.
 type RecordDeletedDetail struct {
-	Source     string     `json:"source"`
-	Record     record.Key `json:"record"`
-	Region     string     `json:"region"`
-	SubjectRef string     `json:"subject_ref"`
-	Category   string     `json:"category"`
-	Reason     string     `json:"reason"`
-	RequestID  string     `json:"request_id,omitempty"`
-	Receipt    string     `json:"receipt"`
-	DeletedAt  Time       `json:"deleted_at,omitzero"`
+	Source     string `json:"source"`
+	RecordRef  string `json:"record_ref"`
+	Region     string `json:"region"`
+	SubjectRef string `json:"subject_ref"`
+	Category   string `json:"category"`
+	Reason     string `json:"reason"`
+	RequestID  string `json:"request_id,omitempty"`
+	Receipt    string `json:"receipt"`
+	DeletedAt  Time   `json:"deleted_at,omitzero"`
 }
 
 // Validate implements Detail.
@@ -472,8 +501,8 @@ func (d *RecordDeletedDetail) Validate() error {
 	switch {
 	case d.Source == "":
 		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
+	case d.RecordRef == "":
+		return missing("record_ref")
 	case d.Reason == "":
 		return missing("reason")
 	}

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -305,5 +307,36 @@ func TestDecodeDetail(t *testing.T) {
 				t.Errorf("expect the detail, got diff (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// The tagger sends a violation's record key sealed; the router opens it with
+// the deployment's key, and nothing else can.
+func TestViolationKeyIsSealed(t *testing.T) {
+	k1, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
+	k2, _ := pseudonym.New(bytes.Repeat([]byte{2}, 32))
+	key := record.Key{"pk": "USER#u-1001", "sk": "PROFILE"}
+	d := events.ResidencyViolationDetail{Source: "users", RecordSealed: k1.Seal([]byte(key.String()))}
+	if strings.Contains(d.RecordSealed, "u-1001") {
+		t.Fatalf("expect a sealed key, got %q", d.RecordSealed)
+	}
+	got, err := d.Key(k1.Open)
+	if err != nil || got.String() != key.String() {
+		t.Fatalf("expect the key back with the sealing key, got %v (%v)", got, err)
+	}
+	if _, err := d.Key(k2.Open); !errors.Is(err, events.ErrInvalid) || !errors.Is(err, record.ErrPermanent) {
+		t.Errorf("expect another key to fail as a permanent invalid event, got %v", err)
+	}
+	d.RecordSealed = d.RecordSealed[:len(d.RecordSealed)-2] + "AA"
+	if _, err := d.Key(k1.Open); !errors.Is(err, events.ErrInvalid) || strings.Contains(err.Error(), d.RecordSealed) {
+		t.Errorf("expect an altered seal to fail without quoting it, got %v", err)
+	}
+	clear := events.ResidencyViolationDetail{Source: "users", Record: key}
+	if got, err := clear.Key(k1.Open); err != nil || got.String() != key.String() {
+		t.Errorf("expect an operator's clear key to be taken, got %v (%v)", got, err)
+	}
+	raw := []byte(`{"source":"users","region":"us-east-1","home_region":"eu-central-1","action":"relocate"}`)
+	if _, err := events.DecodeDetail(events.ResidencyViolation, raw); err == nil || !strings.Contains(err.Error(), "record_sealed") {
+		t.Errorf("expect a violation without a key to fail naming record_sealed, got %v", err)
 	}
 }

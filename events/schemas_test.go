@@ -21,6 +21,7 @@ func fullDetails() map[string]events.Detail {
 	key := record.Key{"pk": "USER#u-1002", "sk": "PROFILE"}
 	at := events.At(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	ref := "sub_0e797da432b115bd0eb6ade1f4938c45"
+	recRef := "rec_5b2d7c0a9e41f3386d1c02b7e8a4f915"
 	hold := func() *events.LegalHoldDetail {
 		return &events.LegalHoldDetail{HoldID: "hold-2026-031", SubjectID: "u-0043", Source: "users", Record: key, Reason: "litigation hold"}
 	}
@@ -34,20 +35,20 @@ func fullDetails() map[string]events.Detail {
 		events.LegalHoldReleased: hold(),
 		events.ContractEnded:     &events.ContractEndedDetail{Contract: "acct-77", EndedAt: at},
 		events.ErasureRequested:  &events.ErasureRequestedDetail{RequestID: "dsr-2026-1142", SubjectID: "u-1004", ReceivedAt: at},
-		events.RecordTagged: &events.RecordTaggedDetail{Source: "users", Record: key, Region: "eu-central-1", SubjectRef: ref, Category: "profile",
+		events.RecordTagged: &events.RecordTaggedDetail{Source: "users", RecordRef: recRef, Region: "eu-central-1", SubjectRef: ref, Category: "profile",
 			Tag: record.Tag{OriginRegion: "eu-central-1", Jurisdiction: "EEA", HomeRegion: "eu-central-1", Status: record.StatusCompliant,
 				PolicyVersion: "2026-11-01", TaggedAt: "2026-11-20T10:00:01Z", RetainUntil: "2028-12-20T10:00:00Z"}},
-		events.ResidencyViolation: &events.ResidencyViolationDetail{Source: "users", Record: key, Region: "us-east-1", SubjectRef: ref,
+		events.ResidencyViolation: &events.ResidencyViolationDetail{Source: "users", RecordRef: recRef, RecordSealed: "c2VhbGVkLWJ5LXRoZS10YWdnZXI", Record: key, Region: "us-east-1", SubjectRef: ref,
 			SubjectCountry: "FR", Jurisdiction: "EEA", HomeRegion: "eu-central-1", Allowed: []string{"eu-central-1", "eu-west-1"},
 			Action: "relocate", Category: "profile", PolicyVersion: "2026-11-01", DetectedAt: at},
-		events.RecordRelocated: &events.RecordRelocatedDetail{Source: "users", Record: key, FromRegion: "us-east-1", ToRegion: "eu-central-1",
+		events.RecordRelocated: &events.RecordRelocatedDetail{Source: "users", RecordRef: recRef, FromRegion: "us-east-1", ToRegion: "eu-central-1",
 			SubjectRef: ref, Action: "relocate", At: at},
-		events.TransferDecided: &events.TransferDecidedDetail{TransferID: "tr-5001", Source: "users", Record: key, SubjectRef: ref, Category: "events",
+		events.TransferDecided: &events.TransferDecidedDetail{TransferID: "tr-5001", Source: "users", RecordRef: recRef, SubjectRef: ref, Category: "events",
 			FromCountry: "DE", FromRegion: "eu-central-1", ToCountry: "US", ToRegion: "us-east-1", Importer: "Acme Inc", Exporter: "Acme Analytics SAS", Regime: "EU GDPR", Restricted: true,
 			Decision: "allowed", Mechanism: "scc", Reference: "scc-acme-inc-2024", Reason: "SCC Module 2", LedgerID: "tr-5001"},
-		events.RetentionExpired: &events.RetentionExpiredDetail{Source: "users", Record: key, Region: "us-east-1", SubjectRef: ref,
+		events.RetentionExpired: &events.RetentionExpiredDetail{Source: "users", RecordRef: recRef, Region: "us-east-1", SubjectRef: ref,
 			Category: "profile", RetainUntil: at},
-		events.RecordDeleted: &events.RecordDeletedDetail{Source: "users", Record: key, Region: "eu-central-1", SubjectRef: ref, Category: "profile",
+		events.RecordDeleted: &events.RecordDeletedDetail{Source: "users", RecordRef: recRef, Region: "eu-central-1", SubjectRef: ref, Category: "profile",
 			Reason: events.ReasonErasure, RequestID: "dsr-2026-1142", Receipt: "del-0001", DeletedAt: at},
 		events.ErasureCompleted: &events.ErasureCompletedDetail{RequestID: "dsr-2026-1142", SubjectRef: ref, Region: "eu-central-1",
 			Deleted: 2, Held: 1, Receipts: []string{"del-0001", "del-0002"}, CompletedAt: at,

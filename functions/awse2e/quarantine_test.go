@@ -183,7 +183,7 @@ func TestQuarantineResumesAndNeverOverwrites(t *testing.T) {
 	byRecord := map[string]string{}
 	for _, v := range violations {
 		for _, pk := range []string{"USER#u-1002", "USER#u-1003"} {
-			if strings.Contains(v, pk) {
+			if strings.Contains(v, w.tagger.Refs.Record("users", record.Key{"pk": pk, "sk": "PROFILE"})) {
 				byRecord[pk] = v
 			}
 		}

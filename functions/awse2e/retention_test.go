@@ -479,13 +479,13 @@ func TestRetentionSweepOnDynamoDB(t *testing.T) {
 		t.Fatalf("expect %d Retention Expired and Record Deleted, got %d and %d", len(due), len(expired), len(deleted))
 	}
 	for _, d := range deleted {
-		r, ok := receipts[refs.Record(d.Source, d.Record)]
+		r, ok := receipts[d.RecordRef]
 		if !ok || d.Receipt != r.ID || d.Reason != events.ReasonRetention || d.SubjectRef != r.SubjectRef {
 			t.Errorf("expect Record Deleted to name its receipt, got %+v (receipt %+v)", d, r)
 		}
 	}
 	for _, e := range expired {
-		if _, ok := receipts[refs.Record(e.Source, e.Record)]; !ok || !e.RetainUntil.Equal(at("2026-11-21T09:00:00Z")) {
+		if _, ok := receipts[e.RecordRef]; !ok || !e.RetainUntil.Equal(at("2026-11-21T09:00:00Z")) {
 			t.Errorf("expect Retention Expired of a deleted record, got %+v", e)
 		}
 	}

@@ -236,7 +236,7 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		for _, e := range unheld {
 			if e.Erasure == "" {
 				expired = append(expired, events.Out{DetailType: events.RetentionExpired, Detail: &events.RetentionExpiredDetail{
-					Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category, RetainUntil: events.At(e.RetainUntil)}})
+					Source: e.Source, RecordRef: h.Refs.Record(e.Source, e.Key), Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category, RetainUntil: events.At(e.RetainUntil)}})
 			}
 		}
 		if err := h.Bus.Publish(ctx, h.Region, expired...); err != nil {
@@ -429,7 +429,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 		sent = append(sent, entry)
 		done = append(done, e)
 		deleted = append(deleted, events.Out{DetailType: events.RecordDeleted, Detail: &events.RecordDeletedDetail{
-			Source: e.Source, Record: e.Key, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category,
+			Source: e.Source, RecordRef: recRef, Region: e.Region, SubjectRef: e.SubjectRef, Category: e.Category,
 			Reason: reason, RequestID: e.Erasure, Receipt: entry.ID, DeletedAt: events.At(now),
 		}})
 	}

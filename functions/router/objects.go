@@ -167,7 +167,7 @@ func (h *Handler) objectViolation(ctx context.Context, d events.ResidencyViolati
 	}
 	log.InfoContext(ctx, "relocated", "action", string(action), "to_region", t.region, "to_bucket", t.bucket, "versions_deleted", versions)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
-		Source: d.Source, Record: d.Record, FromRegion: d.Region, ToRegion: t.region, SubjectRef: subjectRef, Action: string(action), At: events.At(entry.Time),
+		Source: d.Source, RecordRef: recRef, FromRegion: d.Region, ToRegion: t.region, SubjectRef: subjectRef, Action: string(action), At: events.At(entry.Time),
 	}})
 }
 

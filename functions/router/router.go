@@ -47,6 +47,9 @@ type LedgerQueue interface {
 type Refs interface {
 	Subject(id string) string
 	Record(source string, key record.Key) string
+	// Open opens a record key the tagger sealed (Residency Violation's
+	// record_sealed).
+	Open(s string) ([]byte, error)
 }
 
 // Handler is the router of one region.
@@ -210,6 +213,10 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	// From here on the key is in the clear, in this process only.
+	if d.Record, err = d.Key(h.Refs.Open); err != nil {
+		return err
+	}
 	log := h.Log.With("function", Actor, "source", d.Source, "record", h.Refs.Record(d.Source, d.Record), "region", d.Region)
 	src, ok := h.Policy.SourceByName(d.Source)
 	if ok && src.IsBucket() && d.Action != string(policy.ActionAlert) {
@@ -305,7 +312,7 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	}
 	log.InfoContext(ctx, "relocated", "action", string(action), "to_region", target, "to_table", targetTable)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
-		Source: src.Table, Record: d.Record, FromRegion: d.Region, ToRegion: target, SubjectRef: subjectRef, Action: string(action), At: events.At(now),
+		Source: src.Table, RecordRef: recRef, FromRegion: d.Region, ToRegion: target, SubjectRef: subjectRef, Action: string(action), At: events.At(now),
 	}})
 }
 
@@ -352,7 +359,7 @@ func (h *Handler) transfer(ctx context.Context, raw json.RawMessage) error {
 	h.Log.InfoContext(ctx, "transfer decided", "function", Actor, "transfer_id", d.TransferID, "exporter", dec.Exporter, "regime", dec.Regime, "to_country", d.ToCountry,
 		"decision", dec.Decision, "mechanism", dec.Mechanism, "subject", subjectRef)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.TransferDecided, Detail: &events.TransferDecidedDetail{
-		TransferID: d.TransferID, Source: d.Source, Record: d.Record, SubjectRef: subjectRef, Category: d.Category,
+		TransferID: d.TransferID, Source: d.Source, RecordRef: recRef, SubjectRef: subjectRef, Category: d.Category,
 		FromCountry: fromCountry, FromRegion: h.Region, ToCountry: d.ToCountry, ToRegion: d.ToRegion, Importer: d.Importer,
 		Exporter: dec.Exporter, Regime: dec.Regime, Restricted: dec.Restricted, Decision: dec.Decision, Mechanism: dec.Mechanism, Reference: dec.Reference, Reason: dec.Reason,
 		LedgerID: entry.ID,

@@ -229,7 +229,7 @@ func (h *Handler) ttlDeletion(rec *ddbjson.StreamRecord, src *policy.Source, reg
 	b.ttl = append(b.ttl, e)
 	b.ledger = append(b.ledger, entry)
 	b.evs = append(b.evs, events.Out{DetailType: events.RecordDeleted, Detail: &events.RecordDeletedDetail{
-		Source: table, Record: key, Region: region, SubjectRef: e.SubjectRef, Category: w.category,
+		Source: table, RecordRef: recRef, Region: region, SubjectRef: e.SubjectRef, Category: w.category,
 		Reason: events.ReasonRetention, Receipt: entry.ID, DeletedAt: events.At(at),
 	}})
 	return true

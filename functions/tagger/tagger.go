@@ -69,6 +69,9 @@ type LedgerQueue interface {
 type Refs interface {
 	Subject(id string) string
 	Record(source string, key record.Key) string
+	// Seal encrypts a record key for the router (Residency Violation's
+	// record_sealed).
+	Seal(b []byte) string
 }
 
 // FailureSink is told of every record that failed, with the reason. On AWS
@@ -487,7 +490,7 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 	subjectRef := w.subjectRef
 	b.entries = append(b.entries, h.entry(w, tag, subjectRef, now))
 	b.evs = append(b.evs, events.Out{DetailType: events.RecordTagged, Detail: &events.RecordTaggedDetail{
-		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
+		Source: w.source, RecordRef: h.Refs.Record(w.source, w.key), Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
 	}})
 	if dec.Allowed {
 		return
@@ -501,7 +504,8 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 		}
 	}
 	b.evs = append(b.evs, events.Out{DetailType: events.ResidencyViolation, Detail: &events.ResidencyViolationDetail{
-		Source: w.source, Record: w.key, Region: w.region, SubjectRef: subjectRef, SubjectCountry: dec.SubjectCountry,
+		Source: w.source, RecordRef: h.Refs.Record(w.source, w.key), RecordSealed: h.Refs.Seal([]byte(w.key.String())),
+		Region: w.region, SubjectRef: subjectRef, SubjectCountry: dec.SubjectCountry,
 		Jurisdiction: dec.Jurisdiction, HomeRegion: dec.HomeRegion, Allowed: allowed, Action: string(dec.Action),
 		Category: w.category, PolicyVersion: h.Policy.Version, DetectedAt: events.At(now),
 	}})

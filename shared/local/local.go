@@ -62,6 +62,8 @@ type Stack struct {
 
 	// Stats counts what happened, for the run summary.
 	Stats Stats
+
+	onPublish func(region, detailType string, detail []byte)
 }
 
 // Stats counts the deliveries of a stack.
@@ -87,6 +89,10 @@ type Config struct {
 	DigestStore  digest.Store
 	DigestSigner digest.Signer
 	DigestKeys   digest.Keys
+	// OnPublish, when set, sees every event the functions publish, with
+	// its detail as EventBridge would carry it, also those no rule takes:
+	// what a platform subscribing to the bus would receive.
+	OnPublish func(region, detailType string, detail []byte)
 }
 
 // New wires the functions of every region of cfg.Policy on cfg.Store.
@@ -102,7 +108,7 @@ func New(cfg Config) (*Stack, error) {
 		cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
 	s := &Stack{
-		Store: cfg.Store, Policy: cfg.Policy, Refs: refs, Now: cfg.Now, Log: cfg.Log,
+		Store: cfg.Store, Policy: cfg.Policy, Refs: refs, Now: cfg.Now, Log: cfg.Log, onPublish: cfg.OnPublish,
 		taggers: map[string]*tagger.Handler{}, routers: map[string]*router.Handler{}, retentions: map[string]*retention.Handler{},
 		Stats: Stats{Delivered: map[string]int{}, Published: map[string]int{}},
 	}
@@ -156,12 +162,19 @@ func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) e
 	for _, e := range evs {
 		s.Stats.Published[e.DetailType]++
 		ev := lambdaevents.EventBridgeEvent{DetailType: e.DetailType, Source: events.Source, Region: region}
-		if len(s.targets(ev)) == 0 {
+		routed := len(s.targets(ev)) > 0
+		if !routed && s.onPublish == nil {
 			continue
 		}
 		detail, err := json.Marshal(e.Detail)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", e.DetailType, err)
+		}
+		if s.onPublish != nil {
+			s.onPublish(region, e.DetailType, detail)
+		}
+		if !routed {
+			continue
 		}
 		ev.Version, ev.ID, ev.AccountID, ev.Time, ev.Resources, ev.Detail = "0", s.id("evt"), "000000000000", s.Now().UTC(), []string{}, detail
 		s.bus = append(s.bus, ev)

@@ -101,6 +101,13 @@ func newEnvKey(t *testing.T, key []byte) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	loadFixtures(t, st)
+	return e
+}
+
+// loadFixtures puts the local S3 objects of events/fixtures in st.
+func loadFixtures(t *testing.T, st *sqlitestore.Store) {
+	t.Helper()
 	fix, err := os.ReadFile("../../events/fixtures/s3-objects.json")
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +121,6 @@ func newEnvKey(t *testing.T, key []byte) *env {
 			t.Fatal(err)
 		}
 	}
-	return e
 }
 
 var sweepAt = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
