@@ -13,6 +13,7 @@ import (
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/trigger"
@@ -111,6 +112,8 @@ type Handler struct {
 	// say whether it reached the records that predate Residency (optional:
 	// without it, its coverage is unknown).
 	Coverage CoverageReader
+	// Metrics, when set, receives each sweep's figures (EMF lines).
+	Metrics *metrics.Emitter
 }
 
 // FailureSink is told of an event that failed, with the reason.
@@ -212,6 +215,8 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 	}
 	var cursor catalog.Cursor
 	var keepFrom time.Time // the earliest retain-until of the entries left in place
+	var oldest time.Time   // the earliest retain-until of the due entries no hold keeps
+	defer func() { h.sweepMetrics(ctx, res, oldest, now) }()
 	for {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < margin {
 			h.Log.WarnContext(ctx, "sweep stopped at the deadline; the next sweep continues", "function", Actor, "region", h.Region, "deleted", res.Deleted)
@@ -230,6 +235,7 @@ func (h *Handler) Sweep(ctx context.Context, now time.Time) (SweepResult, error)
 		}
 		res.Held += len(held)
 		res.ItemsRead += len(held)
+		oldest = earliest(oldest, unheld)
 		// Entries an erasure marked are finished as that erasure: no
 		// retention expired.
 		var expired []events.Out

@@ -3,6 +3,7 @@ package retention_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
@@ -477,5 +479,39 @@ func TestSweepReceiptCountsObjectVersions(t *testing.T) {
 	}
 	if _, err := st.HeadObject(ctx, "eu-central-1", "acme-exports", key); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("expect the object gone, got %v", err)
+	}
+}
+
+// A sweep's figures are metrics of its region, the oldest overdue record's
+// age among them: the held records do not count as overdue.
+func TestSweepMetrics(t *testing.T) {
+	h, st, _ := setup(t)
+	ctx := context.Background()
+	var emf bytes.Buffer
+	h.Metrics = &metrics.Emitter{W: &emf, Function: "retention", Region: h.Region}
+	seed(t, st, 50, 25) // due 1 to 25 days ago
+	st.SetHold(ctx, catalog.Hold{ID: "h1", Source: "users", Key: record.Key{"pk": "USER#0024", "sk": "PROFILE"}, Reason: "audit"})
+	if _, err := h.Sweep(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(emf.Bytes(), &line); err != nil {
+		t.Fatalf("expect one EMF line, got %v: %s", err, emf.Bytes())
+	}
+	// USER#0024, 25 days overdue, is held: the oldest overdue is USER#0023.
+	want := map[string]any{retention.MetricSweepDue: 25.0, retention.MetricSweepDeleted: 24.0, retention.MetricSweepHeld: 1.0,
+		retention.MetricSweepLocked: 0.0, retention.MetricOldestOverdueAge: (24 * 24 * time.Hour).Seconds(), "region": "eu-central-1"}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("expect %s %v, got %v in %s", k, v, line[k], emf.Bytes())
+		}
+	}
+	// A sweep with nothing due says so: age 0.
+	emf.Reset()
+	if _, err := h.Sweep(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(emf.Bytes(), &line); err != nil || line[retention.MetricOldestOverdueAge] != 0.0 || line[retention.MetricSweepHeld] != 1.0 {
+		t.Errorf("expect no overdue record and the held one, got %s (%v)", emf.Bytes(), err)
 	}
 }

@@ -20,6 +20,6 @@ func main() {
 	store := app.Store()
 	h := &retention.Handler{Region: app.Region, Policy: awspolicy.MustLoad("retention"), Refs: app.Refs, Catalog: store, Holds: store,
 		Contracts: store, Tables: store, Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app),
-		Now: time.Now, Log: app.Log, DeadLetters: app.DeadLetters(), Coverage: store}
+		Now: time.Now, Log: app.Log, DeadLetters: app.DeadLetters(), Coverage: store, Metrics: app.Metrics()}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }
