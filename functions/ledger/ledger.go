@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/trigger"
 )
@@ -37,7 +40,19 @@ type Handler struct {
 	// such a message fails like any other, and so do those after it in its
 	// group, so none is lost.
 	DeadLetters FailureSink
+	// Metrics, when set, receives per append the entries appended and the
+	// lag of each: from its message's SentTimestamp on the queue to its
+	// append (EMF lines, of the function's region: on AWS its chain).
+	Metrics *metrics.Emitter
+	// Now is the clock of the append lag (default time.Now).
+	Now func() time.Time
 }
+
+// The ledger function's metrics, per region (the chain) and function.
+const (
+	MetricEntriesAppended = "EntriesAppended"
+	MetricAppendLag       = "AppendLag"
+)
 
 // FailureSink is told of a message that failed, with the reason.
 type FailureSink interface {
@@ -81,6 +96,7 @@ func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lamb
 	type group struct {
 		ids    []string
 		drafts []ledger.Entry
+		sent   []time.Time // SentTimestamp of each draft's message (zero: unknown)
 		broken bool
 	}
 	groups := map[string]*group{}
@@ -112,6 +128,7 @@ func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lamb
 		}
 		g.ids = append(g.ids, m.MessageId)
 		g.drafts = append(g.drafts, d)
+		g.sent = append(g.sent, sentAt(m))
 	}
 	for _, region := range order {
 		g := groups[region]
@@ -127,8 +144,41 @@ func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) (lamb
 			continue
 		}
 		h.Log.InfoContext(ctx, "appended", "function", "ledger", "region", region, "entries", len(stored), "head_seq", stored[len(stored)-1].Seq)
+		h.appendMetrics(ctx, len(stored), g.sent)
 	}
 	return resp, nil
+}
+
+// sentAt is the time SQS received m (its SentTimestamp attribute, epoch
+// milliseconds), or zero.
+func sentAt(m lambdaevents.SQSMessage) time.Time {
+	ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// appendMetrics emits a chain's appended entries and their lags; a metric
+// it cannot write is logged, never fatal.
+func (h *Handler) appendMetrics(ctx context.Context, appended int, sent []time.Time) {
+	if h.Metrics == nil {
+		return
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	at := now()
+	lags := make([]time.Duration, 0, len(sent))
+	for _, s := range sent {
+		if !s.IsZero() {
+			lags = append(lags, max(0, at.Sub(s)))
+		}
+	}
+	if err := h.Metrics.Emit("", metrics.Counted(MetricEntriesAppended, appended), metrics.Durations(MetricAppendLag, lags...)); err != nil {
+		h.Log.WarnContext(ctx, "metrics", "function", "ledger", "error", err.Error())
+	}
 }
 
 func decode(m lambdaevents.SQSMessage) (ledger.Entry, error) {

@@ -1,12 +1,16 @@
 package ledger_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	fn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
@@ -157,5 +162,37 @@ func TestScheduledDigest(t *testing.T) {
 	ds, err := dir.List(context.Background(), "eu-central-1")
 	if err != nil || len(ds) != 2 || ds[1].PrevSignature != ds[0].Signature {
 		t.Fatalf("stored digests %+v, %v", ds, err)
+	}
+}
+
+// An append's figures are metrics: the entries appended and each one's lag
+// from its message's SentTimestamp.
+func TestAppendMetrics(t *testing.T) {
+	h, _ := newHandler(t)
+	var emf bytes.Buffer
+	h.Metrics = &metrics.Emitter{W: &emf, Function: "ledger", Region: "eu-central-1"}
+	sent := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	h.Now = func() time.Time { return sent.Add(1500 * time.Millisecond) }
+	at := sent.Add(-time.Minute)
+	var recs []events.SQSMessage
+	for i, lag := range []time.Duration{0, 250 * time.Millisecond, time.Second} {
+		m := msg(fmt.Sprintf("m%d", i), "eu-central-1", ledger.Entry{ID: fmt.Sprintf("e%d", i), Time: at, Kind: ledger.KindTransfer, Region: "eu-central-1", Actor: "router"})
+		m.Attributes["SentTimestamp"] = strconv.FormatInt(sent.Add(lag).UnixMilli(), 10)
+		recs = append(recs, m)
+	}
+	payload, _ := json.Marshal(events.SQSEvent{Records: recs})
+	if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("expect no failures, got %+v", resp)
+	}
+	var line struct {
+		Appended float64   `json:"EntriesAppended"`
+		Lag      []float64 `json:"AppendLag"`
+		Region   string    `json:"region"`
+	}
+	if err := json.Unmarshal(emf.Bytes(), &line); err != nil {
+		t.Fatalf("expect one EMF line, got %v: %s", err, emf.Bytes())
+	}
+	if line.Appended != 3 || !slices.Equal(line.Lag, []float64{1500, 1250, 500}) || line.Region != "eu-central-1" {
+		t.Fatalf("expect 3 appended with lags 1500, 1250, 500 ms, got %s", emf.Bytes())
 	}
 }

@@ -17,6 +17,6 @@ func main() {
 	app := awsapp.MustLoad(ctx, "ledger", awsenv.LedgerTable, awsenv.SigningKeyID, awsenv.DigestBucket)
 	store := app.Store()
 	h := &ledger.Handler{Store: store, Log: app.Log, Region: app.Region, Digests: awsdigests.Writer(app, store),
-		DeadLetters: app.DeadLetters()}
+		DeadLetters: app.DeadLetters(), Metrics: app.Metrics()}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }
