@@ -1,9 +1,19 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/residency-dev/residency/functions/ledger"
+	"github.com/residency-dev/residency/functions/retention"
+	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/metrics"
 )
 
 // alarms raises an alarm on any error of a function and on any message in a
@@ -38,6 +48,110 @@ func (r *residency) alarms() {
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 	}
+	// Deletions overdue: the oldest due record no hold keeps was more than
+	// two sweep periods past its retain-until when a sweep reached it, or
+	// no sweep reported in two periods (missing data breaches).
+	period := sweepPeriod(r.props.SweepSchedule)
+	awscloudwatch.NewAlarm(r.stack, jsii.String("OverdueDeletionAlarm"), &awscloudwatch.AlarmProps{
+		AlarmName: jsii.String("residency-retention-overdue"),
+		AlarmDescription: jsii.String(fmt.Sprintf("Residency retention: a due record waited more than two sweep periods (%s) for its deletion, or no sweep ran in that time",
+			2*period)),
+		Metric:             r.residencyMetric("retention", retention.MetricOldestOverdueAge, "Maximum", 2*period),
+		Threshold:          jsii.Number((2 * period).Seconds()),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	// The tagger falls behind its streams: misplaced records wait longer
+	// than the exposure they should have.
+	awscloudwatch.NewAlarm(r.stack, jsii.String("TaggerIteratorAgeAlarm"), &awscloudwatch.AlarmProps{
+		AlarmName:        jsii.String("residency-tagger-iterator-age"),
+		AlarmDescription: jsii.String("Residency tagger: stream records wait more than 5 minutes to be tagged"),
+		Metric: r.fns["tagger"].Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(float64((5 * time.Minute).Milliseconds())),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
+// residencyMetric is a metric the functions write as EMF lines (namespace
+// Residency) with the dimensions region and function.
+func (r *residency) residencyMetric(fn, name, statistic string, period time.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{metrics.DimRegion: jsii.String(r.region), metrics.DimFunction: jsii.String(fn)},
+		Statistic:     jsii.String(statistic), Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
+	})
+}
+
+// perSource sums a metric the tagger writes per source (dimension source)
+// over every source of the region, with a metrics SEARCH.
+func (r *residency) perSource(name, label string) awscloudwatch.MathExpression {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf(`SUM(SEARCH('{%s,%s,%s,%s} MetricName="%s" %s="%s" %s="tagger"', 'Sum', 300))`,
+			metrics.Namespace, metrics.DimRegion, metrics.DimFunction, metrics.DimSource, name, metrics.DimRegion, r.region, metrics.DimFunction)),
+		Label:  jsii.String(label),
+		Period: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+}
+
+// dashboard is the region's CloudWatch dashboard: what the tagger saw, what
+// the sweep deleted and how late, the ledger's lag, and the failures.
+func (r *residency) dashboard() {
+	fiveMin := 5 * time.Minute
+	graph := func(title string, left ...awscloudwatch.IMetric) awscloudwatch.GraphWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(12)})
+	}
+	var errs, dead []awscloudwatch.IMetric
+	for _, fn := range Functions {
+		errs = append(errs, r.fns[fn].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"), Label: jsii.String(fn)}))
+	}
+	for _, q := range r.dlqs() {
+		dead = append(dead, q.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"), Label: jsii.String(q.name)}))
+	}
+	sweep := 2 * sweepPeriod(r.props.SweepSchedule)
+	awscloudwatch.NewDashboard(r.stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String("Residency-" + r.region),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{
+				graph("Records tagged, violations, failures (all watched sources)", r.perSource(tagger.MetricRecordsTagged, "tagged"),
+					r.perSource(tagger.MetricViolations, "violations"), r.perSource(tagger.MetricRecordsFailed, "failed")),
+				graph("Tagger iterator age (ms)", r.fns["tagger"].Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+					Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")})),
+			},
+			{
+				graph("Retention sweep", r.residencyMetric("retention", retention.MetricSweepDue, "Sum", sweep),
+					r.residencyMetric("retention", retention.MetricSweepDeleted, "Sum", sweep), r.residencyMetric("retention", retention.MetricSweepHeld, "Maximum", sweep),
+					r.residencyMetric("retention", retention.MetricSweepLocked, "Maximum", sweep)),
+				graph("Oldest overdue record (s)", r.residencyMetric("retention", retention.MetricOldestOverdueAge, "Maximum", sweep)),
+			},
+			{
+				graph("Ledger: entries appended", r.residencyMetric("ledger", ledger.MetricEntriesAppended, "Sum", fiveMin)),
+				graph("Ledger append lag p99 (ms)", r.residencyMetric("ledger", ledger.MetricAppendLag, "p99", fiveMin)),
+			},
+			{graph("Function errors", errs...), graph("Dead letters waiting", dead...)},
+		},
+	})
+}
+
+// sweepPeriod is the time between two sweeps of a Scheduler expression:
+// rate(N unit) says it; a cron(...) expression is taken as daily, its
+// longest usual period, so that its alarm does not fire between runs.
+func sweepPeriod(schedule string) time.Duration {
+	m := rateRE.FindStringSubmatch(strings.TrimSuffix(strings.TrimPrefix(schedule, "rate("), ")"))
+	if m == nil {
+		if strings.HasPrefix(schedule, "cron(") {
+			return 24 * time.Hour
+		}
+		return time.Hour // the default schedule
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(m[2], "s")]
+	return time.Duration(n) * unit
 }
 
 // Output names.

@@ -100,7 +100,9 @@ func NewResidencyStack(scope constructs.Construct, id string, props *ResidencySt
 	}
 	r.region = *props.Env.Region
 	r.eu = EURegion(r.region)
-	awscdk.Tags_Of(stack).Add(jsii.String("residency:region"), jsii.String(r.region), nil)
+	// CloudFormation's dashboards take no tags (cfn-lint E3002).
+	awscdk.Tags_Of(stack).Add(jsii.String("residency:region"), jsii.String(r.region),
+		&awscdk.TagProps{ExcludeResourceTypes: jsii.Strings("AWS::CloudWatch::Dashboard")})
 
 	r.keys()
 	r.tables()
@@ -114,6 +116,7 @@ func NewResidencyStack(scope constructs.Construct, id string, props *ResidencySt
 	r.triggers()
 	r.reportsAPI()
 	r.alarms()
+	r.dashboard()
 	r.outputs()
 	r.suppressions()
 	return stack

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
@@ -71,8 +72,9 @@ func TestTopology(t *testing.T) {
 		"AWS::ApiGatewayV2::Stage":            1,
 		"AWS::ApiGatewayV2::Route":            2,
 		"AWS::ApiGatewayV2::Integration":      1,
-		"AWS::ApiGatewayV2::Authorizer":       0, // AWS_IAM needs none
-		"AWS::CloudWatch::Alarm":              9, // five functions, four DLQs
+		"AWS::ApiGatewayV2::Authorizer":       0,  // AWS_IAM needs none
+		"AWS::CloudWatch::Alarm":              11, // five functions, four DLQs, overdue deletions, tagger iterator age
+		"AWS::CloudWatch::Dashboard":          1,
 		"Custom::DynamoDBReplica":             0,
 		"AWS::CloudFormation::CustomResource": 0,
 	}
@@ -616,6 +618,52 @@ func TestAlarmsOnFunctionErrorsAndDeadLetters(t *testing.T) {
 				"Dimensions": []any{map[string]any{"Name": "QueueName", "Value": map[string]any{
 					"Fn::GetAtt": []any{logicalID(t, r, "AWS::SQS::Queue", "QueueName", q), "QueueName"}}}},
 			})
+		}
+	}
+}
+
+// The region's alarms on overdue deletions (two sweep periods, missing data
+// breaching: sweeps that stop alarm too) and the tagger's iterator age, and
+// its dashboard of the functions' metrics.
+func TestOverdueAndIteratorAgeAlarmsAndDashboard(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		tmpl := fixture.templates[r]
+		tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "Residency", "MetricName": "OldestOverdueAge", "Statistic": "Maximum", "Period": 7200, "Threshold": 7200,
+			"ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching",
+			"Dimensions": []any{map[string]any{"Name": "function", "Value": "retention"}, map[string]any{"Name": "region", "Value": r}},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/Lambda", "MetricName": "IteratorAge", "Statistic": "Maximum", "Threshold": 300000,
+			"Dimensions": []any{map[string]any{"Name": "FunctionName", "Value": ref(logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger")))}},
+		})
+		dashboards := tmpl.FindResources(jsii.String("AWS::CloudWatch::Dashboard"), nil)
+		if len(*dashboards) != 1 {
+			t.Fatalf("%s: expect one dashboard, got %d", r, len(*dashboards))
+		}
+		for _, d := range *dashboards {
+			props := (*d)["Properties"].(map[string]any)
+			body, _ := json.Marshal(props["DashboardBody"])
+			if props["DashboardName"] != "Residency-"+r {
+				t.Errorf("%s: expect dashboard Residency-%s, got %v", r, r, props["DashboardName"])
+			}
+			for _, want := range []string{"RecordsTagged", "Violations", "RecordsFailed", "SweepDeleted", "OldestOverdueAge", "AppendLag", "IteratorAge", "ApproximateNumberOfMessagesVisible", "SEARCH("} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("%s: expect the dashboard to show %s, got %s", r, want, body)
+				}
+			}
+		}
+	}
+}
+
+func TestSweepPeriod(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"rate(1 hour)": time.Hour, "rate(15 minutes)": 15 * time.Minute, "rate(2 days)": 48 * time.Hour,
+		"cron(0 3 * * ? *)": 24 * time.Hour, "": time.Hour,
+	} {
+		if got := sweepPeriod(in); got != want {
+			t.Errorf("sweepPeriod(%q): expect %v, got %v", in, want, got)
 		}
 	}
 }
