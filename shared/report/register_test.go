@@ -214,3 +214,42 @@ func TestSubjectReportListsOnlyItsHolds(t *testing.T) {
 		})
 	}
 }
+
+// Every region of the policy is in the report, also one whose chain has no
+// entry yet.
+func TestEveryPolicyRegionIsReported(t *testing.T) {
+	st := registerStore(t)
+	p := policy.MustExample()
+	opt := report.Options{Now: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), Policy: p, Catalog: st}
+	h, err := report.Summarize(context.Background(), st, report.Query{}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := 0
+	for _, r := range p.Regions {
+		i := slices.IndexFunc(h.Ledger.Chains, func(c report.ChainStatus) bool { return c.Region == r })
+		if i < 0 {
+			t.Fatalf("expect region %s in the report's chains, got %+v", r, h.Ledger.Chains)
+		}
+		if h.Ledger.Chains[i].Entries == 0 {
+			empty++
+		}
+	}
+	if empty == 0 {
+		t.Fatalf("expect a policy region without entries in this store, got %+v", h.Ledger.Chains)
+	}
+	if !slices.IsSortedFunc(h.Ledger.Chains, func(a, b report.ChainStatus) int { return strings.Compare(a.Region, b.Region) }) {
+		t.Errorf("expect the chains by region, got %+v", h.Ledger.Chains)
+	}
+	for _, format := range []string{"table", "html", "json"} {
+		var b bytes.Buffer
+		if _, err := report.Render(context.Background(), st, report.Query{}, format, &b, opt); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Regions {
+			if !strings.Contains(b.String(), r) {
+				t.Errorf("%s: expect region %s", format, r)
+			}
+		}
+	}
+}

@@ -222,6 +222,7 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 		return nil, fmt.Errorf("verify and summarize ledger: %w", err)
 	}
 	h.Ledger = st
+	addPolicyRegions(&h.Ledger, opt.Policy)
 	s := newSummarizer(q)
 	for _, o := range sums {
 		s.merge(o)
@@ -586,4 +587,24 @@ func (o Options) regions() []string {
 		return o.Policy.Regions
 	}
 	return o.Regions
+}
+
+// addPolicyRegions lists every region of p in st, also those whose chain
+// has no entry (and no digest) yet: the report says so rather than leaving
+// them out.
+func addPolicyRegions(st *LedgerStatus, p *policy.Policy) {
+	if p == nil {
+		return
+	}
+	added := false
+	for _, r := range p.Regions {
+		if !slices.ContainsFunc(st.Chains, func(c ChainStatus) bool { return c.Region == r }) {
+			st.Chains = append(st.Chains, ChainStatus{Region: r, Verified: true})
+			st.Head[r] = ledger.Head{}
+			added = true
+		}
+	}
+	if added {
+		slices.SortFunc(st.Chains, func(a, b ChainStatus) int { return strings.Compare(a.Region, b.Region) })
+	}
 }
