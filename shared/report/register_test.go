@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -250,6 +251,42 @@ func TestEveryPolicyRegionIsReported(t *testing.T) {
 			if !strings.Contains(b.String(), r) {
 				t.Errorf("%s: expect region %s", format, r)
 			}
+		}
+	}
+}
+
+// The report names the controller (the policy's organization) and the
+// policy version in every format; without a policy, neither.
+func TestReportNamesTheController(t *testing.T) {
+	st := registerStore(t)
+	now := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	for format, want := range map[string][]string{
+		"table": {"Controller: Acme Analytics SAS (FR)\n", "Policy version: 2026-11-01\n"},
+		"html":  {"Controller: <strong>Acme Analytics SAS</strong>", "policy version 2026-11-01"},
+		"json":  {`"controller": {`, `"name": "Acme Analytics SAS"`, `"country": "FR"`},
+	} {
+		var b bytes.Buffer
+		if _, err := report.Render(context.Background(), st, report.Query{}, format, &b, report.Options{Now: now, Policy: policy.MustExample(), Catalog: st}); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: expect %q", format, w)
+			}
+		}
+		if format == "json" {
+			var h report.Header
+			if err := json.Unmarshal(b.Bytes(), &h); err != nil || h.PolicyVersion != "2026-11-01" || h.Controller == nil || h.Controller.Name != "Acme Analytics SAS" {
+				t.Errorf("json: expect the header's policy_version 2026-11-01 and controller, got %v %q %+v", err, h.PolicyVersion, h.Controller)
+			}
+		}
+		b.Reset()
+		if _, err := report.Render(context.Background(), st, report.Query{}, format, &b, report.Options{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		if page := b.String(); strings.Contains(page, "Controller:") || strings.Contains(page, `"controller":`) ||
+			strings.Contains(strings.ToLower(page), "policy version") {
+			t.Errorf("%s: expect no controller without a policy", format)
 		}
 	}
 }
