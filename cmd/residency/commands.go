@@ -16,6 +16,8 @@ import (
 
 	ledgerfn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/retention"
+	"github.com/residency-dev/residency/shared/digest"
+	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
@@ -162,6 +164,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs, c := newFlags("verify", stderr)
 	var asJSON bool
 	fs.BoolVar(&asJSON, "json", false, "print the verification as JSON")
+	every := fs.Duration("digest-every", digest.DefaultEvery, "the digest schedule: fail when entries older than two periods are unsigned, or two digests are further apart (0: not checked)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -176,6 +179,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// Prove each signed tree head consistent with the one before from
 		// the store's tree too.
 		s.Digests.Tree = s.Store
+		s.Digests.Cadence = ledger.Cadence{Every: *every, Now: s.Now()}
 	}
 	st, err := report.Verify(ctx, s.Store, s.Digests)
 	if err != nil {

@@ -42,7 +42,7 @@ Usage:
   residency report [--from D] [--to D] [--kind K] [--destination CC] [--mechanism M]
                    [--subject ID] [--format table|json|csv|html] [--out F]
                    [--endpoint URL [--region R]]   a deployed reports API, signed with SigV4
-  residency verify [--json]          check every region's ledger chain and signed digests (exit 3 if broken)
+  residency verify [--json] [--digest-every 1h]  check every region's ledger chain, signed digests and their cadence (exit 3 if broken)
   residency sweep [--region R]       one retention sweep: {due, deleted, held, emitted}
   residency prove --region R --seq N [--out F]
                                      an inclusion proof of one entry against the newest signed checkpoint

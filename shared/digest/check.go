@@ -23,7 +23,16 @@ type Checker struct {
 	// rebuilds the tree from the entries and compares it with each signed
 	// root.
 	Tree ledger.NodeReader
+	// Cadence, when its Every is set, is the schedule the digests keep:
+	// the verification then fails on a gap in it (see
+	// [ledger.Cadence.Gaps]); a zero Now is the time of the check.
+	Cadence ledger.Cadence
 }
+
+// DefaultEvery is the deployment's digest schedule: the stack signs a
+// digest of each region's chain every hour (infra.DigestSchedule,
+// rate(1 hour)).
+const DefaultEvery = time.Hour
 
 // Result is what one region's digests vouch for.
 type Result struct {
@@ -60,8 +69,16 @@ func (c *Checker) Signed(ctx context.Context, region string) (ledger.Signed, err
 	if err != nil {
 		return ledger.Signed{}, err
 	}
+	cadence := c.Cadence
+	if cadence.Every > 0 && cadence.Now.IsZero() {
+		cadence.Now = time.Now()
+	}
+	points := make([]ledger.DigestPoint, len(r.valid))
+	for i, d := range r.valid {
+		points[i] = ledger.DigestPoint{ToSeq: d.ToSeq, Time: d.Time}
+	}
 	return ledger.Signed{Digests: r.Digests, SignedSeq: r.SignedSeq, SignedAt: r.SignedAt, Problem: r.Problem, ProblemSeq: r.ProblemSeq,
-		Anchor: r.Anchor}, nil
+		Anchor: r.Anchor, Points: points, Cadence: cadence}, nil
 }
 
 var _ ledger.DigestChecker = (*Checker)(nil)

@@ -30,7 +30,10 @@ const region = "eu-central-1"
 type chain struct {
 	entries []ledger.Entry
 	nodes   map[int64][]byte
+	at      time.Time // when set, the time of the entries appended
 }
+
+func (c *chain) Chains(context.Context) ([]string, error) { return []string{region}, nil }
 
 func (c *chain) ReadTreeNodes(_ context.Context, r string, seqs []int64) ([][]byte, error) {
 	if len(c.nodes) != len(c.entries) {
@@ -60,8 +63,12 @@ func (c *chain) append(t *testing.T, n int) {
 	}
 	for i := 0; i < n; i++ {
 		var e ledger.Entry
+		at := time.Date(2026, 11, 22, 10, 0, i, 0, time.UTC)
+		if !c.at.IsZero() {
+			at = c.at.Add(time.Duration(i) * time.Second)
+		}
 		e, head = ledger.Link(head, ledger.Entry{ID: ledger.ID(ledger.KindTransfer, region, time.Now().String(), string(rune('a'+i))),
-			Time: time.Date(2026, 11, 22, 10, 0, i, 0, time.UTC), Kind: ledger.KindTransfer, Region: region, Actor: "router"})
+			Time: at, Kind: ledger.KindTransfer, Region: region, Actor: "router"})
 		c.entries = append(c.entries, e)
 	}
 }

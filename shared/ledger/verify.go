@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -31,6 +32,10 @@ type Signed struct {
 	// Anchor makes a Verifier check the chain against every digest that
 	// verified (nil: none did).
 	Anchor func(*Verifier)
+	// Points are the digests that verified, oldest first, and Cadence the
+	// schedule they keep (a zero Every: not checked); see [Cadence.Gaps].
+	Points  []DigestPoint
+	Cadence Cadence
 }
 
 // DigestChecker checks the signed digests of a ledger's chains (the digest
@@ -56,6 +61,9 @@ type ChainStatus struct {
 	Digests   int        `json:"digests"`
 	SignedSeq int64      `json:"signed_seq"`
 	SignedAt  *time.Time `json:"signed_at,omitempty"`
+	// CadenceGaps are the stretches the digest schedule left unsigned
+	// (see [Cadence.Gaps]); any fails the chain.
+	CadenceGaps []CadenceGap `json:"cadence_gaps,omitempty"`
 }
 
 // Signed describes what the digests vouch for: "signed to seq N at T (k
@@ -167,6 +175,8 @@ func verifyChain(ctx context.Context, l ChainReader, region string, digests Dige
 			cs.SignedAt = &at
 		}
 	}
+	var unsigned Unsigned
+	checkCadence := signed.Cadence.Every > 0
 	var after int64
 	for {
 		n := 0
@@ -175,6 +185,9 @@ func verifyChain(ctx context.Context, l ChainReader, region string, digests Dige
 			cs.Entries++
 			after = e.Seq
 			v.Add(e)
+			if checkCadence && e.Seq > signed.SignedSeq {
+				unsigned.Add(e)
+			}
 			if observe != nil {
 				observe(e)
 			}
@@ -199,6 +212,16 @@ func verifyChain(ctx context.Context, l ChainReader, region string, digests Dige
 		cs.FirstBadSeq, cs.Problem = signed.ProblemSeq, "digests: "+signed.Problem
 	default:
 		cs.Verified = true
+	}
+	if cs.Verified && checkCadence {
+		if gaps := signed.Cadence.Gaps(region, signed.Points, unsigned); len(gaps) > 0 {
+			cs.Verified, cs.CadenceGaps, cs.FirstBadSeq = false, gaps, gaps[0].FromSeq
+			msgs := make([]string, len(gaps))
+			for i, g := range gaps {
+				msgs[i] = g.String()
+			}
+			cs.Problem = fmt.Sprintf("digest cadence (one every %s): %s", signed.Cadence.Every, strings.Join(msgs, "; "))
+		}
 	}
 	return cs, nil
 }

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -212,5 +213,80 @@ func TestSubjectReportListsOnlyItsHolds(t *testing.T) {
 				t.Errorf("holds (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// Every region of the policy is in the report, also one whose chain has no
+// entry yet.
+func TestEveryPolicyRegionIsReported(t *testing.T) {
+	st := registerStore(t)
+	p := policy.MustExample()
+	opt := report.Options{Now: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), Policy: p, Catalog: st}
+	h, err := report.Summarize(context.Background(), st, report.Query{}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := 0
+	for _, r := range p.Regions {
+		i := slices.IndexFunc(h.Ledger.Chains, func(c report.ChainStatus) bool { return c.Region == r })
+		if i < 0 {
+			t.Fatalf("expect region %s in the report's chains, got %+v", r, h.Ledger.Chains)
+		}
+		if h.Ledger.Chains[i].Entries == 0 {
+			empty++
+		}
+	}
+	if empty == 0 {
+		t.Fatalf("expect a policy region without entries in this store, got %+v", h.Ledger.Chains)
+	}
+	if !slices.IsSortedFunc(h.Ledger.Chains, func(a, b report.ChainStatus) int { return strings.Compare(a.Region, b.Region) }) {
+		t.Errorf("expect the chains by region, got %+v", h.Ledger.Chains)
+	}
+	for _, format := range []string{"table", "html", "json"} {
+		var b bytes.Buffer
+		if _, err := report.Render(context.Background(), st, report.Query{}, format, &b, opt); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Regions {
+			if !strings.Contains(b.String(), r) {
+				t.Errorf("%s: expect region %s", format, r)
+			}
+		}
+	}
+}
+
+// The report names the controller (the policy's organization) and the
+// policy version in every format; without a policy, neither.
+func TestReportNamesTheController(t *testing.T) {
+	st := registerStore(t)
+	now := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	for format, want := range map[string][]string{
+		"table": {"Controller: Acme Analytics SAS (FR)\n", "Policy version: 2026-11-01\n"},
+		"html":  {"Controller: <strong>Acme Analytics SAS</strong>", "policy version 2026-11-01"},
+		"json":  {`"controller": {`, `"name": "Acme Analytics SAS"`, `"country": "FR"`},
+	} {
+		var b bytes.Buffer
+		if _, err := report.Render(context.Background(), st, report.Query{}, format, &b, report.Options{Now: now, Policy: policy.MustExample(), Catalog: st}); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: expect %q", format, w)
+			}
+		}
+		if format == "json" {
+			var h report.Header
+			if err := json.Unmarshal(b.Bytes(), &h); err != nil || h.PolicyVersion != "2026-11-01" || h.Controller == nil || h.Controller.Name != "Acme Analytics SAS" {
+				t.Errorf("json: expect the header's policy_version 2026-11-01 and controller, got %v %q %+v", err, h.PolicyVersion, h.Controller)
+			}
+		}
+		b.Reset()
+		if _, err := report.Render(context.Background(), st, report.Query{}, format, &b, report.Options{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		if page := b.String(); strings.Contains(page, "Controller:") || strings.Contains(page, `"controller":`) ||
+			strings.Contains(strings.ToLower(page), "policy version") {
+			t.Errorf("%s: expect no controller without a policy", format)
+		}
 	}
 }

@@ -381,6 +381,15 @@ func TestHTML(t *testing.T) {
 			}
 		}
 	})
+	t.Run("points nowhere outside", func(t *testing.T) {
+		// The page is evidence an auditor reads alone: no reference to a
+		// document they do not have.
+		for _, bad := range []*regexp.Regexp{regexp.MustCompile(`DESIGN`), regexp.MustCompile(`(?i)\bsection [0-9]`)} {
+			if loc := bad.FindStringIndex(page); loc != nil {
+				t.Errorf("expect no %s, found ...%s...", bad, page[max(0, loc[0]-60):min(len(page), loc[1]+60)])
+			}
+		}
+	})
 	t.Run("escaped", func(t *testing.T) {
 		for _, want := range []string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "B &amp; Co", "U&#34;S", "&lt;b&gt;hold&lt;/b&gt;"} {
 			if !strings.Contains(page, want) {

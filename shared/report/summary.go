@@ -142,9 +142,14 @@ type Header struct {
 	To          string            `json:"to"`
 	GeneratedAt time.Time         `json:"generated_at"`
 	Filters     map[string]string `json:"filters,omitempty"`
-	Ledger      LedgerStatus      `json:"ledger"`
-	Summary     Summary           `json:"summary"`
-	Holds       []Hold            `json:"holds"`
+	// Controller is the policy's organization, the controller the report
+	// is evidence for, and PolicyVersion the policy's version (both empty
+	// without a policy).
+	Controller    *Controller  `json:"controller,omitempty"`
+	PolicyVersion string       `json:"policy_version,omitempty"`
+	Ledger        LedgerStatus `json:"ledger"`
+	Summary       Summary      `json:"summary"`
+	Holds         []Hold       `json:"holds"`
 }
 
 // Options are a report's inputs besides the ledger and the query.
@@ -222,6 +227,13 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 		return nil, fmt.Errorf("verify and summarize ledger: %w", err)
 	}
 	h.Ledger = st
+	addPolicyRegions(&h.Ledger, opt.Policy)
+	if p := opt.Policy; p != nil {
+		h.PolicyVersion = p.Version
+		if p.Organization.Name != "" {
+			h.Controller = &Controller{Name: p.Organization.Name, Country: p.Organization.Country}
+		}
+	}
 	s := newSummarizer(q)
 	for _, o := range sums {
 		s.merge(o)
@@ -586,4 +598,30 @@ func (o Options) regions() []string {
 		return o.Policy.Regions
 	}
 	return o.Regions
+}
+
+// addPolicyRegions lists every region of p in st, also those whose chain
+// has no entry (and no digest) yet: the report says so rather than leaving
+// them out.
+func addPolicyRegions(st *LedgerStatus, p *policy.Policy) {
+	if p == nil {
+		return
+	}
+	added := false
+	for _, r := range p.Regions {
+		if !slices.ContainsFunc(st.Chains, func(c ChainStatus) bool { return c.Region == r }) {
+			st.Chains = append(st.Chains, ChainStatus{Region: r, Verified: true})
+			st.Head[r] = ledger.Head{}
+			added = true
+		}
+	}
+	if added {
+		slices.SortFunc(st.Chains, func(a, b ChainStatus) int { return strings.Compare(a.Region, b.Region) })
+	}
+}
+
+// Controller names the controller a report is evidence for.
+type Controller struct {
+	Name    string `json:"name"`
+	Country string `json:"country,omitempty"` // ISO 3166-1 alpha-2
 }

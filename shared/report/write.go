@@ -142,6 +142,12 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 		period = fmt.Sprintf("%s to %s", orDash(h.From), orDash(h.To))
 	}
 	fmt.Fprintf(tw, "Residency compliance report (%s), generated %s\n", period, h.GeneratedAt.Format(time.RFC3339))
+	if h.Controller != nil {
+		fmt.Fprintf(tw, "Controller: %s (%s)\n", h.Controller.Name, orDash(h.Controller.Country))
+	}
+	if h.PolicyVersion != "" {
+		fmt.Fprintf(tw, "Policy version: %s\n", h.PolicyVersion)
+	}
 	if len(h.Filters) > 0 {
 		var fs []string
 		for k, v := range h.Filters {
