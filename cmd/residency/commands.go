@@ -65,13 +65,32 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// residencyOutput is a residency decision as decide prints it: rule is the
+// 1-based number of the matched residency rule, as the report and the
+// policy reference ("residency rule 1") count them, and absent when no
+// rule applies.
+type residencyOutput struct {
+	policy.ResidencyDecision
+	Rule *int `json:"rule,omitempty"`
+}
+
+func ruleNumber(index int) *int {
+	if index < 0 {
+		return nil
+	}
+	n := index + 1
+	return &n
+}
+
 func cmdDecide(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "residency" && args[0] != "transfer") {
 		return usagef("use: residency decide residency|transfer ...")
 	}
 	fs, c := newFlags("decide "+args[0], stderr)
 	var subject, region, category, from, to, exporter, importer, derogation string
+	var unknownSubject bool
 	fs.StringVar(&subject, "subject", "", "subject country (ISO 3166-1 alpha-2)")
+	fs.BoolVar(&unknownSubject, "unknown-subject", false, "decide residency: the subject's country is unknown (the policy's unknown_subject applies)")
 	fs.StringVar(&region, "region", "", "AWS region where the record is")
 	fs.StringVar(&category, "category", "", "data category")
 	fs.StringVar(&from, "from", "", "country where the data is stored (kept on the decision; it does not make a transfer unrestricted)")
@@ -94,11 +113,17 @@ func cmdDecide(args []string, stdout, stderr io.Writer) error {
 		if err := required("region", region, "category", category); err != nil {
 			return err
 		}
+		switch {
+		case subject == "" && !unknownSubject:
+			return usagef("missing --subject (or --unknown-subject when the subject's country is not known)")
+		case subject != "" && unknownSubject:
+			return usagef("--subject and --unknown-subject exclude each other")
+		}
 		d, err := p.Residency(subject, region, category)
 		if err != nil {
 			return err
 		}
-		return writeJSON(stdout, d)
+		return writeJSON(stdout, residencyOutput{d, ruleNumber(d.Rule)})
 	}
 	if err := required("from", from, "to", to, "category", category); err != nil {
 		return err

@@ -37,7 +37,7 @@ const usage = `residency: keep personal data where the law says it must live, an
 Usage:
   residency run [PATH...]            replay event files or folders (default events/samples), sweep, report
   residency invoke FUNCTION EVENT.json|-   run one function on one payload (--region R)
-  residency decide residency --subject CC --region R --category C
+  residency decide residency --subject CC|--unknown-subject --region R --category C
   residency decide transfer --from CC --to CC --importer NAME --category C [--derogation D]
   residency report [--from D] [--to D] [--kind K] [--destination CC] [--mechanism M]
                    [--subject ID] [--format table|json|csv|html] [--out F]

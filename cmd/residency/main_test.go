@@ -37,11 +37,15 @@ func TestDecide(t *testing.T) {
 	}{
 		"EU subject in the US": {
 			[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile"},
-			map[string]any{"jurisdiction": "EEA", "home_region": "eu-central-1", "allowed": false, "action": "relocate"},
+			map[string]any{"jurisdiction": "EEA", "home_region": "eu-central-1", "allowed": false, "action": "relocate", "rule": 1.0},
+		},
+		"unknown subject, said so": {
+			[]string{"decide", "residency", "--unknown-subject", "--region", "us-east-1", "--category", "profile"},
+			map[string]any{"jurisdiction": "EEA", "assumed": true, "allowed": false, "rule": 1.0},
 		},
 		"UK subject in Ireland": {
 			[]string{"decide", "residency", "--subject", "GB", "--region", "eu-central-1", "--category", "profile"},
-			map[string]any{"jurisdiction": "GB", "home_region": "eu-west-1", "allowed": true, "action": "none"},
+			map[string]any{"jurisdiction": "GB", "home_region": "eu-west-1", "allowed": true, "action": "none", "rule": 2.0},
 		},
 		"SCC to the US importer": {
 			[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--importer", "Acme Inc", "--category", "events", "--now", "2026-11-22T00:00:00Z"},
@@ -100,6 +104,9 @@ func TestDecideErrors(t *testing.T) {
 		"missing flags":    {[]string{"decide", "transfer", "--from", "DE"}, exitUsage, "missing --to, --category"},
 		"unknown country":  {[]string{"decide", "transfer", "--from", "DE", "--to", "UK", "--category", "events"}, exitFail, "UK"},
 		"unknown category": {[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "secrets"}, exitFail, "secrets"},
+		"no subject":       {[]string{"decide", "residency", "--region", "us-east-1", "--category", "profile"}, exitUsage, "missing --subject"},
+		"subject twice":    {[]string{"decide", "residency", "--subject", "FR", "--unknown-subject", "--region", "us-east-1", "--category", "profile"}, exitUsage, "--unknown-subject"},
+		"residency --now":  {[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile", "--now", "notatime"}, exitUsage, "--now"},
 		"bad --now":        {[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--category", "events", "--now", "tomorrow"}, exitUsage, "--now"},
 		"unknown command":  {[]string{"frobnicate"}, exitUsage, "unknown command"},
 	}
