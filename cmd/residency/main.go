@@ -57,6 +57,8 @@ Usage:
   residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
                                      the Lambda Invoke API and the reports API on loopback, and the sweep schedule
   residency policy validate FILE     validate a policy file (file:line: field: message)
+  residency failures [--function F] [--region R] [--format table|json]
+                                     the dead letters in the store: time, function, region, item, reason
 
 Common flags (before or after the command's own):
   --db FILE        embedded store (default residency.db)
@@ -109,6 +111,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(rest, stdout, stderr)
+	case "failures":
+		err = cmdFailures(ctx, rest, stdout, stderr)
 	default:
 		err = usagef("unknown command %q", cmd)
 	}

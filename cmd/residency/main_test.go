@@ -361,3 +361,41 @@ func TestInvoke(t *testing.T) {
 		t.Fatalf("expect a violation and its relocation in the report, got %d:\n%s%s", code, out, errs)
 	}
 }
+
+func TestFailures(t *testing.T) {
+	db := runSamples(t)
+	code, out, errs := cli(t, "failures", "--db", db)
+	if code != 0 {
+		t.Fatalf("expect exit 0, got %d: %s", code, errs)
+	}
+	for _, want := range []string{"TIME", "REASON", "tagger", "eu-west-1", "stream record", `subject id attribute "user_id" missing or empty`, "1 dead letter\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("expect the list to show %q, got:\n%s", want, out)
+		}
+	}
+	code, out, errs = cli(t, "failures", "--db", db, "--format", "json", "--function", "tagger", "--region", "eu-west-1")
+	if code != 0 {
+		t.Fatalf("expect exit 0, got %d: %s", code, errs)
+	}
+	var letters []map[string]any
+	if err := json.Unmarshal([]byte(out), &letters); err != nil {
+		t.Fatalf("expect JSON, got %q", out)
+	}
+	if len(letters) != 1 || letters[0]["function"] != "tagger" || !strings.Contains(letters[0]["reason"].(string), "user_id") {
+		t.Fatalf("expect the poison record's dead letter, got %s", out)
+	}
+	if code, out, _ = cli(t, "failures", "--db", db, "--format", "json", "--function", "router"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("expect no router dead letters, got %d: %s", code, out)
+	}
+	for name, c := range map[string][]string{
+		"bad format": {"failures", "--db", db, "--format", "csv"},
+		"argument":   {"failures", "--db", db, "retry-all"},
+	} {
+		if code, _, _ := cli(t, c...); code != exitUsage {
+			t.Errorf("%s: expect exit %d, got %d", name, exitUsage, code)
+		}
+	}
+	if code, _, errs := cli(t, "failures", "--db", filepath.Join(t.TempDir(), "none.db")); code != exitFail || !strings.Contains(errs, "no embedded store") {
+		t.Errorf("expect a missing store to fail, got %d: %s", code, errs)
+	}
+}
