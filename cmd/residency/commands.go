@@ -23,6 +23,8 @@ import (
 	"github.com/residency-dev/residency/shared/trigger"
 )
 
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -30,6 +32,9 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func cmdPolicy(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpRequest{text: "Usage: residency policy validate FILE [flags]\n\nRun 'residency policy validate --help' for the flags.\n"}
+	}
 	if len(args) == 0 || args[0] != "validate" {
 		return usagef("use: residency policy validate FILE [--now T]")
 	}
@@ -83,6 +88,9 @@ func ruleNumber(index int) *int {
 }
 
 func cmdDecide(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpRequest{text: "Usage: residency decide residency|transfer [flags]\n\nRun 'residency decide residency --help' or 'residency decide transfer --help' for the flags.\n"}
+	}
 	if len(args) == 0 || (args[0] != "residency" && args[0] != "transfer") {
 		return usagef("use: residency decide residency|transfer ...")
 	}

@@ -50,6 +50,13 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				var b strings.Builder
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				fs.SetOutput(io.Discard)
+				return nil, helpRequest{text: "Usage: residency " + fs.Name() + " [flags]\n\nFlags:\n" + b.String()}
+			}
 			return nil, usagef("%v", err)
 		}
 		args = fs.Args()
@@ -60,6 +67,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 }
+
+// helpRequest is -h or --help on a command: its usage and flags go to
+// stdout and the command exits 0.
+type helpRequest struct{ text string }
+
+func (h helpRequest) Error() string { return "help requested" }
 
 // rfc3339Flag is a string flag that takes only an RFC 3339 time, so a bad
 // --now is a usage error naming the flag on every command, including those

@@ -80,7 +80,16 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		// A bare residency is a usage mistake: the command list, exit 2.
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	if args[0] == "help" && len(args) > 1 && args[1] != "help" {
+		// residency help CMD [SUB] is residency CMD [SUB] --help.
+		return run(ctx, append(append([]string{}, args[1:]...), "--help"), stdin, stdout, stderr)
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
@@ -117,6 +126,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = usagef("unknown command %q", cmd)
 	}
 	if err == nil {
+		return exitOK
+	}
+	var hr helpRequest
+	if errors.As(err, &hr) {
+		fmt.Fprint(stdout, hr.text)
 		return exitOK
 	}
 	var ue usageError

@@ -399,3 +399,37 @@ func TestFailures(t *testing.T) {
 		t.Errorf("expect a missing store to fail, got %d: %s", code, errs)
 	}
 }
+
+func TestHelp(t *testing.T) {
+	// Each command's --help (and help CMD) prints its flags to stdout, exit 0.
+	for _, c := range [][]string{
+		{"run"}, {"invoke"}, {"report"}, {"verify"}, {"sweep"}, {"prove"}, {"check-proof"},
+		{"digest-key"}, {"backfill"}, {"serve"}, {"failures"},
+		{"decide", "residency"}, {"decide", "transfer"}, {"policy", "validate"},
+	} {
+		name := strings.Join(c, " ")
+		for _, args := range [][]string{append(append([]string{}, c...), "--help"), append([]string{"help"}, c...)} {
+			code, out, errs := cli(t, args...)
+			if code != exitOK || !strings.Contains(out, "Usage: residency "+name+" [flags]") || !strings.Contains(out, "-db string") || !strings.Contains(out, "-now value") {
+				t.Errorf("%q: expect exit 0 and the flags on stdout, got %d: %s %s", args, code, out, errs)
+			}
+		}
+	}
+	if code, out, _ := cli(t, "failures", "--help"); !strings.Contains(out, "-function string") {
+		t.Errorf("expect failures --help to list --function, got %d: %s", code, out)
+	}
+	if code, out, errs := cli(t); code != exitUsage || out != "" || !strings.Contains(errs, "residency failures") {
+		t.Errorf("expect a bare residency to print the commands on stderr and exit 2, got %d: %q %q", code, out, errs)
+	}
+	if code, out, _ := cli(t, "--help"); code != exitOK || !strings.Contains(out, "residency decide transfer") {
+		t.Errorf("expect --help to print the commands and exit 0, got %d: %s", code, out)
+	}
+	if code, _, errs := cli(t, "help", "nosuch"); code != exitUsage || !strings.Contains(errs, `unknown command "nosuch"`) {
+		t.Errorf("expect help of an unknown command to be a usage error, got %d: %s", code, errs)
+	}
+	for _, args := range [][]string{{"decide", "--help"}, {"policy", "--help"}} {
+		if code, out, _ := cli(t, args...); code != exitOK || !strings.Contains(out, "Usage: residency "+args[0]) {
+			t.Errorf("%q: expect exit 0 and the usage, got %d: %s", args, code, out)
+		}
+	}
+}
