@@ -57,6 +57,7 @@ Usage:
   residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
                                      the Lambda Invoke API and the reports API on loopback, and the sweep schedule
   residency policy validate FILE     validate a policy file (file:line: field: message)
+  residency version                  the module version, VCS revision and the policy's version (or --version)
   residency failures [--function F] [--region R] [--format table|json]
                                      the dead letters in the store: time, function, region, item, reason
 
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// residency help CMD [SUB] is residency CMD [SUB] --help.
 		return run(ctx, append(append([]string{}, args[1:]...), "--help"), stdin, stdout, stderr)
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -120,6 +124,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(rest, stdout, stderr)
+	case "version":
+		err = cmdVersion(rest, stdout, stderr)
 	case "failures":
 		err = cmdFailures(ctx, rest, stdout, stderr)
 	default:

@@ -404,7 +404,7 @@ func TestHelp(t *testing.T) {
 	// Each command's --help (and help CMD) prints its flags to stdout, exit 0.
 	for _, c := range [][]string{
 		{"run"}, {"invoke"}, {"report"}, {"verify"}, {"sweep"}, {"prove"}, {"check-proof"},
-		{"digest-key"}, {"backfill"}, {"serve"}, {"failures"},
+		{"digest-key"}, {"backfill"}, {"serve"}, {"failures"}, {"version"},
 		{"decide", "residency"}, {"decide", "transfer"}, {"policy", "validate"},
 	} {
 		name := strings.Join(c, " ")
@@ -431,5 +431,17 @@ func TestHelp(t *testing.T) {
 		if code, out, _ := cli(t, args...); code != exitOK || !strings.Contains(out, "Usage: residency "+args[0]) {
 			t.Errorf("%q: expect exit 0 and the usage, got %d: %s", args, code, out)
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"version", "--policy", "shared/policy/example.yaml"}} {
+		code, out, errs := cli(t, args...)
+		if code != exitOK || !strings.HasPrefix(out, "residency ") || !strings.Contains(out, "(revision ") || !strings.Contains(out, "policy version 2026-11-01\n") {
+			t.Errorf("%q: expect exit 0 with the module, revision and policy versions, got %d: %s %s", args, code, out, errs)
+		}
+	}
+	if code, _, _ := cli(t, "version", "extra"); code != exitUsage {
+		t.Errorf("expect an argument to version to be a usage error, got %d", code)
 	}
 }
