@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 )
 
 // Exit codes.
@@ -61,7 +62,7 @@ Usage:
   residency failures [--function F] [--region R] [--format table|json]
                                      the dead letters in the store: time, function, region, item, reason
 
-Common flags (before or after the command's own):
+Common flags (before the command, or before or after the command's own):
   --db FILE        embedded store (default residency.db)
   --policy FILE    policy file (default residency.yaml, else the built-in example)
   --key FILE       HMAC key for subject references (default residency.key beside --db; made if missing)
@@ -72,6 +73,39 @@ Common flags (before or after the command's own):
 
 Functions: tagger, router, ledger, retention, reports.
 `
+
+// globalFlags are the common flags (newFlags) that take a value; they may
+// stand before the command too.
+var globalFlags = map[string]bool{"db": true, "policy": true, "key": true, "now": true, "log-level": true, "log": true, "digests": true, "signing-key": true}
+
+// globalsAfterCommand moves the common flags given before the command to
+// after it (residency --policy p.yaml decide ... is residency decide ...
+// --policy p.yaml), where each command's flag set parses them. The command's
+// own subcommand (decide residency, policy validate) stays right after it.
+func globalsAfterCommand(args []string) []string {
+	var globals []string
+	for len(args) > 0 {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !strings.HasPrefix(args[0], "-") || !globalFlags[name] {
+			break
+		}
+		if hasValue || len(args) == 1 {
+			globals, args = append(globals, args[0]), args[1:]
+			continue
+		}
+		globals, args = append(globals, args[0], args[1]), args[2:]
+	}
+	if len(globals) == 0 || len(args) == 0 {
+		return append(args, globals...)
+	}
+	head := 1
+	if (args[0] == "decide" || args[0] == "policy") && len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		head = 2
+	}
+	out := append([]string{}, args[:head]...)
+	out = append(out, globals...)
+	return append(out, args[head:]...)
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -89,6 +123,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if args[0] == "help" && len(args) > 1 && args[1] != "help" {
 		// residency help CMD [SUB] is residency CMD [SUB] --help.
 		return run(ctx, append(append([]string{}, args[1:]...), "--help"), stdin, stdout, stderr)
+	}
+	args = globalsAfterCommand(args)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
 	}
 	if args[0] == "--version" || args[0] == "-version" {
 		args = append([]string{"version"}, args[1:]...)

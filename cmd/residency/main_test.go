@@ -445,3 +445,18 @@ func TestVersion(t *testing.T) {
 		t.Errorf("expect an argument to version to be a usage error, got %d", code)
 	}
 }
+
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	// --now before the command reaches it: the SCC has expired by April 2027.
+	code, out, errs := cli(t, "--now", "2027-04-01T00:00:00Z", "--policy=shared/policy/example.yaml", "decide", "transfer", "--from", "DE", "--to", "US", "--importer", "Acme Inc", "--category", "events")
+	if code != exitOK || !strings.Contains(out, `"decision": "denied"`) {
+		t.Fatalf("expect the expired SCC's denial, got %d: %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, "--now", "notatime", "decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile"); code != exitUsage || !strings.Contains(errs, "--now") {
+		t.Errorf("expect a bad --now before the command to be a usage error, got %d: %s", code, errs)
+	}
+	db := runSamples(t)
+	if code, out, errs := cli(t, "--db", db, "failures"); code != exitOK || !strings.Contains(out, "1 dead letter") {
+		t.Errorf("expect --db before the command to be used, got %d: %s %s", code, out, errs)
+	}
+}
