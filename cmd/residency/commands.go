@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -266,8 +267,14 @@ func totals(rs []retention.SweepResult) sweepTotals {
 
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("sweep", stderr)
-	if _, err := parse(fs, args); err != nil {
+	var region string
+	fs.StringVar(&region, "region", "", "sweep only this region (default: every region of the policy)")
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
 	}
 	s, err := c.stack()
 	if err != nil {
@@ -275,7 +282,17 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.Store.Close()
 	defer c.close()
-	rs, err := s.Sweep(ctx, s.Now())
+	var rs []retention.SweepResult
+	if region == "" {
+		rs, err = s.Sweep(ctx, s.Now())
+	} else {
+		if !slices.Contains(s.Policy.Regions, region) {
+			return usagef("--region %q is not one of the policy's regions (%s)", region, strings.Join(s.Policy.Regions, ", "))
+		}
+		var r retention.SweepResult
+		r, err = s.SweepRegion(ctx, region, s.Now())
+		rs = append(rs, r)
+	}
 	if err != nil {
 		return err
 	}

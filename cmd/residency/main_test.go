@@ -460,3 +460,22 @@ func TestGlobalFlagsBeforeCommand(t *testing.T) {
 		t.Errorf("expect --db before the command to be used, got %d: %s %s", code, out, errs)
 	}
 }
+
+func TestSweepRegion(t *testing.T) {
+	db := runSamples(t)
+	code, out, errs := cli(t, "sweep", "--db", db, "--region", "eu-west-1", "--now", "2026-11-22T13:00:00Z")
+	if code != exitOK {
+		t.Fatalf("expect exit 0, got %d: %s", code, errs)
+	}
+	var got struct {
+		Regions []struct {
+			Region string `json:"region"`
+		} `json:"regions"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Regions) != 1 || got.Regions[0].Region != "eu-west-1" {
+		t.Fatalf("expect one sweep, of eu-west-1, got %s (%v)", out, err)
+	}
+	if code, _, errs := cli(t, "sweep", "--db", db, "--region", "mars-1"); code != exitUsage || !strings.Contains(errs, `--region "mars-1"`) {
+		t.Errorf("expect an unknown --region to be a usage error naming it, got %d: %s", code, errs)
+	}
+}
