@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	"github.com/residency-dev/residency/shared/trigger"
 )
 
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -32,6 +35,9 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func cmdPolicy(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpRequest{text: "Usage: residency policy validate FILE [flags]\n\nRun 'residency policy validate --help' for the flags.\n"}
+	}
 	if len(args) == 0 || args[0] != "validate" {
 		return usagef("use: residency policy validate FILE [--now T]")
 	}
@@ -67,13 +73,35 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// residencyOutput is a residency decision as decide prints it: rule is the
+// 1-based number of the matched residency rule, as the report and the
+// policy reference ("residency rule 1") count them, and absent when no
+// rule applies.
+type residencyOutput struct {
+	policy.ResidencyDecision
+	Rule *int `json:"rule,omitempty"`
+}
+
+func ruleNumber(index int) *int {
+	if index < 0 {
+		return nil
+	}
+	n := index + 1
+	return &n
+}
+
 func cmdDecide(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return helpRequest{text: "Usage: residency decide residency|transfer [flags]\n\nRun 'residency decide residency --help' or 'residency decide transfer --help' for the flags.\n"}
+	}
 	if len(args) == 0 || (args[0] != "residency" && args[0] != "transfer") {
 		return usagef("use: residency decide residency|transfer ...")
 	}
 	fs, c := newFlags("decide "+args[0], stderr)
 	var subject, region, category, from, to, exporter, importer, derogation string
+	var unknownSubject bool
 	fs.StringVar(&subject, "subject", "", "subject country (ISO 3166-1 alpha-2)")
+	fs.BoolVar(&unknownSubject, "unknown-subject", false, "decide residency: the subject's country is unknown (the policy's unknown_subject applies)")
 	fs.StringVar(&region, "region", "", "AWS region where the record is")
 	fs.StringVar(&category, "category", "", "data category")
 	fs.StringVar(&from, "from", "", "country where the data is stored (kept on the decision; it does not make a transfer unrestricted)")
@@ -96,11 +124,17 @@ func cmdDecide(args []string, stdout, stderr io.Writer) error {
 		if err := required("region", region, "category", category); err != nil {
 			return err
 		}
+		switch {
+		case subject == "" && !unknownSubject:
+			return usagef("missing --subject (or --unknown-subject when the subject's country is not known)")
+		case subject != "" && unknownSubject:
+			return usagef("--subject and --unknown-subject exclude each other")
+		}
 		d, err := p.Residency(subject, region, category)
 		if err != nil {
 			return err
 		}
-		return writeJSON(stdout, d)
+		return writeJSON(stdout, residencyOutput{d, ruleNumber(d.Rule)})
 	}
 	if err := required("from", from, "to", to, "category", category); err != nil {
 		return err
@@ -237,8 +271,14 @@ func totals(rs []retention.SweepResult) sweepTotals {
 
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("sweep", stderr)
-	if _, err := parse(fs, args); err != nil {
+	var region string
+	fs.StringVar(&region, "region", "", "sweep only this region (default: every region of the policy)")
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
 	}
 	s, err := c.stack()
 	if err != nil {
@@ -246,7 +286,17 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.Store.Close()
 	defer c.close()
-	rs, err := s.Sweep(ctx, s.Now())
+	var rs []retention.SweepResult
+	if region == "" {
+		rs, err = s.Sweep(ctx, s.Now())
+	} else {
+		if !slices.Contains(s.Policy.Regions, region) {
+			return usagef("--region %q is not one of the policy's regions (%s)", region, strings.Join(s.Policy.Regions, ", "))
+		}
+		var r retention.SweepResult
+		r, err = s.SweepRegion(ctx, region, s.Now())
+		rs = append(rs, r)
+	}
 	if err != nil {
 		return err
 	}

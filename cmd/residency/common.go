@@ -36,7 +36,7 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	fs.StringVar(&c.db, "db", "residency.db", "embedded store file")
 	fs.StringVar(&c.policy, "policy", "", "policy file (default residency.yaml, else the built-in example)")
 	fs.StringVar(&c.key, "key", "", "HMAC key file (default residency.key beside --db)")
-	fs.StringVar(&c.now, "now", "", "the clock, RFC 3339")
+	fs.Var(rfc3339Flag{&c.now}, "now", "the clock, RFC 3339")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug|info|warn|error")
 	fs.StringVar(&c.logFile, "log", "", "write the functions' JSON logs to this file (default stderr)")
 	fs.StringVar(&c.digests, "digests", "", "folder of the ledger's signed digests (default <db>.digests)")
@@ -50,6 +50,13 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				var b strings.Builder
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				fs.SetOutput(io.Discard)
+				return nil, helpRequest{text: "Usage: residency " + fs.Name() + " [flags]\n\nFlags:\n" + b.String()}
+			}
 			return nil, usagef("%v", err)
 		}
 		args = fs.Args()
@@ -59,6 +66,32 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// helpRequest is -h or --help on a command: its usage and flags go to
+// stdout and the command exits 0.
+type helpRequest struct{ text string }
+
+func (h helpRequest) Error() string { return "help requested" }
+
+// rfc3339Flag is a string flag that takes only an RFC 3339 time, so a bad
+// --now is a usage error naming the flag on every command, including those
+// that never read the clock.
+type rfc3339Flag struct{ s *string }
+
+func (f rfc3339Flag) String() string {
+	if f.s == nil {
+		return ""
+	}
+	return *f.s
+}
+
+func (f rfc3339Flag) Set(v string) error {
+	if _, err := time.Parse(time.RFC3339, v); err != nil {
+		return fmt.Errorf("--now %q: use RFC 3339, e.g. 2026-11-22T12:00:00Z", v)
+	}
+	*f.s = v
+	return nil
 }
 
 func (c *common) clock() (func() time.Time, error) {

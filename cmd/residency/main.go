@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 )
 
 // Exit codes.
@@ -37,7 +38,7 @@ const usage = `residency: keep personal data where the law says it must live, an
 Usage:
   residency run [PATH...]            replay event files or folders (default events/samples), sweep, report
   residency invoke FUNCTION EVENT.json|-   run one function on one payload (--region R)
-  residency decide residency --subject CC --region R --category C
+  residency decide residency --subject CC|--unknown-subject --region R --category C
   residency decide transfer --from CC --to CC --importer NAME --category C [--derogation D]
   residency report [--from D] [--to D] [--kind K] [--destination CC] [--mechanism M]
                    [--subject ID] [--format table|json|csv|html] [--out F]
@@ -57,8 +58,11 @@ Usage:
   residency serve [--addr 127.0.0.1:9000] [--sweep-every 1h] [--region R]
                                      the Lambda Invoke API and the reports API on loopback, and the sweep schedule
   residency policy validate FILE     validate a policy file (file:line: field: message)
+  residency version                  the module version, VCS revision and the policy's version (or --version)
+  residency failures [--function F] [--region R] [--format table|json]
+                                     the dead letters in the store: time, function, region, item, reason
 
-Common flags (before or after the command's own):
+Common flags (before the command, or before or after the command's own):
   --db FILE        embedded store (default residency.db)
   --policy FILE    policy file (default residency.yaml, else the built-in example)
   --key FILE       HMAC key for subject references (default residency.key beside --db; made if missing)
@@ -70,6 +74,39 @@ Common flags (before or after the command's own):
 Functions: tagger, router, ledger, retention, reports.
 `
 
+// globalFlags are the common flags (newFlags) that take a value; they may
+// stand before the command too.
+var globalFlags = map[string]bool{"db": true, "policy": true, "key": true, "now": true, "log-level": true, "log": true, "digests": true, "signing-key": true}
+
+// globalsAfterCommand moves the common flags given before the command to
+// after it (residency --policy p.yaml decide ... is residency decide ...
+// --policy p.yaml), where each command's flag set parses them. The command's
+// own subcommand (decide residency, policy validate) stays right after it.
+func globalsAfterCommand(args []string) []string {
+	var globals []string
+	for len(args) > 0 {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !strings.HasPrefix(args[0], "-") || !globalFlags[name] {
+			break
+		}
+		if hasValue || len(args) == 1 {
+			globals, args = append(globals, args[0]), args[1:]
+			continue
+		}
+		globals, args = append(globals, args[0], args[1]), args[2:]
+	}
+	if len(globals) == 0 || len(args) == 0 {
+		return append(args, globals...)
+	}
+	head := 1
+	if (args[0] == "decide" || args[0] == "policy") && len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		head = 2
+	}
+	out := append([]string{}, args[:head]...)
+	out = append(out, globals...)
+	return append(out, args[head:]...)
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -78,7 +115,24 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		// A bare residency is a usage mistake: the command list, exit 2.
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	if args[0] == "help" && len(args) > 1 && args[1] != "help" {
+		// residency help CMD [SUB] is residency CMD [SUB] --help.
+		return run(ctx, append(append([]string{}, args[1:]...), "--help"), stdin, stdout, stderr)
+	}
+	args = globalsAfterCommand(args)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
@@ -109,10 +163,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(rest, stdout, stderr)
+	case "version":
+		err = cmdVersion(rest, stdout, stderr)
+	case "failures":
+		err = cmdFailures(ctx, rest, stdout, stderr)
 	default:
 		err = usagef("unknown command %q", cmd)
 	}
 	if err == nil {
+		return exitOK
+	}
+	var hr helpRequest
+	if errors.As(err, &hr) {
+		fmt.Fprint(stdout, hr.text)
 		return exitOK
 	}
 	var ue usageError

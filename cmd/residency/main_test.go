@@ -37,11 +37,15 @@ func TestDecide(t *testing.T) {
 	}{
 		"EU subject in the US": {
 			[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile"},
-			map[string]any{"jurisdiction": "EEA", "home_region": "eu-central-1", "allowed": false, "action": "relocate"},
+			map[string]any{"jurisdiction": "EEA", "home_region": "eu-central-1", "allowed": false, "action": "relocate", "rule": 1.0},
+		},
+		"unknown subject, said so": {
+			[]string{"decide", "residency", "--unknown-subject", "--region", "us-east-1", "--category", "profile"},
+			map[string]any{"jurisdiction": "EEA", "assumed": true, "allowed": false, "rule": 1.0},
 		},
 		"UK subject in Ireland": {
 			[]string{"decide", "residency", "--subject", "GB", "--region", "eu-central-1", "--category", "profile"},
-			map[string]any{"jurisdiction": "GB", "home_region": "eu-west-1", "allowed": true, "action": "none"},
+			map[string]any{"jurisdiction": "GB", "home_region": "eu-west-1", "allowed": true, "action": "none", "rule": 2.0},
 		},
 		"SCC to the US importer": {
 			[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--importer", "Acme Inc", "--category", "events", "--now", "2026-11-22T00:00:00Z"},
@@ -100,6 +104,9 @@ func TestDecideErrors(t *testing.T) {
 		"missing flags":    {[]string{"decide", "transfer", "--from", "DE"}, exitUsage, "missing --to, --category"},
 		"unknown country":  {[]string{"decide", "transfer", "--from", "DE", "--to", "UK", "--category", "events"}, exitFail, "UK"},
 		"unknown category": {[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "secrets"}, exitFail, "secrets"},
+		"no subject":       {[]string{"decide", "residency", "--region", "us-east-1", "--category", "profile"}, exitUsage, "missing --subject"},
+		"subject twice":    {[]string{"decide", "residency", "--subject", "FR", "--unknown-subject", "--region", "us-east-1", "--category", "profile"}, exitUsage, "--unknown-subject"},
+		"residency --now":  {[]string{"decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile", "--now", "notatime"}, exitUsage, "--now"},
 		"bad --now":        {[]string{"decide", "transfer", "--from", "DE", "--to", "US", "--category", "events", "--now", "tomorrow"}, exitUsage, "--now"},
 		"unknown command":  {[]string{"frobnicate"}, exitUsage, "unknown command"},
 	}
@@ -352,5 +359,123 @@ func TestInvoke(t *testing.T) {
 	if code != 0 || !strings.Contains(out, ",violation,us-east-1,users,") || !strings.Contains(out, ",relocation,us-east-1,users,") ||
 		!strings.Contains(out, ",relocated,") {
 		t.Fatalf("expect a violation and its relocation in the report, got %d:\n%s%s", code, out, errs)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	db := runSamples(t)
+	code, out, errs := cli(t, "failures", "--db", db)
+	if code != 0 {
+		t.Fatalf("expect exit 0, got %d: %s", code, errs)
+	}
+	for _, want := range []string{"TIME", "REASON", "tagger", "eu-west-1", "stream record", `subject id attribute "user_id" missing or empty`, "1 dead letter\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("expect the list to show %q, got:\n%s", want, out)
+		}
+	}
+	code, out, errs = cli(t, "failures", "--db", db, "--format", "json", "--function", "tagger", "--region", "eu-west-1")
+	if code != 0 {
+		t.Fatalf("expect exit 0, got %d: %s", code, errs)
+	}
+	var letters []map[string]any
+	if err := json.Unmarshal([]byte(out), &letters); err != nil {
+		t.Fatalf("expect JSON, got %q", out)
+	}
+	if len(letters) != 1 || letters[0]["function"] != "tagger" || !strings.Contains(letters[0]["reason"].(string), "user_id") {
+		t.Fatalf("expect the poison record's dead letter, got %s", out)
+	}
+	if code, out, _ = cli(t, "failures", "--db", db, "--format", "json", "--function", "router"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("expect no router dead letters, got %d: %s", code, out)
+	}
+	for name, c := range map[string][]string{
+		"bad format": {"failures", "--db", db, "--format", "csv"},
+		"argument":   {"failures", "--db", db, "retry-all"},
+	} {
+		if code, _, _ := cli(t, c...); code != exitUsage {
+			t.Errorf("%s: expect exit %d, got %d", name, exitUsage, code)
+		}
+	}
+	if code, _, errs := cli(t, "failures", "--db", filepath.Join(t.TempDir(), "none.db")); code != exitFail || !strings.Contains(errs, "no embedded store") {
+		t.Errorf("expect a missing store to fail, got %d: %s", code, errs)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	// Each command's --help (and help CMD) prints its flags to stdout, exit 0.
+	for _, c := range [][]string{
+		{"run"}, {"invoke"}, {"report"}, {"verify"}, {"sweep"}, {"prove"}, {"check-proof"},
+		{"digest-key"}, {"backfill"}, {"serve"}, {"failures"}, {"version"},
+		{"decide", "residency"}, {"decide", "transfer"}, {"policy", "validate"},
+	} {
+		name := strings.Join(c, " ")
+		for _, args := range [][]string{append(append([]string{}, c...), "--help"), append([]string{"help"}, c...)} {
+			code, out, errs := cli(t, args...)
+			if code != exitOK || !strings.Contains(out, "Usage: residency "+name+" [flags]") || !strings.Contains(out, "-db string") || !strings.Contains(out, "-now value") {
+				t.Errorf("%q: expect exit 0 and the flags on stdout, got %d: %s %s", args, code, out, errs)
+			}
+		}
+	}
+	if code, out, _ := cli(t, "failures", "--help"); !strings.Contains(out, "-function string") {
+		t.Errorf("expect failures --help to list --function, got %d: %s", code, out)
+	}
+	if code, out, errs := cli(t); code != exitUsage || out != "" || !strings.Contains(errs, "residency failures") {
+		t.Errorf("expect a bare residency to print the commands on stderr and exit 2, got %d: %q %q", code, out, errs)
+	}
+	if code, out, _ := cli(t, "--help"); code != exitOK || !strings.Contains(out, "residency decide transfer") {
+		t.Errorf("expect --help to print the commands and exit 0, got %d: %s", code, out)
+	}
+	if code, _, errs := cli(t, "help", "nosuch"); code != exitUsage || !strings.Contains(errs, `unknown command "nosuch"`) {
+		t.Errorf("expect help of an unknown command to be a usage error, got %d: %s", code, errs)
+	}
+	for _, args := range [][]string{{"decide", "--help"}, {"policy", "--help"}} {
+		if code, out, _ := cli(t, args...); code != exitOK || !strings.Contains(out, "Usage: residency "+args[0]) {
+			t.Errorf("%q: expect exit 0 and the usage, got %d: %s", args, code, out)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"version", "--policy", "shared/policy/example.yaml"}} {
+		code, out, errs := cli(t, args...)
+		if code != exitOK || !strings.HasPrefix(out, "residency ") || !strings.Contains(out, "(revision ") || !strings.Contains(out, "policy version 2026-11-01\n") {
+			t.Errorf("%q: expect exit 0 with the module, revision and policy versions, got %d: %s %s", args, code, out, errs)
+		}
+	}
+	if code, _, _ := cli(t, "version", "extra"); code != exitUsage {
+		t.Errorf("expect an argument to version to be a usage error, got %d", code)
+	}
+}
+
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	// --now before the command reaches it: the SCC has expired by April 2027.
+	code, out, errs := cli(t, "--now", "2027-04-01T00:00:00Z", "--policy=shared/policy/example.yaml", "decide", "transfer", "--from", "DE", "--to", "US", "--importer", "Acme Inc", "--category", "events")
+	if code != exitOK || !strings.Contains(out, `"decision": "denied"`) {
+		t.Fatalf("expect the expired SCC's denial, got %d: %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, "--now", "notatime", "decide", "residency", "--subject", "FR", "--region", "us-east-1", "--category", "profile"); code != exitUsage || !strings.Contains(errs, "--now") {
+		t.Errorf("expect a bad --now before the command to be a usage error, got %d: %s", code, errs)
+	}
+	db := runSamples(t)
+	if code, out, errs := cli(t, "--db", db, "failures"); code != exitOK || !strings.Contains(out, "1 dead letter") {
+		t.Errorf("expect --db before the command to be used, got %d: %s %s", code, out, errs)
+	}
+}
+
+func TestSweepRegion(t *testing.T) {
+	db := runSamples(t)
+	code, out, errs := cli(t, "sweep", "--db", db, "--region", "eu-west-1", "--now", "2026-11-22T13:00:00Z")
+	if code != exitOK {
+		t.Fatalf("expect exit 0, got %d: %s", code, errs)
+	}
+	var got struct {
+		Regions []struct {
+			Region string `json:"region"`
+		} `json:"regions"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Regions) != 1 || got.Regions[0].Region != "eu-west-1" {
+		t.Fatalf("expect one sweep, of eu-west-1, got %s (%v)", out, err)
+	}
+	if code, _, errs := cli(t, "sweep", "--db", db, "--region", "mars-1"); code != exitUsage || !strings.Contains(errs, `--region "mars-1"`) {
+		t.Errorf("expect an unknown --region to be a usage error naming it, got %d: %s", code, errs)
 	}
 }

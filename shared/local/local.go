@@ -469,18 +469,29 @@ func (s *Stack) Drain(ctx context.Context) error {
 func (s *Stack) Sweep(ctx context.Context, now time.Time) ([]retention.SweepResult, error) {
 	var out []retention.SweepResult
 	for _, r := range s.Policy.Regions {
-		s.startLedgerWorker(ctx)
-		res, err := s.retentions[r].Sweep(ctx, now)
-		if werr := s.stopLedgerWorker(ctx); err == nil {
-			err = werr
-		}
+		res, err := s.SweepRegion(ctx, r, now)
 		if err != nil {
 			return out, err
 		}
 		out = append(out, res)
-		if err := s.Drain(ctx); err != nil {
-			return out, err
-		}
 	}
 	return out, nil
+}
+
+// SweepRegion runs one retention sweep in region, one of the policy's, and
+// delivers what it emits, as Sweep does for every region.
+func (s *Stack) SweepRegion(ctx context.Context, region string, now time.Time) (retention.SweepResult, error) {
+	h, ok := s.retentions[region]
+	if !ok {
+		return retention.SweepResult{}, fmt.Errorf("region %q is not one of the policy's regions", region)
+	}
+	s.startLedgerWorker(ctx)
+	res, err := h.Sweep(ctx, now)
+	if werr := s.stopLedgerWorker(ctx); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, s.Drain(ctx)
 }
