@@ -345,6 +345,7 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 type target struct {
 	function string
 	regions  []string
+	queued   bool
 }
 
 // targets routes an event as the stack's rules do (events.Routes): to the
@@ -354,7 +355,7 @@ type target struct {
 func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) []target {
 	var ts []target
 	for _, fn := range Targets(ev.Source, ev.DetailType) {
-		t := target{function: fn.Function, regions: []string{ev.Region}}
+		t := target{function: fn.Function, regions: []string{ev.Region}, queued: fn.Queued}
 		if fn.EveryRegion {
 			t.regions = s.Policy.Regions
 		}
@@ -394,11 +395,9 @@ const ledgerBatchSize = sweepPage
 const violationBatchSize = 100
 
 // violationQueued reports whether the bus delivers an event to function
-// through the violations queue, as on AWS the violations rule targets the
-// router's queue rather than the router.
-func violationQueued(function, detailType string) bool {
-	return function == "router" && detailType == events.ResidencyViolation
-}
+// through the router's violations queue (a Queued route), as on AWS the
+// violations rule targets the queue rather than the router.
+func violationQueued(t target) bool { return t.queued && t.function == "router" }
 
 // deliverViolations delivers each region's queued violations to its router
 // in SQS batches, through the same Lambda JSON path as on AWS. A message
@@ -490,7 +489,7 @@ func (s *Stack) Drain(ctx context.Context) error {
 			}
 			for _, t := range targets {
 				for _, r := range t.regions {
-					if violationQueued(t.function, ev.DetailType) {
+					if violationQueued(t) {
 						violations[r] = append(violations[r], lambdaevents.SQSMessage{MessageId: ev.ID, Body: string(payload),
 							EventSource: "aws:sqs", AWSRegion: r})
 						continue
