@@ -16,16 +16,13 @@ import (
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
-// streamBatches makes n stream records of the users table as `residency run`
+// streamLoad makes n stream records of the users table as `residency run`
 // reads them from files: batches of batchSize INSERTs, each batch from one
 // region's stream. Every 50th record of a us-east-1 batch is a French
 // subject's, misplaced: the tagger reports it, the router relocates it.
-func streamBatches(n, batchSize int) [][]byte { return streamLoad(n, batchSize, -1) }
-
-// streamLoad is streamBatches with misplacedPct percent of the records
-// misplaced: with misplacedPct >= 0 every batch is from us-east-1, and
-// record i is a French subject's when i%100 < misplacedPct (with -1, the
-// three regions' batches in turn and one misplaced record in 150).
+//
+// With misplacedPct >= 0 instead, every batch is from us-east-1 and record
+// i is a French subject's (misplaced) when i%100 < misplacedPct.
 func streamLoad(n, batchSize, misplacedPct int) [][]byte {
 	regions := []string{"eu-central-1", "eu-west-1", "us-east-1"}
 	if misplacedPct >= 0 {
