@@ -20,12 +20,16 @@ type Route struct {
 	// not forward them), so the local stack, one bus for all regions,
 	// delivers them to the function of every region.
 	EveryRegion bool
+	// Queued: the rule targets the function's SQS queue, which the
+	// function consumes in batches (ReportBatchItemFailures), rather than
+	// the function; the local stack delivers these events in batches too.
+	Queued bool
 }
 
 // Routes are the rules of every region's bus.
 var Routes = []Route{
 	{ID: "PlatformToRouter", DetailTypes: []string{RecordIngest, TransferRequested}, Function: "router"},
-	{ID: "ViolationToRouter", DetailTypes: []string{ResidencyViolation}, Residency: true, Function: "router"},
+	{ID: "ViolationToRouter", DetailTypes: []string{ResidencyViolation}, Residency: true, Function: "router", Queued: true},
 	{ID: "DataWrittenToTagger", DetailTypes: []string{DataWritten}, Function: "tagger"},
 	{ID: "RetentionEvents", DetailTypes: []string{LegalHoldSet, LegalHoldReleased, ContractEnded, ErasureRequested}, Function: "retention", EveryRegion: true},
 }

@@ -15,6 +15,10 @@ import (
 
 const ledgerTimeoutSeconds = 60
 
+// routerTimeoutSeconds is the router's timeout; the violations queue's
+// visibility timeout is six times it.
+const routerTimeoutSeconds = 60
+
 // fnSpec is how one function runs.
 type fnSpec struct {
 	description string
@@ -29,7 +33,7 @@ var fnSpecs = map[string]fnSpec{
 	"tagger": {"Residency tagger: tags watched records with their residency, reports violations",
 		256, awscdk.Duration_Seconds(jsii.Number(60)), true},
 	"router": {"Residency router: routes ingested records home, relocates misplaced ones, decides transfers",
-		256, awscdk.Duration_Seconds(jsii.Number(60)), true},
+		256, awscdk.Duration_Seconds(jsii.Number(routerTimeoutSeconds)), true},
 	"ledger": {"Residency ledger: the only writer of the hash-chained transfer ledger",
 		256, awscdk.Duration_Seconds(jsii.Number(ledgerTimeoutSeconds)), false},
 	"retention": {"Residency retention: deletes what outlived its retention, holds, erasure",

@@ -16,12 +16,14 @@ import (
 // Resource names: the awsenv defaults, the same in every region (each stack
 // is alone in its region), so that a router can name a home region's tables.
 const (
-	ledgerDLQName   = "residency-ledger-dlq.fifo"
-	streamDLQName   = "residency-stream-failures"
-	eventsDLQName   = "residency-events-dlq"
-	scheduleDLQName = "residency-schedule-dlq"
-	referenceAlias  = "alias/residency-references"
-	signingAlias    = "alias/residency-digests"
+	ledgerDLQName       = "residency-ledger-dlq.fifo"
+	streamDLQName       = "residency-stream-failures"
+	eventsDLQName       = "residency-events-dlq"
+	scheduleDLQName     = "residency-schedule-dlq"
+	violationsQueueName = "residency-violations"
+	violationsDLQName   = "residency-violations-dlq"
+	referenceAlias      = "alias/residency-references"
+	signingAlias        = "alias/residency-digests"
 )
 
 // keyAdminActions administer a key without using it. No wildcards: a key
@@ -181,6 +183,15 @@ func (r *residency) queues() {
 	// EventBridge deliveries that failed, and asynchronous invocations of
 	// the tagger, router and retention functions that failed every retry.
 	r.eventsDLQ = r.newQueue("EventsDeadLetterQueue", &awssqs.QueueProps{QueueName: jsii.String(eventsDLQName)})
+	// The violations, for the router in batches; a message received
+	// violationsMaxReceives times without success is kept in its DLQ.
+	r.violationsDLQ = r.newQueue("ViolationsDeadLetterQueue", &awssqs.QueueProps{QueueName: jsii.String(violationsDLQName)})
+	r.violationsQueue = r.newQueue("ViolationsQueue", &awssqs.QueueProps{
+		QueueName: jsii.String(violationsQueueName),
+		// Six times the router's timeout, as Lambda advises.
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * routerTimeoutSeconds)),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: r.violationsDLQ, MaxReceiveCount: jsii.Number(violationsMaxReceives)},
+	})
 	// Retention sweeps the Scheduler could not deliver.
 	r.scheduleDLQ = r.newQueue("ScheduleDeadLetterQueue", &awssqs.QueueProps{QueueName: jsii.String(scheduleDLQName)})
 }
@@ -196,6 +207,7 @@ func (r *residency) dlqs() []struct {
 	}{
 		{"ledger-dlq", r.ledgerDLQ}, {"stream-failures", r.streamDLQ},
 		{"events-dlq", r.eventsDLQ}, {"schedule-dlq", r.scheduleDLQ},
+		{"violations-dlq", r.violationsDLQ},
 	}
 }
 

@@ -22,6 +22,8 @@ func TestEventRulesAgreeWithTheLocalBus(t *testing.T) {
 			for _, fn := range Functions {
 				fnByID[logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(fn))] = fn
 			}
+			// A queued route's rule targets the queue its function consumes.
+			fnByID[logicalID(t, r, "AWS::SQS::Queue", "QueueName", violationsQueueName)] = "router"
 			// WHEN its rules are read as (source, detail type) -> functions
 			type key struct {
 				residency  bool

@@ -60,16 +60,17 @@ type residency struct {
 	// resource outside the EU.
 	eu bool
 
-	catalog, ledger, quarantine awsdynamodb.Table
-	refKey, signKey             awskms.Key
-	bus                         awsevents.EventBus
-	ledgerQueue, ledgerDLQ      awssqs.Queue
-	streamDLQ, eventsDLQ        awssqs.Queue
-	scheduleDLQ                 awssqs.Queue
-	digests, accessLogs         awss3.Bucket
-	quarantineBucket            awss3.Bucket
-	fns                         map[string]awslambda.Function
-	apiURL                      *string
+	catalog, ledger, quarantine    awsdynamodb.Table
+	refKey, signKey                awskms.Key
+	bus                            awsevents.EventBus
+	ledgerQueue, ledgerDLQ         awssqs.Queue
+	streamDLQ, eventsDLQ           awssqs.Queue
+	violationsQueue, violationsDLQ awssqs.Queue
+	scheduleDLQ                    awssqs.Queue
+	digests, accessLogs            awss3.Bucket
+	quarantineBucket               awss3.Bucket
+	fns                            map[string]awslambda.Function
+	apiURL                         *string
 	// The backfill (backfill.go): its bucket and state machine, nil when
 	// the policy watches no table.
 	backfillBucket  awss3.Bucket

@@ -55,12 +55,12 @@ func TestTopology(t *testing.T) {
 		"AWS::KMS::Alias":                     2,
 		"AWS::Events::EventBus":               1,
 		"AWS::Events::Rule":                   4,
-		"AWS::SQS::Queue":                     5, // ledger, ledger DLQ, stream failures, events DLQ, schedule DLQ
-		"AWS::SQS::QueuePolicy":               5, // TLS only (+ EventBridge on the events DLQ)
+		"AWS::SQS::Queue":                     7, // ledger, ledger DLQ, stream failures, events DLQ, schedule DLQ, violations, violations DLQ
+		"AWS::SQS::QueuePolicy":               7, // TLS only (+ EventBridge on the events DLQ and the violations queue)
 		"AWS::S3::Bucket":                     4, // digests, access logs, backfill, quarantine
 		"AWS::S3::BucketPolicy":               4,
 		"AWS::Lambda::Function":               5,
-		"AWS::Lambda::EventSourceMapping":     3, // two watched tables' streams, the ledger queue
+		"AWS::Lambda::EventSourceMapping":     4, // two watched tables' streams, the ledger queue, the violations queue
 		"AWS::Lambda::EventInvokeConfig":      3, // tagger, router, retention (asynchronous)
 		"AWS::Logs::LogGroup":                 7, // five functions, API access logs, backfill
 		"AWS::IAM::Role":                      8, // five functions, the two schedules, backfill
@@ -73,7 +73,7 @@ func TestTopology(t *testing.T) {
 		"AWS::ApiGatewayV2::Route":            2,
 		"AWS::ApiGatewayV2::Integration":      1,
 		"AWS::ApiGatewayV2::Authorizer":       0,  // AWS_IAM needs none
-		"AWS::CloudWatch::Alarm":              11, // five functions, four DLQs, overdue deletions, tagger iterator age
+		"AWS::CloudWatch::Alarm":              12, // five functions, five DLQs, overdue deletions, tagger iterator age
 		"AWS::CloudWatch::Dashboard":          1,
 		"Custom::DynamoDBReplica":             0,
 		"AWS::CloudFormation::CustomResource": 0,
@@ -83,14 +83,15 @@ func TestTopology(t *testing.T) {
 		for typ, n := range common {
 			tmpl.ResourceCountIs(jsii.String(typ), jsii.Number(n))
 		}
-		// Four rule targets, two API routes, one per watched bucket here.
+		// Three rule targets that are functions (the violations rule
+		// targets a queue), two API routes, one per watched bucket here.
 		buckets := 0
 		for _, br := range testBuckets {
 			if br == r {
 				buckets++
 			}
 		}
-		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(4+2+buckets))
+		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(3+2+buckets))
 	}
 }
 
@@ -294,6 +295,10 @@ func TestEventRulesRouteResidencyAndPlatformEvents(t *testing.T) {
 				defer reportAssertion(t)
 				// WHEN the rule of those detail types is looked up
 				fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName(c.function))
+				if c.detailTypes[0] == events.ResidencyViolation {
+					// Violations go to the router through its queue.
+					fn = logicalID(t, r, "AWS::SQS::Queue", "QueueName", violationsQueueName)
+				}
 				dts := make([]any, len(c.detailTypes))
 				for i, d := range c.detailTypes {
 					dts[i] = d
@@ -716,5 +721,63 @@ func TestQuarantineBucketIsNamedByRegionPrivateEncryptedAndLogged(t *testing.T) 
 			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
 				awsenv.QuarantineBucketPrefix: QuarantineBucketPrefix(testAccount)})},
 		})
+	}
+}
+
+func TestViolationsQueueFeedsTheRouterInBatches(t *testing.T) {
+	defer reportAssertion(t)
+	for _, r := range testRegions {
+		// GIVEN each region's template
+		tmpl := fixture.templates[r]
+		queue := logicalID(t, r, "AWS::SQS::Queue", "QueueName", violationsQueueName)
+		dlq := logicalID(t, r, "AWS::SQS::Queue", "QueueName", violationsDLQName)
+		router := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("router"))
+		// WHEN the violations queue, its DLQ and the router's event
+		// source mapping are inspected
+		// THEN the queue is encrypted, redriven to its DLQ after 5
+		// receives, its visibility timeout six times the router's
+		tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"QueueName":            violationsQueueName,
+			"SqsManagedSseEnabled": true,
+			"VisibilityTimeout":    6 * routerTimeoutSeconds,
+			"RedrivePolicy":        map[string]any{"deadLetterTargetArn": getAtt(dlq), "maxReceiveCount": violationsMaxReceives},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"FunctionName": FunctionName("router"), "Timeout": routerTimeoutSeconds,
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"QueueName": violationsDLQName, "SqsManagedSseEnabled": true, "MessageRetentionPeriod": 14 * 24 * 3600,
+		})
+		// the router consumes it in batches of up to 100 and reports
+		// failed messages alone
+		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+			"EventSourceArn":                 getAtt(queue),
+			"FunctionName":                   ref(router),
+			"BatchSize":                      violationsBatchSize,
+			"MaximumBatchingWindowInSeconds": violationsBatchWindow,
+			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
+		})
+		// only EventBridge's rule of this stack may send to it
+		tmpl.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]any{
+			"Queues": []any{ref(queue)},
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect": "Allow", "Action": []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}, "Principal": map[string]any{"Service": "events.amazonaws.com"},
+				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": assertions.Match_ObjectLike(&map[string]any{
+					"Fn::GetAtt": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^ViolationToRouterRule"))}),
+				})}},
+			})})},
+		})
+		// and the router's role may receive and delete on that queue only
+		role := roleOf(t, r, "router")
+		for _, st := range statements(r) {
+			if !slices.Contains(st.Roles, role) || !slices.ContainsFunc(st.Actions, func(a string) bool { return a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" }) {
+				continue
+			}
+			for _, res := range st.Resources {
+				if got := arn(r, res); got != "<local:"+queue+">" {
+					t.Errorf("%s: expect the router to receive only from the violations queue, got %s", r, got)
+				}
+			}
+		}
 	}
 }

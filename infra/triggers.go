@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/residency-dev/residency/events"
@@ -59,8 +60,18 @@ func (r *residency) triggers() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 
+	// The violations queue: batches of up to violationsBatchSize,
+	// gathered for at most violationsBatchWindow seconds; a message that
+	// fails is reported alone (ReportBatchItemFailures) and received again
+	// until the redrive policy moves it to the violations DLQ.
+	r.fns["router"].AddEventSource(awslambdaeventsources.NewSqsEventSource(r.violationsQueue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(violationsBatchSize),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(violationsBatchWindow)),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}))
+
 	// The bus rules: one per route of events.Routes, as the local stack
-	// routes its bus.
+	// routes its bus; a Queued route's rule targets the function's queue.
 	for _, route := range events.Routes {
 		pattern := &awsevents.EventPattern{DetailType: jsii.Strings(route.DetailTypes...)}
 		if route.Residency {
@@ -68,15 +79,23 @@ func (r *residency) triggers() {
 		} else {
 			pattern.Source = awsevents.Match_AnythingBut(jsii.String(events.Source))
 		}
+		var target awsevents.IRuleTarget = awseventstargets.NewLambdaFunction(r.fns[route.Function], &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: r.eventsDLQ,
+			RetryAttempts:   jsii.Number(8),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+		})
+		if route.Queued {
+			target = awseventstargets.NewSqsQueue(r.queueOf(route.Function), &awseventstargets.SqsQueueProps{
+				DeadLetterQueue: r.eventsDLQ,
+				RetryAttempts:   jsii.Number(8),
+				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+			})
+		}
 		awsevents.NewRule(r.stack, jsii.String(route.ID+"Rule"), &awsevents.RuleProps{
 			EventBus:     r.bus,
 			Description:  jsii.String("Residency: " + route.ID),
 			EventPattern: pattern,
-			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(r.fns[route.Function], &awseventstargets.LambdaFunctionProps{
-				DeadLetterQueue: r.eventsDLQ,
-				RetryAttempts:   jsii.Number(8),
-				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
-			})},
+			Targets:      &[]awsevents.IRuleTarget{target},
 		})
 	}
 
@@ -225,4 +244,19 @@ func marshal(v any) string {
 		panic(err) // maps of strings always encode
 	}
 	return string(bytes.TrimSpace(b.Bytes()))
+}
+
+// The violations queue's event source mapping and redrive policy.
+const (
+	violationsBatchSize   = 100
+	violationsBatchWindow = 5 // seconds
+	violationsMaxReceives = 5
+)
+
+// queueOf is the queue a Queued route of function targets.
+func (r *residency) queueOf(function string) awssqs.Queue {
+	if function != "router" {
+		panic("infra: no queue for function " + function)
+	}
+	return r.violationsQueue
 }

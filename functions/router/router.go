@@ -89,8 +89,16 @@ var ErrInvalid = record.Permanent("cannot route")
 // same key in the home region: the router never overwrites it.
 var ErrConflict = errors.New("conflicting record in the home region")
 
-// Invoke serves the router's EventBridge trigger through the JSON path.
+// Invoke serves the router's triggers through the JSON path: an SQS event
+// from the violations queue (see HandleBatch), or one EventBridge event.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	if isSQSBatch(payload) {
+		var batch lambdaevents.SQSEvent
+		if err := json.Unmarshal(payload, &batch); err != nil {
+			return nil, fmt.Errorf("router: decode SQS event: %w", err)
+		}
+		return h.HandleBatch(ctx, batch), nil
+	}
 	var ev lambdaevents.EventBridgeEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, fmt.Errorf("router: decode EventBridge event: %w", err)

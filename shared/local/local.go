@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -357,6 +358,7 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 type target struct {
 	function string
 	regions  []string
+	queued   bool
 }
 
 // targets routes an event as the stack's rules do (events.Routes): to the
@@ -366,7 +368,7 @@ type target struct {
 func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) []target {
 	var ts []target
 	for _, fn := range Targets(ev.Source, ev.DetailType) {
-		t := target{function: fn.Function, regions: []string{ev.Region}}
+		t := target{function: fn.Function, regions: []string{ev.Region}, queued: fn.Queued}
 		if fn.EveryRegion {
 			t.regions = s.Policy.Regions
 		}
@@ -400,6 +402,72 @@ const sweepPage = 5000
 // one transaction, the chain's random id index written once per page.
 const ledgerBatchSize = sweepPage
 
+// violationBatchSize is how many messages of the violations queue one
+// router invocation receives, as the queue's event source mapping on AWS
+// delivers them (its batch size, at most 100).
+const violationBatchSize = 100
+
+// violationQueued reports whether the bus delivers an event to function
+// through the router's violations queue (a Queued route), as on AWS the
+// violations rule targets the queue rather than the router.
+func violationQueued(t target) bool { return t.queued && t.function == "router" }
+
+// deliverViolations delivers each region's queued violations to its router
+// in SQS batches, through the same Lambda JSON path as on AWS. A message
+// the router reports in batchItemFailures is received once more, as the
+// queue would deliver it again, alone; if it fails again it is kept as a
+// dead letter with the router's reason (on AWS the queue's redrive policy
+// moves it to its DLQ). Redelivery is safe: the router is idempotent.
+func (s *Stack) deliverViolations(ctx context.Context, byRegion map[string][]lambdaevents.SQSMessage) error {
+	for _, r := range slices.Sorted(maps.Keys(byRegion)) {
+		h, err := s.handler("router", r)
+		if err != nil {
+			return err
+		}
+		for batch := range slices.Chunk(byRegion[r], violationBatchSize) {
+			payload, err := json.Marshal(lambdaevents.SQSEvent{Records: batch})
+			if err != nil {
+				return err
+			}
+			out, err := s.invoke(ctx, "router", h, payload)
+			if err != nil {
+				// The whole batch failed (not a per-message failure): each
+				// message is received again, alone.
+				out, _ = json.Marshal(batchFailures(batch))
+			}
+			var resp lambdaevents.SQSEventResponse
+			if err := json.Unmarshal(out, &resp); err != nil {
+				return fmt.Errorf("router %s: decode SQS batch response: %w", r, err)
+			}
+			failed := map[string]bool{}
+			for _, f := range resp.BatchItemFailures {
+				failed[f.ItemIdentifier] = true
+			}
+			for _, m := range batch {
+				if !failed[m.MessageId] {
+					continue
+				}
+				var ev lambdaevents.EventBridgeEvent
+				json.Unmarshal([]byte(m.Body), &ev)
+				// Received again: the router's own EventBridge path gives
+				// the reason a dead letter keeps.
+				if _, err := s.invoke(ctx, "router", h, []byte(m.Body)); err != nil {
+					s.Failed(ctx, "router", r, ev.DetailType+" "+ev.ID, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func batchFailures(batch []lambdaevents.SQSMessage) lambdaevents.SQSEventResponse {
+	var resp lambdaevents.SQSEventResponse
+	for _, m := range batch {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+	}
+	return resp
+}
+
 // Drain delivers everything pending (stream records, bus events, ledger
 // messages) until nothing is left.
 func (s *Stack) Drain(ctx context.Context) error {
@@ -415,6 +483,7 @@ func (s *Stack) Drain(ctx context.Context) error {
 				return err
 			}
 		}
+		violations := map[string][]lambdaevents.SQSMessage{} // by region, for the routers' queues
 		for len(s.bus) > 0 {
 			progressed = true
 			ev := s.bus[0]
@@ -433,12 +502,20 @@ func (s *Stack) Drain(ctx context.Context) error {
 			}
 			for _, t := range targets {
 				for _, r := range t.regions {
+					if violationQueued(t) {
+						violations[r] = append(violations[r], lambdaevents.SQSMessage{MessageId: ev.ID, Body: string(payload),
+							EventSource: "aws:sqs", AWSRegion: r})
+						continue
+					}
 					h, _ := s.handler(t.function, r)
 					if _, err := s.invoke(ctx, t.function, h, payload); err != nil {
 						s.Failed(ctx, t.function, r, ev.DetailType+" "+ev.ID, err)
 					}
 				}
 			}
+		}
+		if err := s.deliverViolations(ctx, violations); err != nil {
+			return err
 		}
 		if s.deliverCreated(ctx) {
 			progressed = true

@@ -16,12 +16,18 @@ import (
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
-// streamBatches makes n stream records of the users table as `residency run`
+// streamLoad makes n stream records of the users table as `residency run`
 // reads them from files: batches of batchSize INSERTs, each batch from one
 // region's stream. Every 50th record of a us-east-1 batch is a French
 // subject's, misplaced: the tagger reports it, the router relocates it.
-func streamBatches(n, batchSize int) [][]byte {
+//
+// With misplacedPct >= 0 instead, every batch is from us-east-1 and record
+// i is a French subject's (misplaced) when i%100 < misplacedPct.
+func streamLoad(n, batchSize, misplacedPct int) [][]byte {
 	regions := []string{"eu-central-1", "eu-west-1", "us-east-1"}
+	if misplacedPct >= 0 {
+		regions = []string{"us-east-1"}
+	}
 	countries := map[string][]string{
 		"eu-central-1": {"DE", "FR", "IT", "ES", "NL", "CH"},
 		"eu-west-1":    {"GB", "IE", "GB", "FR"},
@@ -35,7 +41,7 @@ func streamBatches(n, batchSize int) [][]byte {
 		for i := start; i < min(n, start+batchSize); i++ {
 			id := fmt.Sprintf("u-%07d", i)
 			country := countries[region][i%len(countries[region])]
-			if region == "us-east-1" && i%50 == 0 {
+			if misplacedPct < 0 && region == "us-east-1" && i%50 == 0 || i%100 < misplacedPct {
 				country = "FR"
 			}
 			s := lambdaevents.NewStringAttribute
@@ -73,9 +79,13 @@ func streamBatches(n, batchSize int) [][]byte {
 // delivered to the tagger per second, as `residency run` counts them
 // (stream-records/s).
 func BenchmarkRun(b *testing.B) {
-	for _, bc := range []struct{ records, batch int }{{30000, 1000}, {30000, 100}} {
-		b.Run(fmt.Sprintf("records=%d/batch=%d", bc.records, bc.batch), func(b *testing.B) {
-			files := streamBatches(bc.records, bc.batch)
+	for _, bc := range []struct{ records, batch, misplaced int }{{30000, 1000, -1}, {30000, 100, -1}, {20000, 1000, 10}, {20000, 1000, 100}} {
+		name := fmt.Sprintf("records=%d/batch=%d", bc.records, bc.batch)
+		if bc.misplaced >= 0 {
+			name += fmt.Sprintf("/misplaced=%d%%", bc.misplaced)
+		}
+		b.Run(name, func(b *testing.B) {
+			files := streamLoad(bc.records, bc.batch, bc.misplaced)
 			ctx := context.Background()
 			var elapsed time.Duration
 			delivered := 0
