@@ -26,6 +26,11 @@ type BackfillResult struct {
 	Tagged     int `json:"tagged"`
 	Unchanged  int `json:"unchanged"`
 	Violations int `json:"violations"`
+	// Recatalogued counts the records whose tag was current but whose
+	// catalog entry was missing (a page that failed after its tag writes,
+	// before its catalog writes): catalogued, and their violation logged
+	// and announced, now.
+	Recatalogued int `json:"recatalogued,omitempty"`
 	// Failed lists the records that could not be tagged, by keyed record
 	// reference (never the key), with the reason.
 	Failed []BackfillFailure `json:"failed"`
@@ -37,7 +42,47 @@ func (r *BackfillResult) Add(o BackfillResult) {
 	r.Tagged += o.Tagged
 	r.Unchanged += o.Unchanged
 	r.Violations += o.Violations
+	r.Recatalogued += o.Recatalogued
 	r.Failed = append(r.Failed, o.Failed...)
+}
+
+// CatalogChecker tells which records a region's catalog holds (the stores
+// implement it; a catalog without it makes recatalog do nothing).
+type CatalogChecker interface {
+	Catalogued(ctx context.Context, region, source string, keys []record.Key) (map[string]bool, error)
+}
+
+// recatalog finds, among the page's records whose tag was current, those
+// the catalog does not hold, and emits them as freshly tagged: a page that
+// failed after its tag writes and before its catalog writes is retried,
+// and its records would otherwise stay unknown to retention and erasure,
+// their violations unlogged. It reads the catalog (a key each), and writes
+// only what is missing: a second backfill still writes nothing.
+func (h *Handler) recatalog(ctx context.Context, b *batch) (int, error) {
+	checker, ok := h.Catalog.(CatalogChecker)
+	if !ok || len(b.echoed) == 0 {
+		return 0, nil
+	}
+	// One page is one region and table.
+	keys := make([]record.Key, len(b.echoed))
+	for i, p := range b.echoed {
+		keys[i] = p.w.key
+	}
+	held, err := checker.Catalogued(ctx, b.echoed[0].w.region, b.echoed[0].w.source, keys)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range b.echoed {
+		if !held[p.w.key.String()] {
+			b.echoes--
+			h.emit(p, b)
+			b.tagged-- // counted apart
+			n++
+		}
+	}
+	b.echoed = nil
+	return n, nil
 }
 
 // BackfillFailure is a record a backfill could not tag.
@@ -66,7 +111,7 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 	if !h.Policy.HasRegion(region) {
 		return res, fmt.Errorf("%w: region %q is not a region of policy %s", ErrInvalid, region, h.Policy.Version)
 	}
-	var b batch
+	b := batch{checkEchoes: true}
 	failed := map[string]error{}
 	refs := map[string]string{} // seq -> record reference, for the failures
 	var seqs []string
@@ -101,6 +146,11 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 		}
 	}
 	maps.Copy(failed, h.writeTags(ctx, &b))
+	recatalogued, err := h.recatalog(ctx, &b)
+	if err != nil {
+		return res, fmt.Errorf("backfill %s/%s: %w", region, table, err)
+	}
+	res.Recatalogued = recatalogued
 	if err := h.flush(ctx, &b); err != nil {
 		return res, fmt.Errorf("backfill %s/%s: %w", region, table, err)
 	}

@@ -182,6 +182,10 @@ type batch struct {
 	tagged  int
 	echoes  int
 	gone    int // misplaced writes already deleted, logged as violations
+	// echoed, when checkEchoes is set (a backfill page), keeps the
+	// records whose tag was already current, for recatalog.
+	echoed      []pendingTag
+	checkEchoes bool
 }
 
 // pendingTag is a decided tag waiting for its write.
@@ -449,6 +453,9 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 			// never find it.
 			taggedAt, _ := time.Parse(time.RFC3339, w.existing.TaggedAt)
 			b.entries = append(b.entries, h.entry(w, *w.existing, w.subjectRef, taggedAt))
+		} else if b.checkEchoes {
+			taggedAt, _ := time.Parse(time.RFC3339, w.existing.TaggedAt)
+			b.echoed = append(b.echoed, pendingTag{w: w, tag: *w.existing, dec: dec, now: taggedAt})
 		}
 		return nil // our own echo, or a change that does not affect residency
 	}

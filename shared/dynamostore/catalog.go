@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +20,9 @@ import (
 	"github.com/residency-dev/residency/shared/record"
 )
 
-func entryPK(source string, key record.Key) string { return "REC#" + source + "#" + key.String() }
+func entryPK(source string, key record.Key) string { return entryPKPrefix(source) + key.String() }
+
+func entryPKPrefix(source string) string { return "REC#" + source + "#" }
 
 const entrySK = "ENTRY"
 
@@ -61,6 +64,50 @@ type entryItem struct {
 	RetainUntil   string `dynamodbav:"retain_until,omitempty"`
 	DuePK         string `dynamodbav:"due_pk,omitempty"`
 	DueSK         string `dynamodbav:"due_sk,omitempty"`
+}
+
+// Catalogued reports which of keys of source have an entry in region's
+// catalog, by key.String() (BatchGetItem of the entries' keys only, 100 a
+// call, a few calls at once; eventually consistent: an entry written a
+// moment ago may read as missing, which costs its caller a rewrite, never a
+// loss).
+func (s *Store) Catalogued(ctx context.Context, region, source string, keys []record.Key) (map[string]bool, error) {
+	c, err := s.client(region)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(erasedLookups)
+	for chunk := range slices.Chunk(keys, 100) {
+		g.Go(func() error {
+			req := types.KeysAndAttributes{ProjectionExpression: aws.String("#pk"), ExpressionAttributeNames: map[string]string{"#pk": awsenv.CatalogPK}}
+			seen := map[string]bool{}
+			for _, k := range chunk {
+				if pk := entryPK(source, k); !seen[pk] { // BatchGetItem refuses duplicate keys
+					seen[pk] = true
+					req.Keys = append(req.Keys, map[string]types.AttributeValue{awsenv.CatalogPK: &types.AttributeValueMemberS{Value: pk},
+						awsenv.CatalogSK: &types.AttributeValueMemberS{Value: entrySK}})
+				}
+			}
+			prefix := len(entryPKPrefix(source))
+			return s.batchGet(gctx, c, req, func(m map[string]types.AttributeValue) error {
+				pk, ok := m[awsenv.CatalogPK].(*types.AttributeValueMemberS)
+				if !ok {
+					return fmt.Errorf("catalog entry without %s", awsenv.CatalogPK)
+				}
+				mu.Lock()
+				out[pk.Value[prefix:]] = true
+				mu.Unlock()
+				return nil
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("catalogued entries of %s in %s: %w", source, region, err)
+	}
+	return out, nil
 }
 
 func (s *Store) entryItem(e catalog.Entry) (map[string]types.AttributeValue, error) {

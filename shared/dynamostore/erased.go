@@ -86,7 +86,31 @@ func (s *Store) erasedChunk(ctx context.Context, c API, region string, chunk []s
 	for i, r := range chunk {
 		keys[i] = erasedKey(r)
 	}
-	req := map[string]types.KeysAndAttributes{s.catalogTable: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	err := s.batchGet(ctx, c, types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}, func(m map[string]types.AttributeValue) error {
+		var it erasedItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return err
+		}
+		at, err := time.Parse(time.RFC3339Nano, it.ErasedAt)
+		if err != nil {
+			return fmt.Errorf("erased_at %q: %w", it.ErasedAt, err)
+		}
+		mu.Lock()
+		out[it.Subject] = catalog.Erased{SubjectRef: it.Subject, RequestID: it.RequestID, ErasedAt: at}
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("erased subjects in %s: %w", region, err)
+	}
+	return nil
+}
+
+// batchGet reads at most 100 keys of the catalog table with one
+// BatchGetItem, retrying its unprocessed keys with backoff, and calls each
+// with every item found.
+func (s *Store) batchGet(ctx context.Context, c API, ka types.KeysAndAttributes, each func(map[string]types.AttributeValue) error) error {
+	req := map[string]types.KeysAndAttributes{s.catalogTable: ka}
 	for attempt := 0; len(req) > 0; attempt++ {
 		if attempt > 0 {
 			if err := awsadapter.Backoff(ctx, attempt); err != nil {
@@ -95,20 +119,12 @@ func (s *Store) erasedChunk(ctx context.Context, c API, region string, chunk []s
 		}
 		res, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
-			return fmt.Errorf("erased subjects in %s: %w", region, err)
+			return err
 		}
 		for _, m := range res.Responses[s.catalogTable] {
-			var it erasedItem
-			if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-				return fmt.Errorf("erased subjects in %s: %w", region, err)
+			if err := each(m); err != nil {
+				return err
 			}
-			at, err := time.Parse(time.RFC3339Nano, it.ErasedAt)
-			if err != nil {
-				return fmt.Errorf("erased subjects in %s: erased_at %q: %w", region, it.ErasedAt, err)
-			}
-			mu.Lock()
-			out[it.Subject] = catalog.Erased{SubjectRef: it.Subject, RequestID: it.RequestID, ErasedAt: at}
-			mu.Unlock()
 		}
 		req = res.UnprocessedKeys
 	}

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -77,6 +78,34 @@ func (s *Store) GetEntry(ctx context.Context, region, source string, key record.
 		return catalog.Entry{}, fmt.Errorf("catalog entry %s/%s: %w", region, source, ErrNotFound)
 	}
 	return es[0], nil
+}
+
+// Catalogued reports which of keys of source have an entry in region's
+// catalog, by key.String().
+func (s *Store) Catalogued(ctx context.Context, region, source string, keys []record.Key) (map[string]bool, error) {
+	out := map[string]bool{}
+	for chunk := range slices.Chunk(keys, 500) {
+		args := []any{region, source}
+		for _, k := range chunk {
+			args = append(args, k.String())
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT k FROM catalog WHERE region=? AND source=? AND k IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("catalogued entries: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("catalogued entries: %w", err)
+			}
+			out[k] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("catalogued entries: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // DueEntries returns up to limit entries of region whose retain-until is at

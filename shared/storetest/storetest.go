@@ -36,6 +36,7 @@ type Store interface {
 	ScanItems(ctx context.Context, region, table string, segment, segments int, cursor string, limit int) ([]record.Item, string, error)
 	MarkErased(ctx context.Context, region string, erased []catalog.Erased) error
 	ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error)
+	Catalogued(ctx context.Context, region, source string, keys []record.Key) (map[string]bool, error)
 
 	PutCheckpoint(ctx context.Context, cp catalog.Checkpoint) error
 	Checkpoints(ctx context.Context, region, source string) ([]catalog.Checkpoint, error)
@@ -326,6 +327,36 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("catalogued keys", func(t *testing.T) {
+		s := open(t)
+		var es []catalog.Entry
+		var asked []record.Key
+		for i := range 130 { // more than one BatchGetItem's 100 keys
+			k := record.Key{"pk": fmt.Sprintf("USER#%03d", i), "sk": "PROFILE"}
+			asked = append(asked, k)
+			if i%2 == 0 {
+				es = append(es, catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: k,
+					SubjectRef: fmt.Sprintf("sub_%d", i), Category: "profile", TaggedAt: t0, RetainUntil: t0.AddDate(1, 0, 0)})
+			}
+		}
+		if err := s.PutEntries(ctx, es); err != nil {
+			t.Fatal(err)
+		}
+		asked = append(asked, asked[0]) // asked twice
+		got, err := s.Catalogued(ctx, "eu-central-1", "users", asked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 65 || !got[asked[0].String()] || got[asked[1].String()] || !got[asked[128].String()] {
+			t.Fatalf("expect the 65 even keys catalogued, got %d: %v", len(got), got)
+		}
+		// Another source or region knows none of them.
+		for _, c := range [][2]string{{"eu-central-1", "orders"}, {"us-east-1", "users"}} {
+			if got, err := s.Catalogued(ctx, c[0], c[1], asked[:3]); err != nil || len(got) != 0 {
+				t.Fatalf("expect nothing catalogued in %s/%s, got %v (%v)", c[0], c[1], got, err)
+			}
+		}
+	})
 	t.Run("erased list", func(t *testing.T) {
 		s := open(t)
 		if got, err := s.ErasedAmong(ctx, "eu-central-1", []string{"sub_1"}); err != nil || len(got) != 0 {
