@@ -429,7 +429,7 @@ func (s *Stack) deliverViolations(ctx context.Context, byRegion map[string][]lam
 			if err != nil {
 				return err
 			}
-			out, err := s.invoke(ctx, "router", h, payload)
+			out, err := s.invokeAtomic(ctx, "router", h, payload)
 			if err != nil {
 				// The whole batch failed (not a per-message failure): each
 				// message is received again, alone.
@@ -458,6 +458,35 @@ func (s *Stack) deliverViolations(ctx context.Context, byRegion map[string][]lam
 		}
 	}
 	return nil
+}
+
+// invokeAtomic invokes a function on a batch in one transaction of the
+// store, as the DynamoDB adapter's batched calls make few round trips: a
+// hundred relocations commit once instead of five times each. If the
+// transaction fails (a store call failed, not a condition or a missing
+// item, which write nothing), all it wrote is rolled back with what it
+// queued (bus events, ledger messages, object notifications, counts), and
+// the batch is invoked again outside one, call by call, as before. While a
+// sweep's ledger worker runs, the batch is not made atomic: the messages it
+// hands the worker could not be taken back.
+func (s *Stack) invokeAtomic(ctx context.Context, function string, h func(context.Context, json.RawMessage) (any, error), payload []byte) ([]byte, error) {
+	if s.worker != nil {
+		return s.invoke(ctx, function, h, payload)
+	}
+	bus, queue, created := len(s.bus), len(s.queue), len(s.created)
+	stats := s.Stats
+	stats.Delivered, stats.Published = maps.Clone(s.Stats.Delivered), maps.Clone(s.Stats.Published)
+	var out []byte
+	err := s.Store.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.invoke(ctx, function, h, payload)
+		return err
+	})
+	if err == nil {
+		return out, nil
+	}
+	s.bus, s.queue, s.created, s.Stats = s.bus[:bus], s.queue[:queue], s.created[:created], stats
+	return s.invoke(ctx, function, h, payload)
 }
 
 func batchFailures(batch []lambdaevents.SQSMessage) lambdaevents.SQSEventResponse {
