@@ -81,35 +81,33 @@ func (s *Store) PutObjectContent(ctx context.Context, region, bucket, key string
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if ifAbsent {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE region=? AND bucket=? AND k=?`, region, bucket, key).Scan(&n); err != nil {
+	// In the store's transaction (s.tx), which joins an Atomic one.
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if ifAbsent {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE region=? AND bucket=? AND k=?`, region, bucket, key).Scan(&n); err != nil {
+				return fmt.Errorf("put object in s3://%s: %w", bucket, err)
+			}
+			if n > 0 {
+				return fmt.Errorf("put object in s3://%s: %w", bucket, ErrConditionFailed)
+			}
+		}
+		body := c.Body
+		if body == nil {
+			body = []byte{}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO objects(region,bucket,k,metadata,last_modified) VALUES(?,?,?,?,?)
+		ON CONFLICT(region,bucket,k) DO UPDATE SET metadata=excluded.metadata, last_modified=excluded.last_modified`,
+			region, bucket, key, string(meta), ts(time.Now())); err != nil {
 			return fmt.Errorf("put object in s3://%s: %w", bucket, err)
 		}
-		if n > 0 {
-			return fmt.Errorf("put object in s3://%s: %w", bucket, ErrConditionFailed)
-		}
-	}
-	body := c.Body
-	if body == nil {
-		body = []byte{}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO objects(region,bucket,k,metadata,last_modified) VALUES(?,?,?,?,?)
-		ON CONFLICT(region,bucket,k) DO UPDATE SET metadata=excluded.metadata, last_modified=excluded.last_modified`,
-		region, bucket, key, string(meta), ts(time.Now())); err != nil {
-		return fmt.Errorf("put object in s3://%s: %w", bucket, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO object_content(region,bucket,k,body,tags,content_type,sha256) VALUES(?,?,?,?,?,?,?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO object_content(region,bucket,k,body,tags,content_type,sha256) VALUES(?,?,?,?,?,?,?)
 		ON CONFLICT(region,bucket,k) DO UPDATE SET body=excluded.body, tags=excluded.tags, content_type=excluded.content_type, sha256=excluded.sha256`,
-		region, bucket, key, body, string(tags), c.ContentType, c.Checksum()); err != nil {
-		return fmt.Errorf("put object in s3://%s: %w", bucket, err)
-	}
-	return tx.Commit()
+			region, bucket, key, body, string(tags), c.ContentType, c.Checksum()); err != nil {
+			return fmt.Errorf("put object in s3://%s: %w", bucket, err)
+		}
+		return nil
+	})
 }
 
 // ObjectChecksum returns the SHA-256 checksum of an object's bytes (base64,
