@@ -49,8 +49,10 @@ Usage:
                                      an inclusion proof of one entry against the newest signed checkpoint
   residency prove --consistency --region R --from-size A [--to-size B] [--out F]
                                      a consistency proof between two signed tree heads
+  residency certificate --request ID [--out F]
+                                     an erasure certificate: the request's receipts with inclusion proofs
   residency check-proof FILE --public-key K
-                                     check a proof with the public key alone (exit 0 valid, 3 not)
+                                     check a proof or certificate with the public key alone (exit 0 valid, 3 not)
   residency digest-key --public      the digest key's public half (PKIX PEM), for check-proof
   residency backfill [--source T] [--region R] [--restart] [EXPORT_DIR]
                                      bring the records already in the watched tables (or a DynamoDB
@@ -153,6 +155,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSweep(ctx, rest, stdout, stderr)
 	case "prove":
 		err = cmdProve(ctx, rest, stdout, stderr)
+	case "certificate":
+		err = cmdCertificate(ctx, rest, stdout, stderr)
 	case "check-proof":
 		err = cmdCheckProof(rest, stdout, stderr)
 	case "digest-key":

@@ -403,7 +403,7 @@ func TestFailures(t *testing.T) {
 func TestHelp(t *testing.T) {
 	// Each command's --help (and help CMD) prints its flags to stdout, exit 0.
 	for _, c := range [][]string{
-		{"run"}, {"invoke"}, {"report"}, {"verify"}, {"sweep"}, {"prove"}, {"check-proof"},
+		{"run"}, {"invoke"}, {"report"}, {"verify"}, {"sweep"}, {"prove"}, {"certificate"}, {"check-proof"},
 		{"digest-key"}, {"backfill"}, {"serve"}, {"failures"}, {"version"},
 		{"decide", "residency"}, {"decide", "transfer"}, {"policy", "validate"},
 	} {

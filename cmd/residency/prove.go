@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/sqlitestore"
@@ -105,8 +106,18 @@ func cmdCheckProof(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := digest.ParseProof(b)
-	if err != nil {
+	var cert *digest.Certificate
+	var p *digest.Proof
+	if digest.IsCertificate(b) {
+		if cert, err = digest.ParseCertificate(b); err != nil {
+			return exitError{exitBroken, fmt.Errorf("%s: %w", pos[0], err)}
+		}
+		if len(cert.Receipts) > 0 && cert.Receipts[0] != nil {
+			p = cert.Receipts[0]
+		} else {
+			p = &digest.Proof{}
+		}
+	} else if p, err = digest.ParseProof(b); err != nil {
 		return exitError{exitBroken, fmt.Errorf("%s: %w", pos[0], err)}
 	}
 	keys := digest.Keys{}
@@ -123,6 +134,14 @@ func cmdCheckProof(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := keys.AddPEM(keyID, pemBytes); err != nil {
 		return fmt.Errorf("%s: %w", pubPath, err)
+	}
+	if cert != nil {
+		if err := digest.CheckCertificate(cert, keys); err != nil {
+			return exitError{exitBroken, err}
+		}
+		fmt.Fprintf(stdout, "valid: erasure request %s of %s: %d deletion %s in %s, each in its region's tree signed by %s\n",
+			cert.RequestID, cert.SubjectRef, len(cert.Receipts), plural(len(cert.Receipts), "receipt"), strings.Join(cert.Regions, ", "), p.KeyID)
+		return nil
 	}
 	if err := digest.CheckProof(p, keys); err != nil {
 		return exitError{exitBroken, err}

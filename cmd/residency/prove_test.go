@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -172,5 +173,60 @@ func TestVerifyCatchesARewrittenPast(t *testing.T) {
 	code, out, _ := cli(t, "verify", "--db", db)
 	if code != exitBroken || !strings.Contains(out, region+": BROKEN") || !strings.Contains(out, "is not consistent with") {
 		t.Fatalf("expect verify to fail for a rewritten past, got %d %s", code, out)
+	}
+}
+
+// An erasure certificate holds the request's receipts with their proofs; an
+// auditor checks it with the public key alone, and an altered one fails.
+func TestCertificateOfAnErasure(t *testing.T) {
+	db := signTwice(t)
+	dir := t.TempDir()
+	cert, pub := filepath.Join(dir, "cert.json"), filepath.Join(dir, "digest.pub")
+	if code, out, errs := cli(t, "certificate", "--db", db, "--request", "dsr-2026-1142", "--out", cert); code != 0 || !strings.Contains(out, "erasure request dsr-2026-1142") {
+		t.Fatalf("certificate: %d %s %s", code, out, errs)
+	}
+	_, key, _ := cli(t, "digest-key", "--public", "--db", db)
+	os.WriteFile(pub, []byte(key), 0o644)
+	raw, _ := os.ReadFile(cert)
+	var c digest.Certificate
+	if err := json.Unmarshal(raw, &c); err != nil || c.Type != digest.CertificateType || c.RequestID != "dsr-2026-1142" ||
+		!strings.HasPrefix(c.SubjectRef, "sub_") || len(c.Receipts) == 0 {
+		t.Fatalf("expect a certificate of dsr-2026-1142 with receipts, got %s (%v)", raw, err)
+	}
+	for _, r := range c.Receipts {
+		if r.Entry.Kind != ledger.KindDeletion || !strings.HasPrefix(r.Entry.Reference, "GDPR Art. 17 erasure request dsr-2026-1142") {
+			t.Fatalf("expect only the request's deletion receipts, got %+v", r.Entry)
+		}
+	}
+	if strings.Contains(string(raw), "u-1004") {
+		t.Fatalf("expect no subject id in the certificate, got %s", raw)
+	}
+
+	t.Chdir(dir)
+	code, out, errs := cli(t, "check-proof", "cert.json", "--public-key", "digest.pub")
+	if code != 0 || !strings.HasPrefix(out, "valid: erasure request dsr-2026-1142") {
+		t.Fatalf("expect a valid certificate, got %d %q %s", code, out, errs)
+	}
+	for name, edit := range map[string]func(*digest.Certificate){
+		"another subject":  func(c *digest.Certificate) { c.SubjectRef = "sub_00000000000000000000000000000000" },
+		"another request":  func(c *digest.Certificate) { c.RequestID = "dsr-9" },
+		"no receipt":       func(c *digest.Certificate) { c.Receipts = nil },
+		"receipt twice":    func(c *digest.Certificate) { c.Receipts = append(c.Receipts, c.Receipts[0]) },
+		"altered receipt":  func(c *digest.Certificate) { c.Receipts[0].Entry.Time = c.Receipts[0].Entry.Time.Add(time.Hour) },
+		"a transfer proof": func(c *digest.Certificate) { c.Receipts[0].Entry.Kind = ledger.KindTransfer },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var c digest.Certificate
+			json.Unmarshal(raw, &c)
+			edit(&c)
+			b, _ := json.Marshal(c)
+			os.WriteFile("bad.json", b, 0o644)
+			if code, out, errs := cli(t, "check-proof", "bad.json", "--public-key", "digest.pub"); code != 3 || !strings.Contains(errs, "invalid proof") {
+				t.Fatalf("expect exit 3 naming the invalid proof, got %d %q %s", code, out, errs)
+			}
+		})
+	}
+	if code, _, errs := cli(t, "certificate", "--db", db, "--request", "dsr-none"); code != 1 || !strings.Contains(errs, "no deletion receipt names it") {
+		t.Fatalf("expect an unknown request to fail, got %d %s", code, errs)
 	}
 }

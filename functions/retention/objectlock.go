@@ -23,7 +23,7 @@ const DecisionHeldByObjectLock = ledger.DecisionHeldByObjectLock
 func (h *Handler) heldEntry(e catalog.Entry, le *record.LockedError, now time.Time) ledger.Entry {
 	var reason, lock string
 	if e.Erasure != "" {
-		reason = erasureReference(e.Erasure)
+		reason = ledger.ErasureReference(e.Erasure)
 	} else {
 		reason = h.Policy.RetentionReference(e.Category, e.RetainUntil)
 	}

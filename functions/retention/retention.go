@@ -311,9 +311,6 @@ type deletion struct {
 	locked   []catalog.Entry // objects left because S3 Object Lock keeps them
 }
 
-// erasureReference is what an erasure receipt says.
-func erasureReference(requestID string) string { return "GDPR Art. 17 erasure request " + requestID }
-
 // delete removes a batch of records, each with its receipt: the records
 // first (a table's in one batch), then the receipts of those gone, then
 // their catalog entries, then a Record Deleted event each. An entry an
@@ -406,7 +403,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 		}
 		var reason, idPart, reference string
 		if e.Erasure != "" {
-			reason, idPart, reference = events.ReasonErasure, e.Erasure, erasureReference(e.Erasure)
+			reason, idPart, reference = events.ReasonErasure, e.Erasure, ledger.ErasureReference(e.Erasure)
 			if e.Reapplied {
 				// To a record written again after the erasure: a receipt
 				// of its own, not the first deletion's again.

@@ -29,6 +29,11 @@ const (
 // Kinds lists every kind, in report order.
 var Kinds = []Kind{KindTransfer, KindDenial, KindViolation, KindRelocation, KindDeletion}
 
+// ErasureReference is the reference of a deletion receipt made on an
+// erasure request (GDPR Art. 17); a receipt of a record of an erased
+// subject written again and erased again adds ", re-applied".
+func ErasureReference(requestID string) string { return "GDPR Art. 17 erasure request " + requestID }
+
 // DecisionFailed is the decision of a relocation entry that records an
 // attempt that failed: the misplaced record stays where it is, its
 // violation stays open, and the entry's reference says why.
