@@ -25,15 +25,7 @@ func cmdCertificate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := required("request", request); err != nil {
 		return err
 	}
-	if _, err := os.Stat(c.db); err != nil {
-		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
-	}
-	c.verifyOnly = true
-	_, keys, err := c.digestKeys()
-	if err != nil {
-		return err
-	}
-	st, err := sqlitestore.Open(c.db)
+	p, st, err := c.prover()
 	if err != nil {
 		return err
 	}
@@ -46,21 +38,11 @@ func cmdCertificate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	p := &digest.Prover{Source: digest.Dir{Path: c.digestDir()}, Chain: st, Keys: keys}
 	cert, err := p.Certify(ctx, request, receipts, now())
 	if err != nil {
 		return err
 	}
-	w := stdout
-	if out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
-	if err := writeJSON(w, cert); err != nil {
+	if err := writeJSONOut(out, stdout, cert); err != nil {
 		return err
 	}
 	if out != "" {
@@ -68,4 +50,39 @@ func cmdCertificate(ctx context.Context, args []string, stdout, stderr io.Writer
 			len(cert.Regions), plural(len(cert.Regions), "region"))
 	}
 	return nil
+}
+
+// prover opens the store (which must exist) and the digest keys, for the
+// commands that prove: prove and certificate.
+func (c *common) prover() (*digest.Prover, *sqlitestore.Store, error) {
+	if _, err := os.Stat(c.db); err != nil {
+		return nil, nil, fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
+	}
+	c.verifyOnly = true
+	_, keys, err := c.digestKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sqlitestore.Open(c.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &digest.Prover{Source: digest.Dir{Path: c.digestDir()}, Chain: st, Keys: keys}, st, nil
+}
+
+// writeJSONOut writes v as indented JSON to the file out, or to stdout when
+// out is empty.
+func writeJSONOut(out string, stdout io.Writer, v any) error {
+	if out == "" {
+		return writeJSON(stdout, v)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(f, v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/residency-dev/residency/shared/digest"
-	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 // cmdProve writes an inclusion proof of one entry against the newest
@@ -41,20 +40,11 @@ func cmdProve(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case !consistency && (seq < 1 || fromSize != 0 || toSize != 0):
 		return usagef("give --seq N (>= 1), or --consistency --from-size A [--to-size B]")
 	}
-	if _, err := os.Stat(c.db); err != nil {
-		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
-	}
-	c.verifyOnly = true
-	_, keys, err := c.digestKeys()
-	if err != nil {
-		return err
-	}
-	st, err := sqlitestore.Open(c.db)
+	p, st, err := c.prover()
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	p := &digest.Prover{Source: digest.Dir{Path: c.digestDir()}, Chain: st, Keys: keys}
 	var pr *digest.Proof
 	if consistency {
 		pr, err = p.ProveConsistency(ctx, region, fromSize, toSize)
@@ -64,16 +54,7 @@ func cmdProve(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	w := stdout
-	if out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
-	if err := writeJSON(w, pr); err != nil {
+	if err := writeJSONOut(out, stdout, pr); err != nil {
 		return err
 	}
 	if out != "" {
