@@ -120,14 +120,10 @@ func (h *Handler) objectViolation(ctx context.Context, d events.ResidencyViolati
 	for k, v := range obj.Metadata {
 		item[k] = v
 	}
-	s, err := h.subjectOf(&lower, item)
+	// Decide again on the object as it is now: the event may be old.
+	s, dec, err := h.redecide(&lower, item, d.Region)
 	if err != nil {
 		return err
-	}
-	// Decide again on the object as it is now: the event may be old.
-	dec, err := h.Policy.Residency(s.country, d.Region, s.category)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if dec.Allowed {
 		log.InfoContext(ctx, "object no longer in violation")

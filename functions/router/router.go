@@ -151,6 +151,20 @@ func (h *Handler) subjectOf(src *policy.Source, item record.Item) (subject, erro
 	return s, nil
 }
 
+// redecide decides the residency of a misplaced record or object of src as
+// it is now in region.
+func (h *Handler) redecide(src *policy.Source, item record.Item, region string) (subject, policy.ResidencyDecision, error) {
+	s, err := h.subjectOf(src, item)
+	if err != nil {
+		return s, policy.ResidencyDecision{}, err
+	}
+	dec, err := h.Policy.Residency(s.country, region, s.category)
+	if err != nil {
+		return s, dec, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return s, dec, nil
+}
+
 func (h *Handler) tableSource(name string) (*policy.Source, error) {
 	src, ok := h.Policy.SourceByName(name)
 	if !ok || src.Table == "" {
@@ -257,14 +271,10 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("read misplaced record: %w", err)
 	}
-	s, err := h.subjectOf(src, item)
+	// Decide again on the record as it is now: the event may be old.
+	s, dec, err := h.redecide(src, item, d.Region)
 	if err != nil {
 		return err
-	}
-	// Decide again on the record as it is now: the event may be old.
-	dec, err := h.Policy.Residency(s.country, d.Region, s.category)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if dec.Allowed {
 		log.InfoContext(ctx, "record no longer in violation")
