@@ -160,7 +160,7 @@ func TestReportCarriesTheEvidence(t *testing.T) {
 			`<span class="ref">` + keyID + `</span>`,
 			`<span class="ref">` + fingerprint + `</span>`,
 			`seq 5, hash <span class="ref">` + headHash + `</span>`,
-			`seq 4, hash <span class="ref">` + signedHash + `</span>, signed <span class="t">` + signedAt + `</span> by key <span class="ref">` + keyID + `</span>`,
+			`seq 4, hash <span class="ref">` + signedHash + `</span>,<br>signed <span class="t">` + signedAt + `</span> by key <span class="ref">` + keyID + `</span>`,
 			"1 newer entries await the next digest.",
 		} {
 			if !strings.Contains(page, want) {
