@@ -39,6 +39,10 @@ type Result struct {
 	Digests   int       // how many
 	SignedSeq int64     // the newest digest's to_seq
 	SignedAt  time.Time // the newest digest's time
+	// SignedHash is the newest digest's head_hash (the hash of the entry at
+	// SignedSeq), and SignedKeyID the key that signed it.
+	SignedHash  string
+	SignedKeyID string
 	// Problem, when not empty, is why the digests themselves do not
 	// verify; ProblemSeq is the first seq they leave unvouched for.
 	Problem    string
@@ -77,8 +81,8 @@ func (c *Checker) Signed(ctx context.Context, region string) (ledger.Signed, err
 	for i, d := range r.valid {
 		points[i] = ledger.DigestPoint{ToSeq: d.ToSeq, Time: d.Time}
 	}
-	return ledger.Signed{Digests: r.Digests, SignedSeq: r.SignedSeq, SignedAt: r.SignedAt, Problem: r.Problem, ProblemSeq: r.ProblemSeq,
-		Anchor: r.Anchor, Points: points, Cadence: cadence}, nil
+	return ledger.Signed{Digests: r.Digests, SignedSeq: r.SignedSeq, SignedAt: r.SignedAt, SignedHash: r.SignedHash, SignedKeyID: r.SignedKeyID,
+		Problem: r.Problem, ProblemSeq: r.ProblemSeq, Anchor: r.Anchor, Points: points, Cadence: cadence}, nil
 }
 
 var _ ledger.DigestChecker = (*Checker)(nil)
@@ -151,7 +155,7 @@ func (c *Checker) Check(ctx context.Context, region string) (Result, error) {
 			return r, nil
 		}
 		r.valid = append(r.valid, *d)
-		r.SignedSeq, r.SignedAt = d.ToSeq, d.Time
+		r.SignedSeq, r.SignedAt, r.SignedHash, r.SignedKeyID = d.ToSeq, d.Time, d.HeadHash, d.KeyID
 		prev = d
 	}
 	if malformed {

@@ -186,7 +186,10 @@ func (k Keys) OpenCheckpoint(signed, keyID string) (Checkpoint, error) {
 }
 
 // Fingerprint names a public key by content: "sha256:" and the hex SHA-256
-// of its PKIX DER encoding.
+// of its PKIX (SubjectPublicKeyInfo) DER encoding, which
+// `openssl pkey -pubin -in key.pub -outform DER | sha256sum` prints for its
+// PEM file (and `sha256sum` for the DER bytes KMS's GetPublicKey returns).
+// Proofs and reports name their key by it.
 func Fingerprint(pub crypto.PublicKey) (string, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -173,6 +176,12 @@ func TestWriterChainsDigests(t *testing.T) {
 	r, err := f.verify(t)
 	if err != nil || r.Problem != "" || r.Digests != 3 || r.SignedSeq != 8 {
 		t.Fatalf("verify: %v, %+v", err, r)
+	}
+	// What the newest digest vouches for: the head hash at its seq, and the
+	// key that signed it.
+	if r.SignedHash != f.chain.entries[7].Hash || r.SignedKeyID != f.signer.KeyID() || !r.SignedAt.Equal(d3.Time) {
+		t.Fatalf("expect signed hash %s by %s at %s, got %q by %q at %s", f.chain.entries[7].Hash, f.signer.KeyID(), d3.Time,
+			r.SignedHash, r.SignedKeyID, r.SignedAt)
 	}
 	// The files are read-only and named in time order.
 	names, _ := filepath.Glob(filepath.Join(f.dir.Path, region, "*.json"))
@@ -406,6 +415,38 @@ func (s ecdsaSigner) Sign(_ context.Context, msg []byte) ([]byte, error) {
 }
 func (s ecdsaSigner) PublicKey(context.Context) (crypto.PublicKey, error) {
 	return &s.key.PublicKey, nil
+}
+
+// Keys.List names each key by id, algorithm and fingerprint: the SHA-256 of
+// its PKIX DER encoding, which an auditor recomputes from the public key.
+func TestKeysList(t *testing.T) {
+	f := newFixture(t)
+	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&ek.PublicKey)
+	const arn = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	if err := f.keys.AddDER(arn, der); err != nil {
+		t.Fatal(err)
+	}
+	edDER, _ := x509.MarshalPKIXPublicKey(f.signer.Public())
+	fp := func(b []byte) string { s := sha256.Sum256(b); return "sha256:" + hex.EncodeToString(s[:]) }
+	want := []digest.KeyInfo{
+		{ID: arn, Algorithm: digest.AlgECDSASHA256, Fingerprint: fp(der)},
+		{ID: f.signer.KeyID(), Algorithm: digest.AlgEd25519, Fingerprint: fp(edDER)},
+	}
+	got, err := f.keys.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("keys (-want +got):\n%s", d)
+	}
+	// The local key id is the fingerprint's first half.
+	if id := f.signer.KeyID(); !strings.HasPrefix(want[1].Fingerprint, "sha256:"+strings.TrimPrefix(id, "ed25519:")) {
+		t.Errorf("expect key id %s to start the fingerprint %s", id, want[1].Fingerprint)
+	}
 }
 
 func TestECDSADigests(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 )
 
 // Ed25519Signer signs digests locally with an ed25519 key.
@@ -158,6 +159,35 @@ func (k Keys) AddDER(keyID string, der []byte) error {
 	}
 	k[keyID] = pub
 	return nil
+}
+
+// KeyInfo names a digest key for people: its id, algorithm and
+// fingerprint.
+type KeyInfo struct {
+	ID          string `json:"id"`
+	Algorithm   string `json:"algorithm"`   // AlgEd25519 or AlgECDSASHA256
+	Fingerprint string `json:"fingerprint"` // "sha256:<hex>", see Fingerprint
+}
+
+// List describes the keys, by id.
+func (k Keys) List() ([]KeyInfo, error) {
+	out := make([]KeyInfo, 0, len(k))
+	for id, pub := range k {
+		fp, err := Fingerprint(pub)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", id, err)
+		}
+		alg := ""
+		switch pub.(type) {
+		case ed25519.PublicKey:
+			alg = AlgEd25519
+		case *ecdsa.PublicKey:
+			alg = AlgECDSASHA256
+		}
+		out = append(out, KeyInfo{ID: id, Algorithm: alg, Fingerprint: fp})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // Verify checks d's signature with the key it names.

@@ -25,6 +25,10 @@ type Signed struct {
 	Digests   int       // how many digests of the chain were found
 	SignedSeq int64     // the newest digest's to_seq
 	SignedAt  time.Time // the newest digest's time
+	// SignedHash is the newest digest's head hash (the entry's at
+	// SignedSeq) and SignedKeyID the id of the key that signed it.
+	SignedHash  string
+	SignedKeyID string
 	// Problem, when not empty, is why the digests themselves do not
 	// verify; ProblemSeq is the first seq they leave unvouched for.
 	Problem    string
@@ -56,11 +60,14 @@ type ChainStatus struct {
 	FirstBadSeq int64  `json:"first_bad_seq,omitempty"`
 	Problem     string `json:"problem,omitempty"`
 	// Digests is how many signed digests of the chain were checked;
-	// SignedSeq and SignedAt are the newest one's to_seq and time. Entries
-	// after SignedSeq await the next digest.
-	Digests   int        `json:"digests"`
-	SignedSeq int64      `json:"signed_seq"`
-	SignedAt  *time.Time `json:"signed_at,omitempty"`
+	// SignedSeq, SignedAt, SignedHash and SignedKeyID are the newest valid
+	// one's to_seq, time, head hash (the hash of the entry at SignedSeq)
+	// and signing key. Entries after SignedSeq await the next digest.
+	Digests     int        `json:"digests"`
+	SignedSeq   int64      `json:"signed_seq"`
+	SignedAt    *time.Time `json:"signed_at,omitempty"`
+	SignedHash  string     `json:"signed_hash,omitempty"`
+	SignedKeyID string     `json:"signed_key_id,omitempty"`
 	// CadenceGaps are the stretches the digest schedule left unsigned
 	// (see [Cadence.Gaps]); any fails the chain.
 	CadenceGaps []CadenceGap `json:"cadence_gaps,omitempty"`
@@ -169,7 +176,7 @@ func verifyChain(ctx context.Context, l ChainReader, region string, digests Dige
 		if signed.Anchor != nil {
 			signed.Anchor(v)
 		}
-		cs.Digests, cs.SignedSeq = signed.Digests, signed.SignedSeq
+		cs.Digests, cs.SignedSeq, cs.SignedHash, cs.SignedKeyID = signed.Digests, signed.SignedSeq, signed.SignedHash, signed.SignedKeyID
 		if !signed.SignedAt.IsZero() {
 			at := signed.SignedAt.UTC()
 			cs.SignedAt = &at

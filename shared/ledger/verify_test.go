@@ -59,7 +59,7 @@ func (f fakeDigests) Signed(_ context.Context, region string) (Signed, error) {
 	if hash == "" {
 		hash = "signed-but-gone"
 	}
-	return Signed{Digests: 1, SignedSeq: seq, SignedAt: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC),
+	return Signed{Digests: 1, SignedSeq: seq, SignedAt: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), SignedHash: hash, SignedKeyID: "key-1",
 		Anchor: func(v *Verifier) { v.Anchor(seq, hash, "digest-1") }}, nil
 }
 
@@ -110,6 +110,9 @@ func TestVerifyChains(t *testing.T) {
 		}
 		if c := st.Chains[0]; !c.Verified || c.Digests != 1 || c.SignedSeq != 5 || c.Signed(true) != "signed to seq 5 at 2026-11-22T00:00:00Z (1 digests)" {
 			t.Errorf("expect eu-central-1 signed to seq 5, got %+v (%s)", c, c.Signed(true))
+		}
+		if c := st.Chains[0]; c.SignedHash != intact[4].Hash || c.SignedKeyID != "key-1" {
+			t.Errorf("expect eu-central-1's signed head hash %s by key-1, got %q by %q", intact[4].Hash, c.SignedHash, c.SignedKeyID)
 		}
 		if c := st.Chains[1]; c.Region != "us-east-1" || c.Verified || c.Entries != 0 {
 			t.Errorf("expect us-east-1's lost chain reported, got %+v", c)

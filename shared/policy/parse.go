@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"sort"
@@ -22,7 +24,7 @@ const (
 )
 
 // Parse parses and validates a policy. file names the source in errors and in
-// Policy.File. On any problem it returns a [*ValidationError] listing all of
+// Policy.File; Policy.SHA256 is the hash of data. On any problem it returns a [*ValidationError] listing all of
 // them, sorted by line; errors.Is(err, ErrInvalid) is then true.
 func Parse(file string, data []byte) (*Policy, error) {
 	ps := &parser{file: file}
@@ -31,6 +33,8 @@ func Parse(file string, data []byte) (*Policy, error) {
 		sort.SliceStable(ps.errs, func(i, j int) bool { return ps.errs[i].Line < ps.errs[j].Line })
 		return nil, &ValidationError{Errors: ps.errs}
 	}
+	sum := sha256.Sum256(data)
+	p.SHA256 = hex.EncodeToString(sum[:])
 	p.c = compile(p)
 	return p, nil
 }

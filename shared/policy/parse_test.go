@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -68,6 +70,7 @@ func TestParseExample(t *testing.T) {
 			{Name: "Tokyo Insights KK", Country: "JP", AdequacyScope: "APPI", Line: 73},
 		},
 		Hosting: &Hosting{Name: "Amazon Web Services, Inc.", Country: "US", Mechanism: "dpf-aws", Line: 74},
+		SHA256:  fileSHA256(t, "example.yaml"),
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Policy{})); diff != "" {
 		t.Errorf("example policy mismatch (-expect +got):\n%s", diff)
@@ -557,6 +560,50 @@ func TestLoad(t *testing.T) {
 				t.Errorf("expect %q in the error, got %q", c.inMsg, err.Error())
 			}
 		})
+	}
+}
+
+func fileSHA256(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// A loaded policy carries the SHA-256 of its file's bytes: a change to the
+// file, even one the parsed policy does not show (a comment), changes it.
+func TestPolicyHash(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "transfer.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	orig, edited := filepath.Join(dir, "orig.yaml"), filepath.Join(dir, "edited.yaml")
+	if err := os.WriteFile(orig, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(edited, append(append([]byte{}, b...), "# reviewed by the DPO\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fileSHA256(t, orig); p.SHA256 != want {
+		t.Errorf("expect SHA256 %s (the file's), got %q", want, p.SHA256)
+	}
+	q, err := Load(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Version != p.Version || q.SHA256 == p.SHA256 {
+		t.Errorf("expect the edited file's hash to differ under the same version %q, got %q and %q", p.Version, p.SHA256, q.SHA256)
+	}
+	if want := fileSHA256(t, edited); q.SHA256 != want {
+		t.Errorf("expect SHA256 %s (the edited file's), got %q", want, q.SHA256)
 	}
 }
 

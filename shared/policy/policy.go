@@ -296,6 +296,11 @@ type Mechanism struct {
 type Policy struct {
 	// File is the file name the policy was parsed from.
 	File string
+	// SHA256 is the SHA-256 of the bytes the policy was parsed from (the
+	// file as loaded; for [MustExample], the embedded [Example]), in hex:
+	// what `sha256sum` prints for the file. A report carries it, so an
+	// auditor can tell which policy file it was made under.
+	SHA256 string
 	// Version is recorded on every tag and ledger entry.
 	Version string
 	// Organization is the default exporter; zero if the policy has none.

@@ -27,14 +27,6 @@ func join(s []string) string { return strings.Join(s, ", ") }
 // num writes a chart coordinate as fmt's %v does.
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// shortened is a long reference or hash's start (see ref).
-func shortened(s string) string {
-	if r := []rune(s); len(r) > 14 {
-		return string(r[:12]) + "\u2026"
-	}
-	return s
-}
-
 // kvList is "key value, key value".
 func kvList(kvs []kv) string {
 	parts := make([]string, len(kvs))

@@ -143,13 +143,18 @@ type Header struct {
 	GeneratedAt time.Time         `json:"generated_at"`
 	Filters     map[string]string `json:"filters,omitempty"`
 	// Controller is the policy's organization, the controller the report
-	// is evidence for, and PolicyVersion the policy's version (both empty
-	// without a policy).
-	Controller    *Controller  `json:"controller,omitempty"`
-	PolicyVersion string       `json:"policy_version,omitempty"`
-	Ledger        LedgerStatus `json:"ledger"`
-	Summary       Summary      `json:"summary"`
-	Holds         []Hold       `json:"holds"`
+	// is evidence for, PolicyVersion the policy's version and PolicySHA256
+	// the SHA-256 of its file, in hex (all empty without a policy).
+	Controller    *Controller `json:"controller,omitempty"`
+	PolicyVersion string      `json:"policy_version,omitempty"`
+	PolicySHA256  string      `json:"policy_sha256,omitempty"`
+	// DigestKeys are the keys the signed digests were checked against, by
+	// id, with their fingerprints (empty when digests were not checked);
+	// each chain names the key of its newest digest (signed_key_id).
+	DigestKeys []digest.KeyInfo `json:"digest_keys,omitempty"`
+	Ledger     LedgerStatus     `json:"ledger"`
+	Summary    Summary          `json:"summary"`
+	Holds      []Hold           `json:"holds"`
 }
 
 // Options are a report's inputs besides the ledger and the query.
@@ -228,8 +233,13 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 	}
 	h.Ledger = st
 	addPolicyRegions(&h.Ledger, opt.Policy)
+	if opt.Digests != nil {
+		if h.DigestKeys, err = opt.Digests.Keys.List(); err != nil {
+			return nil, fmt.Errorf("digest keys: %w", err)
+		}
+	}
 	if p := opt.Policy; p != nil {
-		h.PolicyVersion = p.Version
+		h.PolicyVersion, h.PolicySHA256 = p.Version, p.SHA256
 		if p.Organization.Name != "" {
 			h.Controller = &Controller{Name: p.Organization.Name, Country: p.Organization.Country}
 		}

@@ -148,6 +148,9 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 	if h.PolicyVersion != "" {
 		fmt.Fprintf(tw, "Policy version: %s\n", h.PolicyVersion)
 	}
+	if h.PolicySHA256 != "" {
+		fmt.Fprintf(tw, "Policy file SHA-256: %s\n", h.PolicySHA256)
+	}
 	if len(h.Filters) > 0 {
 		var fs []string
 		for k, v := range h.Filters {
@@ -156,18 +159,16 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 		sort.Strings(fs)
 		fmt.Fprintf(tw, "Filters: %s\n", strings.Join(fs, " "))
 	}
-	verdict := "VERIFIED"
-	if !h.Ledger.Verified {
-		verdict = "BROKEN"
-	}
-	fmt.Fprintf(tw, "Ledger: %d entries, %s\n", h.Ledger.Entries, verdict)
-	for _, c := range h.Ledger.Chains {
-		state := "intact"
-		if !c.Verified {
-			state = fmt.Sprintf("BROKEN at seq %d: %s", c.FirstBadSeq, c.Problem)
+	if len(h.DigestKeys) > 0 {
+		fmt.Fprintf(tw, "Digest keys (fingerprint: SHA-256 of the public key's PKIX DER encoding)\n")
+		for _, k := range h.DigestKeys {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", k.ID, orDash(k.Algorithm), k.Fingerprint)
 		}
-		fmt.Fprintf(tw, "  %s\t%d entries\thead %d %s\t%s\t%s\n", c.Region, c.Entries, c.Head.Seq, short(c.Head.Hash), state, c.Signed(h.Ledger.DigestsChecked))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeChains(bw, &h.Ledger)
 	s := &h.Summary
 	fmt.Fprintf(tw, "\nSummary\n")
 	for _, k := range ledger.Kinds {
@@ -268,6 +269,33 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 	return bw.Flush()
 }
 
+// writeChains writes the ledger's verification, a block per region: its
+// head and what its newest digest signed, with hashes and key ids in full.
+func writeChains(w *bufio.Writer, st *LedgerStatus) {
+	verdict := "VERIFIED"
+	if !st.Verified {
+		verdict = "BROKEN"
+	}
+	fmt.Fprintf(w, "Ledger: %d entries, %s\n", st.Entries, verdict)
+	for _, c := range st.Chains {
+		state := "intact"
+		if !c.Verified {
+			state = fmt.Sprintf("BROKEN at seq %d: %s", c.FirstBadSeq, c.Problem)
+		}
+		fmt.Fprintf(w, "  %s: %d entries, %s\n", c.Region, c.Entries, state)
+		if c.Head.Seq > 0 {
+			fmt.Fprintf(w, "    head:   seq %d, hash %s\n", c.Head.Seq, c.Head.Hash)
+		} else {
+			fmt.Fprintf(w, "    head:   none (no entries)\n")
+		}
+		fmt.Fprintf(w, "    signed: %s\n", c.Signed(st.DigestsChecked))
+		if st.DigestsChecked && c.SignedAt != nil {
+			fmt.Fprintf(w, "            newest digest: seq %d, hash %s, at %s, key %s\n", c.SignedSeq, orDash(c.SignedHash),
+				c.SignedAt.Format(time.RFC3339), orDash(c.SignedKeyID))
+		}
+	}
+}
+
 // entryTable aligns the entries' columns without holding them all: the
 // first rows set the column widths, later rows follow them (a wider cell
 // pushes its row's next cells right).
@@ -359,11 +387,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
