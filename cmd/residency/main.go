@@ -61,6 +61,8 @@ Usage:
   residency version                  the module version, VCS revision and the policy's version (or --version)
   residency failures [--function F] [--region R] [--format table|json]
                                      the dead letters in the store: time, function, region, item, reason
+  residency failures retry [--function F] [--region R]
+                                     redeliver them; those that succeed go, those that fail again stay
 
 Common flags (before the command, or before or after the command's own):
   --db FILE        embedded store (default residency.db)
@@ -144,8 +146,9 @@ var commands = map[string]command{
 
 // subcommands are the words that follow a command that has them.
 var subcommands = map[string][]string{
-	"decide": {"residency", "transfer"},
-	"policy": {"validate"},
+	"decide":   {"residency", "transfer"},
+	"policy":   {"validate"},
+	"failures": {"retry"},
 }
 
 // dispatch runs the command named cmd.
