@@ -55,9 +55,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				fs.SetOutput(&b)
 				fs.PrintDefaults()
 				fs.SetOutput(io.Discard)
-				return nil, helpRequest{text: "Usage: residency " + fs.Name() + " [flags]\n\nFlags:\n" + b.String(), fs: fs}
+				return nil, helpRequest{text: "Usage: residency " + fs.Name() + " [flags]\n\nFlags:\n" + b.String() + examplesText(fs.Name()), fs: fs}
 			}
-			return nil, usagef("%v", err)
+			return nil, usagef("%v%s", err, flagHint(fs, err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -155,7 +155,7 @@ var subcommands = map[string][]string{
 func dispatch(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c, ok := commands[cmd]
 	if !ok {
-		return usagef("unknown command %q", cmd)
+		return usagef("unknown command %q%s", cmd, didYouMean(cmd, commandNames()))
 	}
 	return c(ctx, args, stdin, stdout, stderr)
 }
