@@ -36,10 +36,10 @@ func writeJSON(w io.Writer, v any) error {
 
 func cmdPolicy(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isHelp(args[0]) {
-		return helpRequest{text: "Usage: residency policy validate FILE [flags]\n\nRun 'residency policy validate --help' for the flags.\n"}
+		return helpRequest{text: "Usage: residency policy validate FILE [flags]\n\nRun 'residency policy validate --help' for the flags.\n" + examplesText("policy")}
 	}
 	if len(args) == 0 || args[0] != "validate" {
-		return usagef("use: residency policy validate FILE [--now T]")
+		return usagef("use: residency policy validate FILE [--now T]%s", subcommandHint("policy", args))
 	}
 	fs, c := newFlags("policy validate", stderr)
 	pos, err := parse(fs, args[1:])
@@ -92,10 +92,10 @@ func ruleNumber(index int) *int {
 
 func cmdDecide(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isHelp(args[0]) {
-		return helpRequest{text: "Usage: residency decide residency|transfer [flags]\n\nRun 'residency decide residency --help' or 'residency decide transfer --help' for the flags.\n"}
+		return helpRequest{text: "Usage: residency decide residency|transfer [flags]\n\nRun 'residency decide residency --help' or 'residency decide transfer --help' for the flags.\n" + examplesText("decide")}
 	}
 	if len(args) == 0 || (args[0] != "residency" && args[0] != "transfer") {
-		return usagef("use: residency decide residency|transfer ...")
+		return usagef("use: residency decide residency|transfer ...%s", subcommandHint("decide", args))
 	}
 	fs, c := newFlags("decide "+args[0], stderr)
 	var subject, region, category, from, to, exporter, importer, derogation string

@@ -55,9 +55,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				fs.SetOutput(&b)
 				fs.PrintDefaults()
 				fs.SetOutput(io.Discard)
-				return nil, helpRequest{text: "Usage: residency " + fs.Name() + " [flags]\n\nFlags:\n" + b.String()}
+				return nil, helpRequest{text: "Usage: residency " + fs.Name() + " [flags]\n\nFlags:\n" + b.String() + examplesText(fs.Name()), fs: fs}
 			}
-			return nil, usagef("%v", err)
+			return nil, usagef("%v%s", err, flagHint(fs, err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -70,7 +70,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // helpRequest is -h or --help on a command: its usage and flags go to
 // stdout and the command exits 0.
-type helpRequest struct{ text string }
+// fs is the command's flag set (nil for a command that only names its
+// subcommands), from which docs/cli.md's flag tables are made.
+type helpRequest struct {
+	text string
+	fs   *flag.FlagSet
+}
 
 func (h helpRequest) Error() string { return "help requested" }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
+	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
@@ -14,6 +17,9 @@ import (
 // could not handle, with the reason, so a failure under serve or run can be
 // seen. Item is the event id or stream sequence number, never a subject id.
 func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "retry" {
+		return cmdFailuresRetry(ctx, args[1:], stdout, stderr)
+	}
 	fs, c := newFlags("failures", stderr)
 	var function, region, format string
 	fs.StringVar(&function, "function", "", "only this function's dead letters (tagger, router, ledger, retention, reports)")
@@ -63,5 +69,77 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "%d %s\n", len(letters), plural(len(letters), "dead letter"))
+	return nil
+}
+
+// cmdFailuresRetry redelivers the dead letters (those of --function and
+// --region) through the local stack: a letter whose function now succeeds
+// goes; one that fails again stays, with its new reason and time. A tagger
+// stream record is redelivered as its table holds it now, so fixing the
+// record and retrying tags it. Exit 1 when any letter failed again.
+func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("failures retry", stderr)
+	var function, region string
+	fs.StringVar(&function, "function", "", "only this function's dead letters (tagger, router, ledger, retention, reports)")
+	fs.StringVar(&region, "region", "", "only this region's dead letters")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if _, err := os.Stat(c.db); err != nil {
+		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
+	}
+	s, err := c.stack()
+	if err != nil {
+		return err
+	}
+	defer s.Store.Close()
+	defer c.close()
+	all, err := s.Store.DeadLetters(ctx)
+	if err != nil {
+		return err
+	}
+	var redelivered, again, kept int
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FUNCTION\tREGION\tITEM\tRESULT")
+	for _, d := range all {
+		if (function != "" && d.Function != function) || (region != "" && d.Region != region) {
+			continue
+		}
+		reason, err := s.Retry(ctx, d)
+		switch {
+		case errors.Is(err, local.ErrNotRedeliverable):
+			kept++
+			fmt.Fprintf(tw, "%s\t%s\t%s\tkept: %v\n", d.Function, d.Region, d.Item, err)
+		case err != nil:
+			return fmt.Errorf("retry dead letter %d: %w", d.ID, err)
+		case reason == "":
+			if err := s.Store.DeleteDeadLetter(ctx, d.ID); err != nil {
+				return err
+			}
+			redelivered++
+			fmt.Fprintf(tw, "%s\t%s\t%s\tredelivered\n", d.Function, d.Region, d.Item)
+		default:
+			if err := s.Store.UpdateDeadLetter(ctx, d.ID, s.Now(), reason); err != nil {
+				return err
+			}
+			again++
+			fmt.Fprintf(tw, "%s\t%s\t%s\tfailed again: %s\n", d.Function, d.Region, d.Item, reason)
+		}
+	}
+	if redelivered+again+kept == 0 {
+		fmt.Fprintln(stdout, "No dead letters.")
+		return nil
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d redelivered, %d failed again, %d cannot be redelivered\n", redelivered, again, kept)
+	if again > 0 {
+		return exitError{exitFail, fmt.Errorf("%d %s failed again (residency failures lists the reasons)", again, plural(again, "dead letter"))}
+	}
 	return nil
 }

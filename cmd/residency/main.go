@@ -63,6 +63,8 @@ Usage:
   residency version                  the module version, VCS revision and the policy's version (or --version)
   residency failures [--function F] [--region R] [--format table|json]
                                      the dead letters in the store: time, function, region, item, reason
+  residency failures retry [--function F] [--region R]
+                                     redeliver them; those that succeed go, those that fail again stay
 
 Common flags (before the command, or before or after the command's own):
   --db FILE        embedded store (default residency.db)
@@ -109,6 +111,60 @@ func globalsAfterCommand(args []string) []string {
 	return append(out, args[head:]...)
 }
 
+// command runs one command on the arguments after its name.
+type command func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// commands are the residency commands by name.
+var commands = map[string]command{
+	"run":    func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdRun(ctx, a, o, e) },
+	"invoke": cmdInvoke,
+	"decide": func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdDecide(a, o, e) },
+	"report": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdReport(ctx, a, o, e)
+	},
+	"verify": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdVerify(ctx, a, o, e)
+	},
+	"sweep": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdSweep(ctx, a, o, e)
+	},
+	"prove": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdProve(ctx, a, o, e)
+	},
+	"certificate": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdCertificate(ctx, a, o, e)
+	},
+	"check-proof": func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdCheckProof(a, o, e) },
+	"digest-key":  func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdDigestKey(a, o, e) },
+	"backfill": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdBackfill(ctx, a, o, e)
+	},
+	"serve": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdServe(ctx, a, o, e)
+	},
+	"policy":  func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdPolicy(a, o, e) },
+	"version": func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdVersion(a, o, e) },
+	"failures": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+		return cmdFailures(ctx, a, o, e)
+	},
+}
+
+// subcommands are the words that follow a command that has them.
+var subcommands = map[string][]string{
+	"decide":   {"residency", "transfer"},
+	"policy":   {"validate"},
+	"failures": {"retry"},
+}
+
+// dispatch runs the command named cmd.
+func dispatch(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c, ok := commands[cmd]
+	if !ok {
+		return usagef("unknown command %q%s", cmd, didYouMean(cmd, commandNames()))
+	}
+	return c(ctx, args, stdin, stdout, stderr)
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -138,42 +194,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	var err error
 	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		err = cmdRun(ctx, rest, stdout, stderr)
-	case "invoke":
-		err = cmdInvoke(ctx, rest, stdin, stdout, stderr)
-	case "decide":
-		err = cmdDecide(rest, stdout, stderr)
-	case "report":
-		err = cmdReport(ctx, rest, stdout, stderr)
-	case "verify":
-		err = cmdVerify(ctx, rest, stdout, stderr)
-	case "sweep":
-		err = cmdSweep(ctx, rest, stdout, stderr)
-	case "prove":
-		err = cmdProve(ctx, rest, stdout, stderr)
-	case "certificate":
-		err = cmdCertificate(ctx, rest, stdout, stderr)
-	case "check-proof":
-		err = cmdCheckProof(rest, stdout, stderr)
-	case "digest-key":
-		err = cmdDigestKey(rest, stdout, stderr)
-	case "backfill":
-		err = cmdBackfill(ctx, rest, stdout, stderr)
-	case "serve":
-		err = cmdServe(ctx, rest, stdout, stderr)
-	case "policy":
-		err = cmdPolicy(rest, stdout, stderr)
-	case "version":
-		err = cmdVersion(rest, stdout, stderr)
-	case "failures":
-		err = cmdFailures(ctx, rest, stdout, stderr)
-	default:
-		err = usagef("unknown command %q", cmd)
-	}
+	err := dispatch(ctx, cmd, rest, stdin, stdout, stderr)
 	if err == nil {
 		return exitOK
 	}

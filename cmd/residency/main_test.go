@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/residency-dev/residency/shared/record"
+	"github.com/residency-dev/residency/shared/sqlitestore"
 	_ "modernc.org/sqlite"
 )
 
@@ -477,5 +479,95 @@ func TestSweepRegion(t *testing.T) {
 	}
 	if code, _, errs := cli(t, "sweep", "--db", db, "--region", "mars-1"); code != exitUsage || !strings.Contains(errs, `--region "mars-1"`) {
 		t.Errorf("expect an unknown --region to be a usage error naming it, got %d: %s", code, errs)
+	}
+}
+
+func TestFailuresRetry(t *testing.T) {
+	db := runSamples(t)
+	// A second poison record (u-1099, no user_id either) that stays broken.
+	sample, err := os.ReadFile("events/samples/dynamodb-insert-malformed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other.json")
+	b := strings.ReplaceAll(strings.ReplaceAll(string(sample), "u-1006", "u-1099"), "111100000000030000050281", "111100000000030000050999")
+	if err := os.WriteFile(other, []byte(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := cli(t, "invoke", "tagger", other, "--region", "eu-west-1", "--db", db, "--now", "2026-11-22T12:00:00Z"); code != exitOK {
+		t.Fatalf("expect the invoke to succeed (its poison record dead-lettered), got %d: %s", code, errs)
+	}
+	letters := func() []map[string]any {
+		t.Helper()
+		code, out, errs := cli(t, "failures", "--db", db, "--format", "json")
+		var l []map[string]any
+		if code != exitOK || json.Unmarshal([]byte(out), &l) != nil {
+			t.Fatalf("expect the dead letters as JSON, got %d: %s %s", code, out, errs)
+		}
+		return l
+	}
+	if l := letters(); len(l) != 2 {
+		t.Fatalf("expect 2 dead letters, got %v", l)
+	}
+
+	// Nothing fixed: both fail again and stay, with the reason.
+	code, out, errs := cli(t, "failures", "retry", "--db", db, "--now", "2026-11-22T13:00:00Z")
+	if code != exitFail || !strings.Contains(out, "0 redelivered, 2 failed again") || !strings.Contains(errs, "2 dead letters failed again") {
+		t.Fatalf("expect both to fail again (exit 1), got %d: %s %s", code, out, errs)
+	}
+	l := letters()
+	if len(l) != 2 || !strings.Contains(l[0]["reason"].(string), "user_id") || l[0]["at"] != "2026-11-22T13:00:00Z" {
+		t.Fatalf("expect both letters kept with their reason, dated by the retry, got %v", l)
+	}
+
+	// Fix the samples' poison record in the table (the platform adds the
+	// missing user_id), without a stream record: only the retry tags it.
+	st, err := sqlitestore.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	key := record.Key{"pk": "USER#u-1006", "sk": "PROFILE"}
+	item, err := st.GetItem(ctx, "eu-west-1", "users", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, tagged := item["residency"]; tagged {
+		t.Fatalf("expect the poison record untagged, got %v", item)
+	}
+	item["user_id"] = "u-1006"
+	if err := st.ReplayWrite(ctx, "eu-west-1", "users", key, item); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	code, out, errs = cli(t, "failures", "retry", "--db", db, "--region", "eu-west-1", "--now", "2026-11-22T14:00:00Z")
+	if code != exitFail || !strings.Contains(out, "1 redelivered, 1 failed again") || !strings.Contains(out, "redelivered\n") {
+		t.Fatalf("expect the fixed record redelivered and the other failing again, got %d: %s %s", code, out, errs)
+	}
+	l = letters()
+	if len(l) != 1 || l[0]["item"] != "stream record 111100000000030000050999" || !strings.Contains(l[0]["reason"].(string), "user_id") {
+		t.Fatalf("expect only u-1099's letter left, with its reason, got %v", l)
+	}
+	if st, err = sqlitestore.Open(db); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if item, err = st.GetItem(ctx, "eu-west-1", "users", key); err != nil {
+		t.Fatal(err)
+	}
+	if _, tagged := item["residency"]; !tagged {
+		t.Fatalf("expect the fixed record tagged by the retry, got %v", item)
+	}
+
+	// A filter that matches nothing redelivers nothing.
+	if code, out, _ := cli(t, "failures", "retry", "--db", db, "--function", "router"); code != exitOK || !strings.Contains(out, "No dead letters.") {
+		t.Errorf("expect no router letters to retry, got %d: %s", code, out)
+	}
+	if code, _, _ := cli(t, "failures", "retry", "--db", db, "extra"); code != exitUsage {
+		t.Errorf("expect an argument to be a usage error, got %d", code)
+	}
+	if code, _, errs := cli(t, "failures", "retry", "--db", filepath.Join(t.TempDir(), "none.db")); code != exitFail || !strings.Contains(errs, "no embedded store") {
+		t.Errorf("expect a missing store to fail, got %d: %s", code, errs)
 	}
 }

@@ -184,9 +184,23 @@ func (s *Stack) Publish(ctx context.Context, region string, evs ...events.Out) e
 }
 
 // Failed implements tagger.FailureSink: the failure is kept as a dead letter.
+// The letter keeps the payload the function was being delivered (see
+// invoke), so that Retry can redeliver it.
 func (s *Stack) Failed(ctx context.Context, function, region, item string, err error) {
+	s.failedWith(ctx, function, region, item, deliveredPayload(ctx), err)
+}
+
+func (s *Stack) failedWith(ctx context.Context, function, region, item string, payload []byte, err error) {
+	if c, ok := ctx.Value(retryKey{}).(*retryFailures); ok {
+		// A redelivery: the failure updates its own letter (Retry).
+		c.reasons = append(c.reasons, err.Error())
+		return
+	}
 	s.Stats.Failures++
-	if derr := s.Store.AddDeadLetter(ctx, sqlitestore.DeadLetter{At: s.Now(), Function: function, Region: region, Item: item, Reason: err.Error()}); derr != nil {
+	if seq, ok := strings.CutPrefix(item, "stream record "); ok {
+		payload = streamRecordAlone(payload, seq)
+	}
+	if derr := s.Store.AddDeadLetter(ctx, sqlitestore.DeadLetter{At: s.Now(), Function: function, Region: region, Item: item, Reason: err.Error(), Payload: payload}); derr != nil {
 		s.Log.ErrorContext(ctx, "cannot keep dead letter", "error", derr.Error())
 	}
 }
@@ -198,6 +212,7 @@ func (s *Stack) id(prefix string) string {
 // invoke runs a function through the real Lambda JSON path.
 func (s *Stack) invoke(ctx context.Context, function string, h func(context.Context, json.RawMessage) (any, error), payload []byte) ([]byte, error) {
 	s.Stats.Delivered[function]++
+	ctx = context.WithValue(ctx, payloadKey{}, payload)
 	if function == "tagger" {
 		// As the tagger's Lambda main starts it.
 		return lambda.NewHandler(tagger.Raw(h)).Invoke(ctx, payload)
@@ -337,7 +352,7 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	out, err := s.invoke(ctx, function, h, payload)
 	if err != nil {
 		d.Error = err.Error()
-		s.Failed(ctx, function, region, string(kind)+" event", err)
+		s.failedWith(ctx, function, region, string(kind)+" event", payload, err)
 	}
 	d.Response = string(out)
 	if records < 0 {
@@ -538,7 +553,7 @@ func (s *Stack) Drain(ctx context.Context) error {
 					}
 					h, _ := s.handler(t.function, r)
 					if _, err := s.invoke(ctx, t.function, h, payload); err != nil {
-						s.Failed(ctx, t.function, r, ev.DetailType+" "+ev.ID, err)
+						s.failedWith(ctx, t.function, r, ev.DetailType+" "+ev.ID, payload, err)
 					}
 				}
 			}

@@ -94,7 +94,7 @@ func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecor
 		}
 		s.Stats.StreamRecords += end - start
 		if _, err := s.invoke(ctx, "tagger", h, payload); err != nil {
-			s.Failed(ctx, "tagger", region, "stream batch", err)
+			s.failedWith(ctx, "tagger", region, "stream batch", slices.Clone(payload), err)
 		}
 		if err := s.Store.MarkDelivered(ctx, recs[end-1].Seq); err != nil {
 			return err

@@ -8,7 +8,7 @@
 // as a [*ValidationError], one [FieldError] per problem, each naming the file,
 // line and field:
 //
-//	residency.yaml:10: residency[1].home: unknown region "eu-centrl-1" (known: eu-central-1, eu-west-1, us-east-1)
+//	residency.yaml:10: residency[1].home: unknown region "eu-centrl-1" (did you mean eu-central-1?)
 //
 // Unknown keys are errors, so a typo never silently disables a rule.
 //

@@ -41,7 +41,7 @@ categories:
 	fmt.Println(err)
 	// Output:
 	// true
-	// residency.yaml:5: residency[0].home: unknown region "eu-centrl-1" (known: eu-central-1)
+	// residency.yaml:5: residency[0].home: unknown region "eu-centrl-1" (did you mean eu-central-1?)
 	// residency.yaml:8: categories.events.retention: invalid duration "13m": unit m is ambiguous: use mo for months
 }
 

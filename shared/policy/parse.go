@@ -95,7 +95,7 @@ func (ps *parser) parse(data []byte) *Policy {
 		case UnknownStrictest, UnknownReject:
 			p.UnknownSubject = v
 		default:
-			ps.errorf(n.Line, "unknown_subject", "unknown value %q: use strictest (treat as EEA) or reject", v)
+			ps.errorf(n.Line, "unknown_subject", "unknown value %q: %suse strictest (treat as EEA) or reject", v, guess(v, UnknownStrictest, UnknownReject))
 		}
 	}
 	ps.categories(top)
@@ -143,7 +143,7 @@ func (ps *parser) party(n *yaml.Node, path string, needRole bool) (Party, int) {
 		case Controller, Processor:
 			pt.Role = Role(v)
 		default:
-			ps.errorf(vn.Line, m.field("role"), "unknown role %q: use controller or processor", v)
+			ps.errorf(vn.Line, m.field("role"), "unknown role %q: %suse controller or processor", v, guess(v, string(Controller), string(Processor)))
 		}
 	}
 	return pt, line
@@ -175,11 +175,14 @@ func (ps *parser) deploymentRegion(r string, line int, field string) bool {
 	if len(ps.p.Regions) == 0 {
 		return false // regions itself is wrong, and reported
 	}
-	known := strings.Join(ps.p.Regions, ", ")
 	if _, ok := jurisdiction.RegionCountry(r); ok {
-		ps.errorf(line, field, "region %q is not one of regions (known: %s): add it there", r, known)
+		if n := nearest(r, ps.p.Regions); n != "" {
+			ps.errorf(line, field, "region %q is not one of regions: add it there, or did you mean %s?", r, n)
+		} else {
+			ps.errorf(line, field, "region %q is not one of regions (known: %s): add it there", r, strings.Join(ps.p.Regions, ", "))
+		}
 	} else {
-		ps.errorf(line, field, "unknown region %q (known: %s)", r, known)
+		ps.errorf(line, field, "unknown region %q%s", r, suggest(r, ps.p.Regions))
 	}
 	return false
 }
@@ -255,7 +258,8 @@ func (ps *parser) categories(top mapping) {
 			case FromCreated, FromLastActivity, FromContractEnd:
 				c.From = t
 			default:
-				ps.errorf(fn.Line, m.field("from"), "unknown trigger %q: use created, last_activity or contract_end", fv)
+				ps.errorf(fn.Line, m.field("from"), "unknown trigger %q: %suse created, last_activity or contract_end", fv,
+					guess(fv, string(FromCreated), string(FromLastActivity), string(FromContractEnd)))
 			}
 		}
 		ps.p.Categories[name] = c
@@ -272,6 +276,6 @@ func (ps *parser) knownCategory(v string, line int, field string) bool {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	ps.errorf(line, field, "unknown category %q (known: %s)", v, strings.Join(names, ", "))
+	ps.errorf(line, field, "unknown category %q%s", v, suggest(v, names))
 	return false
 }

@@ -143,13 +143,13 @@ func TestParseErrors(t *testing.T) {
 			[]string{`3: regions: eu-west-1 is listed twice (first at line 3)`}},
 		"unknown home region": {
 			[]string{"    home: eu-west-1\n", "    home: eu-centrl-1\n"},
-			[]string{`10: residency[1].home: unknown region "eu-centrl-1" (known: eu-central-1, eu-west-1, us-east-1)`}},
+			[]string{`10: residency[1].home: unknown region "eu-centrl-1" (did you mean eu-central-1?)`}},
 		"home not in regions": {
 			[]string{"    home: eu-west-1\n", "    home: eu-west-2\n"},
-			[]string{`10: residency[1].home: region "eu-west-2" is not one of regions (known: eu-central-1, eu-west-1, us-east-1): add it there`}},
+			[]string{`10: residency[1].home: region "eu-west-2" is not one of regions: add it there, or did you mean eu-west-1?`}},
 		"unknown allowed region": {
 			[]string{"    allowed: [eu-central-1, eu-west-1]", "    allowed: [eu-central-1, eu-west-9]"},
-			[]string{`7: residency[0].allowed: unknown region "eu-west-9" (known: eu-central-1, eu-west-1, us-east-1)`}},
+			[]string{`7: residency[0].allowed: unknown region "eu-west-9" (did you mean eu-west-1?)`}},
 		"home not in allowed": {
 			[]string{"    allowed: [eu-central-1, eu-west-1]", "    allowed: [eu-west-1]"},
 			[]string{`7: residency[0].allowed: does not include the rule's home region eu-central-1`}},
@@ -180,6 +180,18 @@ func TestParseErrors(t *testing.T) {
 		"bad on_violation": {
 			[]string{"    on_violation: relocate            # relocate | quarantine | alert", "    on_violation: delete"},
 			[]string{`8: residency[0].on_violation: unknown action "delete": use relocate, quarantine or alert`}},
+		"typo in on_violation": {
+			[]string{"    on_violation: relocate            # relocate | quarantine | alert", "    on_violation: relocte"},
+			[]string{`8: residency[0].on_violation: unknown action "relocte": did you mean relocate? use relocate, quarantine or alert`}},
+		"typo in unknown_subject": {
+			[]string{"unknown_subject: strictest", "unknown_subject: strictst"},
+			[]string{`16: unknown_subject: unknown value "strictst": did you mean strictest? use strictest (treat as EEA) or reject`}},
+		"typo in from": {
+			[]string{"retention: 25mo, from: created", "retention: 25mo, from: last_activty"},
+			[]string{`18: categories.profile.from: unknown trigger "last_activty": did you mean last_activity? use created, last_activity or contract_end`}},
+		"typo in a mechanism": {
+			[]string{"mechanism: dpf-aws}", "mechanism: dpf-asw}"},
+			[]string{`74: hosting.mechanism: unknown mechanism "dpf-asw" (did you mean dpf-aws?)`}},
 		"typo in rule field": {
 			[]string{"    allowed: [eu-west-1, eu-central-1]", "    alowed: [eu-west-1, eu-central-1]"},
 			[]string{`9: residency[1].allowed: missing`, `11: residency[1].alowed: unknown field (did you mean allowed?)`}},
@@ -233,10 +245,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{`28: sources[0].buckets: a source is a table or a bucket, not both`}},
 		"buckets in a region not deployed": {
 			[]string{"eu-west-1: acme-exports,", "eu-west-2: acme-exports,"},
-			[]string{`32: sources[1].buckets.eu-west-2: region "eu-west-2" is not one of regions (known: eu-central-1, eu-west-1, us-east-1): add it there`}},
+			[]string{`32: sources[1].buckets.eu-west-2: region "eu-west-2" is not one of regions: add it there, or did you mean eu-west-1?`}},
 		"buckets in an unknown region": {
 			[]string{"eu-west-1: acme-exports,", "eu-wst-1: acme-exports,"},
-			[]string{`32: sources[1].buckets.eu-wst-1: unknown region "eu-wst-1" (known: eu-central-1, eu-west-1, us-east-1)`}},
+			[]string{`32: sources[1].buckets.eu-wst-1: unknown region "eu-wst-1" (did you mean eu-west-1?)`}},
 		"one bucket for two regions": {
 			[]string{"us-east-1: acme-exports-us}", "us-east-1: acme-exports}"},
 			[]string{`32: sources[1].buckets.us-east-1: bucket acme-exports is already the bucket of eu-west-1: S3 bucket names are global, so each region has a bucket of its own`}},
@@ -263,7 +275,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`32: sources[1].category: missing: a fixed category, or category_attr naming the attribute that holds it`}},
 		"unknown source category": {
 			[]string{"    category: events", "    category: event"},
-			[]string{`36: sources[1].category: unknown category "event" (known: aggregates, billing, events, profile)`}},
+			[]string{`36: sources[1].category: unknown category "event" (did you mean events?)`}},
 		"last_activity without attribute": {
 			[]string{"retention: 25mo, from: created", "retention: 25mo, from: last_activity", "    last_activity: last_seen_at", "    # none"},
 			[]string{`27: sources[0].category: category profile retains from last_activity, but the source names no last_activity attribute`}},
@@ -314,7 +326,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`43: mechanisms[0].signed: invalid date "2024-02-30": want YYYY-MM-DD, e.g. 2027-03-26`}},
 		"unknown mechanism category": {
 			[]string{"    categories: [events, profile]", "    categories: [events, profiles]"},
-			[]string{`46: mechanisms[0].categories: unknown category "profiles" (known: aggregates, billing, events, profile)`}},
+			[]string{`46: mechanisms[0].categories: unknown category "profiles" (did you mean profile?)`}},
 		"DPF importer outside the US": {
 			[]string{`{name: "Example Processor Inc", country: US}`, `{name: "Example Processor Inc", country: IN}`},
 			[]string{`49: mechanisms[1].importer.country: the EU-US Data Privacy Framework covers importers in the US only, not IN`}},
@@ -511,7 +523,7 @@ func TestParseCollectsAllErrors(t *testing.T) {
 		t.Fatalf("expect a *ValidationError, got %v", err)
 	}
 	want := []string{
-		`testdata/three-errors.yaml:8: residency[0].home: unknown region "eu-centrl-1" (known: eu-central-1, eu-west-1)`,
+		`testdata/three-errors.yaml:8: residency[0].home: unknown region "eu-centrl-1" (did you mean eu-central-1?)`,
 		`testdata/three-errors.yaml:14: categories.events.retention: invalid duration "13m": unit m is ambiguous: use mo for months`,
 		`testdata/three-errors.yaml:21: mechanisms[0].module: SCC module 2 (controller to processor) does not fit exporter role processor and importer role processor: use module 3`,
 	}

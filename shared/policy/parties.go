@@ -178,7 +178,7 @@ func (ps *parser) hosting(top mapping) {
 			for _, x := range ps.p.Mechanisms {
 				ids = append(ids, x.ID)
 			}
-			ps.errorf(idn.Line, m.field("mechanism"), "unknown mechanism %q (known: %s)", id, strings.Join(ids, ", "))
+			ps.errorf(idn.Line, m.field("mechanism"), "unknown mechanism %q%s", id, suggest(id, ids))
 		case mc.Type == TypeBCR:
 			ps.errorf(idn.Line, m.field("mechanism"), "%s is a BCR of a corporate group: a cloud provider's hosting rests on its DPF certification or standard clauses", id)
 		case h.Name != "" && !sameName(mc.Importer.Name, h.Name):

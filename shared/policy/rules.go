@@ -85,7 +85,8 @@ func (ps *parser) residency(top mapping) {
 			case ActionRelocate, ActionQuarantine, ActionAlert:
 				r.OnViolation = a
 			default:
-				ps.errorf(vn.Line, m.field("on_violation"), "unknown action %q: use relocate, quarantine or alert", v)
+				ps.errorf(vn.Line, m.field("on_violation"), "unknown action %q: %suse relocate, quarantine or alert", v,
+					guess(v, string(ActionRelocate), string(ActionQuarantine), string(ActionAlert)))
 			}
 		}
 		ps.p.Rules = append(ps.p.Rules, r)

@@ -117,16 +117,31 @@ func (ps *parser) mapping(n *yaml.Node, path string, known ...string) mapping {
 
 // suggest returns " (did you mean X?)" for a near miss, else the known names.
 func suggest(got string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := levenshtein.ComputeDistance(strings.ToLower(got), k); d < bestD && d <= len(k)/2 {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
+	if best := nearest(got, known); best != "" {
 		return " (did you mean " + best + "?)"
 	}
 	return " (known: " + strings.Join(known, ", ") + ")"
+}
+
+// guess returns "did you mean X? " for a near miss of one of the values of
+// an enumeration, else "".
+func guess(got string, values ...string) string {
+	if best := nearest(got, values); best != "" {
+		return "did you mean " + best + "? "
+	}
+	return ""
+}
+
+// nearest returns the known name nearest to got, within two edits and half
+// its length (eu-centrl-1 -> eu-central-1), else "".
+func nearest(got string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := levenshtein.ComputeDistance(strings.ToLower(got), strings.ToLower(k)); d < bestD && d <= len(k)/2 {
+			best, bestD = k, d
+		}
+	}
+	return best
 }
 
 // str returns a scalar field's value. A missing or null field is reported

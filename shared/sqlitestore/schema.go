@@ -41,6 +41,11 @@ var migrations = []func(context.Context, *sql.Tx) error{
 	// 3 -> 4: the ledger's Merkle trees (schema.sql adds ledger_tree),
 	// computed from the chains the store holds.
 	backfillTrees,
+	// 4 -> 5: a dead letter keeps the payload it was delivered, so that
+	// residency failures retry can redeliver it. Older letters have none.
+	func(ctx context.Context, tx *sql.Tx) error {
+		return addColumn(ctx, tx, "dead_letters", "payload", "TEXT NOT NULL DEFAULT ''")
+	},
 }
 
 // migrate gives the store the current schema, in one transaction.

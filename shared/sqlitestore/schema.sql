@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS ledger_tree (
 -- What the local runtime could not process (a dead-letter queue on AWS).
 CREATE TABLE IF NOT EXISTS dead_letters (
 	id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, function TEXT NOT NULL, region TEXT NOT NULL,
-	item TEXT NOT NULL, reason TEXT NOT NULL);
+	item TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '');
 
 -- Backfills: where each stands, per source, region and segment of its scan
 -- (the sealed cursor of its next page, its figures and failures as JSON),

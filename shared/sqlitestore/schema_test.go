@@ -103,3 +103,52 @@ func olderStore(t *testing.T, schema string) string {
 	}
 	return path
 }
+
+// A store of schema version 4 has dead letters without their payload; it
+// opens with the column added: old letters read back without one, new
+// ones keep theirs.
+func TestDeadLettersOfAnOlderStoreGetThePayload(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v4.db")
+	s, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`ALTER TABLE dead_letters DROP COLUMN payload;
+		INSERT INTO dead_letters(at,function,region,item,reason) VALUES('2026-11-20T10:00:00.000000000Z','router','eu-west-1','Record Ingest e-1','bad');
+		PRAGMA user_version = 4`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if s, err = sqlitestore.Open(path); err != nil {
+		t.Fatalf("expect the version 4 store to open, got %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.AddDeadLetter(ctx, sqlitestore.DeadLetter{Function: "tagger", Region: "eu-west-1", Item: "S3 event", Reason: "worse", Payload: []byte(`{"Records":[]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	letters, err := s.DeadLetters(ctx)
+	if err != nil || len(letters) != 2 {
+		t.Fatalf("expect 2 dead letters, got %d (%v)", len(letters), err)
+	}
+	if letters[0].Payload != nil || string(letters[1].Payload) != `{"Records":[]}` {
+		t.Fatalf("expect no payload on the old letter and the new one's, got %q and %q", letters[0].Payload, letters[1].Payload)
+	}
+	if err := s.UpdateDeadLetter(ctx, letters[0].ID, letters[0].At, "still bad"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDeadLetter(ctx, letters[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if letters, _ = s.DeadLetters(ctx); len(letters) != 1 || letters[0].Reason != "still bad" {
+		t.Fatalf("expect the old letter alone with its new reason, got %+v", letters)
+	}
+	if err := s.UpdateDeadLetter(ctx, 999, letters[0].At, "x"); err == nil {
+		t.Fatal("expect updating a missing letter to fail")
+	}
+}
