@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,9 +22,8 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return cmdFailuresRetry(ctx, args[1:], stdout, stderr)
 	}
 	fs, c := newFlags("failures", stderr)
-	var function, region, format string
-	fs.StringVar(&function, "function", "", "only this function's dead letters (tagger, router, ledger, retention, reports)")
-	fs.StringVar(&region, "region", "", "only this region's dead letters")
+	var format string
+	function, region := letterFilter(fs)
 	fs.StringVar(&format, "format", "table", "table|json")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -49,7 +49,7 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	letters := []sqlitestore.DeadLetter{}
 	for _, d := range all {
-		if (function == "" || d.Function == function) && (region == "" || d.Region == region) {
+		if selected(d, *function, *region) {
 			letters = append(letters, d)
 		}
 	}
@@ -79,9 +79,7 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // record and retrying tags it. Exit 1 when any letter failed again.
 func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("failures retry", stderr)
-	var function, region string
-	fs.StringVar(&function, "function", "", "only this function's dead letters (tagger, router, ledger, retention, reports)")
-	fs.StringVar(&region, "region", "", "only this region's dead letters")
+	function, region := letterFilter(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -106,7 +104,7 @@ func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writ
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tREGION\tITEM\tRESULT")
 	for _, d := range all {
-		if (function != "" && d.Function != function) || (region != "" && d.Region != region) {
+		if !selected(d, *function, *region) {
 			continue
 		}
 		reason, err := s.Retry(ctx, d)
@@ -142,4 +140,17 @@ func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writ
 		return exitError{exitFail, fmt.Errorf("%d %s failed again (residency failures lists the reasons)", again, plural(again, "dead letter"))}
 	}
 	return nil
+}
+
+// letterFilter defines the --function and --region flags that choose the
+// dead letters failures and failures retry act on.
+func letterFilter(fs *flag.FlagSet) (function, region *string) {
+	function = fs.String("function", "", "only this function's dead letters (tagger, router, ledger, retention, reports)")
+	region = fs.String("region", "", "only this region's dead letters")
+	return function, region
+}
+
+// selected reports whether d is of function and region ("" for any).
+func selected(d sqlitestore.DeadLetter, function, region string) bool {
+	return (function == "" || d.Function == function) && (region == "" || d.Region == region)
 }
