@@ -151,6 +151,26 @@ func missing(field string) error {
 	return fmt.Errorf("%w: missing required field %q", ErrInvalid, field)
 }
 
+// field is one required field of a detail: its JSON name and whether the
+// event gives it.
+type field struct {
+	name string
+	set  bool
+}
+
+func has(name string, set bool) field { return field{name, set} }
+
+// required is the missing-field error of the first field of fs not set, in
+// their order, or nil when every one is.
+func required(fs ...field) error {
+	for _, f := range fs {
+		if !f.set {
+			return missing(f.name)
+		}
+	}
+	return nil
+}
+
 // RecordIngestDetail is `Record Ingest`: the router writes Item to the home
 // region's table of Source.
 type RecordIngestDetail struct {
@@ -160,13 +180,7 @@ type RecordIngestDetail struct {
 
 // Validate implements Detail.
 func (d *RecordIngestDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case len(d.Item) == 0:
-		return missing("item")
-	}
-	return nil
+	return required(has("source", d.Source != ""), has("item", len(d.Item) > 0))
 }
 
 // DataWrittenDetail is `Data Written`: a write to a store Residency does not
@@ -185,21 +199,11 @@ type DataWrittenDetail struct {
 
 // Validate implements Detail.
 func (d *DataWrittenDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
-	case d.SubjectID == "":
-		return missing("subject_id")
-	case d.Category == "":
-		return missing("category")
-	case d.Region == "":
-		return missing("region")
-	case d.CreatedAt.IsZero():
-		return missing("created_at")
-	}
-	return nil
+	return required(
+		has("source", d.Source != ""), has("record", len(d.Record) > 0),
+		has("subject_id", d.SubjectID != ""), has("category", d.Category != ""),
+		has("region", d.Region != ""), has("created_at", !d.CreatedAt.IsZero()),
+	)
 }
 
 // TransferRequestedDetail is `Transfer Requested`: an export of a record to
@@ -222,23 +226,12 @@ type TransferRequestedDetail struct {
 
 // Validate implements Detail.
 func (d *TransferRequestedDetail) Validate() error {
-	switch {
-	case d.TransferID == "":
-		return missing("transfer_id")
-	case d.Source == "":
-		return missing("source")
-	case len(d.Record) == 0:
-		return missing("record")
-	case d.SubjectID == "":
-		return missing("subject_id")
-	case d.Category == "":
-		return missing("category")
-	case d.ToCountry == "":
-		return missing("to_country")
-	case d.Importer == "":
-		return missing("importer")
-	}
-	return nil
+	return required(
+		has("transfer_id", d.TransferID != ""), has("source", d.Source != ""),
+		has("record", len(d.Record) > 0), has("subject_id", d.SubjectID != ""),
+		has("category", d.Category != ""), has("to_country", d.ToCountry != ""),
+		has("importer", d.Importer != ""),
+	)
 }
 
 // LegalHoldDetail is `Legal Hold Set` and `Legal Hold Released`: a hold on
@@ -277,13 +270,7 @@ type ContractEndedDetail struct {
 
 // Validate implements Detail.
 func (d *ContractEndedDetail) Validate() error {
-	switch {
-	case d.Contract == "":
-		return missing("contract")
-	case d.EndedAt.IsZero():
-		return missing("ended_at")
-	}
-	return nil
+	return required(has("contract", d.Contract != ""), has("ended_at", !d.EndedAt.IsZero()))
 }
 
 // ErasureRequestedDetail is `Erasure Requested` (GDPR Art. 17).
@@ -295,15 +282,10 @@ type ErasureRequestedDetail struct {
 
 // Validate implements Detail.
 func (d *ErasureRequestedDetail) Validate() error {
-	switch {
-	case d.RequestID == "":
-		return missing("request_id")
-	case d.SubjectID == "":
-		return missing("subject_id")
-	case d.ReceivedAt.IsZero():
-		return missing("received_at")
-	}
-	return nil
+	return required(
+		has("request_id", d.RequestID != ""), has("subject_id", d.SubjectID != ""),
+		has("received_at", !d.ReceivedAt.IsZero()),
+	)
 }
 
 // RecordTaggedDetail is `Record Tagged`.
@@ -318,15 +300,10 @@ type RecordTaggedDetail struct {
 
 // Validate implements Detail.
 func (d *RecordTaggedDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case d.RecordRef == "":
-		return missing("record_ref")
-	case d.Region == "":
-		return missing("region")
-	}
-	return nil
+	return required(
+		has("source", d.Source != ""), has("record_ref", d.RecordRef != ""),
+		has("region", d.Region != ""),
+	)
 }
 
 // ResidencyViolationDetail is `Residency Violation`: a record in a region its
@@ -355,19 +332,12 @@ type ResidencyViolationDetail struct {
 
 // Validate implements Detail.
 func (d *ResidencyViolationDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case len(d.Record) == 0 && d.RecordSealed == "":
-		return missing("record_sealed")
-	case d.Region == "":
-		return missing("region")
-	case d.HomeRegion == "":
-		return missing("home_region")
-	case d.Action == "":
-		return missing("action")
-	}
-	return nil
+	return required(
+		has("source", d.Source != ""),
+		has("record_sealed", len(d.Record) > 0 || d.RecordSealed != ""),
+		has("region", d.Region != ""), has("home_region", d.HomeRegion != ""),
+		has("action", d.Action != ""),
+	)
 }
 
 // Key returns the misplaced record's key: RecordSealed opened with open
@@ -406,17 +376,10 @@ type RecordRelocatedDetail struct {
 
 // Validate implements Detail.
 func (d *RecordRelocatedDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case d.RecordRef == "":
-		return missing("record_ref")
-	case d.FromRegion == "":
-		return missing("from_region")
-	case d.ToRegion == "":
-		return missing("to_region")
-	}
-	return nil
+	return required(
+		has("source", d.Source != ""), has("record_ref", d.RecordRef != ""),
+		has("from_region", d.FromRegion != ""), has("to_region", d.ToRegion != ""),
+	)
 }
 
 // TransferDecidedDetail is `Transfer Decided`, the answer to a `Transfer
@@ -444,13 +407,7 @@ type TransferDecidedDetail struct {
 
 // Validate implements Detail.
 func (d *TransferDecidedDetail) Validate() error {
-	switch {
-	case d.TransferID == "":
-		return missing("transfer_id")
-	case d.Decision == "":
-		return missing("decision")
-	}
-	return nil
+	return required(has("transfer_id", d.TransferID != ""), has("decision", d.Decision != ""))
 }
 
 // RetentionExpiredDetail is `Retention Expired`: the record is past its
@@ -466,15 +423,10 @@ type RetentionExpiredDetail struct {
 
 // Validate implements Detail.
 func (d *RetentionExpiredDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case d.RecordRef == "":
-		return missing("record_ref")
-	case d.RetainUntil.IsZero():
-		return missing("retain_until")
-	}
-	return nil
+	return required(
+		has("source", d.Source != ""), has("record_ref", d.RecordRef != ""),
+		has("retain_until", !d.RetainUntil.IsZero()),
+	)
 }
 
 // Deletion reasons of `Record Deleted`.
@@ -498,15 +450,10 @@ type RecordDeletedDetail struct {
 
 // Validate implements Detail.
 func (d *RecordDeletedDetail) Validate() error {
-	switch {
-	case d.Source == "":
-		return missing("source")
-	case d.RecordRef == "":
-		return missing("record_ref")
-	case d.Reason == "":
-		return missing("reason")
-	}
-	return nil
+	return required(
+		has("source", d.Source != ""), has("record_ref", d.RecordRef != ""),
+		has("reason", d.Reason != ""),
+	)
 }
 
 // ErasureCompletedDetail is `Erasure Completed`: every record of the subject
@@ -542,11 +489,5 @@ const (
 
 // Validate implements Detail.
 func (d *ErasureCompletedDetail) Validate() error {
-	switch {
-	case d.RequestID == "":
-		return missing("request_id")
-	case d.SubjectRef == "":
-		return missing("subject_ref")
-	}
-	return nil
+	return required(has("request_id", d.RequestID != ""), has("subject_ref", d.SubjectRef != ""))
 }

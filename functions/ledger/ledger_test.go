@@ -22,14 +22,11 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 func newHandler(t *testing.T) (*fn.Handler, *sqlitestore.Store) {
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	return &fn.Handler{Store: st, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}, st
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,13 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/report/reporttest"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // big is a reports function over n synthetic entries.
 func big(t *testing.T, n int) *reports.Handler {
 	t.Helper()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "big.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := reporttest.Generate(context.Background(), st, n, start, 20*24*time.Hour, 3); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +17,11 @@ import (
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/pseudonym"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 func setup(t *testing.T) *reports.Handler {
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
 	at := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	st.Append(context.Background(), "eu-central-1", []ledger.Entry{

@@ -25,6 +25,7 @@ import (
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -51,11 +52,7 @@ func seed(t testing.TB, st *sqlitestore.Store, n, due int) {
 }
 
 func setup(t testing.TB) (*retention.Handler, *sqlitestore.Store, *fakes.Sink) {
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
 	sk := &fakes.Sink{}
 	h := &retention.Handler{Region: "eu-central-1", Policy: policy.MustExample(), Refs: refs, Catalog: st, Holds: st, Contracts: st,

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +21,11 @@ import (
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 func setup(t testing.TB, region string) (*router.Handler, *sqlitestore.Store, *fakes.Sink) {
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
 	sk := &fakes.Sink{}
 	h := &router.Handler{Region: region, Policy: policy.MustExample(), Refs: refs, Tables: st, Bus: sk, Ledger: sk,

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,14 +25,11 @@ import (
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 func setup(t testing.TB, region string) (*tagger.Handler, *sqlitestore.Store, *fakes.Sink) {
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
 	sk := &fakes.Sink{}
 	h := &tagger.Handler{Region: region, Policy: policy.MustExample(), Refs: refs, Tables: st, Catalog: st, Contracts: st, Objects: st,
@@ -238,11 +234,7 @@ func TestOtherTriggers(t *testing.T) {
 
 // BenchmarkStreamBatch tags a 1,000-record stream batch on the embedded store.
 func BenchmarkStreamBatch(b *testing.B) {
-	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "b.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(b)
 	refs, _ := pseudonym.New(bytes.Repeat([]byte{1}, 32))
 	h := &tagger.Handler{Region: "eu-central-1", Policy: policy.MustExample(), Refs: refs, Tables: st, Catalog: st, Contracts: st, Objects: st,
 		Bus: &fakes.Sink{}, Ledger: &fakes.Sink{}, Now: time.Now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}

@@ -2,7 +2,6 @@ package local_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,7 @@ import (
 	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // FuzzReplay replays arbitrary files, seeded with every sample, as
@@ -20,11 +19,7 @@ func FuzzReplay(f *testing.F) {
 	eventstest.AddSamples(f, "*.json")
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"INSERT","eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/users/stream/x",` +
 		`"dynamodb":{"Keys":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"}},"NewImage":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"},"user_id":{"S":"u-1"},"country":{"S":"FR"},"n":{"N":"1x"}},"SequenceNumber":"1"}}]}`))
-	st, err := sqlitestore.Open(filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(f)
 	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key,
 		Now: func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/report"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 	"github.com/residency-dev/residency/shared/trigger"
 )
 
@@ -90,13 +91,10 @@ func newEnv(t *testing.T) *env { return newEnvKey(t, key) }
 // newEnvKey is newEnv with another HMAC key.
 func newEnvKey(t *testing.T, key []byte) *env {
 	t.Helper()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	e := &env{store: st, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var err error
 	e.stack, err = local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return e.at }, Log: log})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/report"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // identifiers are the personal identifiers of the samples and fixtures:
@@ -97,11 +97,7 @@ func TestNoIdentifierLeavesInTheClear(t *testing.T) {
 			t.Fatalf("expect the samples' identifiers to include %q, got %q", want, ids)
 		}
 	}
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "privacy.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	outputs := map[string]*bytes.Buffer{"logs": {}, "events": {}, "responses": {}, "ledger": {}, "dead letters": {}}
 	var at time.Time
 	stack, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at },

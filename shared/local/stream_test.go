@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // A relocated record is catalogued in its home region: its copy arrives
@@ -102,11 +101,7 @@ func TestQuarantineLeavesNoDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	s, err := local.New(local.Config{Store: st, Policy: p, Key: key, Now: func() time.Time { return at },
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})

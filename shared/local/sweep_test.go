@@ -2,7 +2,6 @@ package local_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // A sweep killed after deleting records and before sending their receipts:
@@ -113,11 +113,7 @@ func TestSweepAppendsReceiptsWhileItDeletes(t *testing.T) {
 // its clock at at.
 func sweepStack(t *testing.T, at time.Time) (*sqlitestore.Store, *local.Stack) {
 	t.Helper()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)

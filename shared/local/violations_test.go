@@ -2,14 +2,13 @@ package local_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // The local stack delivers violations to the router in SQS batches of up
@@ -18,11 +17,7 @@ import (
 // 250, and every one is relocated once.
 func TestViolationsReachTheRouterInBatches(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "v.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key,
 		Now: func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }})
 	if err != nil {

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,17 +21,10 @@ var allMechanismFields = []string{"id", "type", "module", "exporter", "importer"
 	"tia", "certified_until", "uk_extension", "swiss_us", "group", "countries", "regimes", "approved", "reference", "categories"}
 
 func (ps *parser) mechanisms(top mapping) {
-	n := top.get("mechanisms")
-	if n == nil || isNull(n) {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		ps.errorf(n.Line, "mechanisms", "must be a list of mechanisms, not %s", kindName(n))
-		return
-	}
+	items := ps.sequence(top, "mechanisms", "mechanisms")
 	ids := map[string]int{}
-	for i, mn := range n.Content {
-		path := "mechanisms[" + strconv.Itoa(i) + "]"
+	for i, mn := range items {
+		path := itemPath("mechanisms", i)
 		m := ps.mapping(deref(mn), path, allMechanismFields...)
 		mc := Mechanism{Line: m.node.Line}
 		if !m.ok {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/residency-dev/residency/shared/jurisdiction"
@@ -279,3 +280,21 @@ func (ps *parser) knownCategory(v string, line int, field string) bool {
 	ps.errorf(line, field, "unknown category %q%s", v, suggest(v, names))
 	return false
 }
+
+// sequence is the items of top's optional list field name: nil when it is
+// absent or null, and an error when it is not a list (what says what it
+// lists).
+func (ps *parser) sequence(top mapping, name, what string) []*yaml.Node {
+	n := top.get(name)
+	if n == nil || isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		ps.errorf(n.Line, name, "must be a list of %s, not %s", what, kindName(n))
+		return nil
+	}
+	return n.Content
+}
+
+// itemPath is the path of the i-th item of the list name: name[i].
+func itemPath(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }

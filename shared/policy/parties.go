@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/residency-dev/residency/shared/jurisdiction"
-	"go.yaml.in/yaml/v3"
 )
 
 // The parties of transfers: the group's exporters (organization and
@@ -18,20 +17,13 @@ const regimeHelp = "Residency decides transfers under the EU GDPR (exporters in 
 // entities parses the group's other exporters. Each needs a supported regime:
 // an entity exists to be named as the exporter of a transfer.
 func (ps *parser) entities(top mapping) {
-	n := top.get("entities")
-	if n == nil || isNull(n) {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		ps.errorf(n.Line, "entities", "must be a list of {name, country, role}, not %s", kindName(n))
-		return
-	}
+	items := ps.sequence(top, "entities", "{name, country, role}")
 	seen := map[string]int{}
 	if org := ps.p.Organization.Name; org != "" {
 		seen[strings.ToLower(strings.TrimSpace(org))] = 0
 	}
-	for i, en := range n.Content {
-		path := "entities[" + strconv.Itoa(i) + "]"
+	for i, en := range items {
+		path := itemPath("entities", i)
 		en = deref(en)
 		pt, line := ps.party(en, path, true)
 		if pt.Name != "" {
@@ -85,17 +77,10 @@ func (p *Policy) exporterNames() string {
 }
 
 func (ps *parser) importers(top mapping) {
-	n := top.get("importers")
-	if n == nil || isNull(n) {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		ps.errorf(n.Line, "importers", "must be a list of {name, country, adequacy_scope, gdpr_art3_2}, not %s", kindName(n))
-		return
-	}
+	items := ps.sequence(top, "importers", "{name, country, adequacy_scope, gdpr_art3_2}")
 	seen := map[string]int{}
-	for i, in := range n.Content {
-		path := "importers[" + strconv.Itoa(i) + "]"
+	for i, in := range items {
+		path := itemPath("importers", i)
 		m := ps.mapping(deref(in), path, "name", "country", "adequacy_scope", "gdpr_art3_2")
 		if !m.ok {
 			continue

@@ -26,7 +26,7 @@ func (ps *parser) residency(top mapping) {
 	}
 	var rules [][]subject
 	for i, rn := range n.Content {
-		path := "residency[" + strconv.Itoa(i) + "]"
+		path := itemPath("residency", i)
 		m := ps.mapping(deref(rn), path, "subjects", "home", "allowed", "on_violation")
 		r := Rule{Line: m.node.Line, OnViolation: ActionRelocate}
 		if !m.ok {

@@ -14,17 +14,10 @@ var sourceFields = []string{"table", "bucket", "buckets", "prefix", "key", "subj
 	"category", "category_attr", "created_at", "last_activity", "contract", "ttl_attribute"}
 
 func (ps *parser) sources(top mapping) {
-	n := top.get("sources")
-	if n == nil || isNull(n) {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		ps.errorf(n.Line, "sources", "must be a list of sources, not %s", kindName(n))
-		return
-	}
+	items := ps.sequence(top, "sources", "sources")
 	seen := map[string]int{}
-	for i, sn := range n.Content {
-		path := "sources[" + strconv.Itoa(i) + "]"
+	for i, sn := range items {
+		path := itemPath("sources", i)
 		m := ps.mapping(deref(sn), path, sourceFields...)
 		s := Source{Line: m.node.Line}
 		if !m.ok {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/report"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 const sccRef = "scc-acme-inc-2024 (Commission Implementing Decision (EU) 2021/914, Module 2 (controller to processor); TIA TIA-2024-07)"
@@ -28,11 +28,7 @@ const sccRef = "scc-acme-inc-2024 (Commission Implementing Decision (EU) 2021/91
 // a catalog with records in the US (personal and not) and in the EEA.
 func registerStore(t *testing.T) *sqlitestore.Store {
 	t.Helper()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ctx := context.Background()
 	e := func(id string, min int, kind ledger.Kind, to, importer, mech, ref string) ledger.Entry {
 		return ledger.Entry{ID: id, Time: at.Add(time.Duration(min) * time.Minute), Kind: kind, Region: "eu-central-1", FromCountry: "DE",

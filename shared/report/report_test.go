@@ -3,7 +3,6 @@ package report_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,21 +12,18 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/report"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 var at = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 
 func store(t *testing.T) *sqlitestore.Store {
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	e := func(id string, min int, kind ledger.Kind, to, importer, mech, ref, cat string) ledger.Entry {
 		return ledger.Entry{ID: id, Time: at.Add(time.Duration(min) * time.Minute), Kind: kind, Region: "eu-central-1", ToCountry: to,
 			Importer: importer, Mechanism: mech, Reference: ref, Category: cat, Actor: "router"}
 	}
-	_, err = st.Append(context.Background(), "eu-central-1", []ledger.Entry{
+	_, err := st.Append(context.Background(), "eu-central-1", []ledger.Entry{
 		e("1", 0, ledger.KindTransfer, "US", "Acme Inc", "scc", "scc-1", "events"),
 		e("2", 10, ledger.KindTransfer, "US", "Acme Inc", "scc", "scc-1", "profile"),
 		e("3", 20, ledger.KindDenial, "IN", "B Ltd", "none", "no adequacy decision for IN", "events"),

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,15 +21,12 @@ import (
 	"github.com/residency-dev/residency/shared/report"
 	"github.com/residency-dev/residency/shared/report/reporttest"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 func emptyStore(t *testing.T) *sqlitestore.Store {
 	t.Helper()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	return st
 }
 

@@ -3,12 +3,11 @@ package sqlitestore_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/residency-dev/residency/shared/ledger"
-	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // BenchmarkAppend appends drafts to one chain on the embedded store, a batch
@@ -18,11 +17,7 @@ import (
 func BenchmarkAppend(b *testing.B) {
 	for _, batch := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+			st := sqlitetest.Open(b)
 			ctx := context.Background()
 			at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 			drafts := make([]ledger.Entry, batch)
@@ -49,11 +44,7 @@ func BenchmarkAppend(b *testing.B) {
 // chain of a million entries on the embedded store: each reads O(log n)
 // stored hashes (one query). Goal (issue 18): well under a millisecond.
 func BenchmarkProve(b *testing.B) {
-	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "prove.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(b)
 	ctx := context.Background()
 	const size, batch = 1_000_000, 10_000
 	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)

@@ -22,6 +22,7 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
@@ -176,13 +177,9 @@ func TestWriterRefusesATruncatedChainOnAWS(t *testing.T) {
 	e.write(t)
 	// Another store whose chain is shorter than the one signed: as if the
 	// newest entries had been deleted.
-	short, err := sqlitestore.Open(filepath.Join(t.TempDir(), "short.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer short.Close()
+	short := sqlitetest.Open(t)
 	e.w.Chain = short
-	_, err = e.w.Write(mototest.Context(t), region, true)
+	_, err := e.w.Write(mototest.Context(t), region, true)
 	if !errors.Is(err, digest.ErrRefused) {
 		t.Fatalf("Write over a truncated chain: %v", err)
 	}
