@@ -92,7 +92,7 @@ func (s *Store) Catalogued(ctx context.Context, region, source string, keys []re
 				}
 			}
 			prefix := len(entryPKPrefix(source))
-			return s.batchGet(gctx, c, req, func(m map[string]types.AttributeValue) error {
+			return batchGet(gctx, c, s.catalogTable, req, func(m map[string]types.AttributeValue) error {
 				pk, ok := m[awsenv.CatalogPK].(*types.AttributeValueMemberS)
 				if !ok {
 					return fmt.Errorf("catalog entry without %s", awsenv.CatalogPK)

@@ -86,7 +86,7 @@ func (s *Store) erasedChunk(ctx context.Context, c API, region string, chunk []s
 	for i, r := range chunk {
 		keys[i] = erasedKey(r)
 	}
-	err := s.batchGet(ctx, c, types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}, func(m map[string]types.AttributeValue) error {
+	err := batchGet(ctx, c, s.catalogTable, types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}, func(m map[string]types.AttributeValue) error {
 		var it erasedItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return err
@@ -106,11 +106,10 @@ func (s *Store) erasedChunk(ctx context.Context, c API, region string, chunk []s
 	return nil
 }
 
-// batchGet reads at most 100 keys of the catalog table with one
-// BatchGetItem, retrying its unprocessed keys with backoff, and calls each
-// with every item found.
-func (s *Store) batchGet(ctx context.Context, c API, ka types.KeysAndAttributes, each func(map[string]types.AttributeValue) error) error {
-	req := map[string]types.KeysAndAttributes{s.catalogTable: ka}
+// batchGet reads at most 100 keys of table with one BatchGetItem, retrying
+// its unprocessed keys with backoff, and calls each with every item found.
+func batchGet(ctx context.Context, c API, table string, ka types.KeysAndAttributes, each func(map[string]types.AttributeValue) error) error {
+	req := map[string]types.KeysAndAttributes{table: ka}
 	for attempt := 0; len(req) > 0; attempt++ {
 		if attempt > 0 {
 			if err := awsadapter.Backoff(ctx, attempt); err != nil {
@@ -121,7 +120,7 @@ func (s *Store) batchGet(ctx context.Context, c API, ka types.KeysAndAttributes,
 		if err != nil {
 			return err
 		}
-		for _, m := range res.Responses[s.catalogTable] {
+		for _, m := range res.Responses[table] {
 			if err := each(m); err != nil {
 				return err
 			}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -158,4 +160,109 @@ func (s *Store) DeleteItem(ctx context.Context, region, table string, key record
 		return fmt.Errorf("delete %s/%s: %w", region, table, err)
 	}
 	return nil
+}
+
+// GetItems reads the items under keys in region's table with consistent
+// reads, 100 keys a BatchGetItem (a few at a time): out[i] is the item under
+// keys[i], nil when there is none. Every key names the same attributes (the
+// table's key schema).
+func (s *Store) GetItems(ctx context.Context, region, table string, keys []record.Key) ([]record.Item, error) {
+	out := make([]record.Item, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	c, err := s.client(region)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(keys[0]))
+	for n := range keys[0] {
+		names = append(names, n)
+	}
+	// Keys are matched to the items found by the key attributes' values, as
+	// the SDK's AttributeValues read back.
+	at := map[string][]int{}
+	avs := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		if avs[i], err = fromKey(k); err != nil {
+			return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
+		}
+		id, err := keyID(avs[i], names)
+		if err != nil {
+			return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
+		}
+		at[id] = append(at[id], i)
+	}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(parallel)
+	for start := 0; start < len(avs); start += 100 {
+		chunk := avs[start:min(len(avs), start+100)]
+		g.Go(func() error {
+			return batchGet(ctx, c, table, types.KeysAndAttributes{Keys: unique(chunk, names), ConsistentRead: aws.Bool(true)}, func(m map[string]types.AttributeValue) error {
+				id, err := keyID(m, names)
+				if err != nil {
+					return err
+				}
+				it, err := toItem(m)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				for _, i := range at[id] {
+					out[i] = it
+				}
+				mu.Unlock()
+				return nil
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
+	}
+	return out, nil
+}
+
+// keyID is the values of the key attributes names of m, as one comparable
+// string.
+func keyID(m map[string]types.AttributeValue, names []string) (string, error) {
+	k := make(map[string]types.AttributeValue, len(names))
+	for _, n := range names {
+		k[n] = m[n]
+	}
+	it, err := toItem(k)
+	if err != nil {
+		return "", err
+	}
+	return record.Key(it).String(), nil
+}
+
+// unique drops the keys of chunk named twice: BatchGetItem refuses a
+// request that names a key twice.
+func unique(chunk []map[string]types.AttributeValue, names []string) []map[string]types.AttributeValue {
+	seen := map[string]bool{}
+	out := make([]map[string]types.AttributeValue, 0, len(chunk))
+	for _, k := range chunk {
+		id, _ := keyID(k, names) // chunk's keys were read once already
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// PutItems writes a batch of items in region's table, each as PutItem does
+// (with IfAbsent, only where no item is; DynamoDB's BatchWriteItem takes no
+// condition, so these are conditional PutItems, a few at a time); per-item
+// errors are in the slice.
+func (s *Store) PutItems(ctx context.Context, region, table string, puts []record.Put) ([]error, error) {
+	errs := make([]error, len(puts))
+	each(len(puts), func(i int) {
+		errs[i] = s.PutItem(ctx, region, table, puts[i].Key, puts[i].Item, puts[i].IfAbsent)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return errs, nil
 }

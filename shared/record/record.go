@@ -270,6 +270,14 @@ type Delete struct {
 	RetainUntil string
 }
 
+// Put is one item to write: Item under Key, and with IfAbsent, only where no
+// item is (a relocation never overwrites a record at home).
+type Put struct {
+	Key      Key
+	Item     Item
+	IfAbsent bool
+}
+
 // SameAs reports whether two tags carry the same decision, ignoring when
 // they were written. A record whose tag is the same as the one Residency
 // would write needs no write: that is how the tagger ignores its own echo.

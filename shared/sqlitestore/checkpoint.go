@@ -1,6 +1,9 @@
 package sqlitestore
 
-import "database/sql"
+import (
+	"database/sql"
+	"time"
+)
 
 // checkpointer copies the write-ahead log into the database file on a
 // connection of its own, after each write transaction, in the background
@@ -21,6 +24,11 @@ type checkpointer struct {
 // outgrew what the checkpointer keeps up with (64 MiB of 4 KiB pages).
 const walBackstopPages = 16384
 
+// checkpointEvery is how long the checkpointer lets commits gather before
+// it copies the log: what is not yet copied is safe in the log, and a
+// reader finds it there.
+const checkpointEvery = 250 * time.Millisecond
+
 func startCheckpointer(dsn string) (*checkpointer, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -39,6 +47,14 @@ func (c *checkpointer) run() {
 		case <-c.stop:
 			return
 		case <-c.kick:
+			// Commits within checkpointEvery of each other share one
+			// checkpoint: a page written by each of them is copied and
+			// synced once, not once a commit.
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(checkpointEvery):
+			}
 			// A failed checkpoint loses nothing: the log keeps the pages,
 			// and the next one (or a writer, past the backstop) copies them.
 			c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)

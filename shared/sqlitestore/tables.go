@@ -416,6 +416,36 @@ func (s *Store) DeleteItems(ctx context.Context, region, table string, dels []re
 	return errs, nil
 }
 
+// GetItems reads the items under keys in region's table: out[i] is the item
+// under keys[i], nil when there is none.
+func (s *Store) GetItems(ctx context.Context, region, table string, keys []record.Key) ([]record.Item, error) {
+	out := make([]record.Item, len(keys))
+	for i, k := range keys {
+		it, err := s.GetItem(ctx, region, table, k)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			out[i] = it
+		}
+	}
+	return out, nil
+}
+
+// PutItems writes a batch of items in region's table, each as PutItem does
+// (with IfAbsent, only where no item is); per-item errors are in the slice.
+func (s *Store) PutItems(ctx context.Context, region, table string, puts []record.Put) ([]error, error) {
+	errs := make([]error, len(puts))
+	for i, p := range puts {
+		errs[i] = s.PutItem(ctx, region, table, p.Key, p.Item, p.IfAbsent)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return errs, nil
+}
+
 type taggedItem struct{ item, retainUntil string }
 
 // taggedItems is items with each item's tag's retain_until, read by SQLite

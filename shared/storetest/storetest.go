@@ -25,6 +25,8 @@ type Store interface {
 	UpdateTags(ctx context.Context, region, table string, writes []record.TagWrite) ([]error, error)
 	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
 	DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error)
+	GetItems(ctx context.Context, region, table string, keys []record.Key) ([]record.Item, error)
+	PutItems(ctx context.Context, region, table string, puts []record.Put) ([]error, error)
 
 	PutEntries(ctx context.Context, entries []catalog.Entry) error
 	DeleteEntries(ctx context.Context, entries []catalog.Entry) error
@@ -168,6 +170,56 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 			if kept := err == nil; kept != (i == 3) {
 				t.Errorf("record %d: expect kept=%v, got %v", i, i == 3, err)
 			}
+		}
+	})
+
+	t.Run("batch get and put", func(t *testing.T) {
+		s := open(t)
+		// Keys of their own: a store under test may share its tables
+		// between subtests.
+		var keys []record.Key
+		var puts []record.Put
+		for i := range 150 { // more than one BatchGetItem
+			k := record.Key{"pk": fmt.Sprintf("BATCH#%d", i), "sk": "PROFILE"}
+			keys = append(keys, k)
+			if i%3 != 0 { // every third is absent
+				puts = append(puts, record.Put{Key: k, Item: record.Item{"pk": k["pk"], "sk": "PROFILE", "n": fmt.Sprint(i)}, IfAbsent: true})
+			}
+		}
+		errs, err := s.PutItems(ctx, "eu-central-1", "users", puts)
+		if err != nil || len(errs) != len(puts) {
+			t.Fatalf("expect %d outcomes, got %d (%v)", len(puts), len(errs), err)
+		}
+		for i, e := range errs {
+			if e != nil {
+				t.Fatalf("put %d: %v", i, e)
+			}
+		}
+		// Put-if-absent where one is: that put alone fails.
+		again := []record.Put{{Key: keys[0], Item: record.Item{"pk": keys[0]["pk"], "sk": "PROFILE"}, IfAbsent: true}, puts[0]}
+		if errs, err := s.PutItems(ctx, "eu-central-1", "users", again); err != nil || errs[0] != nil || !errors.Is(errs[1], record.ErrConditionFailed) {
+			t.Fatalf("expect the absent key written and the present one ErrConditionFailed, got %v (%v)", errs, err)
+		}
+		keys = append(keys, keys[1]) // a key twice: both slots get the item
+		got, err := s.GetItems(ctx, "eu-central-1", "users", keys)
+		if err != nil || len(got) != len(keys) {
+			t.Fatalf("expect %d slots, got %d (%v)", len(keys), len(got), err)
+		}
+		for i, it := range got[:150] {
+			switch {
+			case i == 0 && it.String("pk") != "BATCH#0":
+				t.Errorf("slot 0: expect the item put second, got %v", it)
+			case i != 0 && i%3 == 0 && it != nil:
+				t.Errorf("slot %d: expect nil for an absent key, got %v", i, it)
+			case i%3 != 0 && it.String("n") != fmt.Sprint(i):
+				t.Errorf("slot %d: expect the item under its own key, got %v", i, it)
+			}
+		}
+		if got[150].String("n") != "1" {
+			t.Errorf("expect the repeated key's item in its second slot too, got %v", got[150])
+		}
+		if got, err := s.GetItems(ctx, "us-east-1", "users", keys[:2]); err != nil || got[0] != nil || got[1] != nil {
+			t.Fatalf("expect regions to be separate, got %v (%v)", got, err)
 		}
 	})
 
