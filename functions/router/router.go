@@ -28,9 +28,16 @@ const DefaultQuarantineTable = "residency-quarantine"
 // Tables reads and writes records in any region of the deployment. Errors
 // wrap record.ErrNotFound and record.ErrConditionFailed.
 type Tables interface {
-	GetItem(ctx context.Context, region, table string, key record.Key) (record.Item, error)
 	PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error
-	DeleteItem(ctx context.Context, region, table string, key record.Key, retainUntil string) error
+	// GetItems reads a batch of one table's items (consistent reads): nil
+	// where there is none.
+	GetItems(ctx context.Context, region, table string, keys []record.Key) ([]record.Item, error)
+	// PutItems writes a batch, each item as PutItem does; per-item errors
+	// are in the slice.
+	PutItems(ctx context.Context, region, table string, puts []record.Put) ([]error, error)
+	// DeleteItems deletes a batch, each with a RetainUntil only while the
+	// item's tag still carries it; per-item errors are in the slice.
+	DeleteItems(ctx context.Context, region, table string, dels []record.Delete) ([]error, error)
 }
 
 // Publisher publishes events on a region's bus.
@@ -128,10 +135,15 @@ func (h *Handler) HandleEvent(ctx context.Context, ev lambdaevents.EventBridgeEv
 		err = fmt.Errorf("%w: detail-type %q is not one the router handles", ErrInvalid, ev.DetailType)
 	}
 	if err != nil {
-		h.Log.ErrorContext(ctx, "event failed", "function", Actor, "detail_type", ev.DetailType, "event_id", ev.ID, "error", err.Error())
-		return fmt.Errorf("router: %s %s: %w", ev.DetailType, ev.ID, err)
+		return h.eventFailed(ctx, ev, err)
 	}
 	return nil
+}
+
+// eventFailed logs an event's failure and names the event in its error.
+func (h *Handler) eventFailed(ctx context.Context, ev lambdaevents.EventBridgeEvent, err error) error {
+	h.Log.ErrorContext(ctx, "event failed", "function", Actor, "detail_type", ev.DetailType, "event_id", ev.ID, "error", err.Error())
+	return fmt.Errorf("router: %s %s: %w", ev.DetailType, ev.ID, err)
 }
 
 type subject struct {
@@ -231,107 +243,47 @@ func sameData(a, b record.Item) bool {
 const quarantineSourceAttr = "residency_source_table"
 
 func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
+	r, err := h.classify(ctx, raw)
+	if err != nil || r == nil {
+		return err
+	}
+	h.relocate(ctx, []*relocation{r})
+	return r.err
+}
+
+// classify decodes a violation and handles what is not a table record's
+// relocation: an object's (moved at once) or one for the platform to act on
+// (logged). What is left it returns, for relocate; nil when nothing is.
+func (h *Handler) classify(ctx context.Context, raw json.RawMessage) (*relocation, error) {
 	d, err := events.Decode[events.ResidencyViolationDetail](raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// From here on the key is in the clear, in this process only.
 	if d.Record, err = d.Key(h.Refs.Open); err != nil {
-		return err
+		return nil, err
 	}
 	log := h.Log.With("function", Actor, "source", d.Source, "record", h.Refs.Record(d.Source, d.Record), "region", d.Region)
 	src, ok := h.Policy.SourceByName(d.Source)
 	if ok && src.IsBucket() && d.Action != string(policy.ActionAlert) {
-		return h.objectViolation(ctx, d, log)
+		return nil, h.objectViolation(ctx, d, log)
 	}
 	if !ok || src.Table == "" || d.Action == string(policy.ActionAlert) {
 		// Nothing Residency can move: the violation is in the ledger and on
 		// the bus for the platform to act on.
 		log.WarnContext(ctx, "violation needs the platform's action", "action", d.Action, "home_region", d.HomeRegion)
-		return nil
+		return nil, nil
 	}
-	action := policy.Action(d.Action)
-	if action != policy.ActionRelocate && action != policy.ActionQuarantine {
-		return fmt.Errorf("%w: action %q", ErrInvalid, d.Action)
+	r := &relocation{d: d, src: src, action: policy.Action(d.Action), target: d.HomeRegion, targetTable: src.Table,
+		status: record.StatusRelocated, log: log}
+	switch r.action {
+	case policy.ActionRelocate:
+	case policy.ActionQuarantine:
+		r.targetTable, r.status = h.quarantineTable(), record.StatusQuarantined
+	default:
+		return nil, fmt.Errorf("%w: action %q", ErrInvalid, d.Action)
 	}
-	target, targetTable := d.HomeRegion, src.Table
-	status := record.StatusRelocated
-	if action == policy.ActionQuarantine {
-		targetTable, status = h.quarantineTable(), record.StatusQuarantined
-	}
-	item, err := h.Tables.GetItem(ctx, d.Region, src.Table, d.Record)
-	if errors.Is(err, record.ErrNotFound) {
-		if _, err := h.Tables.GetItem(ctx, target, targetTable, d.Record); err == nil {
-			log.InfoContext(ctx, "already relocated", "to_region", target)
-			return nil
-		}
-		log.InfoContext(ctx, "record gone before relocation")
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read misplaced record: %w", err)
-	}
-	// Decide again on the record as it is now: the event may be old.
-	s, dec, err := h.redecide(src, item, d.Region)
-	if err != nil {
-		return err
-	}
-	if dec.Allowed {
-		log.InfoContext(ctx, "record no longer in violation")
-		return nil
-	}
-	oldTag, _ := record.TagOf(item)
-	now := h.Now().UTC()
-	moved := maps.Clone(item)
-	tag := oldTag
-	tag.OriginRegion, tag.HomeRegion, tag.Status, tag.PolicyVersion = d.Region, dec.HomeRegion, status, h.Policy.Version
-	tag.Jurisdiction, tag.TaggedAt = dec.Jurisdiction, record.FormatTime(now)
-	moved[record.TagAttribute] = tag.Map()
-	if action == policy.ActionQuarantine {
-		moved[quarantineSourceAttr] = src.Table
-	}
-	// Copy: never overwrite a different record already at home.
-	err = h.Tables.PutItem(ctx, target, targetTable, d.Record, moved, true)
-	if errors.Is(err, record.ErrConditionFailed) {
-		existing, gerr := h.Tables.GetItem(ctx, target, targetTable, d.Record)
-		if gerr != nil {
-			return fmt.Errorf("read home copy: %w", gerr)
-		}
-		if !sameData(existing, item) {
-			return fmt.Errorf("%w: %s/%s holds another version of the record; the misplaced copy in %s is kept", ErrConflict, target, targetTable, d.Region)
-		}
-		// A previous attempt copied it: resume with the verify and delete.
-	} else if err != nil {
-		return fmt.Errorf("copy to %s/%s: %w", target, targetTable, err)
-	}
-	// Verify before deleting the only other copy.
-	copied, err := h.Tables.GetItem(ctx, target, targetTable, d.Record)
-	if err != nil {
-		return fmt.Errorf("verify copy in %s/%s: %w", target, targetTable, err)
-	}
-	if !sameData(copied, item) {
-		return fmt.Errorf("%w: the copy in %s/%s does not match the misplaced record; the misplaced copy is kept", ErrConflict, target, targetTable)
-	}
-	if err := h.Tables.DeleteItem(ctx, d.Region, src.Table, d.Record, oldTag.RetainUntil); err != nil && !errors.Is(err, record.ErrNotFound) {
-		return fmt.Errorf("delete misplaced copy: %w", err)
-	}
-	subjectRef := h.Refs.Subject(s.id)
-	fromCountry, _ := jurisdiction.RegionCountry(d.Region)
-	toCountry, _ := jurisdiction.RegionCountry(target)
-	recRef := h.Refs.Record(src.Table, d.Record)
-	if err := h.Ledger.Send(ctx, ledger.Entry{
-		ID:   ledger.ID(ledger.KindRelocation, d.Region, src.Table, recRef, target, targetTable),
-		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: recRef,
-		SubjectRef: subjectRef, Category: s.category, FromRegion: d.Region, FromCountry: fromCountry, ToRegion: target,
-		ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
-		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor,
-	}); err != nil {
-		return fmt.Errorf("send ledger entry: %w", err)
-	}
-	log.InfoContext(ctx, "relocated", "action", string(action), "to_region", target, "to_table", targetTable)
-	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
-		Source: src.Table, RecordRef: recRef, FromRegion: d.Region, ToRegion: target, SubjectRef: subjectRef, Action: string(action), At: events.At(now),
-	}})
+	return r, nil
 }
 
 func (h *Handler) quarantineTable() string {
