@@ -153,6 +153,7 @@ func (h *Handler) objectViolation(ctx context.Context, d events.ResidencyViolati
 	}
 	entry.ID = ledger.ID(ledger.KindRelocation, d.Region, d.Source, recRef, t.region, t.bucket)
 	entry.Decision = t.status
+	entry.ExposedMS = exposure(d, entry.Time) // entry.Time is after the deletion
 	noun := "versions"
 	if versions == 1 {
 		noun = "version"

@@ -315,6 +315,7 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	if err := h.Tables.DeleteItem(ctx, d.Region, src.Table, d.Record, oldTag.RetainUntil); err != nil && !errors.Is(err, record.ErrNotFound) {
 		return fmt.Errorf("delete misplaced copy: %w", err)
 	}
+	gone := h.Now().UTC()
 	subjectRef := h.Refs.Subject(s.id)
 	fromCountry, _ := jurisdiction.RegionCountry(d.Region)
 	toCountry, _ := jurisdiction.RegionCountry(target)
@@ -324,7 +325,7 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: recRef,
 		SubjectRef: subjectRef, Category: s.category, FromRegion: d.Region, FromCountry: fromCountry, ToRegion: target,
 		ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
-		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor,
+		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor, ExposedMS: exposure(d, gone),
 	}); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)
 	}
@@ -332,6 +333,16 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
 		Source: src.Table, RecordRef: recRef, FromRegion: d.Region, ToRegion: target, SubjectRef: subjectRef, Action: string(action), At: events.At(now),
 	}})
+}
+
+// exposure is the exposed_ms of the relocation or quarantine of d's record,
+// whose misplaced copy was gone at gone: the time since the write, or nil
+// when the violation does not say when that was (a backfilled record).
+func exposure(d events.ResidencyViolationDetail, gone time.Time) *int64 {
+	if d.WrittenAt.IsZero() {
+		return nil
+	}
+	return ledger.Exposure(gone.Sub(d.WrittenAt.Time))
 }
 
 func (h *Handler) quarantineTable() string {
