@@ -14,6 +14,7 @@ import (
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -75,6 +76,8 @@ type Handler struct {
 	// for a retry that cannot mend them. Without it, such an event fails
 	// like any other, so none is lost.
 	DeadLetters FailureSink
+	// Metrics writes the router's EMF lines (nil: none); see metrics.go.
+	Metrics *metrics.Emitter
 }
 
 // FailureSink is told of an event that failed, with the reason.
@@ -320,15 +323,17 @@ func (h *Handler) violation(ctx context.Context, raw json.RawMessage) error {
 	fromCountry, _ := jurisdiction.RegionCountry(d.Region)
 	toCountry, _ := jurisdiction.RegionCountry(target)
 	recRef := h.Refs.Record(src.Table, d.Record)
-	if err := h.Ledger.Send(ctx, ledger.Entry{
+	entry := ledger.Entry{
 		ID:   ledger.ID(ledger.KindRelocation, d.Region, src.Table, recRef, target, targetTable),
 		Time: now, Kind: ledger.KindRelocation, Region: d.Region, Source: src.Table, Record: recRef,
 		SubjectRef: subjectRef, Category: s.category, FromRegion: d.Region, FromCountry: fromCountry, ToRegion: target,
 		ToCountry: toCountry, Reference: h.Policy.RuleReference(dec),
 		Decision: status, PolicyVersion: h.Policy.Version, Actor: Actor, ExposedMS: exposure(d, gone),
-	}); err != nil {
+	}
+	if err := h.Ledger.Send(ctx, entry); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)
 	}
+	h.relocationMetrics(ctx, &entry)
 	log.InfoContext(ctx, "relocated", "action", string(action), "to_region", target, "to_table", targetTable)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
 		Source: src.Table, RecordRef: recRef, FromRegion: d.Region, ToRegion: target, SubjectRef: subjectRef, Action: string(action), At: events.At(now),
@@ -385,6 +390,7 @@ func (h *Handler) transfer(ctx context.Context, raw json.RawMessage) error {
 	if err := h.Ledger.Send(ctx, entry); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)
 	}
+	h.transferMetrics(ctx, &entry)
 	h.Log.InfoContext(ctx, "transfer decided", "function", Actor, "transfer_id", d.TransferID, "exporter", dec.Exporter, "regime", dec.Regime, "to_country", d.ToCountry,
 		"decision", dec.Decision, "mechanism", dec.Mechanism, "subject", subjectRef)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.TransferDecided, Detail: &events.TransferDecidedDetail{

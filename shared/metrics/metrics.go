@@ -29,7 +29,14 @@ const (
 	DimRegion   = "region"
 	DimFunction = "function"
 	DimSource   = "source"
+	// DimMechanism and DimDecision are the router's transfer metrics'
+	// further dimensions (see [Emitter.EmitWith]).
+	DimMechanism = "mechanism"
+	DimDecision  = "decision"
 )
+
+// Dimension is a dimension of a line beside region, function and source.
+type Dimension struct{ Name, Value string }
 
 // The specification's limits: values of one metric in one line, metric
 // definitions in one directive.
@@ -81,6 +88,13 @@ type Emitter struct {
 // (the most one line may carry) continues on further lines; metrics with
 // no values are left out. Emit on a nil Emitter does nothing.
 func (e *Emitter) Emit(source string, ms ...Metric) error {
+	return e.EmitWith(source, nil, ms...)
+}
+
+// EmitWith writes the metrics as Emit does, with the further dimensions
+// extra after region, function and source (one dimension set of them
+// all). A dimension needs a name that is no other's and a value.
+func (e *Emitter) EmitWith(source string, extra []Dimension, ms ...Metric) error {
 	if e == nil || e.W == nil {
 		return nil
 	}
@@ -89,6 +103,16 @@ func (e *Emitter) Emit(source string, ms ...Metric) error {
 	if source != "" {
 		dims = append(dims, DimSource)
 		base[DimSource] = source
+	}
+	for _, d := range extra {
+		if d.Name == "" || d.Name == "_aws" || slices.Contains(dims, d.Name) {
+			return fmt.Errorf("metrics: %q is not a dimension name here", d.Name)
+		}
+		if d.Value == "" {
+			return fmt.Errorf("metrics: dimension %s has no value", d.Name)
+		}
+		dims = append(dims, d.Name)
+		base[d.Name] = d.Value
 	}
 	if len(ms) > maxDefinitions {
 		return fmt.Errorf("metrics: %d metrics in one line, at most %d", len(ms), maxDefinitions)
