@@ -38,7 +38,9 @@ func (h *Handler) relocationMetrics(ctx context.Context, e *ledger.Entry) {
 		return
 	}
 	if e.ExposedMS != nil && e.Decision != ledger.DecisionFailed {
-		ms = append(ms, metrics.Metric{Name: MetricExposure, Unit: metrics.Milliseconds, Values: []float64{float64(*e.ExposedMS)}})
+		// Also per region and function alone: the stack's alarm reads the
+		// p99 across every source.
+		ms = append(ms, metrics.Metric{Name: MetricExposure, Unit: metrics.Milliseconds, Values: []float64{float64(*e.ExposedMS)}, Rollup: true})
 	}
 	h.emit(ctx, e.Source, nil, ms...)
 }

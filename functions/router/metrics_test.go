@@ -82,8 +82,9 @@ func TestRouterMetrics(t *testing.T) {
 			case c.want.exposure >= 0 && got != c.want.exposure:
 				t.Fatalf("expect exposure %v ms, got %v in %s", c.want.exposure, got, raw)
 			}
-			if c.want.exposure >= 0 && !strings.Contains(raw, `{"Name":"Exposure","Unit":"Milliseconds"}`) {
-				t.Fatalf("expect Exposure defined in milliseconds, got %s", raw)
+			if c.want.exposure >= 0 && (!strings.Contains(raw, `{"Name":"Exposure","Unit":"Milliseconds"}`) ||
+				!strings.Contains(raw, `"Dimensions":[["region","function"]],"Metrics":[{"Name":"Exposure","Unit":"Milliseconds"}]`)) {
+				t.Fatalf("expect Exposure in milliseconds, also per region and function alone (the alarm's), got %s", raw)
 			}
 			for _, pii := range []string{"u-1001", "USER#", "u-1002"} {
 				if strings.Contains(raw, pii) {

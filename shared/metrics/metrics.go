@@ -51,6 +51,10 @@ type Metric struct {
 	Name   string
 	Unit   Unit
 	Values []float64
+	// Rollup also publishes the metric with the dimensions region and
+	// function alone (a second directive of the line), so that an alarm
+	// reads the region's distribution across every source.
+	Rollup bool
 }
 
 // Counted is a count.
@@ -138,7 +142,7 @@ func (e *Emitter) EmitWith(source string, extra []Dimension, ms ...Metric) error
 		for k, v := range base {
 			line[k] = v
 		}
-		var defs []definition
+		var defs, rollup []definition
 		for _, m := range ms {
 			lo := part * maxValues
 			if lo >= len(m.Values) {
@@ -146,6 +150,9 @@ func (e *Emitter) EmitWith(source string, extra []Dimension, ms ...Metric) error
 			}
 			vals := m.Values[lo:min(lo+maxValues, len(m.Values))]
 			defs = append(defs, definition{Name: m.Name, Unit: m.Unit})
+			if m.Rollup && len(dims) > 2 {
+				rollup = append(rollup, definition{Name: m.Name, Unit: m.Unit})
+			}
 			if len(vals) == 1 {
 				line[m.Name] = vals[0]
 			} else {
@@ -155,7 +162,11 @@ func (e *Emitter) EmitWith(source string, extra []Dimension, ms ...Metric) error
 		if len(defs) == 0 {
 			return nil
 		}
-		line["_aws"] = metadata{Timestamp: now().UnixMilli(), CloudWatchMetrics: []directive{{Namespace: Namespace, Dimensions: [][]string{dims}, Metrics: defs}}}
+		directives := []directive{{Namespace: Namespace, Dimensions: [][]string{dims}, Metrics: defs}}
+		if len(rollup) > 0 {
+			directives = append(directives, directive{Namespace: Namespace, Dimensions: [][]string{{DimRegion, DimFunction}}, Metrics: rollup})
+		}
+		line["_aws"] = metadata{Timestamp: now().UnixMilli(), CloudWatchMetrics: directives}
 		b, err := json.Marshal(line)
 		if err != nil {
 			return fmt.Errorf("metrics: %w", err)

@@ -105,3 +105,19 @@ func TestEmitWith(t *testing.T) {
 		}
 	}
 }
+
+func TestRollup(t *testing.T) {
+	var out bytes.Buffer
+	e := &Emitter{W: &out, Function: "router", Region: "us-east-1"}
+	if err := e.Emit("users", Counted("Relocations", 1), Metric{Name: "Exposure", Unit: Milliseconds, Values: []float64{1500}, Rollup: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := lines(t, &out)
+	ds := got[0]["_aws"].(map[string]any)["CloudWatchMetrics"]
+	b, _ := json.Marshal(ds)
+	want := `[{"Dimensions":[["region","function","source"]],"Metrics":[{"Name":"Relocations","Unit":"Count"},{"Name":"Exposure","Unit":"Milliseconds"}],"Namespace":"Residency"},` +
+		`{"Dimensions":[["region","function"]],"Metrics":[{"Name":"Exposure","Unit":"Milliseconds"}],"Namespace":"Residency"}]`
+	if string(b) != want || got[0]["Exposure"] != 1500.0 {
+		t.Fatalf("expect the exposure also without source:\n%s\ngot\n%s", want, b)
+	}
+}
