@@ -48,7 +48,7 @@ lint: ## gofmt, vet, staticcheck, go mod tidy diff, generated code current
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@# -e: the module proxy refuses one test-only dependency of modernc.org/sqlite
 	@$(GO) mod tidy -e -diff 2>/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy -e"; exit 1; }
-	@$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path shared/report >/dev/null 2>&1 && git diff --quiet -- shared/report/report_templ.go || { echo "shared/report/report_templ.go is not current: run make generate"; exit 1; }
+	@$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path shared/report >/dev/null 2>&1 && git diff --quiet -- shared/report/report_templ.go shared/report/exposure_templ.go || { echo "shared/report/report_templ.go or exposure_templ.go is not current: run make generate"; exit 1; }
 
 bench: ## benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -328,6 +328,11 @@ type ResidencyViolationDetail struct {
 	Category       string     `json:"category"`
 	PolicyVersion  string     `json:"policy_version"`
 	DetectedAt     Time       `json:"detected_at,omitzero"`
+	// WrittenAt is when the misplaced write happened (the stream record's
+	// ApproximateCreationDateTime, the S3 eventTime, Data Written's time):
+	// the router measures the exposure from it. Absent for a record found
+	// by a backfill, whose write time is not known.
+	WrittenAt Time `json:"written_at,omitzero"`
 }
 
 // Validate implements Detail.

@@ -40,7 +40,7 @@ func fullDetails() map[string]events.Detail {
 				PolicyVersion: "2026-11-01", TaggedAt: "2026-11-20T10:00:01Z", RetainUntil: "2028-12-20T10:00:00Z"}},
 		events.ResidencyViolation: &events.ResidencyViolationDetail{Source: "users", RecordRef: recRef, RecordSealed: "c2VhbGVkLWJ5LXRoZS10YWdnZXI", Record: key, Region: "us-east-1", SubjectRef: ref,
 			SubjectCountry: "FR", Jurisdiction: "EEA", HomeRegion: "eu-central-1", Allowed: []string{"eu-central-1", "eu-west-1"},
-			Action: "relocate", Category: "profile", PolicyVersion: "2026-11-01", DetectedAt: at},
+			Action: "relocate", Category: "profile", PolicyVersion: "2026-11-01", DetectedAt: at, WrittenAt: at},
 		events.RecordRelocated: &events.RecordRelocatedDetail{Source: "users", RecordRef: recRef, FromRegion: "us-east-1", ToRegion: "eu-central-1",
 			SubjectRef: ref, Action: "relocate", At: at},
 		events.TransferDecided: &events.TransferDecidedDetail{TransferID: "tr-5001", Source: "users", RecordRef: recRef, SubjectRef: ref, Category: "events",

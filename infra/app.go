@@ -33,6 +33,7 @@ func NewResidencyApp(app awscdk.App, cfg *Config, stagingDir string) (map[string
 			BucketRegions:        cfg.BucketRegions,
 			SweepSchedule:        cfg.SweepSchedule,
 			DigestRetentionYears: cfg.DigestRetentionYears,
+			ExposureSLO:          cfg.ExposureSLO,
 		})
 	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)

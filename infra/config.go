@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/policy"
@@ -47,6 +48,10 @@ const (
 	// CtxDigestRetentionYears is the Object Lock (compliance mode) default
 	// retention of the ledger digests, in years (default 7).
 	CtxDigestRetentionYears = "residency:digestRetentionYears"
+	// CtxExposureSLOSeconds is the exposure SLO, in seconds: the stack
+	// alarms when the p99 of the router's Exposure (misplaced write to the
+	// deletion of the misplaced copy) exceeds it (default 60).
+	CtxExposureSLOSeconds = "residency:exposureSloSeconds"
 )
 
 // Defaults of the context values.
@@ -56,6 +61,7 @@ const (
 	DefaultAssetDir             = "bin"
 	DefaultSweepRate            = "1 hour"
 	DefaultDigestRetentionYears = 7
+	DefaultExposureSLOSeconds   = 60
 )
 
 // Functions are Residency's five Lambda functions, in a fixed order.
@@ -85,6 +91,8 @@ type Config struct {
 	SweepSchedule string
 	// DigestRetentionYears is the digests' Object Lock retention.
 	DigestRetentionYears int
+	// ExposureSLO is the exposure p99 the stack alarms over.
+	ExposureSLO time.Duration
 }
 
 // LoadConfig reads the app's context through get (nil for an absent key)
@@ -98,6 +106,7 @@ func LoadConfig(get func(key string) any, defaultAccount string) (*Config, error
 		AssetDir:             DefaultAssetDir,
 		SweepSchedule:        "rate(" + DefaultSweepRate + ")",
 		DigestRetentionYears: DefaultDigestRetentionYears,
+		ExposureSLO:          DefaultExposureSLOSeconds * time.Second,
 	}
 
 	// The policy first: the rest is checked against it.
@@ -171,6 +180,15 @@ func LoadConfig(get func(key string) any, defaultAccount string) (*Config, error
 			fail("%s: %d years: must be 1 to 100", CtxDigestRetentionYears, years)
 		}
 		cfg.DigestRetentionYears = years
+	}
+
+	if secs, err := contextInt(get, CtxExposureSLOSeconds); err != nil {
+		errs = append(errs, err)
+	} else if secs != 0 {
+		if secs < 1 || secs > 86400 {
+			fail("%s: %d seconds: must be 1 to 86400 (a day)", CtxExposureSLOSeconds, secs)
+		}
+		cfg.ExposureSLO = time.Duration(secs) * time.Second
 	}
 
 	if len(errs) > 0 {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -101,6 +102,14 @@ func TestLoadConfigRejects(t *testing.T) {
 		"a bad sweep rate": {
 			func(ctx map[string]any) { ctx[CtxSweepRate] = "hourly" },
 			[]string{`residency:sweepRate: "hourly"`},
+		},
+		"an exposure SLO of 0.5 s": {
+			func(ctx map[string]any) { ctx[CtxExposureSLOSeconds] = 0.5 },
+			[]string{"residency:exposureSloSeconds: 0.5 is not a whole number"},
+		},
+		"an exposure SLO over a day": {
+			func(ctx map[string]any) { ctx[CtxExposureSLOSeconds] = 90000.0 },
+			[]string{"residency:exposureSloSeconds: 90000 seconds: must be 1 to 86400 (a day)"},
 		},
 		"a bad retention": {
 			func(ctx map[string]any) { ctx[CtxDigestRetentionYears] = 0.5 },
@@ -387,5 +396,37 @@ func TestQuarantineKey(t *testing.T) {
 				t.Errorf("expect %v, got %v (%v)", c.want, got, err)
 			}
 		})
+	}
+}
+
+func TestExposureSLOFromContext(t *testing.T) {
+	cases := map[string]struct {
+		value any // nil: absent
+		want  time.Duration
+	}{
+		"absent: the default":   {nil, 60 * time.Second},
+		"a number, as cdk.json": {90.0, 90 * time.Second},
+		"a string, as cdk -c":   {"120", 2 * time.Minute},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := testContext()
+			delete(ctx, CtxExposureSLOSeconds)
+			if c.value != nil {
+				ctx[CtxExposureSLOSeconds] = c.value
+			}
+			cfg, err := LoadConfig(getter(ctx), testAccount)
+			if err != nil || cfg.ExposureSLO != c.want {
+				t.Fatalf("expect the exposure SLO %v, got %v (%v)", c.want, cfg.ExposureSLO, err)
+			}
+		})
+	}
+	// cdk.json itself says 60 seconds.
+	ctx, err := cdkJSONContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ctx[CtxExposureSLOSeconds]; v != 60.0 {
+		t.Fatalf("expect cdk.json's %s to be 60, got %v", CtxExposureSLOSeconds, v)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/retention"
+	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/metrics"
 )
@@ -62,6 +63,20 @@ func (r *residency) alarms() {
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 	})
+	// Misplaced records stay exposed longer than the SLO: the p99 of the
+	// router's Exposure (one value per relocation or quarantine, across
+	// every source) over 5 minutes. No relocation, no data: not breaching.
+	slo := r.exposureSLO()
+	awscloudwatch.NewAlarm(r.stack, jsii.String("ExposureAlarm"), &awscloudwatch.AlarmProps{
+		AlarmName: jsii.String("residency-router-exposure-p99"),
+		AlarmDescription: jsii.String(fmt.Sprintf("Residency router: the p99 of misplaced records' exposure (write to deletion of the misplaced copy) exceeded the SLO of %s (%s)",
+			slo, CtxExposureSLOSeconds)),
+		Metric:             r.residencyMetric("router", router.MetricExposure, "p99", 5*time.Minute),
+		Threshold:          jsii.Number(float64(slo.Milliseconds())),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
 	// The tagger falls behind its streams: misplaced records wait longer
 	// than the exposure they should have.
 	awscloudwatch.NewAlarm(r.stack, jsii.String("TaggerIteratorAgeAlarm"), &awscloudwatch.AlarmProps{
@@ -77,6 +92,14 @@ func (r *residency) alarms() {
 	})
 }
 
+// exposureSLO is the stack's exposure SLO (default 60 s).
+func (r *residency) exposureSLO() time.Duration {
+	if r.props.ExposureSLO > 0 {
+		return r.props.ExposureSLO
+	}
+	return DefaultExposureSLOSeconds * time.Second
+}
+
 // residencyMetric is a metric the functions write as EMF lines (namespace
 // Residency) with the dimensions region and function.
 func (r *residency) residencyMetric(fn, name, statistic string, period time.Duration) awscloudwatch.Metric {
@@ -90,9 +113,14 @@ func (r *residency) residencyMetric(fn, name, statistic string, period time.Dura
 // perSource sums a metric the tagger writes per source (dimension source)
 // over every source of the region, with a metrics SEARCH.
 func (r *residency) perSource(name, label string) awscloudwatch.MathExpression {
+	return r.perSourceOf("tagger", name, label)
+}
+
+// perSourceOf sums a metric fn writes per source over every source.
+func (r *residency) perSourceOf(fn, name, label string) awscloudwatch.MathExpression {
 	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression: jsii.String(fmt.Sprintf(`SUM(SEARCH('{%s,%s,%s,%s} MetricName="%s" %s="%s" %s="tagger"', 'Sum', 300))`,
-			metrics.Namespace, metrics.DimRegion, metrics.DimFunction, metrics.DimSource, name, metrics.DimRegion, r.region, metrics.DimFunction)),
+		Expression: jsii.String(fmt.Sprintf(`SUM(SEARCH('{%s,%s,%s,%s} MetricName="%s" %s="%s" %s="%s"', 'Sum', 300))`,
+			metrics.Namespace, metrics.DimRegion, metrics.DimFunction, metrics.DimSource, name, metrics.DimRegion, r.region, metrics.DimFunction, fn)),
 		Label:  jsii.String(label),
 		Period: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
@@ -132,6 +160,16 @@ func (r *residency) dashboard() {
 			{
 				graph("Ledger: entries appended", r.residencyMetric("ledger", ledger.MetricEntriesAppended, "Sum", fiveMin)),
 				graph("Ledger append lag p99 (ms)", r.residencyMetric("ledger", ledger.MetricAppendLag, "p99", fiveMin)),
+			},
+			{
+				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+					Title: jsii.String("Exposure of misplaced records (ms): p50, p99, max"), Width: jsii.Number(12),
+					Left: &[]awscloudwatch.IMetric{r.residencyMetric("router", router.MetricExposure, "p50", fiveMin),
+						r.residencyMetric("router", router.MetricExposure, "p99", fiveMin), r.residencyMetric("router", router.MetricExposure, "Maximum", fiveMin)},
+					LeftAnnotations: &[]*awscloudwatch.HorizontalAnnotation{{Value: jsii.Number(float64(r.exposureSLO().Milliseconds())), Label: jsii.String("SLO")}},
+				}),
+				graph("Relocations and quarantines (all sources)", r.perSourceOf("router", router.MetricRelocations, "relocated"),
+					r.perSourceOf("router", router.MetricQuarantines, "quarantined"), r.perSourceOf("router", router.MetricRelocationsFailed, "failed")),
 			},
 			{graph("Function errors", errs...), graph("Dead letters waiting", dead...)},
 		},

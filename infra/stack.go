@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -46,6 +47,8 @@ type ResidencyStackProps struct {
 	// DigestRetentionYears is the digests' Object Lock compliance-mode
 	// retention (default 7).
 	DigestRetentionYears int
+	// ExposureSLO is the exposure p99 the stack alarms over (default 60 s).
+	ExposureSLO time.Duration
 }
 
 // StackName returns the name of the stack of a region.

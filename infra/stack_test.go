@@ -73,7 +73,7 @@ func TestTopology(t *testing.T) {
 		"AWS::ApiGatewayV2::Route":            2,
 		"AWS::ApiGatewayV2::Integration":      1,
 		"AWS::ApiGatewayV2::Authorizer":       0,  // AWS_IAM needs none
-		"AWS::CloudWatch::Alarm":              12, // five functions, five DLQs, overdue deletions, tagger iterator age
+		"AWS::CloudWatch::Alarm":              13, // five functions, five DLQs, overdue deletions, tagger iterator age, exposure p99
 		"AWS::CloudWatch::Dashboard":          1,
 		"Custom::DynamoDBReplica":             0,
 		"AWS::CloudFormation::CustomResource": 0,

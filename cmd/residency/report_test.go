@@ -28,14 +28,14 @@ func TestReportHTML(t *testing.T) {
 	}
 	b, _ := os.ReadFile(out)
 	page := string(b)
-	for _, want := range []string{"<!DOCTYPE html>", `<figure id="flows">`, `<figure id="violations">`, `<figure id="deletions">`, "hold-2026-031",
+	for _, want := range []string{"<!DOCTYPE html>", `<figure id="flows">`, `<figure id="violations">`, `<figure id="exposure">`, `<figure id="deletions">`, "hold-2026-031",
 		"relocated to eu-central-1", `<span class="badge ok">Verified</span>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("expect %q in the page", want)
 		}
 	}
-	if strings.Count(page, "<svg") != 3 || regexp.MustCompile(`https?://`).MatchString(page) {
-		t.Fatalf("expect 3 charts and no network reference")
+	if strings.Count(page, "<svg") != 4 || regexp.MustCompile(`https?://`).MatchString(page) {
+		t.Fatalf("expect 4 charts (the samples relocate a record with a write time: exposure is charted) and no network reference")
 	}
 	for _, pii := range []string{"u-1001", "u-0042", "USER#", "@example"} {
 		if strings.Contains(page, pii) {

@@ -178,12 +178,17 @@ func toLambda(t *testing.T, r stypes.Record) lambdaevents.DynamoDBEventRecord {
 		}
 		return out
 	}
+	// As Lambda delivers it: the write time, whole seconds.
+	var at lambdaevents.SecondsEpochTime
+	if r.Dynamodb.ApproximateCreationDateTime != nil {
+		at = lambdaevents.SecondsEpochTime{Time: r.Dynamodb.ApproximateCreationDateTime.Truncate(time.Second)}
+	}
 	return lambdaevents.DynamoDBEventRecord{
 		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb", EventVersion: "1.1",
 		AWSRegion:      aws.ToString(r.AwsRegion), // moto reports this wrongly; the tagger reads the region from the ARN
 		EventSourceArn: "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/moto",
 		Change: lambdaevents.DynamoDBStreamRecord{Keys: conv(r.Dynamodb.Keys), NewImage: conv(r.Dynamodb.NewImage), OldImage: conv(r.Dynamodb.OldImage),
-			SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber), StreamViewType: string(r.Dynamodb.StreamViewType)},
+			SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber), StreamViewType: string(r.Dynamodb.StreamViewType), ApproximateCreationDateTime: at},
 	}
 }
 

@@ -149,10 +149,12 @@ func (h *Handler) objectViolation(ctx context.Context, d events.ResidencyViolati
 		if lerr := h.Ledger.Send(ctx, entry); lerr != nil {
 			return errors.Join(err, fmt.Errorf("send ledger entry: %w", lerr))
 		}
+		h.relocationMetrics(ctx, &entry)
 		return err
 	}
 	entry.ID = ledger.ID(ledger.KindRelocation, d.Region, d.Source, recRef, t.region, t.bucket)
 	entry.Decision = t.status
+	entry.ExposedMS = exposure(d, entry.Time) // entry.Time is after the deletion
 	noun := "versions"
 	if versions == 1 {
 		noun = "version"
@@ -161,6 +163,7 @@ func (h *Handler) objectViolation(ctx context.Context, d events.ResidencyViolati
 	if err := h.Ledger.Send(ctx, entry); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)
 	}
+	h.relocationMetrics(ctx, &entry)
 	log.InfoContext(ctx, "relocated", "action", string(action), "to_region", t.region, "to_bucket", t.bucket, "versions_deleted", versions)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
 		Source: d.Source, RecordRef: recRef, FromRegion: d.Region, ToRegion: t.region, SubjectRef: subjectRef, Action: string(action), At: events.At(entry.Time),

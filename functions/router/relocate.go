@@ -198,6 +198,7 @@ func (h *Handler) recordRelocations(ctx context.Context, rs []*relocation) {
 	if len(rs) == 0 {
 		return
 	}
+	// The misplaced copies are gone: the exposure of each ends now.
 	now := h.Now().UTC()
 	entries := make([]ledger.Entry, len(rs))
 	outs := make([]events.Out, len(rs))
@@ -211,7 +212,7 @@ func (h *Handler) recordRelocations(ctx context.Context, rs []*relocation) {
 			Time: now, Kind: ledger.KindRelocation, Region: r.d.Region, Source: r.src.Table, Record: recRef,
 			SubjectRef: subjectRef, Category: r.subject.category, FromRegion: r.d.Region, FromCountry: fromCountry, ToRegion: r.target,
 			ToCountry: toCountry, Reference: h.Policy.RuleReference(r.dec),
-			Decision: r.status, PolicyVersion: h.Policy.Version, Actor: Actor,
+			Decision: r.status, PolicyVersion: h.Policy.Version, Actor: Actor, ExposedMS: exposure(r.d, now),
 		}
 		outs[i] = events.Out{DetailType: events.RecordRelocated, Detail: &events.RecordRelocatedDetail{
 			Source: r.src.Table, RecordRef: recRef, FromRegion: r.d.Region, ToRegion: r.target, SubjectRef: subjectRef, Action: string(r.action), At: events.At(now),
@@ -223,7 +224,8 @@ func (h *Handler) recordRelocations(ctx context.Context, rs []*relocation) {
 		}
 		return
 	}
-	for _, r := range rs {
+	for i, r := range rs {
+		h.relocationMetrics(ctx, &entries[i])
 		r.log.InfoContext(ctx, "relocated", "action", string(r.action), "to_region", r.target, "to_table", r.targetTable)
 	}
 	if err := h.Bus.Publish(ctx, h.Region, outs...); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -82,6 +83,8 @@ type Handler struct {
 	// for a retry that cannot mend them. Without it, such an event fails
 	// like any other, so none is lost.
 	DeadLetters FailureSink
+	// Metrics writes the router's EMF lines (nil: none); see metrics.go.
+	Metrics *metrics.Emitter
 }
 
 // FailureSink is told of an event that failed, with the reason.
@@ -286,6 +289,16 @@ func (h *Handler) classify(ctx context.Context, raw json.RawMessage) (*relocatio
 	return r, nil
 }
 
+// exposure is the exposed_ms of the relocation or quarantine of d's record,
+// whose misplaced copy was gone at gone: the time since the write, or nil
+// when the violation does not say when that was (a backfilled record).
+func exposure(d events.ResidencyViolationDetail, gone time.Time) *int64 {
+	if d.WrittenAt.IsZero() {
+		return nil
+	}
+	return ledger.Exposure(gone.Sub(d.WrittenAt.Time))
+}
+
 func (h *Handler) quarantineTable() string {
 	if h.QuarantineTable != "" {
 		return h.QuarantineTable
@@ -326,6 +339,7 @@ func (h *Handler) transfer(ctx context.Context, raw json.RawMessage) error {
 	if err := h.Ledger.Send(ctx, entry); err != nil {
 		return fmt.Errorf("send ledger entry: %w", err)
 	}
+	h.transferMetrics(ctx, &entry)
 	h.Log.InfoContext(ctx, "transfer decided", "function", Actor, "transfer_id", d.TransferID, "exporter", dec.Exporter, "regime", dec.Regime, "to_country", d.ToCountry,
 		"decision", dec.Decision, "mechanism", dec.Mechanism, "subject", subjectRef)
 	return h.Bus.Publish(ctx, h.Region, events.Out{DetailType: events.TransferDecided, Detail: &events.TransferDecidedDetail{

@@ -82,6 +82,7 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 		return err
 	}
 	w.sourceKind = catalog.SourceBucket
+	w.writtenAt = rec.EventTime.UTC()
 	w.existing = nil // the tag of an object lives in the catalog
 	if w.created.IsZero() {
 		// A copy the router relocated keeps the write time of the

@@ -184,6 +184,7 @@ func (h *Handler) streamRecord(ctx context.Context, rec *ddbjson.StreamRecord, b
 	}
 	w.seq = rec.SequenceNumber
 	w.inserted = rec.EventName == "INSERT"
+	w.writtenAt = rec.CreatedAt.UTC()
 	b.writes = append(b.writes, w)
 	return nil
 }

@@ -278,8 +278,13 @@ type write struct {
 	ttlAttr                    string // the table's TTL attribute, if the policy names one
 	ttl                        string // its value on the record, in decimal ("" if none)
 	seq                        string // the stream record's sequence number
-	inserted                   bool   // the stream record is an INSERT
-	subjectRef                 string // the keyed reference of subjectID
+	// writtenAt is when the write happened, as its trigger says (the
+	// stream record's ApproximateCreationDateTime, the S3 eventTime, the
+	// Data Written event's time); zero for a backfilled record. The
+	// router measures the violation's exposure from it.
+	writtenAt  time.Time
+	inserted   bool   // the stream record is an INSERT
+	subjectRef string // the keyed reference of subjectID
 	// erased is the erasure of the subject, when it is on the region's
 	// erased list: the record is written again after it (a restore, a
 	// replayed import), and is erased again under the same request.
@@ -336,7 +341,7 @@ func (h *Handler) HandleEvent(ctx context.Context, ev lambdaevents.EventBridgeEv
 	w := write{
 		region: d.Region, source: d.Source, sourceKind: catalog.SourceEvent, key: d.Record,
 		subjectID: d.SubjectID, country: d.SubjectCountry, category: d.Category,
-		created: d.CreatedAt.Time, lastActivity: d.LastActivity.Time, contract: d.Contract,
+		created: d.CreatedAt.Time, lastActivity: d.LastActivity.Time, contract: d.Contract, writtenAt: ev.Time.UTC(),
 	}
 	if _, ok := jurisdiction.RegionCountry(w.region); !ok {
 		return fmt.Errorf("tagger: %s %s: %w: region %q is not an AWS region", ev.DetailType, ev.ID, ErrInvalid, w.region)
@@ -514,9 +519,18 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 		Source: w.source, RecordRef: h.Refs.Record(w.source, w.key), RecordSealed: h.Refs.Seal([]byte(w.key.String())),
 		Region: w.region, SubjectRef: subjectRef, SubjectCountry: dec.SubjectCountry,
 		Jurisdiction: dec.Jurisdiction, HomeRegion: dec.HomeRegion, Allowed: allowed, Action: string(dec.Action),
-		Category: w.category, PolicyVersion: h.Policy.Version, DetectedAt: events.At(now),
+		Category: w.category, PolicyVersion: h.Policy.Version, DetectedAt: events.At(now), WrittenAt: writtenAt(w.writtenAt),
 	}})
 	b.ledger = append(b.ledger, h.violationEntry(p, subjectRef, string(dec.Action), h.Policy.ViolationReference(dec)))
+}
+
+// writtenAt is a violation's written_at: t, or the zero Time (omitted) when
+// the write time is not known.
+func writtenAt(t time.Time) events.Time {
+	if t.IsZero() || t.Unix() <= 0 {
+		return events.Time{}
+	}
+	return events.At(t)
 }
 
 // DecisionGone is the decision of a violation entry whose record was deleted

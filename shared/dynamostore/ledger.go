@@ -52,6 +52,9 @@ func entryAttrs(e ledger.Entry) map[string]types.AttributeValue {
 			m[k] = sv(v)
 		}
 	}
+	if e.ExposedMS != nil {
+		m["exposed_ms"] = nv(*e.ExposedMS)
+	}
 	return m
 }
 
@@ -64,6 +67,10 @@ func entryFrom(m map[string]types.AttributeValue) ledger.Entry {
 		Actor: str(m, "actor"), PrevHash: str(m, "prev_hash"), Hash: str(m, "hash"),
 	}
 	e.Time, _ = time.Parse(time.RFC3339Nano, str(m, "time"))
+	if _, ok := m["exposed_ms"].(*types.AttributeValueMemberN); ok {
+		ms := num(m, "exposed_ms")
+		e.ExposedMS = &ms
+	}
 	return e
 }
 

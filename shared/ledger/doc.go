@@ -14,6 +14,14 @@
 // preceded by the 20 bytes "residency-ledger-v1\n". An auditor can
 // recompute it in a few lines of any language.
 //
+// Version 2 is the encoding of an entry that has exposed_ms (a relocation
+// or quarantine whose write time was known): the 20 bytes
+// "residency-ledger-v2\n", then the fields of version 1 with exposed_ms (in
+// decimal) between actor and prev_hash. An entry without exposed_ms, every
+// entry written before it existed among them, is encoded in version 1, byte
+// for byte as before, so its hash is unchanged; the header says which
+// version a hash covers.
+//
 // Entries carry no personal data: subjects and record keys appear only as
 // keyed HMAC references (see package pseudonym). Entry ids too are derived
 // from keyed references only ([ID] of the record's rec_ reference, regions,

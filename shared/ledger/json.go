@@ -70,6 +70,10 @@ func (e *Entry) appendJSON(b []byte, indented bool, prefix, indent string) ([]by
 	f.str("decision", e.Decision)
 	f.str("policy_version", e.PolicyVersion)
 	f.str("actor", e.Actor)
+	if e.ExposedMS != nil {
+		f.name("exposed_ms")
+		f.b = strconv.AppendInt(f.b, *e.ExposedMS, 10)
+	}
 	f.str("prev_hash", e.PrevHash)
 	f.str("hash", e.Hash)
 	if indented {
@@ -222,6 +226,18 @@ func decodeFast(b []byte, e *Entry) bool {
 				return false
 			}
 			e.Kind = Kind(k)
+			continue
+		case `"exposed_ms"`:
+			// A number encoding/json would take for an int64 (no fraction,
+			// no exponent); anything else, null included, is its to decide.
+			if v.Kind() != '0' {
+				return false
+			}
+			ms, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil {
+				return false
+			}
+			e.ExposedMS = &ms
 			continue
 		}
 		// A name encoding/json may match to a field regardless of case, or

@@ -84,8 +84,14 @@ type Entry struct {
 	Decision      string    `json:"decision"`
 	PolicyVersion string    `json:"policy_version"`
 	Actor         string    `json:"actor"`
-	PrevHash      string    `json:"prev_hash"`
-	Hash          string    `json:"hash"`
+	// ExposedMS is, on a relocation or quarantine, how long the misplaced
+	// copy was exposed: milliseconds from its write (the stream record's
+	// ApproximateCreationDateTime, the S3 eventTime, Data Written's time)
+	// to its deletion or quarantine. Nil when the write time is not known
+	// (a backfilled record, an entry of an older release).
+	ExposedMS *int64 `json:"exposed_ms,omitempty"`
+	PrevHash  string `json:"prev_hash"`
+	Hash      string `json:"hash"`
 }
 
 // ValidateDraft checks what a function must fill in before sending an entry.
@@ -105,11 +111,22 @@ func (e *Entry) ValidateDraft() error {
 	return nil
 }
 
-const header = "residency-ledger-v1\n"
+// The canonical encoding's versions. v1 is every entry without ExposedMS,
+// byte for byte as before it existed, so entries written before it still
+// hash the same; v2 is an entry with ExposedMS, which it encodes after
+// Actor. An entry's version follows from its fields alone.
+const (
+	header   = "residency-ledger-v1\n"
+	headerV2 = "residency-ledger-v2\n"
+)
 
 // AppendCanonical appends the canonical encoding of e (without Hash) to b.
 func (e *Entry) AppendCanonical(b []byte) []byte {
-	b = append(b, header...)
+	if e.ExposedMS != nil {
+		b = append(b, headerV2...)
+	} else {
+		b = append(b, header...)
+	}
 	var num [20]byte
 	b = field(b, strconv.AppendInt(num[:0], e.Seq, 10))
 	b = fieldString(b, e.ID)
@@ -131,6 +148,9 @@ func (e *Entry) AppendCanonical(b []byte) []byte {
 	b = fieldString(b, e.Decision)
 	b = fieldString(b, e.PolicyVersion)
 	b = fieldString(b, e.Actor)
+	if e.ExposedMS != nil {
+		b = field(b, strconv.AppendInt(num[:0], *e.ExposedMS, 10))
+	}
 	b = fieldString(b, e.PrevHash)
 	return b
 }
@@ -352,14 +372,28 @@ func ID(kind Kind, parts ...string) string {
 	return string(kind[:3]) + "_" + hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
-// CSVHeader lists the entry fields in column order for CSV output.
-var CSVHeader = strings.Split("seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash", ",")
+// CSVHeader lists the entry fields in column order for CSV output;
+// exposed_ms, added last, is the last column.
+var CSVHeader = strings.Split("seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash,exposed_ms", ",")
 
-// CSVRow returns e's fields in CSVHeader order.
+// CSVRow returns e's fields in CSVHeader order (exposed_ms, the last
+// column so that the columns before it keep their places, empty when not
+// measured).
 func (e *Entry) CSVRow() []string {
+	exposed := ""
+	if e.ExposedMS != nil {
+		exposed = strconv.FormatInt(*e.ExposedMS, 10)
+	}
 	return []string{strconv.FormatInt(e.Seq, 10), e.ID, e.Time.UTC().Format(time.RFC3339Nano), string(e.Kind), e.Region,
 		e.Source, e.Record, e.SubjectRef, e.Category, e.FromRegion, e.FromCountry, e.ToRegion, e.ToCountry,
-		e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion, e.Actor, e.PrevHash, e.Hash}
+		e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion, e.Actor, e.PrevHash, e.Hash, exposed}
+}
+
+// Exposure returns a pointer to d in whole milliseconds, for ExposedMS; a
+// negative d (the write's clock ahead of ours) counts as 0.
+func Exposure(d time.Duration) *int64 {
+	ms := max(d.Milliseconds(), 0)
+	return &ms
 }
 
 // Query selects entries for a report. Zero fields select everything.

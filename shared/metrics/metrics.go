@@ -29,7 +29,14 @@ const (
 	DimRegion   = "region"
 	DimFunction = "function"
 	DimSource   = "source"
+	// DimMechanism and DimDecision are the router's transfer metrics'
+	// further dimensions (see [Emitter.EmitWith]).
+	DimMechanism = "mechanism"
+	DimDecision  = "decision"
 )
+
+// Dimension is a dimension of a line beside region, function and source.
+type Dimension struct{ Name, Value string }
 
 // The specification's limits: values of one metric in one line, metric
 // definitions in one directive.
@@ -44,6 +51,10 @@ type Metric struct {
 	Name   string
 	Unit   Unit
 	Values []float64
+	// Rollup also publishes the metric with the dimensions region and
+	// function alone (a second directive of the line), so that an alarm
+	// reads the region's distribution across every source.
+	Rollup bool
 }
 
 // Counted is a count.
@@ -81,6 +92,13 @@ type Emitter struct {
 // (the most one line may carry) continues on further lines; metrics with
 // no values are left out. Emit on a nil Emitter does nothing.
 func (e *Emitter) Emit(source string, ms ...Metric) error {
+	return e.EmitWith(source, nil, ms...)
+}
+
+// EmitWith writes the metrics as Emit does, with the further dimensions
+// extra after region, function and source (one dimension set of them
+// all). A dimension needs a name that is no other's and a value.
+func (e *Emitter) EmitWith(source string, extra []Dimension, ms ...Metric) error {
 	if e == nil || e.W == nil {
 		return nil
 	}
@@ -89,6 +107,16 @@ func (e *Emitter) Emit(source string, ms ...Metric) error {
 	if source != "" {
 		dims = append(dims, DimSource)
 		base[DimSource] = source
+	}
+	for _, d := range extra {
+		if d.Name == "" || d.Name == "_aws" || slices.Contains(dims, d.Name) {
+			return fmt.Errorf("metrics: %q is not a dimension name here", d.Name)
+		}
+		if d.Value == "" {
+			return fmt.Errorf("metrics: dimension %s has no value", d.Name)
+		}
+		dims = append(dims, d.Name)
+		base[d.Name] = d.Value
 	}
 	if len(ms) > maxDefinitions {
 		return fmt.Errorf("metrics: %d metrics in one line, at most %d", len(ms), maxDefinitions)
@@ -114,7 +142,7 @@ func (e *Emitter) Emit(source string, ms ...Metric) error {
 		for k, v := range base {
 			line[k] = v
 		}
-		var defs []definition
+		var defs, rollup []definition
 		for _, m := range ms {
 			lo := part * maxValues
 			if lo >= len(m.Values) {
@@ -122,6 +150,9 @@ func (e *Emitter) Emit(source string, ms ...Metric) error {
 			}
 			vals := m.Values[lo:min(lo+maxValues, len(m.Values))]
 			defs = append(defs, definition{Name: m.Name, Unit: m.Unit})
+			if m.Rollup && len(dims) > 2 {
+				rollup = append(rollup, definition{Name: m.Name, Unit: m.Unit})
+			}
 			if len(vals) == 1 {
 				line[m.Name] = vals[0]
 			} else {
@@ -131,7 +162,11 @@ func (e *Emitter) Emit(source string, ms ...Metric) error {
 		if len(defs) == 0 {
 			return nil
 		}
-		line["_aws"] = metadata{Timestamp: now().UnixMilli(), CloudWatchMetrics: []directive{{Namespace: Namespace, Dimensions: [][]string{dims}, Metrics: defs}}}
+		directives := []directive{{Namespace: Namespace, Dimensions: [][]string{dims}, Metrics: defs}}
+		if len(rollup) > 0 {
+			directives = append(directives, directive{Namespace: Namespace, Dimensions: [][]string{{DimRegion, DimFunction}}, Metrics: rollup})
+		}
+		line["_aws"] = metadata{Timestamp: now().UnixMilli(), CloudWatchMetrics: directives}
 		b, err := json.Marshal(line)
 		if err != nil {
 			return fmt.Errorf("metrics: %w", err)

@@ -1,87 +1,17 @@
 package metrics
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/residency-dev/residency/shared/metrics/emftest"
 )
 
-// lines checks every line e wrote against the specification: its JSON
-// Schema, and every dimension and metric a directive names is a member of
-// the root with a string (dimension) or a number or array of at most 100
-// numbers (metric). It returns the lines decoded.
-func lines(t *testing.T, out *bytes.Buffer) []map[string]any {
-	t.Helper()
-	f, err := os.Open("testdata/emf.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("emf.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("emf.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []map[string]any
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(sc.Bytes()))
-		if err != nil {
-			t.Fatalf("expect one JSON object a line: %v: %s", err, sc.Bytes())
-		}
-		if err := schema.Validate(inst); err != nil {
-			t.Fatalf("expect an EMF document: %v\n%s", err, sc.Bytes())
-		}
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatal(err)
-		}
-		aws := line["_aws"].(map[string]any)
-		for _, d := range aws["CloudWatchMetrics"].([]any) {
-			d := d.(map[string]any)
-			for _, set := range d["Dimensions"].([]any) {
-				for _, name := range set.([]any) {
-					if v, ok := line[name.(string)].(string); !ok || v == "" {
-						t.Fatalf("expect dimension %s as a string member: %s", name, sc.Bytes())
-					}
-				}
-			}
-			for _, m := range d["Metrics"].([]any) {
-				name := m.(map[string]any)["Name"].(string)
-				switch v := line[name].(type) {
-				case float64:
-				case []any:
-					if len(v) == 0 || len(v) > 100 {
-						t.Fatalf("expect 1 to 100 values of %s, got %d", name, len(v))
-					}
-					for _, x := range v {
-						if _, ok := x.(float64); !ok {
-							t.Fatalf("expect numbers in %s: %s", name, sc.Bytes())
-						}
-					}
-				default:
-					t.Fatalf("expect metric %s as a member of numbers: %s", name, sc.Bytes())
-				}
-			}
-		}
-		got = append(got, line)
-	}
-	return got
-}
+func lines(t *testing.T, out *bytes.Buffer) []map[string]any { return emftest.Lines(t, out) }
 
 func TestEmit(t *testing.T) {
 	var out bytes.Buffer
@@ -146,5 +76,48 @@ func TestEmitRefuses(t *testing.T) {
 	}
 	if err := (&Emitter{}).Emit("users", Counted("X", 1)); err != nil || strings.Contains(out.String(), "X") {
 		t.Fatal("expect metrics off without a writer")
+	}
+}
+
+func TestEmitWith(t *testing.T) {
+	var out bytes.Buffer
+	e := &Emitter{W: &out, Function: "router", Region: "eu-central-1"}
+	extra := []Dimension{{DimMechanism, "scc"}, {DimDecision, "allowed"}}
+	if err := e.EmitWith("crm", extra, Counted("Transfers", 1)); err != nil {
+		t.Fatal(err)
+	}
+	got := lines(t, &out)
+	if len(got) != 1 || got[0]["mechanism"] != "scc" || got[0]["decision"] != "allowed" || got[0]["source"] != "crm" {
+		t.Fatalf("expect one line with the mechanism, decision and source, got %v", got)
+	}
+	dims := got[0]["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Dimensions"]
+	if b, _ := json.Marshal(dims); string(b) != `[["region","function","source","mechanism","decision"]]` {
+		t.Fatalf("expect one dimension set of the five, got %s", b)
+	}
+	for name, d := range map[string]Dimension{
+		"a base dimension's name": {DimRegion, "x"},
+		"no name":                 {"", "x"},
+		"no value":                {DimMechanism, ""},
+		"the metadata's name":     {"_aws", "x"},
+	} {
+		if err := e.EmitWith("crm", []Dimension{d}, Counted("Transfers", 1)); err == nil {
+			t.Errorf("%s: expect an error", name)
+		}
+	}
+}
+
+func TestRollup(t *testing.T) {
+	var out bytes.Buffer
+	e := &Emitter{W: &out, Function: "router", Region: "us-east-1"}
+	if err := e.Emit("users", Counted("Relocations", 1), Metric{Name: "Exposure", Unit: Milliseconds, Values: []float64{1500}, Rollup: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := lines(t, &out)
+	ds := got[0]["_aws"].(map[string]any)["CloudWatchMetrics"]
+	b, _ := json.Marshal(ds)
+	want := `[{"Dimensions":[["region","function","source"]],"Metrics":[{"Name":"Relocations","Unit":"Count"},{"Name":"Exposure","Unit":"Milliseconds"}],"Namespace":"Residency"},` +
+		`{"Dimensions":[["region","function"]],"Metrics":[{"Name":"Exposure","Unit":"Milliseconds"}],"Namespace":"Residency"}]`
+	if string(b) != want || got[0]["Exposure"] != 1500.0 {
+		t.Fatalf("expect the exposure also without source:\n%s\ngot\n%s", want, b)
 	}
 }

@@ -33,7 +33,7 @@ func ExampleRender() {
 	}
 	fmt.Println(res.Entries, "entry; ledger verified:", res.Header.Ledger.Verified)
 	// Output:
-	// seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash
-	// 2,d1,2026-11-21T10:00:00Z,denial,eu-central-1,,,,,,,,IN,B Ltd,none,no adequacy decision for IN,denied,,router,d6a0a3341f092d0f118c7796363942c8c8a72d547e4a9de704d29caa6783797a,ecc6feb308ffc0f95d2f7e4020ee0b712f0d14d9735bbaad4b349489664d74ff
+	// seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash,exposed_ms
+	// 2,d1,2026-11-21T10:00:00Z,denial,eu-central-1,,,,,,,,IN,B Ltd,none,no adequacy decision for IN,denied,,router,d6a0a3341f092d0f118c7796363942c8c8a72d547e4a9de704d29caa6783797a,ecc6feb308ffc0f95d2f7e4020ee0b712f0d14d9735bbaad4b349489664d74ff,
 	// 1 entry; ledger verified: true
 }

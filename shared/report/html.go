@@ -117,7 +117,7 @@ func WriteHTML(w io.Writer, h *Header, src EntrySource, opt HTMLOptions) error {
 		{"Deletions", fmt.Sprint(s.Deletions.Total), fmt.Sprintf("of which %d by erasure request", s.Deletions.ByReason["erasure"]), ""},
 		{"Legal holds", fmt.Sprint(len(h.Holds)), "in force now", ""},
 	}
-	d.Charts = []chart{flowsChart(d.Transfers), violationsChart(h), deletionsChart(h)}
+	d.Charts = []chart{flowsChart(d.Transfers), violationsChart(h), exposureChart(h), deletionsChart(h)}
 	d.Deletions = sortedKV(s.Deletions.ByCategory)
 	d.Reasons = sortedKV(s.Deletions.ByReason)
 	d.Mechanisms = sortedKV(s.ByMechanism)

@@ -122,6 +122,8 @@ type Summary struct {
 	// Coverage says, per region and watched source, whether a backfill
 	// brought the records that predate Residency under it, and when.
 	Coverage []Coverage `json:"backfill_coverage"`
+	// Exposure is how long misplaced records stayed exposed (exposure.go).
+	Exposure ExposureSummary `json:"exposure"`
 }
 
 // Hold is a legal hold in force; a hold on one record names it by
@@ -203,6 +205,7 @@ func NewHeader(q Query, now time.Time) *Header {
 			Deletions:  Deletions{ByCategory: map[string]int{}, ByReason: map[string]int{}, ByDecision: map[string]int{}},
 			Timeline:   []Day{},
 			Coverage:   []Coverage{},
+			Exposure:   ExposureSummary{ByRegion: []RegionExposure{}, ByDay: []DayExposure{}},
 		},
 	}
 	for _, k := range ledger.Kinds {
@@ -292,6 +295,7 @@ type summarizer struct {
 	lastYDay   int
 	pending    map[violationKey][]Violation // open violations, awaiting a relocation
 	remediated []Violation                  // listed remediated and alert-only violations
+	exposure   exposures
 }
 
 func newSummarizer(q Query) *summarizer {
@@ -406,6 +410,7 @@ func (s *summarizer) merge(o *summarizer) {
 		s.pending[k] = append(s.pending[k], vs...)
 	}
 	s.remediated = append(s.remediated, o.remediated...)
+	s.exposure.merge(&o.exposure)
 	s.lastDay = nil
 }
 
@@ -434,6 +439,7 @@ func (s *summarizer) add(e *ledger.Entry) {
 		if e.Decision != ledger.DecisionFailed {
 			d.Relocations++
 		}
+		s.exposure.add(e)
 	case ledger.KindDeletion:
 		if e.Decision == ledger.DecisionHeldByObjectLock {
 			// Not deleted: S3 Object Lock keeps it; its receipt follows.
@@ -553,6 +559,7 @@ func (s *summarizer) finish(out *Summary) {
 	for _, k := range ledger.Kinds {
 		sum.ByKind[k] += 0
 	}
+	sum.Exposure = s.exposure.finish()
 	*out = sum
 }
 

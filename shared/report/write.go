@@ -232,6 +232,7 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 			fmt.Fprintf(tw, "  (%d of %d listed, open ones first)\n", len(v.List), v.Total)
 		}
 	}
+	exposureTable(tw, &s.Exposure)
 	if d := s.Deletions; d.Total > 0 {
 		fmt.Fprintf(tw, "\nDeletions: %d (%s; by category: %s)\n", d.Total, counts(d.ByReason), counts(d.ByCategory))
 		if n := d.ByDecision["deleted_by_ttl"]; n > 0 {

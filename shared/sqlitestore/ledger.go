@@ -12,13 +12,17 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 )
 
-const ledgerCols = `seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash`
+const ledgerCols = `seq,id,time,kind,region,source,record,subject_ref,category,from_region,from_country,to_region,to_country,importer,mechanism,reference,decision,policy_version,actor,prev_hash,hash,exposed_ms`
 
 func scanLedger(rows *sql.Rows, e *ledger.Entry) error {
 	var t, kind string
+	var exposed sql.NullInt64
 	err := rows.Scan(&e.Seq, &e.ID, &t, &kind, &e.Region, &e.Source, &e.Record, &e.SubjectRef, &e.Category, &e.FromRegion, &e.FromCountry,
-		&e.ToRegion, &e.ToCountry, &e.Importer, &e.Mechanism, &e.Reference, &e.Decision, &e.PolicyVersion, &e.Actor, &e.PrevHash, &e.Hash)
-	e.Time, e.Kind = parseTS(t), ledger.Kind(kind)
+		&e.ToRegion, &e.ToCountry, &e.Importer, &e.Mechanism, &e.Reference, &e.Decision, &e.PolicyVersion, &e.Actor, &e.PrevHash, &e.Hash, &exposed)
+	e.Time, e.Kind, e.ExposedMS = parseTS(t), ledger.Kind(kind), nil
+	if exposed.Valid {
+		e.ExposedMS = &exposed.Int64
+	}
 	return err
 }
 
@@ -36,7 +40,7 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger(`+ledgerCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(region, id) DO NOTHING`)
 		if err != nil {
 			return err
@@ -59,7 +63,7 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 			e, next := ledger.Link(head, d)
 			res, err := ins.ExecContext(ctx, e.Seq, e.ID, ts(e.Time), string(e.Kind), e.Region, e.Source, e.Record, e.SubjectRef, e.Category,
 				e.FromRegion, e.FromCountry, e.ToRegion, e.ToCountry, e.Importer, e.Mechanism, e.Reference, e.Decision, e.PolicyVersion,
-				e.Actor, e.PrevHash, e.Hash)
+				e.Actor, e.PrevHash, e.Hash, exposedArg(e.ExposedMS))
 			if err != nil {
 				return err
 			}
@@ -86,6 +90,14 @@ func (s *Store) Append(ctx context.Context, region string, drafts []ledger.Entry
 		return nil, fmt.Errorf("append to ledger %s: %w", region, err)
 	}
 	return out, nil
+}
+
+// exposedArg is the exposed_ms column's value: NULL when not measured.
+func exposedArg(ms *int64) any {
+	if ms == nil {
+		return nil
+	}
+	return *ms
 }
 
 // storedEntry reads the entry of region's chain with the given id.
@@ -161,7 +173,7 @@ func (s *Store) ScanLedgerAfter(ctx context.Context, q ledger.Query, after *ledg
 		where = append(where, "(time, region, seq) > (?, ?, ?)")
 		args = append(args, ts(after.Time), after.Region, after.Seq)
 	}
-	// One JSON array per row instead of 21 columns: the driver's cost is per
+	// One JSON array per row instead of 22 columns: the driver's cost is per
 	// column read, and this read is the hot path of reports.
 	query := `SELECT json_array(` + ledgerCols + `) FROM ledger INDEXED BY ledger_time WHERE ` + strings.Join(where, " AND ") + ` ORDER BY time, region, seq`
 	if limit > 0 {
@@ -228,7 +240,7 @@ func readRows(rows *sql.Rows, fn func(*ledger.Entry) error, wrap func(error) err
 // ledger row. Strings without escapes are taken as they are, as substrings of
 // row.
 func decodeLedgerRow(row string, e *ledger.Entry) error {
-	var fields [21]string
+	var fields [22]string
 	i, n := 0, 0
 	skip := func() {
 		for i < len(row) && (row[i] == ' ' || row[i] == ',') {
@@ -294,6 +306,13 @@ func decodeLedgerRow(row string, e *ledger.Entry) error {
 		Source: fields[5], Record: fields[6], SubjectRef: fields[7], Category: fields[8], FromRegion: fields[9], FromCountry: fields[10],
 		ToRegion: fields[11], ToCountry: fields[12], Importer: fields[13], Mechanism: fields[14], Reference: fields[15],
 		Decision: fields[16], PolicyVersion: fields[17], Actor: fields[18], PrevHash: fields[19], Hash: fields[20]}
+	if fields[21] != "null" {
+		ms, err := strconv.ParseInt(fields[21], 10, 64)
+		if err != nil {
+			return fmt.Errorf("ledger row exposed_ms %q: %w", fields[21], err)
+		}
+		e.ExposedMS = &ms
+	}
 	return nil
 }
 

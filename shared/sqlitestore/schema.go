@@ -46,6 +46,11 @@ var migrations = []func(context.Context, *sql.Tx) error{
 	func(ctx context.Context, tx *sql.Tx) error {
 		return addColumn(ctx, tx, "dead_letters", "payload", "TEXT NOT NULL DEFAULT ''")
 	},
+	// 5 -> 6: a relocation or quarantine entry's exposed_ms. Older entries
+	// have none (NULL), and their hashes do not cover one.
+	func(ctx context.Context, tx *sql.Tx) error {
+		return addColumn(ctx, tx, "ledger", "exposed_ms", "INTEGER")
+	},
 }
 
 // migrate gives the store the current schema, in one transaction.

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 	from_region TEXT NOT NULL, from_country TEXT NOT NULL, to_region TEXT NOT NULL, to_country TEXT NOT NULL,
 	importer TEXT NOT NULL, mechanism TEXT NOT NULL, reference TEXT NOT NULL, decision TEXT NOT NULL,
 	policy_version TEXT NOT NULL, actor TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+	exposed_ms INTEGER, -- NULL: not measured (a backfilled record, an older entry)
 	PRIMARY KEY (region, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS ledger_id ON ledger (region, id);
 CREATE INDEX IF NOT EXISTS ledger_time ON ledger (time, region, seq);

@@ -614,6 +614,46 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("ledger keeps exposed_ms, and its absence, through every read", func(t *testing.T) {
+		s := open(t)
+		ms := int64(1234)
+		zero := int64(0)
+		drafts := []ledger.Entry{
+			{ID: "rel-measured", Time: t0, Kind: ledger.KindRelocation, Region: "eu-central-1", Actor: "test", ExposedMS: &ms},
+			{ID: "rel-backfilled", Time: t0, Kind: ledger.KindRelocation, Region: "eu-central-1", Actor: "test"},
+			{ID: "rel-zero", Time: t0, Kind: ledger.KindRelocation, Region: "eu-central-1", Actor: "test", ExposedMS: &zero},
+		}
+		if _, err := s.Append(ctx, "eu-central-1", drafts); err != nil {
+			t.Fatal(err)
+		}
+		exposures := func(e *ledger.Entry) string {
+			if e.ExposedMS == nil {
+				return e.ID + "=absent"
+			}
+			return fmt.Sprintf("%s=%d", e.ID, *e.ExposedMS)
+		}
+		want := []string{"rel-measured=1234", "rel-backfilled=absent", "rel-zero=0"}
+		var chain, after, report []string
+		v := ledger.NewVerifier("eu-central-1")
+		if err := s.ScanChain(ctx, "eu-central-1", func(e *ledger.Entry) error { chain = append(chain, exposures(e)); return v.Add(e) }); err != nil {
+			t.Fatalf("expect the chain to verify, got %v", err)
+		}
+		s.ScanChainAfter(ctx, "eu-central-1", 0, 0, func(e *ledger.Entry) error { after = append(after, exposures(e)); return nil })
+		reads := map[string][]string{"ScanChain": chain, "ScanChainAfter": after}
+		// The report's read, where the store has it.
+		if r, ok := s.(interface {
+			ScanLedger(context.Context, ledger.Query, func(*ledger.Entry) error) error
+		}); ok {
+			r.ScanLedger(ctx, ledger.Query{}, func(e *ledger.Entry) error { report = append(report, exposures(e)); return nil })
+			reads["ScanLedger"] = report
+		}
+		for name, got := range reads {
+			if d := cmp.Diff(want, got); d != "" {
+				t.Fatalf("%s (-want +got):\n%s", name, d)
+			}
+		}
+	})
+
 	t.Run("ledger append is idempotent and gapless under concurrency", func(t *testing.T) {
 		s := open(t)
 		const workers, per = 8, 10

@@ -19,6 +19,6 @@ func main() {
 	app := awsapp.MustLoad(ctx, "router", awsenv.Policy, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID, awsenv.Regions)
 	h := &router.Handler{Region: app.Region, Policy: awspolicy.MustLoad("router"), Refs: app.Refs, Tables: app.Store(), Objects: awsclients.RegionalObjects(app),
 		Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log, QuarantineTable: app.QuarantineTable(), QuarantineBuckets: app.QuarantineBuckets(),
-		DeadLetters: app.DeadLetters()}
+		DeadLetters: app.DeadLetters(), Metrics: app.Metrics()}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }
