@@ -470,11 +470,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer s.Store.Close()
 	defer c.close()
-	// Each event is processed at its own time, as it was on the platform;
-	// the sweep and the report run at --now (default: now).
+	// Each event is processed at its own time, as it was on the platform.
+	// The sweep, the digests and the report run at --now; without it, at
+	// the last event's time, so that one clock, the events', runs through
+	// the whole summary and the wall clock never mixes in.
 	end, err := c.clock()
 	if err != nil {
 		return err
+	}
+	clockNote := "--now " + c.now
+	if c.now == "" {
+		last := time.Now()
+		clockNote = "no --now: the last event's time"
+		if len(files) > 0 {
+			last = files[len(files)-1].at
+		} else {
+			clockNote = "no --now and no events: the wall clock"
+		}
+		end = func() time.Time { return last }
 	}
 	var at time.Time
 	s.SetClock(func() time.Time { return at })
@@ -486,8 +499,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if rf.format != "table" && rf.out == "" {
 		out = stderr // keep stdout for the machine-readable report
 	}
-	fmt.Fprintf(out, "Replaying %d event files (%d S3 objects from fixtures) through the stacks of %s\n\n",
-		len(files), nobj, strings.Join(s.Policy.Regions, ", "))
+	fmt.Fprintf(out, "Replaying %s (%s from fixtures) through the stacks of %s\n",
+		count(len(files), "event file"), count(nobj, "S3 object"), strings.Join(s.Policy.Regions, ", "))
+	fmt.Fprintf(out, "Clock: each event at its own time; the sweep, digests and report at %s (%s)\n\n",
+		end().UTC().Format(time.RFC3339), clockNote)
 	failedBefore := s.Stats.Failures
 	for _, f := range files {
 		at = f.at
@@ -513,16 +528,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	t := totals(rs)
-	fmt.Fprintf(out, "\nRetention sweep at %s: due %d, deleted %d, held %d, emitted %d (catalog entries read: %d)\n",
-		s.Now().UTC().Format(time.RFC3339), t.Due, t.Deleted, t.Held, t.Emitted, t.ItemsRead)
-	fmt.Fprintf(out, "Stream records delivered to the tagger: %d; ledger messages: %d; function logs: %s\n",
-		s.Stats.StreamRecords, s.Stats.LedgerEntries, c.logFile)
+	fmt.Fprintf(out, "\nRetention sweep at %s: %d due, %d deleted, %d held, %s emitted (%s read)\n",
+		s.Now().UTC().Format(time.RFC3339), t.Due, t.Deleted, t.Held, count(t.Emitted, "event"), count(t.ItemsRead, "catalog entry"))
+	fmt.Fprint(out, streamSummary(s.Stats))
+	fmt.Fprintf(out, "Ledger messages from the functions: %d; function logs: %s\n", s.Stats.LedgerEntries, c.logFile)
 	var pub []string
 	for k, v := range s.Stats.Published {
 		pub = append(pub, fmt.Sprintf("%s: %d", k, v))
 	}
 	sort.Strings(pub)
-	fmt.Fprintf(out, "Events published: %s\n", strings.Join(pub, ", "))
+	if len(pub) > 0 {
+		fmt.Fprintf(out, "Events published: %s\n", strings.Join(pub, ", "))
+	}
 	ds, err := s.SignDigests(ctx, false)
 	if err != nil {
 		return err
@@ -535,7 +552,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if n := s.Stats.Failures - failedBefore; n > 0 {
-		fmt.Fprintf(out, "Failures kept as dead letters: %d\n", n)
+		fmt.Fprintf(out, "Failures kept as dead letters: %d (residency failures lists them, residency failures retry redelivers them)\n", n)
 		for _, d := range dead[max(0, len(dead)-n):] {
 			fmt.Fprintf(out, "  %s %s %s: %s\n", d.Function, d.Region, d.Item, d.Reason)
 		}
@@ -544,10 +561,42 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return rf.write(ctx, s, stdout, stderr)
 }
 
+// streamSummary explains the stream records delivered to the tagger: those
+// of the event files, and those of the stack's own writes (as on AWS, the
+// table's stream carries every write, Residency's included).
+func streamSummary(st local.Stats) string {
+	w := st.StreamFromWrites
+	own := w["INSERT"] + w["MODIFY"] + w["REMOVE"]
+	line := fmt.Sprintf("Stream records delivered to the tagger: %d = %d in the event files + %d from the stack's own writes",
+		st.StreamRecords, st.StreamFromPayloads, own)
+	if own == 0 {
+		return line + "\n"
+	}
+	var parts []string
+	if n := w["MODIFY"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s (the tagger's own tag writes, which it sees and leaves)", count(n, "tag echo")))
+	}
+	if n := w["INSERT"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s (records relocated or routed to their home region)", count(n, "copy")))
+	}
+	if n := w["REMOVE"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s (relocated originals, expired and erased records)", count(n, "deletion")))
+	}
+	return line + ":\n  " + strings.Join(parts, ",\n  ") + "\n"
+}
+
+// count is n and word, plural unless n is 1: "1 event file", "2 copies".
+func count(n int, word string) string { return fmt.Sprintf("%d %s", n, plural(n, word)) }
+
 // plural is word, with an s unless n is 1.
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return word
+	case strings.HasSuffix(word, "y") && !strings.HasSuffix(word, "ey"):
+		return word[:len(word)-1] + "ies"
+	case strings.HasSuffix(word, "o"):
+		return word + "es"
 	}
 	return word + "s"
 }
