@@ -273,6 +273,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs, c := newFlags("sweep", stderr)
 	var region string
 	fs.StringVar(&region, "region", "", "sweep only this region (default: every region of the policy)")
+	noProgress := fs.Bool("no-progress", false, "no progress line on stderr")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -286,20 +287,28 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.Store.Close()
 	defer c.close()
-	var rs []retention.SweepResult
-	if region == "" {
-		rs, err = s.Sweep(ctx, s.Now())
-	} else {
+	regions := s.Policy.Regions
+	if region != "" {
 		if !slices.Contains(s.Policy.Regions, region) {
 			return usagef("--region %q is not one of the policy's regions (%s)", region, strings.Join(s.Policy.Regions, ", "))
 		}
-		var r retention.SweepResult
-		r, err = s.SweepRegion(ctx, region, s.Now())
-		rs = append(rs, r)
+		regions = []string{region}
 	}
-	if err != nil {
-		return err
+	m := newMeter(stderr, !*noProgress)
+	m.start("sweep", "regions", len(regions), 0)
+	var rs []retention.SweepResult
+	read := 0
+	for _, r := range regions {
+		res, err := s.SweepRegion(ctx, r, s.Now())
+		if err != nil {
+			m.clear()
+			return err
+		}
+		rs = append(rs, res)
+		read += res.ItemsRead
+		m.set(len(rs), count(read, "catalog entry")+" read")
 	}
+	m.finish()
 	t := totals(rs)
 	if t.Digests, err = s.SignDigests(ctx, false); err != nil {
 		return err
@@ -504,6 +513,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(out, "Clock: each event at its own time; the sweep, digests and report at %s (%s)\n\n",
 		end().UTC().Format(time.RFC3339), clockNote)
 	failedBefore := s.Stats.Failures
+	m := newMeter(stderr, !rf.noProgress)
+	m.start("replay", "event files", len(files), 0)
+	outTTY := isTerminal(out)
 	for _, f := range files {
 		at = f.at
 		d, err := s.Replay(ctx, f.data)
@@ -520,8 +532,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if d.Region != "" {
 			target += " @ " + d.Region
 		}
+		if outTTY {
+			m.clear() // the file's line, then the progress line again
+		}
 		fmt.Fprintf(out, "  %s  %-48s %-28s %s\n", f.at.UTC().Format(time.RFC3339), filepath.Base(f.path), target, status)
+		m.add(1)
 	}
+	m.clear()
 	s.SetClock(end)
 	rs, err := s.Sweep(ctx, s.Now())
 	if err != nil {
