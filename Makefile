@@ -1,6 +1,6 @@
 # Residency: see README.md.
 GO       ?= go
-DB       ?= .residency/run.db
+DB       ?= residency.db
 NOW      ?=
 ARGS     ?=
 STATICCHECK_VERSION ?= v0.8.2
@@ -89,4 +89,4 @@ lint-cfn: synth ## cfn-lint on the synthesized templates
 	cfn-lint cdk.out/*.template.json
 
 clean: ## remove build output and the local store of make run
-	rm -rf bin .residency cdk.out
+	rm -rf bin .residency cdk.out $(DB) $(DB)-wal $(DB)-shm $(DB).digests $(DB).log

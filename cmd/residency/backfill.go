@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -31,6 +30,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&region, "region", "", "a region of the policy (default: every one)")
 	fs.BoolVar(&restart, "restart", false, "start over, discarding the checkpoint of a backfill that stopped")
 	fs.IntVar(&every, "progress-every", 10, "without a terminal, a progress line every N pages")
+	noProgress := fs.Bool("no-progress", false, "no progress lines on stderr (the summary stays)")
 	fs.IntVar(&pageSize, "page-size", local.BackfillPageSize, "records a page")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -50,7 +50,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer s.Store.Close()
 	defer c.close()
-	p := newProgress(stderr, every)
+	p := newProgress(stderr, every, !*noProgress)
 	opts := local.BackfillOptions{PageSize: pageSize, Restart: restart, Progress: p.page}
 	var out []local.BackfillSummary
 	if len(pos) == 1 {
@@ -122,30 +122,23 @@ func interrupted(ctx context.Context, err error) error {
 	return fmt.Errorf("%w (the pages done are kept; the same command resumes after them)", err)
 }
 
-// progress reports a backfill's pages on stderr: on a terminal, one line
-// kept up to date (items, items/s, the time left); else a line every n
-// pages. Then a summary.
+// progress reports a backfill's pages on stderr: on a terminal, the
+// shared progress line (meter: items, items/s, the time left); else, unless
+// --no-progress, a line every n pages. Then a summary.
 type progress struct {
 	w       io.Writer
-	tty     bool
+	m       *meter
+	lines   bool // without a terminal: a line every n pages
 	every   int
 	pages   int
 	started time.Time
 	now     func() time.Time
 }
 
-func newProgress(w io.Writer, every int) *progress {
-	return &progress{w: w, tty: isTerminal(w), every: every, now: time.Now}
-}
-
-// isTerminal says whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+func newProgress(w io.Writer, every int, wanted bool) *progress {
+	m := newMeter(w, wanted)
+	m.delay = 0 // a page is worth showing at once
+	return &progress{w: w, m: m, lines: wanted && !m.on, every: every, now: time.Now}
 }
 
 // start starts the clock of one table's backfill.
@@ -153,36 +146,29 @@ func (p *progress) start() { p.pages, p.started = 0, p.now() }
 
 func (p *progress) page(bp local.BackfillProgress) {
 	p.pages++
-	if !p.tty && p.pages%p.every != 0 {
-		return
-	}
 	t := bp.Total
-	line := fmt.Sprintf("backfill %s/%s: %d", bp.Region, bp.Table, t.Read)
-	if bp.Expected > 0 {
-		line += fmt.Sprintf(" of %d", bp.Expected)
+	detail := fmt.Sprintf("%d tagged, %d unchanged, %d violations, %d relocated, %d failed", t.Tagged, t.Unchanged, t.Violations, t.Relocated, t.Failed)
+	if p.pages == 1 {
+		p.m.start(fmt.Sprintf("backfill %s/%s", bp.Region, bp.Table), "items", bp.Expected, bp.Resumed)
+		p.m.started = p.started
 	}
-	line += fmt.Sprintf(" items (%d tagged, %d unchanged, %d violations, %d relocated, %d failed)", t.Tagged, t.Unchanged, t.Violations, t.Relocated, t.Failed)
-	if el := p.now().Sub(p.started).Seconds(); el > 0 {
-		rate := float64(t.Read-bp.Resumed) / el
-		line += fmt.Sprintf(", %.0f items/s", rate)
-		if left := bp.Expected - t.Read; bp.Expected > 0 && rate > 0 && left > 0 {
-			line += fmt.Sprintf(", %s left", (time.Duration(float64(left)/rate) * time.Second).Round(time.Second))
-		}
-	}
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
+	p.m.total = bp.Expected
+	if p.m.on {
+		p.m.set(t.Read, detail)
 		return
 	}
-	fmt.Fprintln(p.w, line)
+	if !p.lines || p.pages%p.every != 0 {
+		return
+	}
+	p.m.done, p.m.detail = t.Read, detail
+	fmt.Fprintln(p.w, p.m.line(p.now()))
 }
 
 // summary ends one table's backfill: its figures, resumed pages included.
 func (p *progress) summary(res local.BackfillSummary) {
-	if p.tty && p.pages > 0 {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-	line := fmt.Sprintf("backfill %s/%s done: %d items read, %d tagged, %d unchanged, %d violations, %d relocated, %d failed in %d %s",
-		res.Region, res.Table, res.Items, res.Tagged, res.Unchanged, res.Violations, res.Relocated, len(res.Failed), res.Pages, plural(res.Pages, "page"))
+	p.m.clear()
+	line := fmt.Sprintf("backfill %s/%s done: %s read, %d tagged, %d unchanged, %d violations, %d relocated, %d failed in %d %s",
+		res.Region, res.Table, count(res.Items, "item"), res.Tagged, res.Unchanged, res.Violations, res.Relocated, len(res.Failed), res.Pages, plural(res.Pages, "page"))
 	if res.ResumedPages > 0 {
 		line += fmt.Sprintf(" (resumed after %d)", res.ResumedPages)
 	}

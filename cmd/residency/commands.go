@@ -273,6 +273,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs, c := newFlags("sweep", stderr)
 	var region string
 	fs.StringVar(&region, "region", "", "sweep only this region (default: every region of the policy)")
+	noProgress := fs.Bool("no-progress", false, "no progress line on stderr")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -286,20 +287,28 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.Store.Close()
 	defer c.close()
-	var rs []retention.SweepResult
-	if region == "" {
-		rs, err = s.Sweep(ctx, s.Now())
-	} else {
+	regions := s.Policy.Regions
+	if region != "" {
 		if !slices.Contains(s.Policy.Regions, region) {
 			return usagef("--region %q is not one of the policy's regions (%s)", region, strings.Join(s.Policy.Regions, ", "))
 		}
-		var r retention.SweepResult
-		r, err = s.SweepRegion(ctx, region, s.Now())
-		rs = append(rs, r)
+		regions = []string{region}
 	}
-	if err != nil {
-		return err
+	m := newMeter(stderr, !*noProgress)
+	m.start("sweep", "regions", len(regions), 0)
+	var rs []retention.SweepResult
+	read := 0
+	for _, r := range regions {
+		res, err := s.SweepRegion(ctx, r, s.Now())
+		if err != nil {
+			m.clear()
+			return err
+		}
+		rs = append(rs, res)
+		read += res.ItemsRead
+		m.set(len(rs), count(read, "catalog entry")+" read")
 	}
+	m.finish()
 	t := totals(rs)
 	if t.Digests, err = s.SignDigests(ctx, false); err != nil {
 		return err
@@ -470,11 +479,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer s.Store.Close()
 	defer c.close()
-	// Each event is processed at its own time, as it was on the platform;
-	// the sweep and the report run at --now (default: now).
+	// Each event is processed at its own time, as it was on the platform.
+	// The sweep, the digests and the report run at --now; without it, at
+	// the last event's time, so that one clock, the events', runs through
+	// the whole summary and the wall clock never mixes in.
 	end, err := c.clock()
 	if err != nil {
 		return err
+	}
+	clockNote := "--now " + c.now
+	if c.now == "" {
+		last := time.Now()
+		clockNote = "no --now: the last event's time"
+		if len(files) > 0 {
+			last = files[len(files)-1].at
+		} else {
+			clockNote = "no --now and no events: the wall clock"
+		}
+		end = func() time.Time { return last }
 	}
 	var at time.Time
 	s.SetClock(func() time.Time { return at })
@@ -486,9 +508,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if rf.format != "table" && rf.out == "" {
 		out = stderr // keep stdout for the machine-readable report
 	}
-	fmt.Fprintf(out, "Replaying %d event files (%d S3 objects from fixtures) through the stacks of %s\n\n",
-		len(files), nobj, strings.Join(s.Policy.Regions, ", "))
+	fmt.Fprintf(out, "Replaying %s (%s from fixtures) through the stacks of %s\n",
+		count(len(files), "event file"), count(nobj, "S3 object"), strings.Join(s.Policy.Regions, ", "))
+	fmt.Fprintf(out, "Clock: each event at its own time; the sweep, digests and report at %s (%s)\n\n",
+		end().UTC().Format(time.RFC3339), clockNote)
 	failedBefore := s.Stats.Failures
+	m := newMeter(stderr, !rf.noProgress)
+	m.start("replay", "event files", len(files), 0)
+	outTTY := isTerminal(out)
 	for _, f := range files {
 		at = f.at
 		d, err := s.Replay(ctx, f.data)
@@ -505,24 +532,31 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if d.Region != "" {
 			target += " @ " + d.Region
 		}
+		if outTTY {
+			m.clear() // the file's line, then the progress line again
+		}
 		fmt.Fprintf(out, "  %s  %-48s %-28s %s\n", f.at.UTC().Format(time.RFC3339), filepath.Base(f.path), target, status)
+		m.add(1)
 	}
+	m.clear()
 	s.SetClock(end)
 	rs, err := s.Sweep(ctx, s.Now())
 	if err != nil {
 		return err
 	}
 	t := totals(rs)
-	fmt.Fprintf(out, "\nRetention sweep at %s: due %d, deleted %d, held %d, emitted %d (catalog entries read: %d)\n",
-		s.Now().UTC().Format(time.RFC3339), t.Due, t.Deleted, t.Held, t.Emitted, t.ItemsRead)
-	fmt.Fprintf(out, "Stream records delivered to the tagger: %d; ledger messages: %d; function logs: %s\n",
-		s.Stats.StreamRecords, s.Stats.LedgerEntries, c.logFile)
+	fmt.Fprintf(out, "\nRetention sweep at %s: %d due, %d deleted, %d held, %s emitted (%s read)\n",
+		s.Now().UTC().Format(time.RFC3339), t.Due, t.Deleted, t.Held, count(t.Emitted, "event"), count(t.ItemsRead, "catalog entry"))
+	fmt.Fprint(out, streamSummary(s.Stats))
+	fmt.Fprintf(out, "Ledger messages from the functions: %d; function logs: %s\n", s.Stats.LedgerEntries, c.logFile)
 	var pub []string
 	for k, v := range s.Stats.Published {
 		pub = append(pub, fmt.Sprintf("%s: %d", k, v))
 	}
 	sort.Strings(pub)
-	fmt.Fprintf(out, "Events published: %s\n", strings.Join(pub, ", "))
+	if len(pub) > 0 {
+		fmt.Fprintf(out, "Events published: %s\n", strings.Join(pub, ", "))
+	}
 	ds, err := s.SignDigests(ctx, false)
 	if err != nil {
 		return err
@@ -535,7 +569,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if n := s.Stats.Failures - failedBefore; n > 0 {
-		fmt.Fprintf(out, "Failures kept as dead letters: %d\n", n)
+		fmt.Fprintf(out, "Failures kept as dead letters: %d (residency failures lists them, residency failures retry redelivers them)\n", n)
 		for _, d := range dead[max(0, len(dead)-n):] {
 			fmt.Fprintf(out, "  %s %s %s: %s\n", d.Function, d.Region, d.Item, d.Reason)
 		}
@@ -544,10 +578,42 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return rf.write(ctx, s, stdout, stderr)
 }
 
+// streamSummary explains the stream records delivered to the tagger: those
+// of the event files, and those of the stack's own writes (as on AWS, the
+// table's stream carries every write, Residency's included).
+func streamSummary(st local.Stats) string {
+	w := st.StreamFromWrites
+	own := w["INSERT"] + w["MODIFY"] + w["REMOVE"]
+	line := fmt.Sprintf("Stream records delivered to the tagger: %d = %d in the event files + %d from the stack's own writes",
+		st.StreamRecords, st.StreamFromPayloads, own)
+	if own == 0 {
+		return line + "\n"
+	}
+	var parts []string
+	if n := w["MODIFY"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s (the tagger's own tag writes, which it sees and leaves)", count(n, "tag echo")))
+	}
+	if n := w["INSERT"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s (records relocated or routed to their home region)", count(n, "copy")))
+	}
+	if n := w["REMOVE"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s (relocated originals, expired and erased records)", count(n, "deletion")))
+	}
+	return line + ":\n  " + strings.Join(parts, ",\n  ") + "\n"
+}
+
+// count is n and word, plural unless n is 1: "1 event file", "2 copies".
+func count(n int, word string) string { return fmt.Sprintf("%d %s", n, plural(n, word)) }
+
 // plural is word, with an s unless n is 1.
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return word
+	case strings.HasSuffix(word, "y") && !strings.HasSuffix(word, "ey"):
+		return word[:len(word)-1] + "ies"
+	case strings.HasSuffix(word, "o"):
+		return word + "es"
 	}
 	return word + "s"
 }

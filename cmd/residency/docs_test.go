@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,32 +22,13 @@ func commonFlagSet() *flag.FlagSet {
 	return fs
 }
 
-// leafFlagSets asks every command (and subcommand) for its help and returns
-// its flag set, keyed by "run", "decide residency", ...
+// leafFlagSets is every command's (and subcommand's) flag set, keyed by
+// "run", "decide residency", ...
 func leafFlagSets(t *testing.T) map[string]*flag.FlagSet {
 	t.Helper()
-	help := func(args ...string) helpRequest {
-		err := dispatch(context.Background(), args[0], append(args[1:], "--help"), strings.NewReader(""), io.Discard, io.Discard)
-		var hr helpRequest
-		if !errors.As(err, &hr) {
-			t.Fatalf("%q --help: expect a help request, got %v", args, err)
-		}
-		return hr
-	}
-	sets := map[string]*flag.FlagSet{}
-	for name := range commands {
-		if hr := help(name); hr.fs != nil {
-			sets[name] = hr.fs
-		} else if len(subcommands[name]) == 0 {
-			t.Fatalf("%s --help: expect its flags or subcommands, got neither", name)
-		}
-		for _, sub := range subcommands[name] {
-			hr := help(name, sub)
-			if hr.fs == nil {
-				t.Fatalf("%s %s --help: expect its flags", name, sub)
-			}
-			sets[name+" "+sub] = hr.fs
-		}
+	sets, err := commandFlagSets()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return sets
 }

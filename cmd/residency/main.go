@@ -65,6 +65,7 @@ Usage:
                                      the dead letters in the store: time, function, region, item, reason
   residency failures retry [--function F] [--region R]
                                      redeliver them; those that succeed go, those that fail again stay
+  residency completion bash|zsh|fish a shell completion script: source <(residency completion bash)
 
 Common flags (before the command, or before or after the command's own):
   --db FILE        embedded store (default residency.db)

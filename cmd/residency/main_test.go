@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
@@ -569,5 +570,65 @@ func TestFailuresRetry(t *testing.T) {
 	}
 	if code, _, errs := cli(t, "failures", "retry", "--db", filepath.Join(t.TempDir(), "none.db")); code != exitFail || !strings.Contains(errs, "no embedded store") {
 		t.Errorf("expect a missing store to fail, got %d: %s", code, errs)
+	}
+}
+
+// TestRunSummary checks the wording of run's summary on the samples: its
+// counts explained, one clock (the events') without --now, plurals, and
+// the transfer register's FIRST SEEN.
+func TestRunSummary(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "r.db")
+	code, out, errs := cli(t, "run", "--db", db)
+	if code != 0 {
+		t.Fatalf("expect run to succeed, got %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"Replaying 24 event files (1 S3 object from fixtures) through the stacks of eu-central-1, eu-west-1, us-east-1\n",
+		"Clock: each event at its own time; the sweep, digests and report at 2026-11-22T08:01:00Z (no --now: the last event's time)\n",
+		"Retention sweep at 2026-11-22T08:01:00Z: 2 due, 1 deleted, 1 held, 1 event emitted (3 catalog entries read)\n",
+		"Stream records delivered to the tagger: 22 = 9 in the event files + 13 from the stack's own writes:\n" +
+			"  8 tag echoes (the tagger's own tag writes, which it sees and leaves),\n" +
+			"  2 copies (records relocated or routed to their home region),\n" +
+			"  3 deletions (relocated originals, expired and erased records)\n",
+		"Events published: Erasure Completed: 3, Record Deleted: 2,",
+		"generated 2026-11-22T08:01:00Z",
+		"FIRST SEEN",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("expect the summary to say %q, got:\n%.3000s", want, out)
+		}
+	}
+	// The wall clock never mixes in (today is not one of the samples' days).
+	if today := time.Now().UTC().Format("2006-01-02"); !strings.HasPrefix(today, "2026-11-2") && strings.Contains(out, today) {
+		t.Errorf("expect no wall-clock time (%s) in the run's output:\n%s", today, out)
+	}
+
+	// One file, with --now: singular, no empty "Events published:" line,
+	// and the clock named.
+	db = filepath.Join(t.TempDir(), "one.db")
+	code, out, errs = cli(t, "run", "--db", db, "--now", "2026-11-22T12:00:00Z", "events/samples/eventbridge-legal-hold-set.json")
+	if code != 0 {
+		t.Fatalf("expect run to succeed, got %d: %s", code, errs)
+	}
+	for _, want := range []string{"Replaying 1 event file (0 S3 objects from fixtures)", "at 2026-11-22T12:00:00Z (--now 2026-11-22T12:00:00Z)",
+		"Stream records delivered to the tagger: 0 = 0 in the event files + 0 from the stack's own writes\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("expect %q, got:\n%.1500s", want, out)
+		}
+	}
+	if strings.Contains(out, "Events published: \n") {
+		t.Errorf("expect no empty Events published line, got:\n%.1500s", out)
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for n, want := range map[string]string{
+		count(1, "event file"): "1 event file", count(2, "event file"): "2 event files", count(0, "S3 object"): "0 S3 objects",
+		count(2, "copy"): "2 copies", count(1, "copy"): "1 copy", count(3, "catalog entry"): "3 catalog entries",
+		count(2, "tag echo"): "2 tag echoes", count(2, "key"): "2 keys",
+	} {
+		if n != want {
+			t.Errorf("expect %q, got %q", want, n)
+		}
 	}
 }

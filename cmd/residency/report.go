@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/report"
 )
@@ -16,10 +17,13 @@ type reportFlags struct {
 	// imds lets --endpoint take credentials from the instance metadata
 	// service.
 	imds bool
+	// noProgress: no progress line on stderr.
+	noProgress bool
 }
 
 func (r *reportFlags) register(fs interface {
 	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
 }) {
 	fs.StringVar(&r.from, "from", "", "start date or time")
 	fs.StringVar(&r.to, "to", "", "end date (inclusive) or time (exclusive)")
@@ -30,6 +34,7 @@ func (r *reportFlags) register(fs interface {
 	fs.StringVar(&r.format, "format", "table", "table|json|csv|html")
 	fs.StringVar(&r.out, "out", "", "write to this file instead of stdout")
 	fs.StringVar(&r.endpoint, "endpoint", "", "a deployed reports API (signed with SigV4)")
+	fs.BoolVar(&r.noProgress, "no-progress", false, "no progress line on stderr")
 }
 
 // params are the report's filters as the reports API names them.
@@ -108,7 +113,12 @@ func (r *reportFlags) write(ctx context.Context, s *local.Stack, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	res, err := report.Render(ctx, s.Store, q, r.format, w, report.Options{Now: s.Now(), Holds: s.Store, Refs: s.Refs, Digests: s.Digests,
+	// The entries read, on stderr, unless the report itself goes to that
+	// terminal.
+	m := newMeter(stderr, !r.noProgress && (r.out != "" || !isTerminal(stdout)))
+	m.start("report", "ledger entries read", 0, 0)
+	defer m.finish()
+	res, err := report.Render(ctx, meteredLedger{s.Store, m}, q, r.format, w, report.Options{Now: s.Now(), Holds: s.Store, Refs: s.Refs, Digests: s.Digests,
 		Policy: s.Policy, Catalog: s.Store})
 	if derr := done(); err == nil {
 		err = derr
@@ -150,4 +160,24 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer s.Store.Close()
 	defer c.close()
 	return rf.write(ctx, s, stdout, stderr)
+}
+
+// meteredLedger counts the ledger entries a report reads on a meter.
+type meteredLedger struct {
+	report.Ledger
+	m *meter
+}
+
+func (l meteredLedger) ScanChainAfter(ctx context.Context, region string, afterSeq int64, limit int, fn func(*ledger.Entry) error) error {
+	return l.Ledger.ScanChainAfter(ctx, region, afterSeq, limit, func(e *ledger.Entry) error {
+		l.m.add(1)
+		return fn(e)
+	})
+}
+
+func (l meteredLedger) ScanLedgerAfter(ctx context.Context, q ledger.Query, after *ledger.Entry, limit int, fn func(*ledger.Entry) error) error {
+	return l.Ledger.ScanLedgerAfter(ctx, q, after, limit, func(e *ledger.Entry) error {
+		l.m.add(1)
+		return fn(e)
+	})
 }

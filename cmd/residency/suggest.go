@@ -142,6 +142,10 @@ var examples = map[string][]string{
 		"residency failures",
 		"residency failures --function tagger --region eu-west-1 --format json",
 	},
+	"completion": {
+		"residency completion bash > /etc/bash_completion.d/residency",
+		"residency completion fish --policy residency.yaml > ~/.config/fish/completions/residency.fish",
+	},
 	"failures retry": {
 		"residency failures retry",
 		"residency failures retry --function tagger --region eu-west-1",

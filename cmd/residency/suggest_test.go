@@ -95,7 +95,7 @@ func TestSuggestions(t *testing.T) {
 	}{
 		"command":        {[]string{"reprot"}, `unknown command "reprot" (did you mean report?)`},
 		"command typo 2": {[]string{"falures"}, "(did you mean failures?)"},
-		"far off":        {[]string{"xyzzy"}, "(known: backfill, certificate, check-proof, decide, digest-key, failures, help, invoke, policy, prove, report, run, serve, sweep, verify, version)"},
+		"far off":        {[]string{"xyzzy"}, "(known: backfill, certificate, check-proof, completion, decide, digest-key, failures, help, invoke, policy, prove, report, run, serve, sweep, verify, version)"},
 		"help of typo":   {[]string{"help", "sweeep"}, "(did you mean sweep?)"},
 		"subcommand":     {[]string{"decide", "residncy", "--subject", "FR"}, "did you mean decide residency?"},
 		"policy sub":     {[]string{"policy", "valdiate", "x.yaml"}, "did you mean policy validate?"},

@@ -72,8 +72,14 @@ type Stats struct {
 	Delivered     map[string]int `json:"delivered"`      // by function
 	Published     map[string]int `json:"published"`      // by detail type
 	StreamRecords int            `json:"stream_records"` // delivered to the tagger
-	LedgerEntries int            `json:"ledger_messages"`
-	Failures      int            `json:"failures"`
+	// StreamFromPayloads are the stream records of the payloads replayed
+	// or invoked; StreamFromWrites the stream records of the stack's own
+	// writes delivered since (by INSERT, MODIFY, REMOVE: copies written
+	// home, tag echoes, deletions). Together they are StreamRecords.
+	StreamFromPayloads int            `json:"stream_from_payloads"`
+	StreamFromWrites   map[string]int `json:"stream_from_writes"`
+	LedgerEntries      int            `json:"ledger_messages"`
+	Failures           int            `json:"failures"`
 }
 
 // Config is what New needs.
@@ -111,7 +117,7 @@ func New(cfg Config) (*Stack, error) {
 	s := &Stack{
 		Store: cfg.Store, Policy: cfg.Policy, Refs: refs, Now: cfg.Now, Log: cfg.Log, onPublish: cfg.OnPublish,
 		taggers: map[string]*tagger.Handler{}, routers: map[string]*router.Handler{}, retentions: map[string]*retention.Handler{},
-		Stats: Stats{Delivered: map[string]int{}, Published: map[string]int{}},
+		Stats: Stats{Delivered: map[string]int{}, Published: map[string]int{}, StreamFromWrites: map[string]int{}},
 	}
 	s.SetClock(cfg.Now)
 	clock := s.now
@@ -379,6 +385,7 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	d.Records, d.Failed = records, len(resp.BatchItemFailures)
 	if kind == trigger.DynamoDBStream {
 		s.Stats.StreamRecords += d.Records
+		s.Stats.StreamFromPayloads += d.Records
 	}
 	return d, s.Drain(ctx)
 }
@@ -505,6 +512,7 @@ func (s *Stack) invokeAtomic(ctx context.Context, function string, h func(contex
 	bus, queue, created := len(s.bus), len(s.queue), len(s.created)
 	stats := s.Stats
 	stats.Delivered, stats.Published = maps.Clone(s.Stats.Delivered), maps.Clone(s.Stats.Published)
+	stats.StreamFromWrites = maps.Clone(s.Stats.StreamFromWrites)
 	var out []byte
 	err := s.Store.Atomic(ctx, func(ctx context.Context) error {
 		var err error

@@ -93,6 +93,9 @@ func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecor
 			return err
 		}
 		s.Stats.StreamRecords += end - start
+		for _, r := range recs[start:end] {
+			s.Stats.StreamFromWrites[r.Event]++
+		}
 		if _, err := s.invoke(ctx, "tagger", h, payload); err != nil {
 			s.failedWith(ctx, "tagger", region, "stream batch", slices.Clone(payload), err)
 		}
