@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/mototest"
+	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -30,6 +32,8 @@ import (
 type s3Calls struct {
 	mu  sync.Mutex
 	ops map[string]int
+	// prefixes are the prefixes ListObjectsV2 was asked for, in order.
+	prefixes []string
 }
 
 func (c *s3Calls) take() map[string]int {
@@ -45,6 +49,9 @@ func (c *s3Calls) middleware(stack *middleware.Stack) error {
 		next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 		c.mu.Lock()
 		c.ops[middleware.GetOperationName(ctx)]++
+		if l, ok := in.Parameters.(*s3.ListObjectsV2Input); ok {
+			c.prefixes = append(c.prefixes, aws.ToString(l.Prefix))
+		}
 		c.mu.Unlock()
 		return next.HandleInitialize(ctx, in)
 	}), middleware.After)
@@ -386,5 +393,41 @@ func TestBackfillBucketFromAnInventory(t *testing.T) {
 				t.Errorf("expect a permanent error saying %q, got %v", c.want, err)
 			}
 		})
+	}
+}
+
+// TestBackfillBucketListsEachWatchedPrefix: a bucket watched under two
+// prefixes (and a third that one of them covers) is listed under each
+// watched prefix in turn, never as a whole (the tagger may list the
+// watched prefixes only); an object outside them is not read.
+func TestBackfillBucketListsEachWatchedPrefix(t *testing.T) {
+	bw := setupBucket(t)
+	p := *bw.h.Policy
+	src, _ := p.SourceByName(backfillBucket)
+	archive, nested := *src, *src
+	archive.Prefix, nested.Prefix = "archive/", "users/archive/"
+	p.Sources = append(append([]policy.Source{}, p.Sources...), archive, nested)
+	bw.h.Policy = &p
+	for _, k := range []string{"archive/u-7200/export.json", "tmp/scratch.bin"} {
+		if _, err := bw.s3c.PutObject(bw.ctx, &s3.PutObjectInput{Bucket: aws.String(backfillBucket), Key: aws.String(k), Body: strings.NewReader("{}"),
+			Metadata: map[string]string{"subject-id": "u-7200", "subject-country": "US"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bw.calls.take()
+	bw.calls.prefixes = nil
+
+	// WHEN the bucket is backfilled from its listing
+	res, pages := bw.pass(nil, "")
+
+	// THEN archive/ then users/ are listed, 9 objects tagged, tmp/ unread
+	if got := slices.Compact(bw.calls.prefixes); !slices.Equal(got, []string{"archive/", "users/"}) {
+		t.Errorf("expect the listing under archive/ then users/, got %v", bw.calls.prefixes)
+	}
+	if res.Items != 9 || res.Tagged != 9 || res.Violations != 3 || len(res.Failed) != 0 {
+		t.Fatalf("expect 9 objects tagged in %d pages, 3 violations, got %+v", pages, res)
+	}
+	if calls := bw.calls.take(); calls["HeadObject"] != 9 {
+		t.Errorf("expect one HeadObject per watched object, got %v", calls)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/residency-dev/residency/shared/ledger"
@@ -26,7 +28,8 @@ const listCursorPrefix = "list:"
 // region (written before Residency watched it) as the tagger treats their
 // S3 ObjectCreated events: it reads each one's metadata (HeadObject: its
 // current version), decides, catalogs it, and reports violations to the
-// router and the ledger. An object's tag lives in the catalog, so an object
+// router and the ledger. Keys outside the watched prefixes are skipped (not
+// counted). An object's tag lives in the catalog, so an object
 // the catalog already holds is current: it is counted unchanged and costs
 // no HeadObject and no write (a second backfill writes nothing). An object
 // deleted since it was listed is neither tagged nor failed. The catalog
@@ -34,6 +37,7 @@ const listCursorPrefix = "list:"
 // midway is retried in full (the ledger's entry ids are deterministic), and
 // never finds an object catalogued whose violation was not logged.
 func (h *Handler) BackfillObjects(ctx context.Context, region, bucket string, keys []string) (BackfillResult, error) {
+	keys = h.watchedKeys(bucket, keys)
 	res := BackfillResult{Region: region, Bucket: bucket, Items: len(keys), Failed: []BackfillFailure{}}
 	if !h.Policy.HasRegion(region) {
 		return res, fmt.Errorf("%w: region %q is not a region of policy %s", ErrInvalid, region, h.Policy.Version)
@@ -96,25 +100,31 @@ func (h *Handler) BackfillObjects(ctx context.Context, region, bucket string, ke
 	return res, nil
 }
 
-// bucketPrefix is the prefix to list bucket under: the watched prefix when
-// one source watches the bucket, else the whole bucket (each key then goes
-// to the source of its longest prefix, or is skipped).
-func (h *Handler) bucketPrefix(bucket string) string {
-	prefix, n := "", 0
+// bucketPrefixes are the prefixes to list bucket under, sorted: the
+// watched prefixes of the sources on it, without those another one covers
+// (users/ covers users/archive/), so that each key is listed once and no
+// listing reaches outside what is watched (the tagger may list the
+// watched prefixes only).
+func (h *Handler) bucketPrefixes(bucket string) []string {
+	var all []string
 	for i := range h.Policy.Sources {
-		if s := &h.Policy.Sources[i]; s.Table == "" && s.HasBucket(bucket) {
-			prefix, n = s.Prefix, n+1
+		if s := &h.Policy.Sources[i]; s.Table == "" && s.HasBucket(bucket) && !slices.Contains(all, s.Prefix) {
+			all = append(all, s.Prefix)
 		}
 	}
-	if n != 1 {
-		return ""
+	slices.Sort(all)
+	var out []string
+	for _, p := range all {
+		if len(out) == 0 || !strings.HasPrefix(p, out[len(out)-1]) {
+			out = append(out, p)
+		}
 	}
-	return prefix
+	return out
 }
 
 // watchedKeys keeps the keys a source of the policy watches.
 func (h *Handler) watchedKeys(bucket string, keys []string) []string {
-	out := keys[:0]
+	out := make([]string, 0, len(keys))
 	for _, k := range keys {
 		if _, ok := h.Policy.SourceForObject(bucket, k); ok {
 			out = append(out, k)
@@ -147,7 +157,6 @@ func (h *Handler) bucketPage(ctx context.Context, p BackfillPage) (BackfillPageR
 	if err != nil {
 		return BackfillPageResult{}, err
 	}
-	keys = h.watchedKeys(p.Bucket, keys)
 	res, err := h.BackfillObjects(ctx, p.Region, p.Bucket, keys)
 	if err != nil {
 		return BackfillPageResult{}, fmt.Errorf("tagger: %w", err)
@@ -163,24 +172,35 @@ func (h *Handler) listPage(ctx context.Context, p BackfillPage) ([]string, strin
 	if h.Lister == nil {
 		return nil, "", errors.New("tagger: backfill page: no object lister wired")
 	}
-	token := ""
+	// The cursor is "list:<bucket>:<prefix index>:<continuation token>":
+	// the bucket's watched prefixes are listed one after the other.
+	prefixes := h.bucketPrefixes(p.Bucket)
+	idx, token := 0, ""
 	if p.Cursor != "" {
 		b, err := h.Cursors.Open(p.Cursor)
 		rest, ok := strings.CutPrefix(string(b), listCursorPrefix+p.Bucket+":")
-		if err != nil || !ok || rest == "" {
+		i, tok, cut := strings.Cut(rest, ":")
+		n, nerr := strconv.Atoi(i)
+		if err != nil || !ok || !cut || nerr != nil || n < 0 || n >= len(prefixes) || (tok == "" && n == 0) {
 			return nil, "", fmt.Errorf("%w: backfill page: the cursor is not one this deployment's tagger returned for a listing of this bucket", ErrInvalid)
 		}
-		token = rest
+		idx, token = n, tok
 	}
-	keys, next, err := h.Lister.ListObjects(ctx, p.Region, p.Bucket, h.bucketPrefix(p.Bucket), token, p.Limit)
+	if len(prefixes) == 0 {
+		return nil, "", nil // not reached: the page's bucket is a source's
+	}
+	keys, next, err := h.Lister.ListObjects(ctx, p.Region, p.Bucket, prefixes[idx], token, p.Limit)
 	if errors.Is(err, record.ErrNotFound) {
 		return nil, "", fmt.Errorf("%w: backfill page: %w", ErrInvalid, err)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("tagger: backfill page: %w", err)
 	}
-	if next != "" {
-		next = h.Cursors.Seal([]byte(listCursorPrefix + p.Bucket + ":" + next))
+	switch {
+	case next != "":
+		next = h.Cursors.Seal([]byte(listCursorPrefix + p.Bucket + ":" + strconv.Itoa(idx) + ":" + next))
+	case idx+1 < len(prefixes):
+		next = h.Cursors.Seal([]byte(listCursorPrefix + p.Bucket + ":" + strconv.Itoa(idx+1) + ":"))
 	}
 	return keys, next, nil
 }

@@ -104,14 +104,11 @@ func (s *Stack) Backfill(ctx context.Context, region, table string, opts Backfil
 // through that region's tagger (see tagger.Handler.BackfillObjects): the
 // objects the catalog does not know are read, decided and catalogued, their
 // violations relocated; those it knows are unchanged and cost nothing. Pages,
-// checkpoints and coverage are those of Backfill.
+// checkpoints and coverage are those of Backfill. The whole bucket is
+// listed; keys outside the watched prefixes are skipped.
 func (s *Stack) BackfillBucket(ctx context.Context, region, bucket string, opts BackfillOptions) (BackfillSummary, error) {
-	prefix := ""
-	if src, ok := s.Policy.SourceByName(bucket); ok && src.Table == "" {
-		prefix = src.Prefix
-	}
 	list := func(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
-		keys, next, err := s.Store.ListObjects(ctx, region, bucket, prefix, cursor, limit)
+		keys, next, err := s.Store.ListObjects(ctx, region, bucket, "", cursor, limit)
 		items := make([]record.Item, len(keys))
 		for i, k := range keys {
 			items[i] = record.Item{"key": k}
