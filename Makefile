@@ -11,6 +11,7 @@ REGION    ?=
 SOURCE    ?=
 MODE      ?= scan
 SEGMENTS  ?= 8
+MANIFEST  ?=
 
 .PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m backfill
 
@@ -73,13 +74,13 @@ deploy: build ## deploy one region: make deploy REGION=eu-central-1
 	@test -n "$(REGION)" || { echo "usage: make deploy REGION=<region>"; exit 2; }
 	$(CDK) deploy -c residency:regions=$(REGION) Residency-$(REGION)
 
-backfill: ## backfill a watched table on AWS: make backfill REGION=us-east-1 SOURCE=users [MODE=scan|export SEGMENTS=8]
-	@test -n "$(REGION)" -a -n "$(SOURCE)" || { echo "usage: make backfill REGION=<region> SOURCE=<watched table> [MODE=scan|export SEGMENTS=8]"; exit 2; }
+backfill: ## backfill a watched table or bucket on AWS: make backfill REGION=us-east-1 SOURCE=users [MODE=scan|export SEGMENTS=8] (a bucket: [MODE=list|inventory MANIFEST=inventory/.../manifest.json])
+	@test -n "$(REGION)" -a -n "$(SOURCE)" || { echo "usage: make backfill REGION=<region> SOURCE=<watched table or bucket> [MODE=scan|export SEGMENTS=8 | MODE=list|inventory MANIFEST=inventory/<bucket>/<config>/<time>/manifest.json]"; exit 2; }
 	@arn=$$(aws cloudformation describe-stacks --region $(REGION) --stack-name Residency-$(REGION) \
 		--query "Stacks[0].Outputs[?OutputKey=='BackfillStateMachineArn'].OutputValue" --output text) && test -n "$$arn" -a "$$arn" != None || \
 		{ echo "no BackfillStateMachineArn output in stack Residency-$(REGION): deploy it first (make deploy REGION=$(REGION))"; exit 1; }; \
 	aws stepfunctions start-execution --region $(REGION) --state-machine-arn "$$arn" \
-		--input '{"source": "$(SOURCE)", "mode": "$(MODE)", "segments": $(SEGMENTS)}'
+		--input '{"source": "$(SOURCE)", "mode": "$(MODE)", "segments": $(SEGMENTS), "manifest": "$(MANIFEST)"}'
 
 nag: build ## cdk-nag AwsSolutions: fails on any unsuppressed finding, lists the suppressed ones
 	$(CDK) synth --quiet

@@ -21,6 +21,10 @@ const (
 	// backfillExports is the prefix of the table exports in the backfill
 	// bucket: exports/<table>/AWSDynamoDB/<export id>/...
 	backfillExports = "exports/"
+	// backfillInventory is the prefix S3 Inventory reports of this
+	// region's watched buckets are delivered to in the backfill bucket:
+	// inventory/<source bucket>/<config id>/... (S3 adds the last two).
+	backfillInventory = "inventory/"
 	// backfillResults is the prefix of the Map Runs' results (each
 	// segment's or data file's figures, and the failed ones with their
 	// error and cause).
@@ -46,8 +50,11 @@ var backfillDefaults = map[string]any{"mode": "scan", "segments": 8, "limit": ma
 // exports, Map Run results), log group and role.
 //
 // Input: {"source": "<watched table>", "mode": "scan"|"export",
-// "segments": 8, "limit": 1000, "wait_seconds": 0, "concurrency": 8}; all
-// but source are optional.
+// "segments": 8, "limit": 1000, "wait_seconds": 0, "concurrency": 8}, or
+// {"source": "<watched bucket of this region>", "mode": "list"|"inventory",
+// "manifest": "inventory/<bucket>/<config id>/<time>/manifest.json",
+// "limit": 1000, "wait_seconds": 0}; all but source (and an inventory's
+// manifest) are optional, and a bucket's default mode is list.
 //
 //   - scan: a Distributed Map over the segments 0..N-1 of a parallel Scan;
 //     each iteration is a loop: invoke the tagger with a page, add its
@@ -67,6 +74,13 @@ var backfillDefaults = map[string]any{"mode": "scan", "segments": 8, "limit": ma
 //     Distributed Map over the lines of the export's manifest-files.json
 //     (JSONL item reader), each iteration the same loop over the pages of
 //     one data file, which the tagger reads from S3.
+//   - list (buckets): a Distributed Map over the one bucket, its iteration
+//     the same page loop over ListObjectsV2 pages (the tagger lists and
+//     reads the objects, next_cursor the sealed continuation token).
+//   - inventory (buckets): the same over an S3 Inventory report (CSV) that
+//     S3 delivered to the backfill bucket under inventory/: the tagger reads
+//     its manifest.json and its data files, a page of limit rows at a time,
+//     from file to file; no ListObjectsV2 request.
 //
 // No item passes through the state machine: its inputs and outputs (all
 // logged, execution data included) hold table names, segment numbers,
@@ -80,8 +94,8 @@ var backfillDefaults = map[string]any{"mode": "scan", "segments": 8, "limit": ma
 // an error of that invocation is kept in the output (coverage_error) and
 // does not undo the backfill.
 func (r *residency) backfill() {
-	tables := WatchedTables(r.props.Policy)
-	if len(tables) == 0 {
+	tables, buckets := WatchedTables(r.props.Policy), r.localBuckets()
+	if len(tables) == 0 && len(buckets) == 0 {
 		return
 	}
 	r.backfillBucket = r.privateBucket("BackfillBucket", "backfill/", &awss3.BucketProps{
@@ -100,11 +114,14 @@ func (r *residency) backfill() {
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
 		Description: jsii.String("Residency backfill state machine (" + r.region + "): least privilege"),
 	})
-	b := &backfillBuilder{r: r, tables: tables}
+	if len(buckets) > 0 {
+		r.inventoryDelivery(buckets)
+	}
+	b := &backfillBuilder{r: r, tables: tables, buckets: buckets}
 	sm := sfn.NewStateMachine(r.stack, jsii.String("BackfillStateMachine"), &sfn.StateMachineProps{
 		StateMachineName: jsii.String(BackfillStateMachineName),
 		StateMachineType: sfn.StateMachineType_STANDARD,
-		Comment:          jsii.String("Residency backfill: brings the records of a watched table that predate Residency under it (see README, Backfill existing data)"),
+		Comment:          jsii.String("Residency backfill: brings the records of a watched table or bucket that predate Residency under it (see README, Backfill existing data)"),
 		DefinitionBody:   sfn.DefinitionBody_FromChainable(b.definition()),
 		// The statements are written out below (backfillPermissions): the
 		// CDK's own grants (lambda:InvokeFunction on <arn>:*, s3 on the
@@ -116,7 +133,7 @@ func (r *residency) backfill() {
 	// The CDK's policy of the Distributed Map's own grants, left empty by
 	// the immutable role: backfillPermissions writes them.
 	sm.Node().TryRemoveChild(jsii.String("DistributedMapPolicy"))
-	r.backfillPermissions(role, tables)
+	r.backfillPermissions(role, tables, buckets)
 	// The role's policy must exist before the state machine (logging is
 	// checked at creation); the wait for the role is implied by RoleArn
 	// (cfn-lint W3005).
@@ -127,8 +144,9 @@ func (r *residency) backfill() {
 
 // backfillBuilder builds the definition.
 type backfillBuilder struct {
-	r      *residency
-	tables []string
+	r       *residency
+	tables  []string
+	buckets []string // this region's watched buckets
 }
 
 func (b *backfillBuilder) id(s string) *string { return jsii.String(s) }
@@ -140,32 +158,52 @@ func (b *backfillBuilder) definition() sfn.IChainable {
 	args := sfn.NewPass(s, b.id("Arguments"), &sfn.PassProps{
 		Parameters: &map[string]any{"args.$": "States.JsonMerge($.defaults, $.input, false)"},
 	})
-	var watched []sfn.Condition
+	var tableSources, bucketSources []sfn.Condition
 	for _, t := range b.tables {
-		watched = append(watched, sfn.Condition_StringEquals(jsii.String("$.args.source"), jsii.String(t)))
+		tableSources = append(tableSources, sfn.Condition_StringEquals(jsii.String("$.args.source"), jsii.String(t)))
+	}
+	for _, bk := range b.buckets {
+		bucketSources = append(bucketSources, sfn.Condition_StringEquals(jsii.String("$.args.source"), jsii.String(bk)))
 	}
 	badSource := sfn.NewFail(s, b.id("NotAWatchedTable"), &sfn.FailProps{Error: jsii.String("InvalidInput"),
-		Cause: jsii.String("source must be a watched table of this stack: " + strings.Join(b.tables, ", "))})
+		Cause: jsii.String("source must be a watched table or bucket of this stack: " + strings.Join(append(append([]string{}, b.tables...), b.buckets...), ", "))})
 	badArgs := sfn.NewFail(s, b.id("InvalidArguments"), &sfn.FailProps{Error: jsii.String("InvalidInput"),
-		Cause: jsii.String(fmt.Sprintf(`mode must be "scan" or "export"; segments (scan) and concurrency 1 to %d; limit 1 to %d; wait_seconds 0 to 3600`, maxSegments, maxPageLimit))})
+		Cause: jsii.String(fmt.Sprintf(`mode must be "scan" or "export" for a table, "list" or "inventory" (with a manifest under %s) for a bucket; `+
+			`segments (scan) and concurrency 1 to %d; limit 1 to %d; wait_seconds 0 to 3600`, backfillInventory, maxSegments, maxPageLimit))})
 
 	inRange := func(field string, lo, hi float64) sfn.Condition {
 		p := jsii.String("$.args." + field)
 		return sfn.Condition_And(sfn.Condition_IsNumeric(p), sfn.Condition_NumberGreaterThanEquals(p, jsii.Number(lo)), sfn.Condition_NumberLessThanEquals(p, jsii.Number(hi)))
 	}
 	common := []sfn.Condition{inRange("limit", 1, maxPageLimit), inRange("wait_seconds", 0, 3600), inRange("concurrency", 1, maxSegments)}
-	isMode := func(m string, more ...sfn.Condition) sfn.Condition {
-		cs := append([]sfn.Condition{sfn.Condition_StringEquals(jsii.String("$.args.mode"), jsii.String(m))}, common...)
+	isMode := func(source sfn.Condition, m string, more ...sfn.Condition) sfn.Condition {
+		cs := append([]sfn.Condition{source, sfn.Condition_StringEquals(jsii.String("$.args.mode"), jsii.String(m))}, common...)
 		return sfn.Condition_And(append(cs, more...)...)
 	}
 
 	described := b.describeRun()
 	check := sfn.NewChoice(s, b.id("CheckArguments"), nil).
 		When(sfn.Condition_Not(sfn.Condition_And(sfn.Condition_IsPresent(jsii.String("$.args.source")), sfn.Condition_IsString(jsii.String("$.args.source")),
-			sfn.Condition_Or(watched...))), badSource, nil).
-		When(isMode("scan", inRange("segments", 1, maxSegments)), b.scan(described), nil).
-		When(isMode("export"), b.export(described), nil).
-		Otherwise(badArgs)
+			sfn.Condition_Or(append(append([]sfn.Condition{}, tableSources...), bucketSources...)...))), badSource, nil)
+	if len(b.tables) > 0 {
+		table := sfn.Condition_Or(tableSources...)
+		check.When(isMode(table, "scan", inRange("segments", 1, maxSegments)), b.scan(described), nil).
+			When(isMode(table, "export"), b.export(described), nil)
+	}
+	if len(b.buckets) > 0 {
+		bucket := sfn.Condition_Or(bucketSources...)
+		list := b.list(described)
+		// A bucket has no scan: the default mode is its listing.
+		listDefault := sfn.NewPass(s, b.id("BucketListDefault"), &sfn.PassProps{Parameters: &map[string]any{
+			"args.$": `States.JsonMerge($.args, States.StringToJson('{"mode": "list"}'), false)`,
+		}})
+		manifest := jsii.String("$.args.manifest")
+		check.When(isMode(bucket, "scan"), listDefault.Next(list), nil).
+			When(isMode(bucket, "list"), list, nil).
+			When(isMode(bucket, "inventory", sfn.Condition_IsPresent(manifest), sfn.Condition_IsString(manifest),
+				sfn.Condition_StringMatches(manifest, jsii.String(backfillInventory+"*/manifest.json"))), b.inventory(described), nil)
+	}
+	check.Otherwise(badArgs)
 	return defaults.Next(args).Next(check)
 }
 
@@ -188,6 +226,59 @@ func (b *backfillBuilder) scan(next sfn.IChainable) sfn.IChainable {
 		"cursor.$": "$.cursor", "limit.$": "$.limit",
 	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
 	return list.Next(m.Next(next))
+}
+
+// list is a bucket's list mode: a Distributed Map over the one bucket,
+// whose iteration loops over its ListObjectsV2 pages through the tagger.
+func (b *backfillBuilder) list(next sfn.IChainable) sfn.IChainable {
+	s := b.r.stack
+	one := sfn.NewPass(s, b.id("ListedBucket"), &sfn.PassProps{Parameters: &map[string]any{
+		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
+	}})
+	m := b.distributedMap("ListBucket", &sfn.DistributedMapProps{
+		ItemsPath: jsii.String("$.buckets"),
+		ItemSelector: &map[string]any{
+			"source.$": "$$.Map.Item.Value", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+		},
+	})
+	m.ItemProcessor(b.pageLoop("List", []string{"source", "limit", "wait_seconds"}, map[string]any{
+		"region": b.r.region, "bucket.$": "$.source", "cursor.$": "$.cursor", "limit.$": "$.limit",
+	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
+	return one.Next(m.Next(next))
+}
+
+// inventory is a bucket's inventory mode: the same loop over the pages of
+// an S3 Inventory report in the backfill bucket, which the tagger reads.
+func (b *backfillBuilder) inventory(next sfn.IChainable) sfn.IChainable {
+	s := b.r.stack
+	one := sfn.NewPass(s, b.id("InventoriedBucket"), &sfn.PassProps{Parameters: &map[string]any{
+		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
+	}})
+	m := b.distributedMap("InventoryPages", &sfn.DistributedMapProps{
+		ItemsPath: jsii.String("$.buckets"),
+		ItemSelector: &map[string]any{
+			"source.$": "$$.Map.Item.Value", "manifest.$": "$.args.manifest", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds",
+			"cursor": "", "totals": zeroTotals(),
+		},
+	})
+	m.ItemProcessor(b.pageLoop("Inventory", []string{"source", "manifest", "limit", "wait_seconds"}, map[string]any{
+		"region": b.r.region, "bucket.$": "$.source", "inventory": map[string]any{"bucket": b.r.backfillBucket.BucketName(), "manifest.$": "$.manifest"},
+		"cursor.$": "$.cursor", "limit.$": "$.limit",
+	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
+	return one.Next(m.Next(next))
+}
+
+// inventoryDelivery lets S3 Inventory deliver the reports of this region's
+// watched buckets to the backfill bucket, under inventory/ only, from
+// those buckets of this account only (as AWS documents the destination
+// bucket's policy).
+func (r *residency) inventoryDelivery(buckets []string) {
+	arns, _ := r.bucketARNs(buckets)
+	st := allow("S3InventoryOfWatchedBuckets", []string{"s3:PutObject"}, r.backfillBucket.ArnForObjects(jsii.String(backfillInventory+"*")))
+	st.AddServicePrincipal(jsii.String("s3.amazonaws.com"), nil)
+	st.AddCondition(jsii.String("ArnLike"), &map[string]any{"aws:SourceArn": arns})
+	st.AddCondition(jsii.String("StringEquals"), &map[string]any{"aws:SourceAccount": r.stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control"})
+	r.backfillBucket.AddToResourcePolicy(st)
 }
 
 // export is the export mode: ExportTableToPointInTime, a DescribeExport

@@ -192,7 +192,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	dlq := []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
 	allowed := map[string][]string{
-		"tagger": concat(logs, dlq, streamRead, ddbReadWrite, []string{"dynamodb:Scan", "dynamodb:UpdateItem", "events:PutEvents", "kms:GenerateMac", "s3:GetObject"}),
+		"tagger": concat(logs, dlq, streamRead, ddbReadWrite, []string{"dynamodb:Scan", "dynamodb:UpdateItem", "events:PutEvents", "kms:GenerateMac", "s3:GetObject", "s3:ListBucket"}),
 		"router": concat(logs, dlq, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents", "kms:GenerateMac",
 			"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectTagging", "s3:ListBucket", "s3:ListBucketVersions",
 			"s3:PutObject", "s3:PutObjectTagging",
@@ -205,7 +205,8 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 	}
 	// What each must have, by statement id.
 	required := map[string][]string{
-		"tagger": {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences", "ReadBackfillExports"},
+		"tagger": {"ReadWatchedStreams", "TagWatchedRecords", "BackfillWatchedTables", "Catalog", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences", "ReadBackfillExports",
+			"ListWatchedBuckets", "ReadBucketInventories"},
 		"router": {"RecordsHere", "RelocateToHomeRegions", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences",
 			"ReadMisplacedObjects", "ListMisplacedObjects", "RelocateObjectsToHomeRegions"},
 		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},

@@ -20,13 +20,16 @@ import (
 // line every --progress-every pages), then a summary per table; the
 // summaries are JSON on stdout. With EXPORT_DIR, a DynamoDB table export is
 // loaded into the table and region its manifest names, as data that was
-// there before (no stream records), and backfilled as it loads.
+// there before (no stream records), and backfilled as it loads. A watched
+// bucket is backfilled when --source names it: the local object store's
+// objects that the catalog does not know, in the bucket's region (a source
+// with one bucket for every region: in each region, or --region's).
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("backfill", stderr)
 	var source, region string
 	var restart bool
 	var every, pageSize int
-	fs.StringVar(&source, "source", "", "a watched table (default: every one)")
+	fs.StringVar(&source, "source", "", "a watched table (default: every one) or bucket (only by name)")
 	fs.StringVar(&region, "region", "", "a region of the policy (default: every one)")
 	fs.BoolVar(&restart, "restart", false, "start over, discarding the checkpoint of a backfill that stopped")
 	fs.IntVar(&every, "progress-every", 10, "without a terminal, a progress line every N pages")
@@ -87,9 +90,10 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			tables = append(tables, src.Table)
 		}
 	}
+	if len(tables) == 0 && source != "" {
+		return backfillBucket(ctx, s, source, region, opts, p, stdout)
+	}
 	switch {
-	case len(tables) == 0 && source != "":
-		return usagef("--source %q is not a watched table of the policy", source)
 	case len(tables) == 0:
 		return errors.New("the policy watches no table: nothing to backfill")
 	}
@@ -110,6 +114,39 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			p.summary(res)
 			out = append(out, res)
 		}
+	}
+	return writeJSON(stdout, out)
+}
+
+// backfillBucket backfills the watched bucket named source: in the region
+// the policy names for it, or (a source with one bucket) in every region of
+// the policy, or --region's.
+func backfillBucket(ctx context.Context, s *local.Stack, source, region string, opts local.BackfillOptions, p *progress, stdout io.Writer) error {
+	src, ok := s.Policy.SourceByName(source)
+	if !ok || src.Table != "" {
+		return usagef("--source %q is not a watched table or bucket of the policy", source)
+	}
+	if region != "" && !s.Policy.HasRegion(region) {
+		return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(s.Policy.Regions, ", "))
+	}
+	regions := s.Policy.Regions
+	if r, ok := src.RegionOfBucket(source); ok {
+		if region != "" && region != r {
+			return usagef("bucket %s is the source's bucket in %s, not --region %q", source, r, region)
+		}
+		regions = []string{r}
+	} else if region != "" {
+		regions = []string{region}
+	}
+	var out []local.BackfillSummary
+	for _, r := range regions {
+		p.start()
+		res, err := s.BackfillBucket(ctx, r, source, opts)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		p.summary(res)
+		out = append(out, res)
 	}
 	return writeJSON(stdout, out)
 }

@@ -17,7 +17,9 @@ import (
 // BackfillResult says what a page of existing records became.
 type BackfillResult struct {
 	Region string `json:"region"`
-	Table  string `json:"table"`
+	// Table, or Bucket, is the source the page is of.
+	Table  string `json:"table,omitempty"`
+	Bucket string `json:"bucket,omitempty"`
 	Items  int    `json:"items"`
 	// Tagged counts the records whose tag was written (new or changed);
 	// Unchanged those that already carried their current tag (a second
@@ -186,15 +188,21 @@ type TableScanner interface {
 // "table": ..., "segment": 0, "segments": 4, "cursor": "", "limit": 1000}},
 // or of a table export's data file, {"backfill": {"region": ...,
 // "table": ..., "export": {"bucket": ..., "key": ...}, "cursor": "",
-// "limit": 1000}}.
+// "limit": 1000}}; for a watched bucket, a ListObjectsV2 page,
+// {"backfill": {"region": ..., "bucket": ..., "cursor": "", "limit":
+// 1000}}, or a page of an S3 Inventory report of it, {"backfill":
+// {"region": ..., "bucket": ..., "inventory": {"bucket": ..., "manifest":
+// ".../manifest.json"}, "cursor": "", "limit": 1000}}.
 type BackfillPage struct {
-	Region   string      `json:"region"`
-	Table    string      `json:"table"`
-	Segment  int         `json:"segment"`
-	Segments int         `json:"segments"`
-	Export   *ExportFile `json:"export,omitempty"`
-	Cursor   string      `json:"cursor"`
-	Limit    int         `json:"limit"`
+	Region    string      `json:"region"`
+	Table     string      `json:"table,omitempty"`
+	Bucket    string      `json:"bucket,omitempty"`
+	Segment   int         `json:"segment"`
+	Segments  int         `json:"segments"`
+	Export    *ExportFile `json:"export,omitempty"`
+	Inventory *Inventory  `json:"inventory,omitempty"`
+	Cursor    string      `json:"cursor"`
+	Limit     int         `json:"limit"`
 }
 
 // MaxBackfillPage is the most records one backfill page reads.
@@ -209,6 +217,7 @@ type BackfillPageResult struct {
 	Segment    int         `json:"segment"`
 	Segments   int         `json:"segments"`
 	Export     *ExportFile `json:"export,omitempty"`
+	Inventory  *Inventory  `json:"inventory,omitempty"`
 	NextCursor string      `json:"next_cursor"`
 }
 
@@ -248,10 +257,14 @@ func (h *Handler) page(ctx context.Context, payload []byte) (BackfillPageResult,
 		p.Limit = MaxBackfillPage
 	}
 	switch {
-	case p.Region == "" || p.Table == "":
-		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: region and table are required", ErrInvalid)
+	case p.Region == "" || (p.Table == "" && p.Bucket == ""):
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: region and table (or bucket) are required", ErrInvalid)
 	case p.Limit < 1 || p.Limit > MaxBackfillPage:
 		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: limit %d: use 1 to %d", ErrInvalid, p.Limit, MaxBackfillPage)
+	case p.Bucket != "":
+		return h.bucketPage(ctx, p)
+	case p.Inventory != nil:
+		return BackfillPageResult{}, fmt.Errorf("%w: backfill page: an inventory is of a bucket, not a table", ErrInvalid)
 	case p.Export != nil:
 		return h.exportPage(ctx, p)
 	}
@@ -299,16 +312,24 @@ const (
 // logPage logs a page's figures and emits them as metrics. Failures are
 // counted here; they are listed, by reference, in the page's result.
 func (h *Handler) logPage(ctx context.Context, res BackfillPageResult) {
+	source := res.Table
 	attrs := []any{"function", Actor, "region", res.Region, "table", res.Table}
-	if res.Export != nil {
+	switch {
+	case res.Bucket != "":
+		source = res.Bucket
+		attrs = []any{"function", Actor, "region", res.Region, "bucket", res.Bucket}
+		if res.Inventory != nil {
+			attrs = append(attrs, "inventory", res.Inventory.Manifest)
+		}
+	case res.Export != nil:
 		attrs = append(attrs, "export_file", res.Export.Key)
-	} else {
+	default:
 		attrs = append(attrs, "segment", res.Segment, "segments", res.Segments)
 	}
 	attrs = append(attrs, "items", res.Items, "tagged", res.Tagged, "unchanged", res.Unchanged, "violations", res.Violations, "failed", len(res.Failed),
 		"more", res.NextCursor != "")
 	h.Log.InfoContext(ctx, "backfill page", attrs...)
-	h.metric(ctx, res.Table, metrics.Counted(MetricBackfillItems, res.Items), metrics.Counted(MetricBackfillTagged, res.Tagged),
+	h.metric(ctx, source, metrics.Counted(MetricBackfillItems, res.Items), metrics.Counted(MetricBackfillTagged, res.Tagged),
 		metrics.Counted(MetricBackfillUnchanged, res.Unchanged), metrics.Counted(MetricBackfillViolation, res.Violations),
 		metrics.Counted(MetricBackfillFailed, len(res.Failed)))
 }

@@ -61,13 +61,26 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	if region == "" {
 		region = h.Region
 	}
+	w, err := h.objectWrite(ctx, region, bucket, objKey, rec.EventTime.UTC())
+	if err != nil {
+		return err
+	}
+	b.writes = append(b.writes, w)
+	return nil
+}
+
+// objectWrite reads what the tagger knows of an object of a watched bucket
+// (its current version: HeadObject names no version) from its user
+// metadata; eventTime is its creation time when neither the metadata nor
+// S3 tells one.
+func (h *Handler) objectWrite(ctx context.Context, region, bucket, objKey string, eventTime time.Time) (write, error) {
 	src, ok := h.Policy.SourceForObject(bucket, objKey)
 	if !ok {
-		return fmt.Errorf("%w: bucket %q and key prefix are not a source of policy %s", ErrInvalid, bucket, h.Policy.Version)
+		return write{}, fmt.Errorf("%w: bucket %q and key prefix are not a source of policy %s", ErrInvalid, bucket, h.Policy.Version)
 	}
 	obj, err := h.Objects.HeadObject(ctx, region, bucket, objKey)
 	if err != nil {
-		return fmt.Errorf("read object metadata: %w", err)
+		return write{}, fmt.Errorf("read object metadata: %w", err)
 	}
 	item := make(record.Item, len(obj.Metadata))
 	for k, v := range obj.Metadata {
@@ -79,7 +92,7 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	}
 	w, err := h.fromItem(&lower, region, bucket, record.Key{"key": objKey}, item)
 	if err != nil {
-		return err
+		return write{}, err
 	}
 	w.sourceKind = catalog.SourceBucket
 	w.writtenAt = rec.EventTime.UTC()
@@ -96,8 +109,7 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 		w.created = obj.LastModified
 	}
 	if w.created.IsZero() {
-		w.created = rec.EventTime.UTC()
+		w.created = eventTime
 	}
-	b.writes = append(b.writes, w)
-	return nil
+	return w, nil
 }

@@ -104,9 +104,13 @@ type Handler struct {
 	// seals their cursors (optional: without them, backfill pages fail).
 	Scanner TableScanner
 	Cursors Sealer
-	// Exports opens table exports' data files for a backfill from an
-	// export (optional: without it, such pages fail).
+	// Exports opens table exports' data files, and S3 Inventory reports,
+	// for a backfill from an export or an inventory (optional: without it,
+	// such pages fail).
 	Exports ExportFiles
+	// Lister lists the watched buckets' objects for a backfill from
+	// ListObjectsV2 pages (optional: without it, such pages fail).
+	Lister ObjectLister
 	// Metrics, when set, receives the tagger's metrics (EMF lines).
 	Metrics *metrics.Emitter
 	// Coverage records completed backfills (optional: without it,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
@@ -98,6 +99,25 @@ func (s *Stack) Backfill(ctx context.Context, region, table string, opts Backfil
 	return s.backfill(ctx, region, table, catalog.BackfillScan, "", expected, opts, scan)
 }
 
+// BackfillBucket brings the objects already in a watched bucket of a region
+// under Residency, a ListObjectsV2 page at a time of the local object store,
+// through that region's tagger (see tagger.Handler.BackfillObjects): the
+// objects the catalog does not know are read, decided and catalogued, their
+// violations relocated; those it knows are unchanged and cost nothing. Pages,
+// checkpoints and coverage are those of Backfill. The whole bucket is
+// listed; keys outside the watched prefixes are skipped.
+func (s *Stack) BackfillBucket(ctx context.Context, region, bucket string, opts BackfillOptions) (BackfillSummary, error) {
+	list := func(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+		keys, next, err := s.Store.ListObjects(ctx, region, bucket, "", cursor, limit)
+		items := make([]record.Item, len(keys))
+		for i, k := range keys {
+			items[i] = record.Item{"key": k}
+		}
+		return items, nil, next, err
+	}
+	return s.backfill(ctx, region, bucket, catalog.BackfillList, "", 0, opts, list)
+}
+
 // backfill runs the pages of one backfill, from its checkpoint.
 func (s *Stack) backfill(ctx context.Context, region, table, mode, export string, expected int, opts BackfillOptions, source pageSource) (BackfillSummary, error) {
 	cp := catalog.Checkpoint{Region: region, Source: table, Mode: mode, Export: export, Failures: []catalog.BackfillFailure{}}
@@ -123,6 +143,9 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 		cp.StartedAt = s.Now()
 	case cps[0].Mode != mode || cps[0].Export != export:
 		was := "a table scan"
+		if cps[0].Mode == catalog.BackfillList {
+			was = "a listing of the bucket"
+		}
 		if cps[0].Mode == catalog.BackfillExport {
 			was = "the export " + cps[0].Export
 		}
@@ -150,7 +173,17 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 				// An export's items are loaded with their tags: one write
 				// each, in this transaction as the tags would be.
 				tables.load(load)
-				res, err := t.Backfill(ctx, region, table, items)
+				var res tagger.BackfillResult
+				if mode == catalog.BackfillList {
+					// A listing's items are the objects' keys, {"key": ...}.
+					keys := make([]string, len(items))
+					for i, it := range items {
+						keys[i] = it.String("key")
+					}
+					res, err = t.BackfillObjects(ctx, region, table, keys)
+				} else {
+					res, err = t.Backfill(ctx, region, table, items)
+				}
 				if err != nil {
 					return err
 				}

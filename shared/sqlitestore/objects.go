@@ -165,3 +165,32 @@ func (s *Store) DeleteObject(ctx context.Context, region, bucket, key string) (i
 	}
 	return 1, nil
 }
+
+// ListObjects returns up to limit keys of bucket's objects in region under
+// prefix, in key order after the key token (from the first without one),
+// and the token of the next page ("" after the last page): the local
+// buckets' ListObjectsV2 pages (s3objects.Objects.ListObjects). The local
+// buckets keep one version of each key, the current one.
+func (s *Store) ListObjects(ctx context.Context, region, bucket, prefix, token string, limit int) ([]string, string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT k FROM objects WHERE region=? AND bucket=? AND k>? AND instr(k,?)=1 ORDER BY k LIMIT ?`,
+		region, bucket, token, prefix, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list objects in s3://%s in %s: %w", bucket, region, err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, "", fmt.Errorf("list objects in s3://%s in %s: %w", bucket, region, err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list objects in s3://%s in %s: %w", bucket, region, err)
+	}
+	if len(keys) > limit {
+		return keys[:limit], keys[limit-1], nil
+	}
+	return keys, "", nil
+}

@@ -20,10 +20,12 @@ func main() {
 	ctx := context.Background()
 	app := awsapp.MustLoad(ctx, "tagger", awsenv.Policy, awsenv.CatalogTable, awsenv.EventBus, awsenv.LedgerQueueURL, awsenv.HMACKeyID)
 	store := app.Store()
+	objects := awsclients.Objects(app)
 	h := &tagger.Handler{Region: app.Region, Policy: awspolicy.MustLoad("tagger"), Refs: app.Refs, Tables: store, Catalog: store, Contracts: store,
-		Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log,
+		Objects: objects, Lister: objects, Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log,
 		DeadLetters: app.DeadLetters(), Scanner: store, Cursors: app.Refs, Metrics: app.Metrics(), Coverage: store,
-		// A table export's data files, in the stack's backfill bucket.
+		// A table export's data files and S3 Inventory reports, in the
+		// stack's backfill bucket.
 		Exports: &s3objects.Reader{API: s3.NewFromConfig(app.Config)}}
 	lambda.StartWithOptions(tagger.Raw(h.Invoke), lambda.WithContext(ctx))
 }

@@ -23,6 +23,7 @@ type S3API interface {
 	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
@@ -71,6 +72,39 @@ func (o *Objects) HeadObject(ctx context.Context, region, bucket, key string) (r
 		meta[strings.ToLower(k)] = v
 	}
 	return record.Object{Region: region, Bucket: bucket, Key: key, Metadata: meta, LastModified: aws.ToTime(out.LastModified)}, nil
+}
+
+// ListObjects returns up to limit keys of bucket's current objects under
+// prefix, from the continuation token (the first page without one), and
+// the token of the next page ("" after the last): one ListObjectsV2 page, a
+// backfill's page. ListObjectsV2 lists the current version of each key
+// only (no delete markers, no older versions), which is what HeadObject,
+// and so the tagger, reads.
+func (o *Objects) ListObjects(ctx context.Context, region, bucket, prefix, token string, limit int) ([]string, string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(int32(limit))}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	if token != "" {
+		in.ContinuationToken = aws.String(token)
+	}
+	out, err := o.api(region).ListObjectsV2(ctx, in)
+	var nb *s3types.NoSuchBucket
+	if errors.As(err, &nb) {
+		return nil, "", fmt.Errorf("list objects in s3://%s: %w", bucket, record.ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("list objects in s3://%s: %w", bucket, scrub(scrub(err, prefix), token))
+	}
+	keys := make([]string, 0, len(out.Contents))
+	for _, c := range out.Contents {
+		keys = append(keys, aws.ToString(c.Key))
+	}
+	next := ""
+	if aws.ToBool(out.IsTruncated) {
+		next = aws.ToString(out.NextContinuationToken)
+	}
+	return keys, next, nil
 }
 
 // DeleteObject deletes an object down to its last version: every version
