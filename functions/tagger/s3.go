@@ -65,6 +65,9 @@ func (h *Handler) s3Record(ctx context.Context, rec *lambdaevents.S3EventRecord,
 	if err != nil {
 		return err
 	}
+	// The misplaced write's time, for the exposure of its relocation; a
+	// backfilled object has none.
+	w.writtenAt = rec.EventTime.UTC()
 	b.writes = append(b.writes, w)
 	return nil
 }
@@ -95,7 +98,6 @@ func (h *Handler) objectWrite(ctx context.Context, region, bucket, objKey string
 		return write{}, err
 	}
 	w.sourceKind = catalog.SourceBucket
-	w.writtenAt = rec.EventTime.UTC()
 	w.existing = nil // the tag of an object lives in the catalog
 	if w.created.IsZero() {
 		// A copy the router relocated keeps the write time of the
