@@ -13,7 +13,7 @@ MODE      ?= scan
 SEGMENTS  ?= 8
 MANIFEST  ?=
 
-.PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m backfill
+.PHONY: help run serve test lint generate bench fuzz clean build synth diff deploy nag lint-cfn report-screenshot report-1m backfill bench-run
 
 help: ## list the targets
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | sed 's|$$(DB)|$(DB)|g' | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ lint: ## gofmt, vet, staticcheck, go mod tidy diff, generated code current
 
 bench: ## benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-run: ## generated loads through residency run: records/s end to end at 0%, 10%, 100% misplaced (N=, BATCH=, MISPLACED=)
+	@scripts/bench-run.sh
 
 fuzz: ## a short fuzzing round on every decoder of outside input (FUZZTIME=30s)
 	@for spec in $$($(GO) test -list '^Fuzz' ./... 2>/dev/null | awk '/^ok/ {pkg=$$2} /^Fuzz/ {print pkg":"$$1}'); do \

@@ -7,6 +7,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
+	"github.com/residency-dev/residency/shared/local/loadgen"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
@@ -23,7 +24,7 @@ func TestViolationsReachTheRouterInBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range streamLoad(500, 500, 50) {
+	for _, f := range loadgen.StreamBatches(500, 500, 50) {
 		d, err := s.Replay(ctx, f)
 		if err != nil || d.Failed != 0 || d.Error != "" {
 			t.Fatalf("expect the batch delivered, got %+v, %v", d, err)
