@@ -172,6 +172,26 @@ func TestCompletionZshFish(t *testing.T) {
 			if out, err := exec.Command(shell, "-n", script).CombinedOutput(); err != nil {
 				t.Fatalf("%s -n: %v: %s", shell, err, out)
 			}
+			// Loaded as the script says, it completes.
+			var run *exec.Cmd
+			if shell == "fish" {
+				run = exec.Command("fish", "--no-config", "-c", "source "+script+`; complete -C "residency sw"; complete -C "residency sweep --region "`)
+			} else {
+				run = exec.Command("zsh", "-f", "-c", "autoload -U +X compinit && compinit -u -D; source "+script+"; whence -w _residency")
+			}
+			got, err := run.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: load the script: %v: %s", shell, err, got)
+			}
+			want := []string{"_residency"}
+			if shell == "fish" {
+				want = []string{"sweep", "eu-central-1", "us-east-1"}
+			}
+			for _, w := range want {
+				if !strings.Contains(string(got), w) {
+					t.Errorf("%s: expect %q once the script is loaded, got %s", shell, w, got)
+				}
+			}
 		})
 	}
 }
