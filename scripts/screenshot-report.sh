@@ -15,9 +15,11 @@ OUT=${OUT:-.residency/report.png}
 HTML=${OUT%.png}.html
 DB=.residency/screenshot.db
 
-chromium=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+chromium=$(command -v chromium || command -v chromium-headless-shell || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$chromium" ]; then
-	echo "screenshot-report: no Chromium on PATH; install it with: apt-get update && apt-get install -y chromium" >&2
+	# Not installed here: say what to run, install nothing.
+	echo "screenshot-report: no Chromium on PATH (chromium, chromium-headless-shell, chromium-browser, google-chrome); install one with:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y chromium-headless-shell   # or: chromium" >&2
 	exit 1
 fi
 

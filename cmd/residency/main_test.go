@@ -185,8 +185,8 @@ func TestRunReportVerify(t *testing.T) {
 	}
 
 	code, out, _ = cli(t, "report", "--db", db, "--format", "csv", "--kind", "deletion")
-	if code != 0 || !strings.HasPrefix(out, "seq,id,time,kind") || strings.Count(out, "\n") != 3 {
-		t.Fatalf("expect a CSV header and 2 deletion rows, got %d:\n%s", code, out)
+	if code != 0 || !strings.HasPrefix(out, "seq,id,time,kind") || strings.Count(out, "\n") != 6 {
+		t.Fatalf("expect a CSV header and 5 deletion rows (2 receipts, 3 regions' entry of the erasure request), got %d:\n%s", code, out)
 	}
 	if code, _, errs := cli(t, "report", "--db", db, "--format", "pdf"); code != exitUsage || !strings.Contains(errs, "pdf") {
 		t.Fatalf("expect a usage error naming pdf, got %d %s", code, errs)
@@ -216,7 +216,7 @@ func TestRunReportVerify(t *testing.T) {
 	}
 	// The report is still written, marked BROKEN, and exits 3 too.
 	code, out, errs = cli(t, "report", "--db", db)
-	if code != exitBroken || !strings.Contains(out, "Ledger: 13 entries, BROKEN") || !strings.Contains(errs, "ledger does not verify") {
+	if code != exitBroken || !strings.Contains(out, "Ledger: 16 entries, BROKEN") || !strings.Contains(errs, "ledger does not verify") {
 		t.Fatalf("expect the report marked BROKEN with exit 3, got %d %.300s %s", code, out, errs)
 	}
 }
@@ -241,7 +241,7 @@ func TestVerifyTampering(t *testing.T) {
 			`UPDATE ledger SET seq=2 WHERE region='us-east-1' AND seq=3`,
 			`UPDATE ledger SET seq=3 WHERE region='us-east-1' AND seq=-1`}, want: "us-east-1: BROKEN at seq 2"},
 		"truncated tail": {sql: []string{`DELETE FROM ledger WHERE region='eu-central-1' AND seq>=6`}, refuse: true,
-			want: "eu-central-1: BROKEN at seq 6: the chain ends at seq 5 but the digest of 2026-11-22T12:00:00Z (seq 1-7) signed it up to seq 7"},
+			want: "eu-central-1: BROKEN at seq 6: the chain ends at seq 5 but the digest of 2026-11-22T12:00:00Z (seq 1-8) signed it up to seq 8"},
 		"whole chain dropped": {sql: []string{`DELETE FROM ledger WHERE region='us-east-1'`}, want: "us-east-1: BROKEN at seq 1", refuse: true},
 	}
 	for name, c := range cases {
@@ -284,7 +284,7 @@ func TestVerifyDigests(t *testing.T) {
 		} `json:"chains"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || !st.Verified || !st.DigestsChecked || len(st.Chains) != 3 ||
-		st.Chains[0].Digests != 1 || st.Chains[0].SignedSeq != 7 || st.Chains[1].SignedSeq != 1 || st.Chains[2].SignedSeq != 5 {
+		st.Chains[0].Digests != 1 || st.Chains[0].SignedSeq != 8 || st.Chains[1].SignedSeq != 2 || st.Chains[2].SignedSeq != 6 {
 		t.Fatalf("expect the three chains signed by one digest each, got %d %s", code, out)
 	}
 	digests := db + ".digests"

@@ -23,7 +23,7 @@ func TestReportHTML(t *testing.T) {
 	db := runSamples(t)
 	out := filepath.Join(t.TempDir(), "report.html")
 	code, stdout, errs := cli(t, "report", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "html", "--out", out)
-	if code != 0 || !strings.Contains(stdout, "report written to "+out+" (13 entries)") {
+	if code != 0 || !strings.Contains(stdout, "report written to "+out+" (16 entries)") {
 		t.Fatalf("expect the HTML report written, got %d %s %s", code, stdout, errs)
 	}
 	b, _ := os.ReadFile(out)
@@ -147,8 +147,8 @@ func TestReportFromEndpoint(t *testing.T) {
 		remotePageSize = 2
 		before := signed.Load()
 		code, out, errs := cli(t, "report", "--endpoint", api.URL+"/", "--region", "eu-central-1", "--format", "csv")
-		if code != 0 || out != local("--format", "csv") || signed.Load()-before != 7 {
-			t.Fatalf("expect the 13 entries in 7 signed pages of 2, got %d requests, exit %d %s", signed.Load()-before, code, errs)
+		if code != 0 || out != local("--format", "csv") || signed.Load()-before != 8 {
+			t.Fatalf("expect the 16 entries in 8 signed pages of 2, got %d requests, exit %d %s", signed.Load()-before, code, errs)
 		}
 	})
 	t.Run("region from the environment", func(t *testing.T) {

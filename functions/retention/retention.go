@@ -553,6 +553,21 @@ func (h *Handler) erase(ctx context.Context, raw json.RawMessage) (events.Erasur
 	if err != nil {
 		return out, err
 	}
+	// The request itself goes to the ledger first, before any receipt:
+	// when it was received and how many records this region holds to
+	// erase; the report's one-month clock reads it back, and the request
+	// is complete here when as many receipts name it. Its id is the same
+	// on a redelivery (the report reads the first).
+	received := d.ReceivedAt.Time // required: Decode validated it
+	request := ledger.Entry{
+		ID:   ledger.ID(ledger.KindDeletion, h.Region, ref, ledger.DecisionErasureRequested, d.RequestID),
+		Time: now, Kind: ledger.KindDeletion, Region: h.Region, SubjectRef: ref,
+		Reference: ledger.ErasureRequestReference(d.RequestID, received, len(entries)),
+		Decision:  ledger.DecisionErasureRequested, PolicyVersion: h.Policy.Version, Actor: Actor,
+	}
+	if err := h.Ledger.Send(ctx, request); err != nil {
+		return out, fmt.Errorf("send erasure request %s: %w", d.RequestID, err)
+	}
 	// A legal hold outranks erasure (GDPR Art. 17(3)(e)): those records
 	// stay, and the summary says how many did.
 	unheld, held, err := h.unheld(ctx, entries)

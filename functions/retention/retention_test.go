@@ -302,15 +302,16 @@ func seedSubjects(t *testing.T, st *sqlitestore.Store, subjects ...string) []cat
 	return es
 }
 
-// refusingLedger refuses every send while refuse is set (the ledger queue
-// down), keeping what it accepts otherwise.
+// refusingLedger refuses every send but the erasure requests' entries
+// while refuse is set (the ledger queue down after the request was
+// recorded), keeping what it accepts otherwise.
 type refusingLedger struct {
 	*fakes.Sink
 	refuse bool
 }
 
 func (r *refusingLedger) Send(ctx context.Context, es ...ledger.Entry) error {
-	if r.refuse {
+	if r.refuse && (len(es) != 1 || es[0].Decision != ledger.DecisionErasureRequested) {
 		return fmt.Errorf("queue unavailable")
 	}
 	return r.Sink.Send(ctx, es...)
@@ -365,11 +366,21 @@ func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
 				step()
 			}
 
-			// THEN each record has one receipt naming the request
-			if len(sk.Entries) != 2 {
-				t.Fatalf("expect 2 receipts, got %d: %+v", len(sk.Entries), sk.Entries)
-			}
+			// THEN each record has one receipt naming the request (the
+			// request's entry, sent again on the redelivery with the same
+			// id, the ledger keeps once)
+			var receipts []ledger.Entry
 			for _, e := range sk.Entries {
+				if e.Decision != ledger.DecisionErasureRequested {
+					receipts = append(receipts, e)
+				} else if e.ID != sk.Entries[0].ID {
+					t.Errorf("expect the redelivered request's entry to keep its id, got %+v", e)
+				}
+			}
+			if len(receipts) != 2 {
+				t.Fatalf("expect 2 receipts, got %d: %+v", len(receipts), sk.Entries)
+			}
+			for _, e := range receipts {
 				if e.Kind != ledger.KindDeletion || e.SubjectRef != subject || e.Reference != "GDPR Art. 17 erasure request dsr-2026-1142" {
 					t.Errorf("expect an erasure receipt of %s naming dsr-2026-1142, got %+v", subject, e)
 				}
@@ -448,8 +459,12 @@ func TestErasureOfAHeldRecordWaitsForTheRelease(t *testing.T) {
 		t.Fatal("expect the released record deleted")
 	}
 	last := sk.Entries[len(sk.Entries)-1]
-	if len(sk.Entries) != 2 || last.Reference != "GDPR Art. 17 erasure request dsr-2026-1142" || last.Record != h.Refs.Record("users", es[1].Key) {
-		t.Fatalf("expect 2 erasure receipts, the last for the released record, got %+v", sk.Entries)
+	if first := sk.Entries[0]; first.Decision != ledger.DecisionErasureRequested ||
+		first.Reference != "GDPR Art. 17 erasure request dsr-2026-1142; received 2026-11-21T15:30:00Z; 2 records to erase" {
+		t.Fatalf("expect the request's entry first, the held record among its 2, got %+v", first)
+	}
+	if len(sk.Entries) != 3 || last.Reference != "GDPR Art. 17 erasure request dsr-2026-1142" || last.Record != h.Refs.Record("users", es[1].Key) {
+		t.Fatalf("expect the request and 2 erasure receipts, the last for the released record, got %+v", sk.Entries)
 	}
 }
 

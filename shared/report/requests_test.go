@@ -1,10 +1,21 @@
 package report_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/report"
+	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 func TestDueDayIsOneCalendarMonth(t *testing.T) {
@@ -59,5 +70,134 @@ func TestRequestStatus(t *testing.T) {
 				t.Fatalf("expect completed_at %v, got %v", tc.completed, q.CompletedAt)
 			}
 		})
+	}
+}
+
+// The report's erasure requests come from the ledger: each region's
+// request entry (received at, records to erase) and the receipts that name
+// it. On time, late, open (a receipt still missing in one region) and
+// overdue (a held record, no receipt), at --now; JSON fields, the table and
+// the HTML page, both flagging the overdue one at the top.
+func TestReportPutsErasureRequestsOnTheClock(t *testing.T) {
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	day := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	request := func(region, id, at string, records int) ledger.Entry {
+		return ledger.Entry{ID: "req-" + region + id, Time: day(at), Kind: ledger.KindDeletion, Region: region, SubjectRef: "sub_" + id,
+			Reference: ledger.ErasureRequestReference(id, day(at).Add(-time.Hour), records), Decision: ledger.DecisionErasureRequested, Actor: "retention"}
+	}
+	n := 0
+	receipt := func(region, id, at, suffix string) ledger.Entry {
+		n++
+		return ledger.Entry{ID: fmt.Sprint("rcpt-", n), Time: day(at), Kind: ledger.KindDeletion, Region: region, SubjectRef: "sub_" + id,
+			Record: fmt.Sprint("rec_", n), Reference: ledger.ErasureReference(id) + suffix, Decision: "deleted", Actor: "retention"}
+	}
+	if _, err := st.Append(ctx, "eu-central-1", []ledger.Entry{
+		request("eu-central-1", "dsr-late", "2026-09-01T10:00:00Z", 1),
+		request("eu-central-1", "dsr-overdue", "2026-10-01T10:00:00Z", 1), // held: no receipt
+		receipt("eu-central-1", "dsr-late", "2026-10-05T10:00:00Z", ""),   // due 2026-10-01
+		request("eu-central-1", "dsr-ontime", "2026-11-01T10:00:00Z", 2),
+		receipt("eu-central-1", "dsr-ontime", "2026-11-02T10:00:00Z", ""),
+		receipt("eu-central-1", "dsr-ontime", "2026-11-02T11:00:00Z", "; 2 object versions deleted"),
+		receipt("eu-central-1", "dsr-ontime", "2026-11-03T11:00:00Z", ", re-applied"), // a later write: not the request's
+		request("eu-central-1", "dsr-open", "2026-11-20T10:00:00Z", 1),
+		receipt("eu-central-1", "dsr-open", "2026-11-20T11:00:00Z", ""),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, "us-east-1", []ledger.Entry{
+		request("us-east-1", "dsr-open", "2026-11-20T10:00:00Z", 2),
+		receipt("us-east-1", "dsr-open", "2026-11-20T11:00:00Z", ""), // one of two
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := day("2026-11-22T12:00:00Z")
+	h, err := report.Summarize(ctx, st, report.Query{}, report.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := func(s string) *time.Time { v := day(s); return &v }
+	want := report.Requests{Total: 4, Open: 1, Overdue: 1, Late: 1, List: []report.Request{
+		{ID: "dsr-late", SubjectRef: "sub_dsr-late", ReceivedAt: day("2026-09-01T09:00:00Z"), Due: "2026-10-01", CompletedAt: completed("2026-10-05T10:00:00Z"),
+			Status: report.RequestLate, Regions: []string{"eu-central-1"}, Records: 1, Erased: 1},
+		{ID: "dsr-overdue", SubjectRef: "sub_dsr-overdue", ReceivedAt: day("2026-10-01T09:00:00Z"), Due: "2026-11-01",
+			Status: report.RequestOverdue, Regions: []string{"eu-central-1"}, Records: 1, Erased: 0},
+		{ID: "dsr-ontime", SubjectRef: "sub_dsr-ontime", ReceivedAt: day("2026-11-01T09:00:00Z"), Due: "2026-12-01", CompletedAt: completed("2026-11-02T11:00:00Z"),
+			Status: report.RequestOnTime, Regions: []string{"eu-central-1"}, Records: 2, Erased: 2},
+		{ID: "dsr-open", SubjectRef: "sub_dsr-open", ReceivedAt: day("2026-11-20T09:00:00Z"), Due: "2026-12-20",
+			Status: report.RequestOpen, Regions: []string{"eu-central-1", "us-east-1"}, Records: 3, Erased: 2},
+	}}
+	if diff := cmp.Diff(want, h.Summary.Requests); diff != "" {
+		t.Fatalf("summary.requests (-want +got):\n%s", diff)
+	}
+	if h.Summary.Deletions.Total != 6 || h.Summary.Deletions.ByDecision[ledger.DecisionErasureRequested] != 5 {
+		t.Errorf("expect the request entries kept out of the deletions (6 receipts, 5 requests), got %+v", h.Summary.Deletions)
+	}
+
+	var js bytes.Buffer
+	if err := report.Write(&js, "json", h, report.Entries(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Summary struct {
+			Requests struct {
+				List []map[string]any `json:"list"`
+			} `json:"requests"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || len(doc.Summary.Requests.List) != 4 {
+		t.Fatalf("expect 4 requests in the JSON, got %s (%v)", js.String(), err)
+	}
+	for _, f := range []string{"id", "received_at", "due", "completed_at", "status"} {
+		if _, ok := doc.Summary.Requests.List[0][f]; !ok {
+			t.Errorf("expect field %s in summary.requests.list, got %v", f, doc.Summary.Requests.List[0])
+		}
+	}
+	if _, ok := doc.Summary.Requests.List[1]["completed_at"]; ok {
+		t.Errorf("expect no completed_at on the overdue request, got %v", doc.Summary.Requests.List[1])
+	}
+
+	var table bytes.Buffer
+	if err := report.Write(&table, "table", h, report.Entries(nil)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(table.String(), "\n")
+	if !strings.HasPrefix(lines[1], "OVERDUE: 1 erasure request(s)") || !strings.Contains(lines[1], "dsr-overdue (due 2026-11-01)") {
+		t.Errorf("expect the overdue request flagged on the table's second line, got %q", lines[1])
+	}
+	if !regexp.MustCompile(`dsr-open\s+sub_dsr-open\s+2026-11-20T09:00:00Z\s+2026-12-20\s+-\s+open\s+eu-central-1,us-east-1\s+2 of 3`).MatchString(table.String()) {
+		t.Errorf("expect dsr-open's row in the table, got\n%s", table.String())
+	}
+
+	var page bytes.Buffer
+	if err := report.Write(&page, "html", h, report.Entries(nil)); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	flag, section := strings.Index(html, `id="requests-overdue"`), strings.Index(html, `id="requests"`)
+	if flag < 0 || flag > strings.Index(html, "Ledger verification") || !strings.Contains(html[flag:], "<strong>dsr-overdue</strong> (due 2026-11-01)") {
+		t.Errorf("expect the overdue flag at the top of the page, before the ledger verification")
+	}
+	if section < 0 || !strings.Contains(html[section:], "2026-10-05T10:00:00Z") || !strings.Contains(html[section:], "on time") {
+		t.Errorf("expect the requests section with completion times and statuses")
+	}
+
+	// A period that starts after the overdue request was received: it is
+	// not in it, and nothing is flagged.
+	h2, _ := report.Summarize(ctx, st, report.Query{From: day("2026-11-01T00:00:00Z")}, report.Options{Now: now})
+	page.Reset()
+	report.Write(&page, "html", h2, report.Entries(nil))
+	if h2.Summary.Requests.Total != 2 || strings.Contains(page.String(), `id="requests-overdue"`) {
+		t.Errorf("expect the period from Nov 1 to hold 2 requests and no overdue flag, got %+v", h2.Summary.Requests)
 	}
 }

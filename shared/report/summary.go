@@ -124,6 +124,8 @@ type Summary struct {
 	Coverage []Coverage `json:"backfill_coverage"`
 	// Exposure is how long misplaced records stayed exposed (exposure.go).
 	Exposure ExposureSummary `json:"exposure"`
+	// Requests are the erasure requests on the one-month clock (requests.go).
+	Requests Requests `json:"requests"`
 }
 
 // Hold is a legal hold in force; a hold on one record names it by
@@ -206,6 +208,7 @@ func NewHeader(q Query, now time.Time) *Header {
 			Timeline:   []Day{},
 			Coverage:   []Coverage{},
 			Exposure:   ExposureSummary{ByRegion: []RegionExposure{}, ByDay: []DayExposure{}},
+			Requests:   Requests{List: []Request{}},
 		},
 	}
 	for _, k := range ledger.Kinds {
@@ -252,6 +255,7 @@ func Summarize(ctx context.Context, l Ledger, q Query, opt Options) (*Header, er
 		s.merge(o)
 	}
 	s.finish(&h.Summary)
+	h.Summary.Requests = s.requests.list(opt.Now)
 	if err := addHosting(ctx, &h.Summary, q, opt); err != nil {
 		return nil, err
 	}
@@ -296,11 +300,12 @@ type summarizer struct {
 	pending    map[violationKey][]Violation // open violations, awaiting a relocation
 	remediated []Violation                  // listed remediated and alert-only violations
 	exposure   exposures
+	requests   requestTracker // erasure requests and their receipts
 }
 
 func newSummarizer(q Query) *summarizer {
 	return &summarizer{
-		q: q, reg: map[[4]string]*RegisterRow{}, days: map[string]*Day{}, pending: map[violationKey][]Violation{},
+		q: q, reg: map[[4]string]*RegisterRow{}, days: map[string]*Day{}, pending: map[violationKey][]Violation{}, requests: requestTracker{},
 		sum: Summary{ByKind: map[ledger.Kind]int{}, ByMechanism: map[string]int{},
 			Deletions: Deletions{ByCategory: map[string]int{}, ByReason: map[string]int{}, ByDecision: map[string]int{}}},
 	}
@@ -335,6 +340,7 @@ func deletionReason(e *ledger.Entry) string {
 // observe takes the next entry of a chain, in seq order: a relocation
 // appended after a violation in the same chain came after it.
 func (s *summarizer) observe(e *ledger.Entry) {
+	s.requests.observe(s.q, e)
 	if !s.q.From.IsZero() && e.Time.Before(s.q.From) {
 		return
 	}
@@ -411,6 +417,7 @@ func (s *summarizer) merge(o *summarizer) {
 	}
 	s.remediated = append(s.remediated, o.remediated...)
 	s.exposure.merge(&o.exposure)
+	s.requests.merge(o.requests)
 	s.lastDay = nil
 }
 
@@ -441,8 +448,9 @@ func (s *summarizer) add(e *ledger.Entry) {
 		}
 		s.exposure.add(e)
 	case ledger.KindDeletion:
-		if e.Decision == ledger.DecisionHeldByObjectLock {
-			// Not deleted: S3 Object Lock keeps it; its receipt follows.
+		if e.Decision == ledger.DecisionHeldByObjectLock || e.Decision == ledger.DecisionErasureRequested {
+			// Not deleted: S3 Object Lock keeps it, or an erasure request
+			// was received (summary.requests); receipts follow.
 			s.sum.Deletions.ByDecision[e.Decision]++
 			return
 		}

@@ -142,6 +142,7 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 		period = fmt.Sprintf("%s to %s", orDash(h.From), orDash(h.To))
 	}
 	fmt.Fprintf(tw, "Residency compliance report (%s), generated %s\n", period, h.GeneratedAt.Format(time.RFC3339))
+	writeOverdue(tw, &h.Summary.Requests)
 	if h.Controller != nil {
 		fmt.Fprintf(tw, "Controller: %s (%s)\n", h.Controller.Name, orDash(h.Controller.Country))
 	}
@@ -233,6 +234,7 @@ func writeTable(w io.Writer, h *Header, src EntrySource) error {
 		}
 	}
 	exposureTable(tw, &s.Exposure)
+	writeRequests(tw, &s.Requests)
 	if d := s.Deletions; d.Total > 0 {
 		fmt.Fprintf(tw, "\nDeletions: %d (%s; by category: %s)\n", d.Total, counts(d.ByReason), counts(d.ByCategory))
 		if n := d.ByDecision["deleted_by_ttl"]; n > 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/digest"
+	"github.com/residency-dev/residency/shared/ledger"
 )
 
 func store(app *awsapp.App) *digests.Store {
@@ -37,13 +38,15 @@ func Writer(app *awsapp.App, chain digest.ChainReader) *digest.Writer {
 }
 
 // MustChecker fetches the signing key's public key from KMS, once, and
-// checks the bucket's digests with it; on error it prints the message and
+// checks the bucket's digests with it, proving each digest's tree head
+// consistent with the previous one's from tree (the ledger's stored
+// hashes: a rewritten past is caught); on error it prints the message and
 // exits with status 1.
-func MustChecker(ctx context.Context, app *awsapp.App) *digest.Checker {
+func MustChecker(ctx context.Context, app *awsapp.App, tree ledger.NodeReader) *digest.Checker {
 	keys, err := digests.Keys(ctx, kms.NewFromConfig(app.Config), os.Getenv(awsenv.SigningKeyID))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Function, err)
 		os.Exit(1)
 	}
-	return &digest.Checker{Source: store(app), Keys: keys}
+	return &digest.Checker{Source: store(app), Keys: keys, Tree: tree}
 }
