@@ -100,6 +100,9 @@ func TestMakeRunJSON(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "r.db")
 	cmd := exec.Command("make", "run", "ARGS=--format json", "DB="+db)
+	// As a user types it in a shell: not under the make of make test, whose
+	// MAKEFLAGS and MAKELEVEL would print "Entering directory" lines.
+	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -25,7 +25,6 @@ import (
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
-	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 	"github.com/residency-dev/residency/shared/trigger"
 )
@@ -148,33 +147,6 @@ func (s *Stack) SetClock(now func() time.Time) { s.clock.Store(&now) }
 
 // now is the clock the functions read: the one SetClock set last.
 func (s *Stack) now() time.Time { return (*s.clock.Load())() }
-
-// regionGuard refuses writes to a region outside the deployment, as IAM would.
-type regionGuard struct {
-	*sqlitestore.Store
-	p *policy.Policy
-}
-
-func (g regionGuard) PutItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent bool) error {
-	if err := g.check(region, table); err != nil {
-		return err
-	}
-	return g.Store.PutItem(ctx, region, table, key, item, ifAbsent)
-}
-
-func (g regionGuard) PutItems(ctx context.Context, region, table string, puts []record.Put) ([]error, error) {
-	if err := g.check(region, table); err != nil {
-		return nil, err
-	}
-	return g.Store.PutItems(ctx, region, table, puts)
-}
-
-func (g regionGuard) check(region, table string) error {
-	if !g.p.HasRegion(region) {
-		return fmt.Errorf("put %s/%s: region %q is not a region of this deployment (%s)", region, table, region, strings.Join(g.p.Regions, ", "))
-	}
-	return nil
-}
 
 // Publish implements the functions' Publisher: it puts events on the bus as
 // EventBridge PutEvents would, source "residency". As on EventBridge, an
@@ -390,42 +362,6 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	return d, s.Drain(ctx)
 }
 
-// target is a function the bus delivers an event to, in these regions.
-type target struct {
-	function string
-	regions  []string
-	queued   bool
-}
-
-// targets routes an event as the stack's rules do (events.Routes): to the
-// function of the event's region, or, for the events the platform publishes
-// on every region's bus (holds, contract ends and erasure requests concern
-// records in every region), to the function of every region.
-func (s *Stack) targets(ev lambdaevents.EventBridgeEvent) []target {
-	var ts []target
-	for _, fn := range Targets(ev.Source, ev.DetailType) {
-		t := target{function: fn.Function, regions: []string{ev.Region}, queued: fn.Queued}
-		if fn.EveryRegion {
-			t.regions = s.Policy.Regions
-		}
-		ts = append(ts, t)
-	}
-	return ts
-}
-
-// Targets returns the routes (events.Routes) the local bus delivers an event
-// of source and detailType by, as the stack's rules do; none for the events
-// Residency publishes for the platform's own consumers.
-func Targets(source, detailType string) []events.Route {
-	var rs []events.Route
-	for _, r := range events.Routes {
-		if r.Matches(source, detailType) {
-			rs = append(rs, r)
-		}
-	}
-	return rs
-}
-
 // sweepPage is how many due entries a local sweep handles at a time: its
 // deletions, receipts and catalog removals are a transaction each, and on
 // SQLite larger ones cost less per record (on AWS the function reads 500).
@@ -442,11 +378,6 @@ const ledgerBatchSize = sweepPage
 // router invocation receives, as the queue's event source mapping on AWS
 // delivers them (its batch size, at most 100).
 const violationBatchSize = 100
-
-// violationQueued reports whether the bus delivers an event to function
-// through the router's violations queue (a Queued route), as on AWS the
-// violations rule targets the queue rather than the router.
-func violationQueued(t target) bool { return t.queued && t.function == "router" }
 
 // deliverViolations delivers each region's queued violations to its router
 // in SQS batches, through the same Lambda JSON path as on AWS. A message
