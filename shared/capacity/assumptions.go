@@ -93,10 +93,18 @@ type Deployment struct {
 	MemoryMB map[string]float64
 	// LedgerGroups is the message groups (chains) per region.
 	LedgerGroups float64
+	// ViolationBatch and ViolationWindow are the violations queue's event
+	// source mapping: up to ViolationBatch messages an invocation, gathered
+	// for at most ViolationWindow seconds (infra/triggers.go).
+	ViolationBatch, ViolationWindow float64
+	// WritesInFlight is the store's concurrent conditional writes of one
+	// batch (dynamostore's parallel): the router's puts and deletes.
+	WritesInFlight float64
 }
 
 // DefaultDeployment is the stack as built today.
 var DefaultDeployment = Deployment{
 	StreamBatch: 100, Parallelization: 1, LedgerBatch: 10, TagWritesInFlight: 8, LedgerGroups: 1,
+	ViolationBatch: 100, ViolationWindow: 5, WritesInFlight: 8,
 	MemoryMB: map[string]float64{"tagger": 256, "router": 256, "ledger": 256, "retention": 512, "reports": 512},
 }

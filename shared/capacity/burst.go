@@ -44,8 +44,10 @@ func (md Model) Exposure(region string, l Load) Exposure {
 	d := md.Deployment
 	e := Exposure{Region: region, Load: l}
 	onPath := []string{StageTable, StageTagger, StagePutEvents, StageInvocations, StageConcurrency}
-	e.Steady = (1000/QuotaByID(QStreamPolls).Value/2 + md.taggerBatch(steadyMix(l.Misplaced)) +
-		md.Costs.Delivery + md.routerDuration()) / 1000
+	violations := l.Misplaced * l.Writes
+	n := md.violationBatch(violations)
+	e.Steady = (1000/QuotaByID(QStreamPolls).Value/2+md.taggerBatch(steadyMix(l.Misplaced))+
+		md.Costs.Delivery+md.routerBatch(n))/1000 + md.routerWait(violations)
 	for _, n := range onPath {
 		if stageByName(st, n).Utilization() >= 1 {
 			e.Steady = math.Inf(1)
@@ -63,13 +65,14 @@ func (md Model) Exposure(region string, l Load) Exposure {
 		// shards have left.
 		{StageTagger, shards * d.Parallelization * math.Max(0, 1-tagger.Utilization()) *
 			d.StreamBatch / md.taggerBatch(burstMix) * 1000 / 3},
-		// Record Tagged and Residency Violation (10 to a request), Record
-		// Relocated (one request).
-		{StagePutEvents, spare(stageByName(st, StagePutEvents)) / (2/entries + 1)},
+		// Record Tagged, Residency Violation and Record Relocated, 10 to a
+		// request.
+		{StagePutEvents, spare(stageByName(st, StagePutEvents)) / (3 / entries)},
 		{StageInvocations, spare(stageByName(st, StageInvocations))},
-		// Every shard's tagger busy; the router has what is left.
-		{StageConcurrency, math.Max(0, QuotaByID(QLambdaConcurrency).Value-shards*d.Parallelization-d.LedgerGroups) /
-			md.routerDuration() * 1000},
+		// Every shard's tagger busy; the router has what is left, in full
+		// batches.
+		{StageConcurrency, math.Max(0, QuotaByID(QLambdaConcurrency).Value-shards*d.Parallelization-d.LedgerGroups) *
+			d.ViolationBatch / md.routerBatch(d.ViolationBatch) * 1000},
 		// The tag write and the delete of each.
 		{StageTable, spare(stageByName(st, StageTable)) / (2 * md.Costs.ItemKB)},
 	}
@@ -81,10 +84,10 @@ func (md Model) Exposure(region string, l Load) Exposure {
 	}
 	e.Drain = drain(l.Burst, e.Rate)
 	e.Last = e.Drain + e.Steady
-	// The ledger: two entries per record; the queue takes a send per
-	// relocation and one per tagger batch.
+	// The ledger: two entries per record; the queue takes a send per 10
+	// relocations and one per tagger batch.
 	ledger := spare(stageByName(st, StageLedger)) / 2
-	queue := spare(stageByName(st, StageQueue)) / (1 + 3/d.StreamBatch)
+	queue := spare(stageByName(st, StageQueue)) / (0.1 + 3/d.StreamBatch)
 	e.LedgerLimit = StageLedger
 	if queue < ledger {
 		ledger, e.LedgerLimit = queue, StageQueue

@@ -65,12 +65,12 @@ func (md Model) CostPerMillion(region string, m float64) []CostLine {
 	// The erased-list look per stream record; per relocation two reads
 	// and, per ledger entry, its id item and a share of the head.
 	rru := stream + m*(2+2*(1+1/d.LedgerBatch))
-	fifo := m * (1 + 1 + 2*2/d.LedgerBatch) // tagger's and router's sends, receive and delete
+	fifo := m * (1 + 0.1 + 2*2/d.LedgerBatch) // tagger's and router's sends (10 a call), receive and delete
 	return []CostLine{
 		{"tagger compute", million * stream * md.taggerBatch(steadyMix(m)) / d.StreamBatch / 1000 * gb("tagger"), "GB-s", p.LambdaGBSecond, PriceLambda},
-		{"router compute", million * m * md.routerDuration() / 1000 * gb("router"), "GB-s", p.LambdaGBSecond, PriceLambda},
+		{"router compute", million * m * md.routerBatch(d.ViolationBatch) / d.ViolationBatch / 1000 * gb("router"), "GB-s", p.LambdaGBSecond, PriceLambda},
 		{"ledger compute", million * 2 * m * md.ledgerBatch() / d.LedgerBatch / 1000 * gb("ledger"), "GB-s", p.LambdaGBSecond, PriceLambda},
-		{"Lambda requests", million * (stream/d.StreamBatch + m + 2*m/d.LedgerBatch), "requests", p.LambdaRequest, PriceLambda},
+		{"Lambda requests", million * (stream/d.StreamBatch + m/d.ViolationBatch + 2*m/d.LedgerBatch), "requests", p.LambdaRequest, PriceLambda},
 		{"DynamoDB writes", million * wru, "WRU", p.WRU, PriceDynamoDB},
 		{"DynamoDB reads", million * rru, "RRU", p.RRU, PriceDynamoDB},
 		{"EventBridge events", million * (1 + 2*m), "events", p.Event, PriceEventBridge},

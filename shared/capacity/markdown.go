@@ -36,10 +36,12 @@ func (md Model) Markdown() []byte {
 		p("| %s | %s | %s | %s |\n", a.Name, num(a.Value), a.Unit, from)
 	}
 	d := md.Deployment
-	p("\nDerived: a full stream batch of %s records takes the tagger %s ms (every record misplaced: %s ms); a relocation\n",
+	p("\nDerived: a full stream batch of %s records takes the tagger %s ms (every record misplaced: %s ms); a router\n",
 		num(d.StreamBatch), num(md.taggerBatch(steadyMix(BaseLoad.Misplaced))), num(md.taggerBatch(burstMix)))
-	p("takes the router %s ms (two of its calls cross the Atlantic); a ledger batch of %s entries takes %s ms, so one\n",
-		num(md.routerDuration()), num(d.LedgerBatch), num(md.ledgerBatch()))
+	p("batch of %s violations takes %s ms (one of them alone: %s ms; the puts and the verifying read cross the Atlantic,\n",
+		num(d.ViolationBatch), num(md.routerBatch(d.ViolationBatch)), num(md.routerBatch(1)))
+	p("%s in flight); a ledger batch of %s entries takes %s ms, so one\n",
+		num(d.WritesInFlight), num(d.LedgerBatch), num(md.ledgerBatch()))
 	p("chain takes %s entries/s.\n\n", num(md.ledgerChainCapacity()))
 
 	p("## What each stage holds\n\n")

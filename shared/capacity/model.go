@@ -123,12 +123,36 @@ func (md Model) shards(l Load) float64 {
 // router's delete of a misplaced record.
 func (md Model) tableWRUPerWrite(m float64) float64 { return (2 + m) * md.Costs.ItemKB }
 
-// routerDuration is one relocation (ms): read the misplaced record, copy it
-// home, read the copy back, delete the misplaced one, send its ledger entry
-// and publish Record Relocated.
-func (md Model) routerDuration() float64 {
-	c := md.Costs
-	return c.Invoke + c.RoundTrip + 2*c.CrossRegion + c.RoundTrip + c.SQSSend + c.PutEvents
+// routerBatch is one router invocation of n violations (ms), as
+// router.relocate does them: one BatchGetItem of the misplaced records,
+// the conditional puts home WritesInFlight at a time, one BatchGetItem of
+// the copies home, the conditional deletes WritesInFlight at a time, then
+// the ledger entries 10 to a SendMessageBatch and Record Relocated 10 to a
+// PutEvents call.
+func (md Model) routerBatch(n float64) float64 {
+	c, d := md.Costs, md.Deployment
+	n = math.Max(1, n)
+	inFlight := math.Ceil(n / d.WritesInFlight)
+	tens := math.Ceil(n / 10)
+	return c.Invoke + math.Ceil(n/100)*c.RoundTrip + inFlight*c.CrossRegion + math.Ceil(n/100)*c.CrossRegion +
+		inFlight*c.RoundTrip + tens*c.SQSSend + tens*c.PutEvents
+}
+
+// violationBatch is the violations an invocation gets at l: what the queue
+// gathers within the batching window, at most ViolationBatch, at least one.
+func (md Model) violationBatch(violations float64) float64 {
+	d := md.Deployment
+	return math.Max(1, math.Min(d.ViolationBatch, violations*d.ViolationWindow))
+}
+
+// routerWait is how long a violation waits in the queue for its batch (s):
+// until the batch is full or the window ends.
+func (md Model) routerWait(violations float64) float64 {
+	d := md.Deployment
+	if violations <= 0 {
+		return d.ViolationWindow
+	}
+	return math.Min(d.ViolationWindow, d.ViolationBatch/violations)
 }
 
 // ledgerBatch is one ledger invocation (ms): read the head, read each
@@ -170,12 +194,13 @@ func (md Model) Stages(region string, l Load) []Stage {
 	taggerCap := shards * perShard / streamRecords(m)             // platform writes/s
 	taggerBusy := shards * d.Parallelization * math.Min(1, w/taggerCap)
 	entries := QuotaByID(QPutEventsEntries).Value
-	// The tagger sends each batch's events 10 to a request; the router one
-	// request per relocation.
-	putEvents := w*(1+m)/entries + violations
-	routerBusy := violations * md.routerDuration() / 1000
+	// The tagger sends each batch's events 10 to a request, and so does
+	// the router its Record Relocated.
+	putEvents := w*(1+m)/entries + violations/entries
+	n := md.violationBatch(violations)
+	routerBusy := violations / n * md.routerBatch(n) / 1000
 	// SQS sends to the chain's group: the tagger once per batch that has a
-	// violation, the router once per relocation.
+	// violation, the router once per 10 relocations of a batch.
 	batches := w * streamRecords(m) / d.StreamBatch
 	perBatch := d.StreamBatch * steadyMix(m).writes * m
 	taggerSends := batches * (1 - math.Exp(-perBatch)) // batches with at least one
@@ -189,17 +214,17 @@ func (md Model) Stages(region string, l Load) []Stage {
 			Fix: "publish a batch's events in concurrent PutEvents calls (as item 1 does the writes), or raise ParallelizationFactor (1 today, up to 10) in infra/triggers.go"},
 		{Name: StagePutEvents, Unit: "requests", Capacity: QuotaByID(QPutEvents).In(region), Demand: putEvents,
 			Quotas: []string{QPutEvents, QPutEventsEntries}, Ours: true,
-			Fix: "publish Record Tagged only when someone subscribes (or in summary events), and batch the router's Record Relocated (issue 17 item 2); else a quota increase"},
+			Fix: "publish Record Tagged only when someone subscribes (or in summary events); else a quota increase"},
 		{Name: StageInvocations, Unit: "invocations", Capacity: QuotaByID(QInvocations).In(region), Demand: violations,
 			Quotas: []string{QInvocations}, Ours: true,
-			Fix: "violations to the router through SQS, many to an invocation (issue 17 item 2)"},
+			Fix: "each violation is one EventBridge invocation, also to the SQS queue: the tagger sending violations to the queue itself (SendMessageBatch) would skip the rule (new issue)"},
 		{Name: StageConcurrency, Unit: "executions", Capacity: QuotaByID(QLambdaConcurrency).Value,
 			Demand: taggerBusy + routerBusy + d.LedgerGroups,
 			Quotas: []string{QLambdaConcurrency, QStreamParallel}, Ours: false,
-			Fix: "a concurrency quota increase; the router in batches (issue 17 item 2) needs far fewer executions per relocation"},
-		{Name: StageQueue, Unit: "sends", Capacity: QuotaByID(QFIFOGroup).Value * d.LedgerGroups, Demand: taggerSends + violations,
+			Fix: "a concurrency quota increase (the router takes up to 100 violations an execution already)"},
+		{Name: StageQueue, Unit: "sends", Capacity: QuotaByID(QFIFOGroup).Value * d.LedgerGroups, Demand: taggerSends + violations/10,
 			Quotas: []string{QFIFOGroup, QFIFOAction, QFIFOHighAction}, Ours: true,
-			Fix: "the router sending a batch's entries together (issue 17 item 2), and more message groups (a chain per shard); high throughput mode alone does not lift one group's limit"},
+			Fix: "more message groups (a chain per shard; the router already sends a batch's entries 10 to a call); high throughput mode alone does not lift one group's limit"},
 		{Name: StageLedger, Unit: "entries", Capacity: md.ledgerChainCapacity() * d.LedgerGroups, Demand: ledgerEntries,
 			Quotas: []string{QLambdaFIFO, QTransactItems, QTransactWCU, QPartitionWrites}, Ours: true,
 			Fix: "read the batch's id items in one BatchGetItem, take bigger batches, and shard the chain per message group with a merged, signed digest (new issue, with issue 18's checkpoints)"},

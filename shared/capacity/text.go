@@ -23,10 +23,13 @@ regenerate to see what moves.
 4. It publishes ` + "`Record Tagged`" + ` for every record and, for a misplaced one, ` + "`Residency Violation`" + ` (PutEvents,
    10 entries a call, one call after another, ` + "`shared/awsadapter/eventbus`" + `) and sends the violation's ledger
    entry to the ledger's FIFO queue.
-5. The **router** is invoked once per violation (an EventBridge rule): it reads the misplaced record, copies it to
-   its home region, reads the copy back, deletes the misplaced copy (a REMOVE on the stream, which the tagger
-   takes out of the catalog), sends the relocation's ledger entry and publishes ` + "`Record Relocated`" + `
-   (` + "`functions/router`" + `).
+5. The **router** takes violations from the SQS queue ` + "`residency-violations`" + ` (an EventBridge rule sends each
+   violation there; the event source mapping hands the router up to 100 a batch, gathered for at most 5 s). It
+   relocates a batch together (` + "`functions/router/relocate.go`" + `): one BatchGetItem of the misplaced records, a
+   conditional PutItem each to the home region (8 in flight), one BatchGetItem of the copies home, a conditional
+   DeleteItem each of the misplaced copies (8 in flight; a REMOVE on the stream, which the tagger takes out of the
+   catalog), then the batch's ledger entries 10 to a SendMessageBatch and its ` + "`Record Relocated`" + ` 10 to a
+   PutEvents call.
 6. The ledger queue is SQS FIFO with one message group per region chain (` + "`shared/awsadapter/sqsqueue`" + `,
    ` + "`infra/resources.go`" + `): Lambda hands the **ledger** function one batch of up to 10 messages of a group at a
    time. The ledger reads the chain's head, reads each entry's id item (idempotency), and appends the batch in
@@ -47,21 +50,22 @@ const fixes = `## What removes each bottleneck
 | bottleneck | whose | what removes it | where |
 |---|---|---|---|
 | ledger chain append | ours | read a batch's id items with one BatchGetItem instead of one GetItem each, one after another (` + "`Store.Append`" + `); a larger ledger batch; then a chain per message group (several groups per region) with a digest that signs every shard's head, so appends run side by side and verification merges them | the BatchGetItem and batch size: a small change to ` + "`shared/dynamostore/ledger.go`" + ` and ` + "`infra/triggers.go`" + `; sharded chains: a new issue, designed with issue 18's signed checkpoints (each shard its own Merkle tree, one checkpoint over all heads) |
-| ledger queue (one FIFO group) | ours | the router sending a batch's ledger entries in one SendMessageBatch (it sends one per relocation today) and more message groups; high throughput mode raises the queue's limit, not one group's | issue 17 item 2 (router in SQS batches); sharded chains as above |
+| ledger queue (one FIFO group) | ours | more message groups (the router already sends a batch's entries 10 to a SendMessageBatch); high throughput mode raises the queue's limit, not one group's | sharded chains as above |
 | platform table writes | AWS quota, doubled by us | a per-table quota increase (on-demand tables: 40,000 WRU/s by default); the tag write on the record doubles the table's writes, a tag kept only in the catalog would not | quota request; a design change that would need its own issue (the tag on the record is DESIGN section 3) |
 | stream shards -> tagger | ours | publish a batch's events in concurrent PutEvents calls, as issue 17 item 1 did for the writes (` + "`Bus.Publish`" + ` sends its 10-entry chunks one after another); raise ParallelizationFactor above 1 | issue 17 item 1 (a follow-up of concurrent AWS calls); ` + "`infra/triggers.go`" + ` |
-| EventBridge PutEvents | ours, against an AWS quota | fewer events: ` + "`Record Tagged`" + ` for every write is most of the requests; publish it only when a consumer asks for it (a policy or ` + "`cdk.json`" + ` switch), and batch the router's ` + "`Record Relocated`" + `; else a quota increase (eu-central-1 has 2,400 requests/s, a quarter of us-east-1's) | a new issue (events on demand); issue 17 item 2 for the router's |
-| Lambda concurrency | AWS quota | a concurrency increase; the router taking violations from SQS in batches (issue 17 item 2) holds one execution per batch instead of one per violation | quota request; issue 17 item 2 |
-| EventBridge invocations | ours, against an AWS quota | the same: violations through SQS, many per invocation | issue 17 item 2 |
+| EventBridge PutEvents | ours, against an AWS quota | fewer events: ` + "`Record Tagged`" + ` for every write is most of the requests; publish it only when a consumer asks for it (a policy or ` + "`cdk.json`" + ` switch); else a quota increase (eu-central-1 has 2,400 requests/s, a quarter of us-east-1's) | a new issue (events on demand) |
+| Lambda concurrency | AWS quota | a concurrency increase; the router already holds one execution per batch of up to 100 violations | quota request |
+| EventBridge invocations | ours, against an AWS quota | each violation is still one EventBridge invocation (its delivery to the queue); the tagger sending violations to the queue itself (SendMessageBatch, 10 a call) would skip the rule | a new issue (violations straight to SQS) |
 
 ## Found while modelling (not changed here)
 
 - ` + "`dynamostore.Store.Append`" + ` reads the id item of each draft with its own GetItem, one after another, before
   the transaction: a 10-entry batch is 11 sequential reads. It is most of a ledger batch's time and so of the
   chain's capacity, which is the first bottleneck from 10x on and sets how late a burst's evidence lands.
-- The router sends one SQS message per relocation, so a burst of relocations costs one FIFO transaction each
-  against the single message group's 300 TPS: at the 1x burst's rate the sends are throttled and the router's
-  invocations retry (after the delete, so exposure does not grow; the evidence waits).
+- Fixed in issue 17: the router sent one SQS message per relocation (a FIFO transaction each against the single
+  message group's 300 TPS) and was invoked once per violation; it now takes batches of up to 100 from SQS and
+  sends their entries 10 to a call. The batching window (5 s) is part of a record's exposure when violations are
+  few.
 - The ledger queue is in standard throughput mode with one message group per region; the region's violations,
   relocations, deletion receipts and transfers all share that one group.
 - ` + "`eventbus.Bus.Publish`" + ` sends its 10-entry PutEvents chunks sequentially; with ` + "`Record Tagged`" + ` for every record
