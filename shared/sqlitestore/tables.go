@@ -416,19 +416,35 @@ func (s *Store) DeleteItems(ctx context.Context, region, table string, dels []re
 	return errs, nil
 }
 
-// GetItems reads the items under keys in region's table: out[i] is the item
-// under keys[i], nil when there is none.
+// GetItems reads the items under keys in region's table, chunkRows keys a
+// statement: out[i] is the item under keys[i], nil when there is none.
 func (s *Store) GetItems(ctx context.Context, region, table string, keys []record.Key) ([]record.Item, error) {
 	out := make([]record.Item, len(keys))
-	for i, k := range keys {
-		it, err := s.GetItem(ctx, region, table, k)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return nil, err
-		default:
-			out[i] = it
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		for start := 0; start < len(keys); start += chunkRows {
+			chunk := keys[start:min(len(keys), start+chunkRows)]
+			ks := make([]string, len(chunk))
+			for i, k := range chunk {
+				ks[i] = k.String()
+			}
+			items, err := stmts.taggedItems(region, table, ks)
+			if err != nil {
+				return err
+			}
+			for i, k := range ks {
+				if it, ok := items[k]; ok {
+					if out[start+i], err = decodeItem(it.item); err != nil {
+						return err
+					}
+				}
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
 	}
 	return out, nil
 }
