@@ -449,17 +449,80 @@ func (s *Store) GetItems(ctx context.Context, region, table string, keys []recor
 	return out, nil
 }
 
-// PutItems writes a batch of items in region's table, each as PutItem does
-// (with IfAbsent, only where no item is); per-item errors are in the slice.
+// PutItems writes a batch of items in region's table in one transaction,
+// chunkRows at a time, each as PutItem does (with IfAbsent, only where no
+// item is); per-item errors are in the slice. Each write goes to the stream
+// (INSERT or MODIFY), in the batch's order.
 func (s *Store) PutItems(ctx context.Context, region, table string, puts []record.Put) ([]error, error) {
 	errs := make([]error, len(puts))
-	for i, p := range puts {
-		errs[i] = s.PutItem(ctx, region, table, p.Key, p.Item, p.IfAbsent)
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmts := newStmts(ctx, tx)
+		defer stmts.close()
+		at := ts(time.Now())
+		for start := 0; start < len(puts); start += chunkRows {
+			chunk := puts[start:min(len(puts), start+chunkRows)]
+			keys := make([]string, len(chunk))
+			for i, p := range chunk {
+				keys[i] = p.Key.String()
+			}
+			stored, err := stmts.taggedItems(region, table, keys)
+			if err != nil {
+				return err
+			}
+			var rows, streamed []any
+			for i, p := range chunk {
+				b, err := json.Marshal(p.Item)
+				if err != nil {
+					errs[start+i] = fmt.Errorf("put %s/%s: encode item: %w", region, table, err)
+					continue
+				}
+				old, had := stored[keys[i]]
+				if had && p.IfAbsent {
+					errs[start+i] = fmt.Errorf("put %s/%s: %w", region, table, ErrConditionFailed)
+					continue
+				}
+				event, oldItem := "INSERT", sql.NullString{}
+				if had {
+					event, oldItem = "MODIFY", sql.NullString{String: old.item, Valid: true}
+				}
+				// A key twice in a batch: the second sees the first.
+				stored[keys[i]] = taggedItem{item: string(b)}
+				rows = append(rows, region, table, keys[i], string(b))
+				streamed = append(streamed, region, table, event, keys[i], oldItem, string(b), at)
+			}
+			if len(rows) == 0 {
+				continue
+			}
+			if dup := len(rows)/4 != len(uniqueKeys(rows)); dup {
+				// An upsert may not name a row twice: one statement a row.
+				for r := 0; r < len(rows); r += 4 {
+					if err := stmts.exec(upsertItems, 4, rows[r:r+4]); err != nil {
+						return err
+					}
+				}
+			} else if err := stmts.exec(upsertItems, 4, rows); err != nil {
+				return err
+			}
+			if err := stmts.exec(insertStream, 7, streamed); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("put %s/%s: %w", region, table, err)
 	}
 	return errs, nil
+}
+
+// uniqueKeys is the distinct keys of upsertItems rows (region, table, key,
+// item).
+func uniqueKeys(rows []any) map[any]bool {
+	seen := map[any]bool{}
+	for r := 2; r < len(rows); r += 4 {
+		seen[rows[r]] = true
+	}
+	return seen
 }
 
 type taggedItem struct{ item, retainUntil string }

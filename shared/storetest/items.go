@@ -148,6 +148,16 @@ func runItems(t *testing.T, open func(t *testing.T) Store) {
 		if errs, err := s.PutItems(ctx, "eu-central-1", "users", again); err != nil || errs[0] != nil || !errors.Is(errs[1], record.ErrConditionFailed) {
 			t.Fatalf("expect the absent key written and the present one ErrConditionFailed, got %v (%v)", errs, err)
 		}
+		// A key twice in one batch, without a condition: both writes succeed.
+		twice := record.Key{"pk": "BATCH#twice", "sk": "PROFILE"}
+		if errs, err := s.PutItems(ctx, "eu-central-1", "users", []record.Put{
+			{Key: twice, Item: record.Item{"pk": "BATCH#twice", "sk": "PROFILE", "n": "a"}},
+			{Key: twice, Item: record.Item{"pk": "BATCH#twice", "sk": "PROFILE", "n": "b"}}}); err != nil || errs[0] != nil || errs[1] != nil {
+			t.Fatalf("expect a key written twice in one batch, got %v (%v)", errs, err)
+		}
+		if got, err := s.GetItem(ctx, "eu-central-1", "users", twice); err != nil || (got.String("n") != "a" && got.String("n") != "b") {
+			t.Fatalf("expect one of the two writes, got %v (%v)", got, err)
+		}
 		keys = append(keys, keys[1]) // a key twice: both slots get the item
 		got, err := s.GetItems(ctx, "eu-central-1", "users", keys)
 		if err != nil || len(got) != len(keys) {
