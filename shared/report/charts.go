@@ -203,17 +203,12 @@ func timeBins(days []Day, first, last time.Time, series func(Day) []int, n int) 
 		if err != nil || len(bins) == 0 {
 			continue
 		}
-		i, _ := slices.BinarySearchFunc(bins, t, func(b bin, t time.Time) int {
-			if b.from.After(t) {
-				return 1
-			}
-			return -1
-		})
-		if i == 0 {
+		i := binOf(bins, t)
+		if i < 0 {
 			continue
 		}
 		for k, v := range series(d) {
-			bins[i-1].values[k] += v
+			bins[i].values[k] += v
 		}
 	}
 	return bins, unit
@@ -337,4 +332,16 @@ func deletionsChart(h *Header) chart {
 		"No deletions in this report.", h,
 		func(d Day) []int { return []int{d.Deletions - d.Erasures, d.Erasures} },
 		[]string{"retention and other", "erasure (Art. 17)"}, []string{colorRetention, colorErasure})
+}
+
+// binOf is the index of the bin of bins (in time order) that holds t, or -1
+// when t is before the first.
+func binOf(bins []bin, t time.Time) int {
+	i, _ := slices.BinarySearchFunc(bins, t, func(b bin, t time.Time) int {
+		if b.from.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return i - 1
 }

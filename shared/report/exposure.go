@@ -196,16 +196,11 @@ func exposureChart(h *Header) chart {
 	bins, unit := timeBins(nil, first, last, nil, 2)
 	for _, d := range days {
 		t, _ := time.Parse(time.DateOnly, d.Day)
-		i, _ := slices.BinarySearchFunc(bins, t, func(b bin, t time.Time) int {
-			if b.from.After(t) {
-				return 1
-			}
-			return -1
-		})
-		if i == 0 {
+		i := binOf(bins, t)
+		if i < 0 {
 			continue
 		}
-		b := &bins[i-1]
+		b := &bins[i]
 		b.values[0] = max(b.values[0], int(p50[d.Day]))
 		b.values[1] = max(b.values[1], int(p99[d.Day]))
 	}
