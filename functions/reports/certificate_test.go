@@ -179,20 +179,6 @@ func TestCertificateRoute(t *testing.T) {
 			}
 		})
 	}
-	// The golden sample, through the JSON path: its request is not in
-	// this ledger.
-	payload, err := os.ReadFile("../../events/samples/apigw-certificate.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sample events.APIGatewayV2HTTPResponse
-	if json.Unmarshal(out, &sample); sample.StatusCode != http.StatusNotFound || !strings.Contains(sample.Body, "no erasure request dsr-2026-1142") {
-		t.Fatalf("apigw-certificate.json: expect 404 for dsr-2026-1142, got %d %s", sample.StatusCode, sample.Body)
-	}
 	if _, ok := mem.objs["dsr-open"]; ok || len(mem.objs) != 1 {
 		t.Fatalf("expect only dsr-done's certificate stored, got %d", len(mem.objs))
 	}
