@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -201,7 +202,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}),
 		"retention": concat(logs, dlq, ddbReadWrite, []string{"events:PutEvents", "kms:GenerateMac", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions",
 			"s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersion"}),
-		"reports": concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"}),
+		"reports": concat(logs, ddbRead, []string{"dynamodb:Scan", "kms:GenerateMac", "kms:GetPublicKey", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}),
 	}
 	// What each must have, by statement id.
 	required := map[string][]string{
@@ -211,7 +212,7 @@ func TestEachFunctionHasOnlyWhatItUses(t *testing.T) {
 			"ReadMisplacedObjects", "ListMisplacedObjects", "RelocateObjectsToHomeRegions"},
 		"ledger":    {"AppendLedger", "SignDigests", "StoreDigests", "ListDigests"},
 		"retention": {"Catalog", "DeleteWatchedRecords", "PublishResidencyEvents", "SendLedgerEntries", "MakeReferences", "ReadObjectLocks"},
-		"reports":   {"ReadLedger", "ReadCatalog", "CountCatalog", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests"},
+		"reports":   {"ReadLedger", "ReadCatalog", "CountCatalog", "MakeReferences", "DigestPublicKey", "ReadDigests", "ListDigests", "StoreCertificates"},
 	}
 	for _, r := range allRegions {
 		sts := statements(r)
@@ -517,5 +518,52 @@ func TestRouterObjectPermissions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDigestBucketWriters proves that two roles write to the digest
+// bucket, and only there: the ledger function its digests, the reports
+// function the erasure certificates under certificates/, both by put
+// alone (no delete, no retention or lock action on the locked bucket).
+func TestDigestBucketWriters(t *testing.T) {
+	for _, r := range allRegions {
+		// GIVEN the digest bucket (the one with Object Lock) and every
+		// statement naming its objects
+		var bucket string
+		for id, res := range resources(r, "AWS::S3::Bucket") {
+			if props(res)["ObjectLockEnabled"] == true {
+				bucket = id
+			}
+		}
+		if bucket == "" {
+			t.Fatalf("%s: expect a bucket with Object Lock", r)
+		}
+		ledger, reports := roleOf(t, r, "ledger"), roleOf(t, r, "reports")
+		writers := map[string][]string{}
+		for _, st := range statements(r) {
+			for _, res := range st.Resources {
+				a := arn(r, res)
+				if !strings.HasPrefix(a, "<local:"+bucket+">/") || st.Effect != "Allow" {
+					continue
+				}
+				// WHEN its actions are read
+				// THEN no role may delete or change a lock there, and who
+				// puts puts where expected
+				for _, act := range st.Actions {
+					if strings.Contains(act, "Delete") || strings.Contains(act, "Retention") || strings.Contains(act, "LegalHold") || act == "s3:*" {
+						t.Errorf("%s: %s: expect no delete or lock action on the digest bucket, got %s", r, st.Owner, act)
+					}
+					if act == "s3:PutObject" {
+						for _, role := range st.Roles {
+							writers[role] = append(writers[role], strings.TrimPrefix(a, "<local:"+bucket+">"))
+						}
+					}
+				}
+			}
+		}
+		want := map[string][]string{ledger: {"/*"}, reports: {"/certificates/*"}}
+		if !maps.EqualFunc(writers, want, slices.Equal) {
+			t.Errorf("%s: expect the ledger to put digests (/*) and reports certificates (/certificates/*), got %v", r, writers)
+		}
 	}
 }

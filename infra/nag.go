@@ -17,6 +17,9 @@ const (
 	reasonDigestObjects = "Object-level ARN of this stack's own digest bucket (it holds digests only): the ledger names each " +
 		"digest object by chain and hour, so the key is not known in advance. Object Lock in compliance mode keeps every " +
 		"written digest immutable, and no delete or retention-shortening action is granted."
+	reasonCertificateObjects = "Object-level ARN of the erasure certificates in this stack's own digest bucket (certificates/): " +
+		"the reports function names each by its request id, not known in advance. It may only put there (If-None-Match, written once); " +
+		"Object Lock in compliance mode keeps each immutable, and no delete or retention action is granted."
 	reasonWatchedObjects = "The objects under a watched source's bucket and prefix, exactly as the policy file declares the " +
 		"source (any object there may hold a subject's data). Only the stack of the bucket's region is granted it."
 	reasonHomeObjects = "The router writes a misplaced object, whose key it learns from the violation, into its home region's bucket " +
@@ -42,6 +45,8 @@ func (r *residency) suppressions() {
 	digestObjects := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<DigestBucket[0-9A-F]{8}\.Arn>\/\*$/g`)}
 	suppress(r.fns["ledger"].Role(), "AwsSolutions-IAM5", reasonDigestObjects, digestObjects)
 	suppress(r.fns["reports"].Role(), "AwsSolutions-IAM5", reasonDigestObjects, digestObjects)
+	certificateObjects := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<DigestBucket[0-9A-F]{8}\.Arn>\/certificates\/\*$/g`)}
+	suppress(r.fns["reports"].Role(), "AwsSolutions-IAM5", reasonCertificateObjects, certificateObjects)
 
 	if objects := r.objectARNs(r.localBuckets()); len(objects) > 0 {
 		var appliesTo []any

@@ -230,7 +230,9 @@ func (r *residency) permissions() {
 
 	// reports: read the ledger, the holds in force, a subject's records
 	// and the catalog's counts, references for the subject filter, read digests and the
-	// signing key's public key (the checks run locally).
+	// signing key's public key (the checks run locally); write erasure
+	// certificates, once, under certificates/ of the digest bucket (Object
+	// Lock; no delete, no retention action).
 	add("reports",
 		allow("ReadLedger", ddbRead, ledger...),
 		allow("ReadCatalog", []string{"dynamodb:Query"}, tableAndIndexes(r.catalog, awsenv.SubjectIndex)...), // holds, a subject's records
@@ -239,5 +241,10 @@ func (r *residency) permissions() {
 		allow("DigestPublicKey", []string{"kms:GetPublicKey"}, r.signKey.KeyArn()),
 		allow("ReadDigests", []string{"s3:GetObject"}, digestObjects),
 		allow("ListDigests", []string{"s3:ListBucket"}, r.digests.BucketArn()),
+		allow("StoreCertificates", []string{"s3:PutObject"}, r.digests.ArnForObjects(jsii.String(certificateObjects))),
 	)
 }
+
+// certificateObjects are the erasure certificates' keys in the digest
+// bucket (digests.CertificatePrefix).
+const certificateObjects = "certificates/*"

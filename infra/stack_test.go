@@ -66,11 +66,11 @@ func TestTopology(t *testing.T) {
 		"AWS::IAM::Role":                      8, // five functions, the two schedules, backfill
 		"AWS::IAM::Policy":                    8,
 		"AWS::StepFunctions::StateMachine":    1, // backfill
-		"AWS::IAM::ManagedPolicy":             1, // reports reader
+		"AWS::IAM::ManagedPolicy":             2, // reports reader, certificate issuer
 		"AWS::Scheduler::Schedule":            2, // retention sweep, ledger digest
 		"AWS::ApiGatewayV2::Api":              1,
 		"AWS::ApiGatewayV2::Stage":            1,
-		"AWS::ApiGatewayV2::Route":            2,
+		"AWS::ApiGatewayV2::Route":            3,
 		"AWS::ApiGatewayV2::Integration":      1,
 		"AWS::ApiGatewayV2::Authorizer":       0,  // AWS_IAM needs none
 		"AWS::CloudWatch::Alarm":              13, // five functions, five DLQs, overdue deletions, tagger iterator age, exposure p99
@@ -84,14 +84,14 @@ func TestTopology(t *testing.T) {
 			tmpl.ResourceCountIs(jsii.String(typ), jsii.Number(n))
 		}
 		// Three rule targets that are functions (the violations rule
-		// targets a queue), two API routes, one per watched bucket here.
+		// targets a queue), three API routes, one per watched bucket here.
 		buckets := 0
 		for _, br := range testBuckets {
 			if br == r {
 				buckets++
 			}
 		}
-		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(3+2+buckets))
+		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(3+3+buckets))
 	}
 }
 
@@ -497,10 +497,11 @@ func TestReportsAPIIsIAMAuthorizedAndLogged(t *testing.T) {
 		api := logicalID(t, r, "AWS::ApiGatewayV2::Api", "Name", "residency-reports")
 		fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("reports"))
 		// WHEN the API is inspected
-		// THEN its two GET routes require SigV4 (AWS_IAM) and proxy to the
-		// reports function; the stage logs every access and is throttled
+		// THEN its two GET routes and its POST route require SigV4
+		// (AWS_IAM) and proxy to the reports function; the stage logs every
+		// access and is throttled
 		tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{"ProtocolType": "HTTP"})
-		for _, route := range []string{"GET /v1/report", "GET /v1/verify"} {
+		for _, route := range []string{"GET /v1/report", "GET /v1/verify", "POST /v1/certificate"} {
 			tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), map[string]any{
 				"ApiId": ref(api), "RouteKey": route, "AuthorizationType": "AWS_IAM",
 			})
@@ -522,6 +523,15 @@ func TestReportsAPIIsIAMAuthorizedAndLogged(t *testing.T) {
 					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/report"}}},
 					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/verify"}}},
 				},
+			}}},
+		})
+		// Another grants the certificate route only, to whoever issues
+		// erasure certificates: a reader cannot write to the digest bucket.
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), map[string]any{
+			"ManagedPolicyName": "residency-reports-certifier-" + r,
+			"PolicyDocument": map[string]any{"Statement": []any{map[string]any{
+				"Sid": "IssueErasureCertificates", "Effect": "Allow", "Action": "execute-api:Invoke",
+				"Resource": map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/POST/v1/certificate"}}},
 			}}},
 		})
 	}

@@ -178,13 +178,19 @@ func (r *residency) newSchedule(id, name, description, expr, fnName, sid string)
 	})
 }
 
-// Reports API routes.
-var reportRoutes = []string{"/v1/report", "/v1/verify"}
+// Reports API routes: what readers call (GET), and the one route that
+// writes (POST /v1/certificate stores an erasure certificate, once).
+var (
+	reportRoutes      = []string{"/v1/report", "/v1/verify"}
+	certificateRoutes = []string{"/v1/certificate"}
+)
 
 // reportsAPI serves the reports function on an HTTP API with AWS_IAM
-// authorization (SigV4): GET /v1/report and GET /v1/verify, nothing else.
-// Access logs go to their own log group; the stage is throttled. A managed
-// policy grants exactly those two routes, to attach to compliance roles.
+// authorization (SigV4): GET /v1/report, GET /v1/verify and
+// POST /v1/certificate, nothing else. Access logs go to their own log
+// group; the stage is throttled. A managed policy grants exactly the two
+// GET routes, to attach to compliance roles; another, the certificate
+// route, to the role that issues erasure certificates.
 func (r *residency) reportsAPI() {
 	api := awsapigatewayv2.NewHttpApi(r.stack, jsii.String("ReportsApi"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String("residency-reports"),
@@ -215,21 +221,29 @@ func (r *residency) reportsAPI() {
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ReportsIntegration"), r.fns["reports"],
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()})
 	authorizer := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
-	var invoke []*string
-	for _, path := range reportRoutes {
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
-			Integration: integration, Authorizer: authorizer,
-		})
-		invoke = append(invoke, r.stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("execute-api"), Resource: api.ApiId(), ResourceName: jsii.String("$default/GET" + path),
-			ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-		}))
+	routes := func(method awsapigatewayv2.HttpMethod, paths []string) []*string {
+		var invoke []*string
+		for _, path := range paths {
+			api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+				Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{method},
+				Integration: integration, Authorizer: authorizer,
+			})
+			invoke = append(invoke, r.stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("execute-api"), Resource: api.ApiId(), ResourceName: jsii.String("$default/" + string(method) + path),
+				ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+			}))
+		}
+		return invoke
 	}
 	awsiam.NewManagedPolicy(r.stack, jsii.String("ReportsReaderPolicy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String("residency-reports-reader-" + r.region),
 		Description:       jsii.String("Residency: call GET /v1/report and GET /v1/verify of the " + r.region + " reports API"),
-		Statements:        &[]awsiam.PolicyStatement{allow("CallReportsAPI", []string{"execute-api:Invoke"}, invoke...)},
+		Statements:        &[]awsiam.PolicyStatement{allow("CallReportsAPI", []string{"execute-api:Invoke"}, routes(awsapigatewayv2.HttpMethod_GET, reportRoutes)...)},
+	})
+	awsiam.NewManagedPolicy(r.stack, jsii.String("ReportsCertifierPolicy"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String("residency-reports-certifier-" + r.region),
+		Description:       jsii.String("Residency: call POST /v1/certificate of the " + r.region + " reports API (stores erasure certificates, once)"),
+		Statements:        &[]awsiam.PolicyStatement{allow("IssueErasureCertificates", []string{"execute-api:Invoke"}, routes(awsapigatewayv2.HttpMethod_POST, certificateRoutes)...)},
 	})
 	r.apiURL = stage.Url()
 }

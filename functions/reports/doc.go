@@ -11,6 +11,10 @@
 //     verification and the summary of the whole range; the pages after it
 //     only entries. The HTML page always carries both.
 //   - GET /v1/verify: the ledger's verification.
+//   - GET /v1/proof: an inclusion or consistency proof (proof.go).
+//   - POST /v1/certificate?request=ID: the erasure certificate of a complete
+//     request, stored once in the certificate store (on AWS the digest
+//     bucket, under Object Lock) and returned (certificate.go).
 //
 // Client errors get a 4xx with a message; internal errors a 500 without
 // internal detail.

@@ -55,6 +55,9 @@ type Handler struct {
 	Policy  *policy.Policy
 	Catalog report.Catalog
 	Regions []string
+	// Certificates, when set (with Digests), keeps the erasure
+	// certificates POST /v1/certificate makes, each written once.
+	Certificates CertificateStore
 }
 
 func (h *Handler) options() report.Options {
@@ -83,6 +86,12 @@ var contentTypes = map[string]string{
 // HandleHTTP answers one request.
 func (h *Handler) HandleHTTP(ctx context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 	method := req.RequestContext.HTTP.Method
+	if req.RawPath == "/v1/certificate" {
+		if method != http.MethodPost {
+			return problem(http.StatusMethodNotAllowed, "only POST is supported on /v1/certificate"), nil
+		}
+		return h.certificate(ctx, req)
+	}
 	if method != http.MethodGet {
 		return problem(http.StatusMethodNotAllowed, "only GET is supported"), nil
 	}
@@ -100,7 +109,7 @@ func (h *Handler) HandleHTTP(ctx context.Context, req lambdaevents.APIGatewayV2H
 	case "/v1/proof":
 		return h.proof(ctx, req)
 	}
-	return problem(http.StatusNotFound, "no such path: use /v1/report, /v1/verify or /v1/proof"), nil
+	return problem(http.StatusNotFound, "no such path: use GET /v1/report, /v1/verify or /v1/proof, or POST /v1/certificate"), nil
 }
 
 // pageTail ends a JSON page.

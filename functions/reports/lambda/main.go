@@ -21,6 +21,7 @@ func main() {
 	// The register's hosting rows count this region's catalog only: each
 	// region's reports function answers for its own region.
 	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log,
-		Digests: awsdigests.MustChecker(ctx, app, store), Policy: awspolicy.MustLoad("reports"), Catalog: store, Regions: []string{app.Region}}
+		Digests: awsdigests.MustChecker(ctx, app, store), Policy: awspolicy.MustLoad("reports"), Catalog: store, Regions: []string{app.Region},
+		Certificates: awsdigests.Certificates(app)}
 	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
 }

@@ -5,7 +5,8 @@
 //
 // Object keys follow CloudTrail's digest layout:
 // digests/<region>/<yyyy>/<mm>/<dd>/<time>_<to_seq>.json, so a listing is in
-// time order.
+// time order. Erasure certificates go beside them, written once:
+// certificates/<request id>.json.
 package digests
 
 import (
@@ -15,8 +16,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +30,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/residency-dev/residency/shared/digest"
 )
@@ -256,4 +260,50 @@ func (s *Store) Latest(ctx context.Context, region string) (*digest.Digest, erro
 		return nil, err
 	}
 	return &d, nil
+}
+
+// CertificatePrefix is the key prefix of the erasure certificates, beside
+// the digests in the same Object Lock bucket.
+const CertificatePrefix = "certificates/"
+
+// CertificateKey is the object key of the certificate of an erasure
+// request: certificates/<request id>.json. The id is the controller's
+// request id (a ticket number, never personal data, as the certificate
+// itself carries it); it is path-escaped so that it names one object.
+func CertificateKey(requestID string) string {
+	return CertificatePrefix + url.PathEscape(requestID) + ".json"
+}
+
+// maxCertificate is the most of a stored certificate StoreCertificate
+// reads back.
+const maxCertificate = 16 << 20
+
+// StoreCertificate writes an erasure certificate once, under the bucket's
+// default Object Lock retention (compliance mode, as the digests): the
+// write is conditional (If-None-Match), so when a certificate of the
+// request is there already it is not replaced, and StoreCertificate
+// returns the stored bytes with created false.
+func (s *Store) StoreCertificate(ctx context.Context, requestID string, body []byte) (stored []byte, created bool, err error) {
+	key := CertificateKey(requestID)
+	_, err = s.API.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(body), ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
+		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		return body, true, nil
+	case errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict"):
+		// Already there: the first certificate stands.
+	default:
+		return nil, false, fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	out, err := s.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, false, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	defer out.Body.Close()
+	if stored, err = io.ReadAll(io.LimitReader(out.Body, maxCertificate)); err != nil {
+		return nil, false, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	return stored, false, nil
 }

@@ -50,3 +50,7 @@ func MustChecker(ctx context.Context, app *awsapp.App, tree ledger.NodeReader) *
 	}
 	return &digest.Checker{Source: store(app), Keys: keys, Tree: tree}
 }
+
+// Certificates is the digest bucket as the store of erasure certificates
+// (certificates/<request id>.json, written once under Object Lock).
+func Certificates(app *awsapp.App) *digests.Store { return store(app) }
