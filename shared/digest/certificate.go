@@ -33,10 +33,16 @@ type Certificate struct {
 	Receipts []*Proof `json:"receipts"`
 }
 
-// namesRequest reports whether a receipt was made on the request.
+// namesRequest reports whether e is a deletion receipt made on the request:
+// of a record it found, or of one written again after it (", re-applied").
+// The request's own entry and an Object Lock hold (a record not deleted)
+// name the request too, and are not receipts.
 func namesRequest(e *ledger.Entry, requestID string) bool {
+	if e.Kind != ledger.KindDeletion || e.Decision == ledger.DecisionErasureRequested || e.Decision == ledger.DecisionHeldByObjectLock {
+		return false
+	}
 	ref := ledger.ErasureReference(requestID)
-	return e.Kind == ledger.KindDeletion && (e.Reference == ref || strings.HasPrefix(e.Reference, ref+","))
+	return e.Reference == ref || strings.HasPrefix(e.Reference, ref+",")
 }
 
 // Certify makes the certificate of an erasure request from its receipts
