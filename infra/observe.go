@@ -211,7 +211,7 @@ func (r *residency) outputs() {
 	out := func(id string, value *string, description string) {
 		awscdk.NewCfnOutput(r.stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
 	}
-	out(OutAPIURL, r.apiURL, "Reports API (AWS_IAM): GET {url}v1/report, GET {url}v1/verify, POST {url}v1/certificate?request=ID")
+	out(OutAPIURL, r.apiURL, "Reports API (AWS_IAM): GET {url}v1/report, GET {url}v1/verify, GET {url}v1/proof?region=R&seq=N, POST {url}v1/certificate?request=ID")
 	out(OutEventBusName, r.bus.EventBusName(), "The residency event bus: the platform publishes its events here")
 	out(OutCatalogTable, r.catalog.TableName(), "The catalog table")
 	out(OutLedgerTable, r.ledger.TableName(), "The ledger table")

@@ -70,7 +70,7 @@ func TestTopology(t *testing.T) {
 		"AWS::Scheduler::Schedule":            2, // retention sweep, ledger digest
 		"AWS::ApiGatewayV2::Api":              1,
 		"AWS::ApiGatewayV2::Stage":            1,
-		"AWS::ApiGatewayV2::Route":            3,
+		"AWS::ApiGatewayV2::Route":            4,
 		"AWS::ApiGatewayV2::Integration":      1,
 		"AWS::ApiGatewayV2::Authorizer":       0,  // AWS_IAM needs none
 		"AWS::CloudWatch::Alarm":              13, // five functions, five DLQs, overdue deletions, tagger iterator age, exposure p99
@@ -84,14 +84,14 @@ func TestTopology(t *testing.T) {
 			tmpl.ResourceCountIs(jsii.String(typ), jsii.Number(n))
 		}
 		// Three rule targets that are functions (the violations rule
-		// targets a queue), three API routes, one per watched bucket here.
+		// targets a queue), four API routes, one per watched bucket here.
 		buckets := 0
 		for _, br := range testBuckets {
 			if br == r {
 				buckets++
 			}
 		}
-		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(3+3+buckets))
+		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Permission"), jsii.Number(3+4+buckets))
 	}
 }
 
@@ -497,11 +497,11 @@ func TestReportsAPIIsIAMAuthorizedAndLogged(t *testing.T) {
 		api := logicalID(t, r, "AWS::ApiGatewayV2::Api", "Name", "residency-reports")
 		fn := logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("reports"))
 		// WHEN the API is inspected
-		// THEN its two GET routes and its POST route require SigV4
+		// THEN its three GET routes and its POST route require SigV4
 		// (AWS_IAM) and proxy to the reports function; the stage logs every
 		// access and is throttled
 		tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{"ProtocolType": "HTTP"})
-		for _, route := range []string{"GET /v1/report", "GET /v1/verify", "POST /v1/certificate"} {
+		for _, route := range []string{"GET /v1/report", "GET /v1/verify", "GET /v1/proof", "POST /v1/certificate"} {
 			tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), map[string]any{
 				"ApiId": ref(api), "RouteKey": route, "AuthorizationType": "AWS_IAM",
 			})
@@ -514,12 +514,14 @@ func TestReportsAPIIsIAMAuthorizedAndLogged(t *testing.T) {
 			"AccessLogSettings":    map[string]any{"DestinationArn": assertions.Match_AnyValue(), "Format": assertions.Match_StringLikeRegexp(jsii.String(`\$context\.identity\.userArn`))},
 			"DefaultRouteSettings": map[string]any{"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 10},
 		})
-		// A managed policy grants exactly the two routes to compliance.
+		// A managed policy grants exactly the GET routes to compliance.
 		tmpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), map[string]any{
 			"ManagedPolicyName": "residency-reports-reader-" + r,
 			"PolicyDocument": map[string]any{"Statement": []any{map[string]any{
 				"Sid": "CallReportsAPI", "Effect": "Allow", "Action": "execute-api:Invoke",
 				"Resource": []any{
+					// In the template's order (the policy sorts its resources).
+					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/proof"}}},
 					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/report"}}},
 					map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:" + r + ":" + testAccount + ":", ref(api), "/$default/GET/v1/verify"}}},
 				},

@@ -181,14 +181,14 @@ func (r *residency) newSchedule(id, name, description, expr, fnName, sid string)
 // Reports API routes: what readers call (GET), and the one route that
 // writes (POST /v1/certificate stores an erasure certificate, once).
 var (
-	reportRoutes      = []string{"/v1/report", "/v1/verify"}
+	reportRoutes      = []string{"/v1/report", "/v1/verify", "/v1/proof"}
 	certificateRoutes = []string{"/v1/certificate"}
 )
 
 // reportsAPI serves the reports function on an HTTP API with AWS_IAM
-// authorization (SigV4): GET /v1/report, GET /v1/verify and
+// authorization (SigV4): GET /v1/report, GET /v1/verify, GET /v1/proof and
 // POST /v1/certificate, nothing else. Access logs go to their own log
-// group; the stage is throttled. A managed policy grants exactly the two
+// group; the stage is throttled. A managed policy grants exactly the
 // GET routes, to attach to compliance roles; another, the certificate
 // route, to the role that issues erasure certificates.
 func (r *residency) reportsAPI() {
@@ -237,7 +237,7 @@ func (r *residency) reportsAPI() {
 	}
 	awsiam.NewManagedPolicy(r.stack, jsii.String("ReportsReaderPolicy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String("residency-reports-reader-" + r.region),
-		Description:       jsii.String("Residency: call GET /v1/report and GET /v1/verify of the " + r.region + " reports API"),
+		Description:       jsii.String("Residency: call GET /v1/report, GET /v1/verify and GET /v1/proof of the " + r.region + " reports API"),
 		Statements:        &[]awsiam.PolicyStatement{allow("CallReportsAPI", []string{"execute-api:Invoke"}, routes(awsapigatewayv2.HttpMethod_GET, reportRoutes)...)},
 	})
 	awsiam.NewManagedPolicy(r.stack, jsii.String("ReportsCertifierPolicy"), &awsiam.ManagedPolicyProps{
