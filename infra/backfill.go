@@ -228,43 +228,43 @@ func (b *backfillBuilder) scan(next sfn.IChainable) sfn.IChainable {
 	return list.Next(m.Next(next))
 }
 
-// list is a bucket's list mode: a Distributed Map over the one bucket,
-// whose iteration loops over its ListObjectsV2 pages through the tagger.
+// list is a bucket's list mode: its ListObjectsV2 pages through the
+// tagger.
 func (b *backfillBuilder) list(next sfn.IChainable) sfn.IChainable {
-	s := b.r.stack
-	one := sfn.NewPass(s, b.id("ListedBucket"), &sfn.PassProps{Parameters: &map[string]any{
-		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
-	}})
-	m := b.distributedMap("ListBucket", &sfn.DistributedMapProps{
-		ItemsPath: jsii.String("$.buckets"),
-		ItemSelector: &map[string]any{
-			"source.$": "$$.Map.Item.Value", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
-		},
-	})
-	m.ItemProcessor(b.pageLoop("List", []string{"source", "limit", "wait_seconds"}, map[string]any{
+	return b.bucketPages("ListedBucket", "ListBucket", "List", nil, map[string]any{
 		"region": b.r.region, "bucket.$": "$.source", "cursor.$": "$.cursor", "limit.$": "$.limit",
-	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
-	return one.Next(m.Next(next))
+	}, next)
 }
 
 // inventory is a bucket's inventory mode: the same loop over the pages of
 // an S3 Inventory report in the backfill bucket, which the tagger reads.
 func (b *backfillBuilder) inventory(next sfn.IChainable) sfn.IChainable {
-	s := b.r.stack
-	one := sfn.NewPass(s, b.id("InventoriedBucket"), &sfn.PassProps{Parameters: &map[string]any{
-		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
-	}})
-	m := b.distributedMap("InventoryPages", &sfn.DistributedMapProps{
-		ItemsPath: jsii.String("$.buckets"),
-		ItemSelector: &map[string]any{
-			"source.$": "$$.Map.Item.Value", "manifest.$": "$.args.manifest", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds",
-			"cursor": "", "totals": zeroTotals(),
-		},
-	})
-	m.ItemProcessor(b.pageLoop("Inventory", []string{"source", "manifest", "limit", "wait_seconds"}, map[string]any{
+	return b.bucketPages("InventoriedBucket", "InventoryPages", "Inventory", []string{"manifest"}, map[string]any{
 		"region": b.r.region, "bucket.$": "$.source", "inventory": map[string]any{"bucket": b.r.backfillBucket.BucketName(), "manifest.$": "$.manifest"},
 		"cursor.$": "$.cursor", "limit.$": "$.limit",
-	}), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
+	}, next)
+}
+
+// bucketPages is a bucket mode: a Distributed Map over the one bucket
+// (named by the states pass and mapName), whose iteration loops over its
+// pages through the tagger (states prefixed loop) with payload as each
+// page's request; args are the execution's inputs the loop needs besides
+// the bucket, its page size and its wait.
+func (b *backfillBuilder) bucketPages(pass, mapName, loop string, args []string, payload map[string]any, next sfn.IChainable) sfn.IChainable {
+	one := sfn.NewPass(b.r.stack, b.id(pass), &sfn.PassProps{Parameters: &map[string]any{
+		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
+	}})
+	selector := map[string]any{
+		"source.$": "$$.Map.Item.Value", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+	}
+	keep := []string{"source"}
+	for _, a := range args {
+		selector[a+".$"] = "$.args." + a
+		keep = append(keep, a)
+	}
+	keep = append(keep, "limit", "wait_seconds")
+	m := b.distributedMap(mapName, &sfn.DistributedMapProps{ItemsPath: jsii.String("$.buckets"), ItemSelector: &selector})
+	m.ItemProcessor(b.pageLoop(loop, keep, payload), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
 	return one.Next(m.Next(next))
 }
 

@@ -3,20 +3,15 @@ package reports_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/digest"
@@ -83,33 +78,11 @@ func (m *memCertificates) StoreCertificate(_ context.Context, id string, body []
 	return body, true, nil
 }
 
-func call(t *testing.T, h *reports.Handler, method, path string, q map[string]string) events.APIGatewayV2HTTPResponse {
-	t.Helper()
-	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, QueryStringParameters: q}
-	req.RequestContext.HTTP.Method = method
-	payload, _ := json.Marshal(req)
-	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
 // POST /v1/certificate makes the certificate of a complete request once;
 // a request not complete, unknown or malformed gets none and says why.
 func TestCertificateRoute(t *testing.T) {
 	st, refs := erasureLedger(t)
-	tmp := t.TempDir()
-	signer, err := digest.LoadSigningKey(filepath.Join(tmp, "k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := digest.Keys{signer.KeyID(): signer.Public()}
-	dir := digest.Dir{Path: filepath.Join(tmp, "digests")}
+	signer, keys, dir := localDigests(t)
 	now := certAt.Add(time.Hour)
 	mem := &memCertificates{objs: map[string][]byte{}}
 	h := &reports.Handler{Ledger: st, Refs: refs, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,13 +20,7 @@ import (
 // newest signed digest, from the policy and checker the Lambda main loads.
 func TestReportCarriesTheEvidence(t *testing.T) {
 	h := setup(t)
-	tmp := t.TempDir()
-	signer, err := digest.LoadSigningKey(filepath.Join(tmp, "k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := digest.Keys{signer.KeyID(): signer.Public()}
-	dir := digest.Dir{Path: filepath.Join(tmp, "digests")}
+	signer, keys, dir := localDigests(t)
 	st := h.Ledger.(*sqlitestore.Store)
 	w := &digest.Writer{Signer: signer, Store: dir, Chain: st, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
 	d, err := w.Write(context.Background(), "eu-central-1", false)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,13 +16,7 @@ import (
 // the public key alone.
 func TestProofRoute(t *testing.T) {
 	h := setup(t)
-	tmp := t.TempDir()
-	signer, err := digest.LoadSigningKey(filepath.Join(tmp, "k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := digest.Keys{signer.KeyID(): signer.Public()}
-	dir := digest.Dir{Path: filepath.Join(tmp, "digests")}
+	signer, keys, dir := localDigests(t)
 	st := h.Ledger.(*sqlitestore.Store)
 	w := &digest.Writer{Signer: signer, Store: dir, Chain: st, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
 	if _, err := w.Write(context.Background(), "eu-central-1", false); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/reports"
+	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
@@ -32,16 +34,37 @@ func setup(t *testing.T) *reports.Handler {
 }
 
 func get(t *testing.T, h *reports.Handler, path string, q map[string]string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	return call(t, h, "GET", path, q)
+}
+
+// call sends one API Gateway request through the function's JSON path.
+func call(t *testing.T, h *reports.Handler, method, path string, q map[string]string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
 	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, QueryStringParameters: q}
-	req.RequestContext.HTTP.Method = "GET"
+	req.RequestContext.HTTP.Method = method
 	payload, _ := json.Marshal(req)
 	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var resp events.APIGatewayV2HTTPResponse
-	json.Unmarshal(out, &resp)
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
 	return resp
+}
+
+// localDigests is a digest signing key in the test's temporary folder, its
+// public key set, and the folder the digests go to.
+func localDigests(t *testing.T) (*digest.Ed25519Signer, digest.Keys, digest.Dir) {
+	t.Helper()
+	tmp := t.TempDir()
+	signer, err := digest.LoadSigningKey(filepath.Join(tmp, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, digest.Keys{signer.KeyID(): signer.Public()}, digest.Dir{Path: filepath.Join(tmp, "digests")}
 }
 
 func TestRoutes(t *testing.T) {

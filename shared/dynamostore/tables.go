@@ -181,25 +181,31 @@ func (s *Store) GetItems(ctx context.Context, region, table string, keys []recor
 	}
 	// Keys are matched to the items found by the key attributes' values, as
 	// the SDK's AttributeValues read back.
+	// Each distinct key once (BatchGetItem refuses a key named twice), and
+	// the slots it fills.
 	at := map[string][]int{}
-	avs := make([]map[string]types.AttributeValue, len(keys))
+	var distinct []map[string]types.AttributeValue
 	for i, k := range keys {
-		if avs[i], err = fromKey(k); err != nil {
-			return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
-		}
-		id, err := keyID(avs[i], names)
+		av, err := fromKey(k)
 		if err != nil {
 			return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
+		}
+		id, err := keyID(av, names)
+		if err != nil {
+			return nil, fmt.Errorf("get %s/%s: %w", region, table, err)
+		}
+		if at[id] == nil {
+			distinct = append(distinct, av)
 		}
 		at[id] = append(at[id], i)
 	}
 	var mu sync.Mutex
 	var g errgroup.Group
 	g.SetLimit(parallel)
-	for start := 0; start < len(avs); start += 100 {
-		chunk := avs[start:min(len(avs), start+100)]
+	for start := 0; start < len(distinct); start += 100 {
+		chunk := distinct[start:min(len(distinct), start+100)]
 		g.Go(func() error {
-			return batchGet(ctx, c, table, types.KeysAndAttributes{Keys: unique(chunk, names), ConsistentRead: aws.Bool(true)}, func(m map[string]types.AttributeValue) error {
+			return batchGet(ctx, c, table, types.KeysAndAttributes{Keys: chunk, ConsistentRead: aws.Bool(true)}, func(m map[string]types.AttributeValue) error {
 				id, err := keyID(m, names)
 				if err != nil {
 					return err
@@ -235,21 +241,6 @@ func keyID(m map[string]types.AttributeValue, names []string) (string, error) {
 		return "", err
 	}
 	return record.Key(it).String(), nil
-}
-
-// unique drops the keys of chunk named twice: BatchGetItem refuses a
-// request that names a key twice.
-func unique(chunk []map[string]types.AttributeValue, names []string) []map[string]types.AttributeValue {
-	seen := map[string]bool{}
-	out := make([]map[string]types.AttributeValue, 0, len(chunk))
-	for _, k := range chunk {
-		id, _ := keyID(k, names) // chunk's keys were read once already
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // PutItems writes a batch of items in region's table, each as PutItem does

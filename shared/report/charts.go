@@ -248,7 +248,6 @@ func seriesChart(id, title, desc, empty string, h *Header, series func(Day) []in
 		items = append(items, [2]string{colors[i], n})
 	}
 	top := c.legend(60, 16, items) + 10
-	const left, right, plotH, bottom = 60.0, 20.0, 180.0, 40.0
 	maxV := 0
 	for _, b := range bins {
 		s := 0
@@ -257,36 +256,50 @@ func seriesChart(id, title, desc, empty string, h *Header, series func(Day) []in
 		}
 		maxV = max(maxV, s)
 	}
+	c.timeBars(60, top, bins, unit, maxV, 1, strconv.Itoa, func(b bin, x, w, base float64, height func(int) float64) {
+		y := base
+		for k, v := range b.values {
+			if v == 0 {
+				continue
+			}
+			hgt := height(v)
+			y -= hgt
+			c.Rects = append(c.Rects, svgRect{X: f1(x), Y: f1(y), W: f1(w), H: f1(hgt), Fill: colors[k],
+				Title: fmt.Sprintf("%s %s: %d %s", unit, b.label, v, names[k])})
+		}
+	})
+	return c
+}
+
+// timeBars draws bins as bars over a time axis below top: the grid at 0,
+// half and the top of the scale (labelled by yLabel) for bars up to maxV,
+// each bin's bars by bars (given its slot's x and bar width, the axis and
+// the height of a value), every few bins' labels and the unit. Bars are at
+// least minW wide.
+func (c *chart) timeBars(left, top float64, bins []bin, unit string, maxV int, minW float64, yLabel func(int) string,
+	bars func(b bin, x, w, base float64, height func(int) float64)) {
+	const right, plotH, bottom = 20.0, 180.0, 40.0
 	ymax := niceMax(maxV)
 	plotW := float64(c.W) - left - right
 	base := top + plotH
 	for _, g := range []int{0, ymax / 2, ymax} {
 		y := f1(base - float64(g)/float64(ymax)*plotH)
 		c.Lines = append(c.Lines, svgLine{X1: left, Y1: y, X2: left + plotW, Y2: y, Class: "grid"})
-		c.Texts = append(c.Texts, svgText{X: left - 6, Y: y + 4, Anchor: "end", Class: "axis", S: strconv.Itoa(g)})
+		c.Texts = append(c.Texts, svgText{X: left - 6, Y: y + 4, Anchor: "end", Class: "axis", S: yLabel(g)})
 	}
 	slot := plotW / float64(len(bins))
-	barW := math.Min(math.Max(slot*0.8, 1), 56)
+	barW := math.Min(math.Max(slot*0.8, minW), 56)
 	every := max(1, (len(bins)+7)/8)
+	height := func(v int) float64 { return float64(v) / float64(ymax) * plotH }
 	for i, b := range bins {
 		x := left + float64(i)*slot + (slot-barW)/2
-		y := base
-		for k, v := range b.values {
-			if v == 0 {
-				continue
-			}
-			hgt := float64(v) / float64(ymax) * plotH
-			y -= hgt
-			c.Rects = append(c.Rects, svgRect{X: f1(x), Y: f1(y), W: f1(barW), H: f1(hgt), Fill: colors[k],
-				Title: fmt.Sprintf("%s %s: %d %s", unit, b.label, v, names[k])})
-		}
+		bars(b, x, barW, base, height)
 		if i%every == 0 {
 			c.Texts = append(c.Texts, svgText{X: f1(x + barW/2), Y: base + 16, Anchor: "middle", Class: "axis", S: b.label})
 		}
 	}
 	c.Texts = append(c.Texts, svgText{X: left + plotW, Y: base + 34, Anchor: "end", Class: "axis", S: "per " + unit})
 	c.H = int(base + bottom)
-	return c
 }
 
 // periodOf returns the first and last day a report's charts cover: its

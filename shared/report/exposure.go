@@ -187,56 +187,32 @@ func exposureChart(h *Header) chart {
 		return c
 	}
 	// timeBins sums; these are maxima, so each bin takes its days' highest.
-	p50, p99 := map[string]int64{}, map[string]int64{}
-	var days []Day
-	for _, d := range x.ByDay {
-		p50[d.Day], p99[d.Day] = d.P50MS, d.P99MS
-		days = append(days, Day{Day: d.Day})
-	}
 	bins, unit := timeBins(nil, first, last, nil, 2)
-	for _, d := range days {
+	maxV := 0
+	for _, d := range x.ByDay {
 		t, _ := time.Parse(time.DateOnly, d.Day)
 		i := binOf(bins, t)
 		if i < 0 {
 			continue
 		}
 		b := &bins[i]
-		b.values[0] = max(b.values[0], int(p50[d.Day]))
-		b.values[1] = max(b.values[1], int(p99[d.Day]))
+		b.values[0] = max(b.values[0], int(d.P50MS))
+		b.values[1] = max(b.values[1], int(d.P99MS))
+		maxV = max(maxV, b.values[0], b.values[1])
 	}
 	names, colors := []string{"p50", "p99"}, []string{colorRemediated, colorOpen}
 	top := c.legend(70, 16, [][2]string{{colors[0], names[0]}, {colors[1], names[1]}}) + 10
-	const left, right, plotH, bottom = 70.0, 20.0, 180.0, 40.0
-	maxV := 0
-	for _, b := range bins {
-		maxV = max(maxV, b.values[1], b.values[0])
-	}
-	ymax := niceMax(maxV)
-	plotW := float64(c.W) - left - right
-	base := top + plotH
-	for _, g := range []int{0, ymax / 2, ymax} {
-		y := f1(base - float64(g)/float64(ymax)*plotH)
-		c.Lines = append(c.Lines, svgLine{X1: left, Y1: y, X2: left + plotW, Y2: y, Class: "grid"})
-		c.Texts = append(c.Texts, svgText{X: left - 6, Y: y + 4, Anchor: "end", Class: "axis", S: FormatMS(int64(g))})
-	}
-	slot := plotW / float64(len(bins))
-	barW := math.Min(math.Max(slot*0.8, 2), 56)
-	every := max(1, (len(bins)+7)/8)
-	for i, b := range bins {
-		x0 := left + float64(i)*slot + (slot-barW)/2
+	yLabel := func(v int) string { return FormatMS(int64(v)) }
+	// Side by side, p50 then p99, each at least a pixel high.
+	c.timeBars(70, top, bins, unit, maxV, 2, yLabel, func(b bin, x, w, base float64, height func(int) float64) {
 		for k, v := range b.values {
 			if v == 0 {
 				continue
 			}
-			hgt := math.Max(float64(v)/float64(ymax)*plotH, 1)
-			c.Rects = append(c.Rects, svgRect{X: f1(x0 + float64(k)*barW/2), Y: f1(base - hgt), W: f1(barW / 2), H: f1(hgt), Fill: colors[k],
+			hgt := math.Max(height(v), 1)
+			c.Rects = append(c.Rects, svgRect{X: f1(x + float64(k)*w/2), Y: f1(base - hgt), W: f1(w / 2), H: f1(hgt), Fill: colors[k],
 				Title: fmt.Sprintf("%s %s: %s %s", unit, b.label, names[k], FormatMS(int64(v)))})
 		}
-		if i%every == 0 {
-			c.Texts = append(c.Texts, svgText{X: f1(x0 + barW/2), Y: base + 16, Anchor: "middle", Class: "axis", S: b.label})
-		}
-	}
-	c.Texts = append(c.Texts, svgText{X: left + plotW, Y: base + 34, Anchor: "end", Class: "axis", S: "per " + unit})
-	c.H = int(base + bottom)
+	})
 	return c
 }

@@ -470,6 +470,7 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 				return err
 			}
 			var rows, streamed []any
+			written := map[string]bool{} // a key twice in the chunk: an upsert may not name a row twice
 			for i, p := range chunk {
 				b, err := json.Marshal(p.Item)
 				if err != nil {
@@ -487,20 +488,21 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 				}
 				// A key twice in a batch: the second sees the first.
 				stored[keys[i]] = taggedItem{item: string(b)}
+				if written[keys[i]] {
+					// The rows so far first; this one starts the next upsert.
+					if err := stmts.exec(upsertItems, 4, rows); err != nil {
+						return err
+					}
+					rows, written = rows[:0], map[string]bool{}
+				}
+				written[keys[i]] = true
 				rows = append(rows, region, table, keys[i], string(b))
 				streamed = append(streamed, region, table, event, keys[i], oldItem, string(b), at)
 			}
 			if len(rows) == 0 {
 				continue
 			}
-			if dup := len(rows)/4 != len(uniqueKeys(rows)); dup {
-				// An upsert may not name a row twice: one statement a row.
-				for r := 0; r < len(rows); r += 4 {
-					if err := stmts.exec(upsertItems, 4, rows[r:r+4]); err != nil {
-						return err
-					}
-				}
-			} else if err := stmts.exec(upsertItems, 4, rows); err != nil {
+			if err := stmts.exec(upsertItems, 4, rows); err != nil {
 				return err
 			}
 			if err := stmts.exec(insertStream, 7, streamed); err != nil {
@@ -513,16 +515,6 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 		return nil, fmt.Errorf("put %s/%s: %w", region, table, err)
 	}
 	return errs, nil
-}
-
-// uniqueKeys is the distinct keys of upsertItems rows (region, table, key,
-// item).
-func uniqueKeys(rows []any) map[any]bool {
-	seen := map[any]bool{}
-	for r := 2; r < len(rows); r += 4 {
-		seen[rows[r]] = true
-	}
-	return seen
 }
 
 type taggedItem struct{ item, retainUntil string }
