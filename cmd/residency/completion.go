@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -202,7 +203,7 @@ func (m *completionModel) bash() string {
 	fmt.Fprintf(&b, "_residency_value_flags=' %s '\n", dashed(m.takesValue))
 	fmt.Fprintf(&b, "_residency_shells=%s\n\n", bashWords(shells))
 	b.WriteString("_residency_subcommands() {\n    case \"$1\" in\n")
-	for _, name := range sortedKeys(m.subcommands) {
+	for _, name := range slices.Sorted(maps.Keys(m.subcommands)) {
 		fmt.Fprintf(&b, "    %s) echo %s ;;\n", name, bashWords(m.subcommands[name]))
 	}
 	b.WriteString("    esac\n}\n\n_residency_flags() {\n    case \"$1\" in\n")
@@ -210,7 +211,7 @@ func (m *completionModel) bash() string {
 		fmt.Fprintf(&b, "    '%s') echo '%s' ;;\n", key, dashed(m.flags[key]))
 	}
 	b.WriteString("    esac\n}\n\n_residency_values() {\n    case \"$1\" in\n")
-	for _, id := range sortedKeys(m.values) {
+	for _, id := range slices.Sorted(maps.Keys(m.values)) {
 		if len(m.values[id]) > 0 {
 			key, name := splitID(id)
 			fmt.Fprintf(&b, "    '%s --%s') echo %s ;;\n", key, name, bashWords(m.values[id]))
@@ -317,7 +318,7 @@ func (m *completionModel) fish() string {
     end
     switch $cmd
 `, strings.Join(m.takesValue, " "))
-	for _, name := range sortedKeys(m.subcommands) {
+	for _, name := range slices.Sorted(maps.Keys(m.subcommands)) {
 		fmt.Fprintf(&b, "        case %s\n            if contains -- \"$sub\" %s\n                echo \"$cmd $sub\"\n                return\n            end\n            echo $cmd\n            return\n", name, strings.Join(m.subcommands[name], " "))
 	}
 	b.WriteString("    end\n    echo $cmd\nend\n\n")
@@ -326,7 +327,7 @@ func (m *completionModel) fish() string {
 	fmt.Fprintf(&b, "complete -c residency -n '__residency_is \"\"' -a '%s'\n", strings.Join(m.commands, " "))
 	fmt.Fprintf(&b, "complete -c residency -n '__residency_is help' -a '%s'\n", strings.Join(m.commands, " "))
 	fmt.Fprintf(&b, "complete -c residency -n '__residency_is completion' -a '%s'\n", strings.Join(shells, " "))
-	for _, name := range sortedKeys(m.subcommands) {
+	for _, name := range slices.Sorted(maps.Keys(m.subcommands)) {
 		fmt.Fprintf(&b, "complete -c residency -n '__residency_is %s' -a '%s'\n", name, strings.Join(m.subcommands[name], " "))
 	}
 	for _, name := range m.global {
@@ -353,13 +354,4 @@ func (m *completionModel) fish() string {
 func splitID(id string) (key, name string) {
 	i := strings.LastIndexByte(id, ' ')
 	return id[:i], id[i+1:]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
