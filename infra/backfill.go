@@ -40,6 +40,14 @@ const (
 	// most 1000 items) and the highest concurrency; maxPageLimit is the
 	// tagger's MaxBackfillPage.
 	maxSegments, maxPageLimit = 1000, 1000
+	// pagesPerExecution is the most pages one execution's page loop runs
+	// before it hands its cursor to a nested execution of this state
+	// machine (startExecution.sync:2) and waits for it: a page costs about
+	// 9 history events (11 with a wait), so 1,500 pages stay well under
+	// Step Functions' 25,000 events an execution, with room for retries,
+	// and a source of any size (a bucket of a billion objects, one data
+	// file of an inventory) runs as a chain of executions.
+	pagesPerExecution = 1500
 )
 
 // backfillDefaults are the input fields a start-execution may leave out.
@@ -81,6 +89,10 @@ var backfillDefaults = map[string]any{"mode": "scan", "segments": 8, "limit": ma
 //     S3 delivered to the backfill bucket under inventory/: the tagger reads
 //     its manifest.json and its data files, a page of limit rows at a time,
 //     from file to file; no ListObjectsV2 request.
+//
+// Every page loop runs at most pagesPerExecution pages in an execution,
+// then continues in a nested execution of this machine (see pageLoop and
+// continuation), so no source is too large for an execution's history.
 //
 // No item passes through the state machine: its inputs and outputs (all
 // logged, execution data included) hold table names, segment numbers,
@@ -147,6 +159,8 @@ type backfillBuilder struct {
 	r       *residency
 	tables  []string
 	buckets []string // this region's watched buckets
+	loops   []pageLoopSpec
+	selfRef sfn.IStateMachine
 }
 
 func (b *backfillBuilder) id(s string) *string { return jsii.String(s) }
@@ -204,7 +218,7 @@ func (b *backfillBuilder) definition() sfn.IChainable {
 				sfn.Condition_StringMatches(manifest, jsii.String(backfillInventory+"*/manifest.json"))), b.inventory(described), nil)
 	}
 	check.Otherwise(badArgs)
-	return defaults.Next(args).Next(check)
+	return b.continuation(defaults.Next(args).Next(check))
 }
 
 // scan is the scan mode: a Distributed Map over the segments.
@@ -218,7 +232,7 @@ func (b *backfillBuilder) scan(next sfn.IChainable) sfn.IChainable {
 		ItemsPath: jsii.String("$.segments"),
 		ItemSelector: &map[string]any{
 			"source.$": "$.args.source", "segment.$": "$$.Map.Item.Value", "segments.$": "$.args.segments",
-			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "pages": 0, "totals": zeroTotals(),
 		},
 	})
 	m.ItemProcessor(b.pageLoop("Scan", []string{"source", "segment", "segments", "limit", "wait_seconds"}, map[string]any{
@@ -255,7 +269,7 @@ func (b *backfillBuilder) bucketPages(pass, mapName, loop string, args []string,
 		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
 	}})
 	selector := map[string]any{
-		"source.$": "$$.Map.Item.Value", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+		"source.$": "$$.Map.Item.Value", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "pages": 0, "totals": zeroTotals(),
 	}
 	keep := []string{"source"}
 	for _, a := range args {
@@ -333,7 +347,7 @@ func (b *backfillBuilder) export(next sfn.IChainable) sfn.IChainable {
 		ItemReader: sfn.NewS3JsonLItemReader(&sfn.S3FileItemReaderProps{Bucket: r.backfillBucket, Key: sfn.JsonPath_StringAt(jsii.String("$.manifest"))}),
 		ItemSelector: &map[string]any{
 			"source.$": "$.args.source", "bucket": r.backfillBucket.BucketName(), "key.$": "$$.Map.Item.Value.dataFileS3Key",
-			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "totals": zeroTotals(),
+			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "pages": 0, "totals": zeroTotals(),
 		},
 	})
 	m.ItemProcessor(b.pageLoop("File", []string{"source", "bucket", "key", "limit", "wait_seconds"}, map[string]any{
@@ -377,8 +391,28 @@ func zeroTotals() map[string]any {
 // the {"backfill": ...} request, from the iteration's state), add the
 // page's figures to its totals, and go on from next_cursor until it is ""
 // (waiting wait_seconds between pages when above 0). keep lists the state
-// fields the loop carries from page to page.
+// fields the loop carries from page to page. After pagesPerExecution pages
+// with more to come, it starts a nested execution of this state machine
+// with its state, {"continue": {"loop": prefix, "state": ...}}, which runs
+// the same loop from the cursor (continuation, from the execution's
+// start), waits for it, and adds its totals: each execution's history
+// stays bounded whatever the source's size. The loop is recorded in
+// b.loops, for continuation to enter.
 func (b *backfillBuilder) pageLoop(prefix string, keep []string, payload map[string]any) sfn.IChainable {
+	b.loops = append(b.loops, pageLoopSpec{prefix, keep, payload})
+	return b.loop(prefix, prefix, keep, payload)
+}
+
+// pageLoopSpec is a page loop, as continuation builds it again.
+type pageLoopSpec struct {
+	name    string
+	keep    []string
+	payload map[string]any
+}
+
+// loop builds the states of a page loop named loop, prefixed prefix (the
+// loop itself in a Map's iterations, Continued<loop> at the top level).
+func (b *backfillBuilder) loop(prefix, loop string, keep []string, payload map[string]any) sfn.IChainable {
 	s := b.r.stack
 	page := b.invokeTagger(prefix+"Page", map[string]any{"backfill": payload}, &map[string]any{
 		"items.$": "$.Payload.items", "tagged.$": "$.Payload.tagged", "unchanged.$": "$.Payload.unchanged",
@@ -386,29 +420,86 @@ func (b *backfillBuilder) pageLoop(prefix string, keep []string, payload map[str
 	}, "$.page")
 	// An iteration that keeps failing fails alone, with the error and cause
 	// of its last attempt; the page it stopped at is its cursor.
-	page.AddCatch(sfn.NewFail(s, b.id(prefix+"Failed"), &sfn.FailProps{ErrorPath: jsii.String("$.error.Error"), CausePath: jsii.String("$.error.Cause")}),
-		&sfn.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")})
+	failed := sfn.NewFail(s, b.id(prefix+"Failed"), &sfn.FailProps{ErrorPath: jsii.String("$.error.Error"), CausePath: jsii.String("$.error.Cause")})
+	page.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")})
 
-	next := map[string]any{"cursor.$": "$.page.next_cursor"}
-	for _, f := range keep {
-		next[f+".$"] = "$." + f
-	}
-	totals := map[string]any{}
-	for _, f := range totalsFields {
-		add := "$.page." + f
-		if f == "failed" {
-			add = "States.ArrayLength($.page.failed)"
+	carry := func(m map[string]any) map[string]any {
+		for _, f := range keep {
+			m[f+".$"] = "$." + f
 		}
-		totals[f+".$"] = "States.MathAdd($.totals." + f + ", " + add + ")"
+		return m
 	}
-	next["totals"] = totals
+	totals := func(add func(f string) string) map[string]any {
+		out := map[string]any{}
+		for _, f := range totalsFields {
+			out[f+".$"] = "States.MathAdd($.totals." + f + ", " + add(f) + ")"
+		}
+		return out
+	}
+	next := carry(map[string]any{"cursor.$": "$.page.next_cursor", "pages.$": "States.MathAdd($.pages, 1)", "totals": totals(func(f string) string {
+		if f == "failed" {
+			return "States.ArrayLength($.page.failed)"
+		}
+		return "$.page." + f
+	})})
 	add := sfn.NewPass(s, b.id(prefix+"Add"), &sfn.PassProps{Parameters: &next})
+
+	// The nested execution: the loop's state from its cursor, its own page
+	// count and totals from zero; its output is its final state.
+	state := carry(map[string]any{"cursor.$": "$.cursor", "pages": 0, "totals": zeroTotals()})
+	cont := awsstepfunctionstasks.NewStepFunctionsStartExecution(s, b.id(prefix+"Continue"), &awsstepfunctionstasks.StepFunctionsStartExecutionProps{
+		StateMachine:        b.self(),
+		IntegrationPattern:  sfn.IntegrationPattern_RUN_JOB, // startExecution.sync:2: waits, its Output as JSON
+		AssociateWithParent: jsii.Bool(true),
+		Input:               sfn.TaskInput_FromObject(&map[string]any{"continue": map[string]any{"loop": loop, "state": state}}),
+		ResultSelector:      &map[string]any{"totals.$": "$.Output.totals"},
+		ResultPath:          jsii.String("$.continued"),
+	})
+	// A nested execution that failed is not run again (its pages were
+	// retried there); StartExecution's own errors (throttling, the
+	// running-executions limit) are, with backoff.
+	cont.AddRetry(&sfn.RetryProps{Errors: jsii.Strings("States.TaskFailed"), MaxAttempts: jsii.Number(0)})
+	cont.AddRetry(&sfn.RetryProps{Errors: jsii.Strings("States.ALL"), Interval: awscdk.Duration_Seconds(jsii.Number(5)), BackoffRate: jsii.Number(2),
+		MaxAttempts: jsii.Number(8), MaxDelay: awscdk.Duration_Minutes(jsii.Number(5)), JitterStrategy: sfn.JitterType_FULL})
+	cont.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")})
+	continued := carry(map[string]any{"cursor": "", "pages.$": "$.pages", "totals": totals(func(f string) string { return "$.continued.totals." + f })})
+	addContinued := sfn.NewPass(s, b.id(prefix+"AddContinued"), &sfn.PassProps{Parameters: &continued})
+
+	done := sfn.NewSucceed(s, b.id(prefix+"Done"), nil)
 	pace := sfn.NewWait(s, b.id(prefix+"Pace"), &sfn.WaitProps{Time: sfn.WaitTime_SecondsPath(jsii.String("$.wait_seconds"))})
 	more := sfn.NewChoice(s, b.id(prefix+"More"), nil).
-		When(sfn.Condition_StringEquals(jsii.String("$.cursor"), jsii.String("")), sfn.NewSucceed(s, b.id(prefix+"Done"), nil), nil).
+		When(sfn.Condition_StringEquals(jsii.String("$.cursor"), jsii.String("")), done, nil).
+		When(sfn.Condition_NumberGreaterThanEquals(jsii.String("$.pages"), jsii.Number(pagesPerExecution)), cont.Next(addContinued).Next(done), nil).
 		When(sfn.Condition_NumberGreaterThan(jsii.String("$.wait_seconds"), jsii.Number(0)), pace.Next(page), nil).
 		Otherwise(page)
 	return page.Next(add).Next(more)
+}
+
+// self is this state machine, by name (a nested execution of the same
+// definition, which holds every loop).
+func (b *backfillBuilder) self() sfn.IStateMachine {
+	if b.selfRef == nil {
+		b.selfRef = sfn.StateMachine_FromStateMachineName(b.r.stack, b.id("BackfillItself"), jsii.String(BackfillStateMachineName))
+	}
+	return b.selfRef
+}
+
+// continuation is where an execution started by a page loop's Continue
+// begins: {"continue": {"loop": NAME, "state": {...}}} runs the loop NAME
+// from that state and ends with it (its totals are the output); an
+// unknown loop fails; any other input is a backfill's start (start).
+func (b *backfillBuilder) continuation(start sfn.IChainable) sfn.IChainable {
+	s := b.r.stack
+	loop := jsii.String("$.continue.loop")
+	c := sfn.NewChoice(s, b.id("Continuation"), nil)
+	for _, l := range b.loops {
+		enter := sfn.NewPass(s, b.id("Continued"+l.name+"State"), &sfn.PassProps{InputPath: jsii.String("$.continue.state")})
+		c.When(sfn.Condition_And(sfn.Condition_IsPresent(loop), sfn.Condition_StringEquals(loop, jsii.String(l.name))),
+			enter.Next(b.loop("Continued"+l.name, l.name, l.keep, l.payload)), nil)
+	}
+	c.When(sfn.Condition_IsPresent(jsii.String("$.continue")), sfn.NewFail(s, b.id("InvalidContinuation"), &sfn.FailProps{Error: jsii.String("InvalidInput"),
+		Cause: jsii.String("continue is the input of an execution a backfill starts itself when a page loop reaches its page budget: continue.loop must name one of its page loops")}), nil)
+	return c.Otherwise(start)
 }
 
 // invokeTagger is a Task invoking the tagger (RequestResponse) with

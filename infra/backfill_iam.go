@@ -48,7 +48,15 @@ func (r *residency) backfillPermissions(role awsiam.Role, tables, buckets []stri
 	for _, st := range append(sts,
 		allow("InvokeTagger", []string{"lambda:InvokeFunction"}, r.fns["tagger"].FunctionArn()),
 		allow("WriteMapResults", []string{"s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"}, resultObjects),
+		// A Map's iterations, and the nested executions a page loop starts
+		// at its page budget (pageLoop), are executions of this machine.
 		allow("RunMapIterations", []string{"states:StartExecution"}, arn("states", "stateMachine", BackfillStateMachineName)),
+		// startExecution.sync:2 follows the nested execution through the
+		// EventBridge rule Step Functions manages for it (as AWS documents
+		// for the .sync integration of Step Functions).
+		allow("FollowNestedExecutions", []string{"events:DescribeRule", "events:PutRule", "events:PutTargets"},
+			r.stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("events"), Resource: jsii.String("rule"),
+				ResourceName: jsii.String("StepFunctionsGetEventsForStepFunctionsExecutionRule"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})),
 		allow("ManageMapIterations", []string{"states:DescribeExecution", "states:RedriveExecution", "states:StopExecution"}, executions...),
 		allow("DescribeMapRuns", []string{"states:DescribeMapRun"}, arn("states", "mapRun", BackfillStateMachineName+"/*")),
 		allow("DeliverLogs", logDelivery, jsii.String("*")),

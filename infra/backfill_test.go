@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -218,6 +219,23 @@ func TestBackfillDefinition(t *testing.T) {
 			if got := state(t, inner, "ScanAdd")["Parameters"].(map[string]any)["totals"].(map[string]any)["failed.$"]; got != "States.MathAdd($.totals.failed, States.ArrayLength($.page.failed))" {
 				t.Errorf("expect the failures counted into the totals, got %v", got)
 			}
+			// AND after pagesPerExecution pages the loop hands its cursor to
+			// a nested execution of this machine and waits for it (see
+			// TestBackfillPageLoopsContinueInNestedExecutions for the run)
+			if !strings.Contains(string(more), fmt.Sprintf(`{"Next":"ScanContinue","NumericGreaterThanEquals":%d,"Variable":"$.pages"}`, pagesPerExecution)) {
+				t.Errorf("expect the loop bounded at %d pages an execution, got %s", pagesPerExecution, more)
+			}
+			cont := state(t, inner, "ScanContinue")
+			cp := cont["Parameters"].(map[string]any)
+			self := "arn:" + partitionOf(r) + ":states:" + r + ":" + testAccount + ":stateMachine:" + BackfillStateMachineName
+			in, _ := cp["Input"].(map[string]any)
+			if cont["Resource"] != "arn:"+partitionOf(r)+":states:::states:startExecution.sync:2" || cp["StateMachineArn"] != self ||
+				in["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"] != "$$.Execution.Id" || in["continue"].(map[string]any)["loop"] != "Scan" {
+				t.Errorf("expect a nested execution of %s that runs the Scan loop, associated with its parent, got %v", self, cont)
+			}
+			if doc["StartAt"] != "Continuation" || state(t, states, "ContinuedScanState")["InputPath"] != "$.continue.state" {
+				t.Errorf("expect an execution to begin by entering a continued loop, got StartAt %v", doc["StartAt"])
+			}
 
 			// AND export mode starts an export to the backfill bucket, polls
 			// it, then maps over its manifest's data files (JSONL)
@@ -354,6 +372,8 @@ func TestBackfillRoleHasOnlyWhatTheDefinitionUses(t *testing.T) {
 				"ManageMapIterations": {[]string{"states:DescribeExecution", "states:RedriveExecution", "states:StopExecution"},
 					[]string{states + "execution:residency-backfill/*", states + "execution:residency-backfill:*"}}, // sorted
 				"DescribeMapRuns": {[]string{"states:DescribeMapRun"}, []string{states + "mapRun:residency-backfill/*"}},
+				"FollowNestedExecutions": {[]string{"events:DescribeRule", "events:PutRule", "events:PutTargets"},
+					[]string{"arn:" + p + ":events:" + r + ":" + testAccount + ":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"}},
 				"DeliverLogs":     {logDelivery, []string{"*"}},
 				"TraceExecutions": {xrayWrite, []string{"*"}},
 			}
