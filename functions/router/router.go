@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
@@ -231,8 +232,37 @@ func (h *Handler) ingest(ctx context.Context, raw json.RawMessage) error {
 }
 
 // sameData reports whether two items hold the same record, ignoring the
-// residency tag and quarantine bookkeeping.
+// residency tag and quarantine bookkeeping. Values alike in type and value
+// are equal at once; otherwise the items are compared as JSON (a number read
+// back as another Go type is the same number).
 func sameData(a, b record.Item) bool {
+	ignored := func(k string) bool { return k == record.TagAttribute || k == quarantineSourceAttr }
+	fast := true
+	n := 0
+	for k, v := range a {
+		if ignored(k) {
+			continue
+		}
+		n++
+		w, ok := b[k]
+		if !ok {
+			return false
+		}
+		if fast && !reflect.DeepEqual(v, w) {
+			fast = false
+		}
+	}
+	for k := range b {
+		if !ignored(k) {
+			n--
+		}
+	}
+	if n != 0 {
+		return false
+	}
+	if fast {
+		return true
+	}
 	strip := func(it record.Item) string {
 		c := maps.Clone(it)
 		delete(c, record.TagAttribute)
