@@ -41,17 +41,10 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
-	all, err := s.Store.DeadLetters(ctx)
+	letters, err := selectedLetters(ctx, s.Store, *function, *region)
 	if err != nil {
 		return err
-	}
-	letters := []sqlitestore.DeadLetter{}
-	for _, d := range all {
-		if selected(d, *function, *region) {
-			letters = append(letters, d)
-		}
 	}
 	if format == "json" {
 		return writeJSON(stdout, letters)
@@ -94,19 +87,15 @@ func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
-	all, err := s.Store.DeadLetters(ctx)
+	letters, err := selectedLetters(ctx, s.Store, *function, *region)
 	if err != nil {
 		return err
 	}
 	var redelivered, again, kept int
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tREGION\tITEM\tRESULT")
-	for _, d := range all {
-		if !selected(d, *function, *region) {
-			continue
-		}
+	for _, d := range letters {
 		reason, err := s.Retry(ctx, d)
 		switch {
 		case errors.Is(err, local.ErrNotRedeliverable):
@@ -150,7 +139,19 @@ func letterFilter(fs *flag.FlagSet) (function, region *string) {
 	return function, region
 }
 
-// selected reports whether d is of function and region ("" for any).
-func selected(d sqlitestore.DeadLetter, function, region string) bool {
-	return (function == "" || d.Function == function) && (region == "" || d.Region == region)
+// selectedLetters reads the dead letters of function and region ("" for
+// any) from store, oldest first as the store lists them (none: an empty
+// slice, which JSON writes as []).
+func selectedLetters(ctx context.Context, store *sqlitestore.Store, function, region string) ([]sqlitestore.DeadLetter, error) {
+	all, err := store.DeadLetters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	letters := []sqlitestore.DeadLetter{}
+	for _, d := range all {
+		if (function == "" || d.Function == function) && (region == "" || d.Region == region) {
+			letters = append(letters, d)
+		}
+	}
+	return letters, nil
 }
