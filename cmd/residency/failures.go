@@ -37,15 +37,11 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// Listing never signs digests and needs a store that is there.
 	c.verifyOnly = true
-	s, err := c.stack()
+	_, letters, err := c.deadLetters(ctx, *function, *region)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	letters, err := selectedLetters(ctx, s.Store, *function, *region)
-	if err != nil {
-		return err
-	}
 	if format == "json" {
 		return writeJSON(stdout, letters)
 	}
@@ -83,15 +79,11 @@ func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writ
 	if _, err := os.Stat(c.db); err != nil {
 		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
 	}
-	s, err := c.stack()
+	s, letters, err := c.deadLetters(ctx, *function, *region)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	letters, err := selectedLetters(ctx, s.Store, *function, *region)
-	if err != nil {
-		return err
-	}
 	var redelivered, again, kept int
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tREGION\tITEM\tRESULT")
@@ -139,13 +131,18 @@ func letterFilter(fs *flag.FlagSet) (function, region *string) {
 	return function, region
 }
 
-// selectedLetters reads the dead letters of function and region ("" for
-// any) from store, oldest first as the store lists them (none: an empty
-// slice, which JSON writes as []).
-func selectedLetters(ctx context.Context, store *sqlitestore.Store, function, region string) ([]sqlitestore.DeadLetter, error) {
-	all, err := store.DeadLetters(ctx)
+// deadLetters opens the stack (c.close closes it) and reads its store's
+// dead letters of function and region ("" for any), oldest first as the
+// store lists them (none: an empty slice, which JSON writes as []).
+func (c *common) deadLetters(ctx context.Context, function, region string) (*local.Stack, []sqlitestore.DeadLetter, error) {
+	s, err := c.stack()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	all, err := s.Store.DeadLetters(ctx)
+	if err != nil {
+		c.close()
+		return nil, nil, err
 	}
 	letters := []sqlitestore.DeadLetter{}
 	for _, d := range all {
@@ -153,5 +150,5 @@ func selectedLetters(ctx context.Context, store *sqlitestore.Store, function, re
 			letters = append(letters, d)
 		}
 	}
-	return letters, nil
+	return s, letters, nil
 }
