@@ -51,7 +51,6 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
 	p := newProgress(stderr, every, !*noProgress)
 	opts := local.BackfillOptions{PageSize: pageSize, Restart: restart, Progress: p.page}

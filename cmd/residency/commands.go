@@ -171,12 +171,8 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
-	if region == "" {
-		region = s.Policy.Regions[0]
-	}
-	out, err := s.Invoke(ctx, pos[0], region, payload)
+	out, err := s.Invoke(ctx, pos[0], policyRegion(s.Policy, region), payload)
 	if err != nil {
 		return err
 	}
@@ -204,7 +200,6 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
 	if s.Digests != nil {
 		// Prove each signed tree head consistent with the one before from
@@ -282,7 +277,6 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
 	regions := s.Policy.Regions
 	if region != "" {
@@ -349,7 +343,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
 	// Each event is processed at its own time, as it was on the platform.
 	// The sweep, the digests and the report run at --now; without it, at

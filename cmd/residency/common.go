@@ -130,7 +130,8 @@ func (c *common) logger() (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl})), nil
 }
 
-// close closes what the command opened (the log file).
+// close closes what the command opened: the log file, then the store of
+// stack.
 func (c *common) close() {
 	for _, cl := range c.closers {
 		cl.Close()
@@ -201,7 +202,8 @@ func (c *common) digestKeys() (*digest.Ed25519Signer, digest.Keys, error) {
 	return signer, keys, nil
 }
 
-// stack opens the store and wires the local stack; close it with the store.
+// stack opens the store and wires the local stack; c.close closes the
+// store.
 func (c *common) stack() (*local.Stack, error) {
 	if c.verifyOnly {
 		// Reading an embedded store that is not there is a mistake (a
@@ -244,7 +246,17 @@ func (c *common) stack() (*local.Stack, error) {
 		st.Close()
 		return nil, err
 	}
+	c.closers = append(c.closers, st)
 	return s, nil
+}
+
+// policyRegion is region, or the policy's first region when region is ""
+// (the default --region of invoke and serve).
+func policyRegion(p *policy.Policy, region string) string {
+	if region == "" {
+		return p.Regions[0]
+	}
+	return region
 }
 
 func required(pairs ...string) error {

@@ -37,22 +37,11 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// Listing never signs digests and needs a store that is there.
 	c.verifyOnly = true
-	s, err := c.stack()
+	_, letters, err := c.deadLetters(ctx, *function, *region)
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
-	all, err := s.Store.DeadLetters(ctx)
-	if err != nil {
-		return err
-	}
-	letters := []sqlitestore.DeadLetter{}
-	for _, d := range all {
-		if selected(d, *function, *region) {
-			letters = append(letters, d)
-		}
-	}
 	if format == "json" {
 		return writeJSON(stdout, letters)
 	}
@@ -90,23 +79,15 @@ func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writ
 	if _, err := os.Stat(c.db); err != nil {
 		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
 	}
-	s, err := c.stack()
+	s, letters, err := c.deadLetters(ctx, *function, *region)
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
-	all, err := s.Store.DeadLetters(ctx)
-	if err != nil {
-		return err
-	}
 	var redelivered, again, kept int
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tREGION\tITEM\tRESULT")
-	for _, d := range all {
-		if !selected(d, *function, *region) {
-			continue
-		}
+	for _, d := range letters {
 		reason, err := s.Retry(ctx, d)
 		switch {
 		case errors.Is(err, local.ErrNotRedeliverable):
@@ -150,7 +131,24 @@ func letterFilter(fs *flag.FlagSet) (function, region *string) {
 	return function, region
 }
 
-// selected reports whether d is of function and region ("" for any).
-func selected(d sqlitestore.DeadLetter, function, region string) bool {
-	return (function == "" || d.Function == function) && (region == "" || d.Region == region)
+// deadLetters opens the stack (c.close closes it) and reads its store's
+// dead letters of function and region ("" for any), oldest first as the
+// store lists them (none: an empty slice, which JSON writes as []).
+func (c *common) deadLetters(ctx context.Context, function, region string) (*local.Stack, []sqlitestore.DeadLetter, error) {
+	s, err := c.stack()
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := s.Store.DeadLetters(ctx)
+	if err != nil {
+		c.close()
+		return nil, nil, err
+	}
+	letters := []sqlitestore.DeadLetter{}
+	for _, d := range all {
+		if (function == "" || d.Function == function) && (region == "" || d.Region == region) {
+			letters = append(letters, d)
+		}
+	}
+	return s, letters, nil
 }

@@ -117,37 +117,32 @@ type command func(ctx context.Context, args []string, stdin io.Reader, stdout, s
 
 // commands are the residency commands by name.
 var commands = map[string]command{
-	"run":    func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdRun(ctx, a, o, e) },
-	"invoke": cmdInvoke,
-	"decide": func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdDecide(a, o, e) },
-	"report": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdReport(ctx, a, o, e)
-	},
-	"verify": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdVerify(ctx, a, o, e)
-	},
-	"sweep": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdSweep(ctx, a, o, e)
-	},
-	"prove": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdProve(ctx, a, o, e)
-	},
-	"certificate": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdCertificate(ctx, a, o, e)
-	},
-	"check-proof": func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdCheckProof(a, o, e) },
-	"digest-key":  func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdDigestKey(a, o, e) },
-	"backfill": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdBackfill(ctx, a, o, e)
-	},
-	"serve": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdServe(ctx, a, o, e)
-	},
-	"policy":  func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdPolicy(a, o, e) },
-	"version": func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return cmdVersion(a, o, e) },
-	"failures": func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
-		return cmdFailures(ctx, a, o, e)
-	},
+	"run":         noStdin(cmdRun),
+	"invoke":      cmdInvoke,
+	"decide":      offline(cmdDecide),
+	"report":      noStdin(cmdReport),
+	"verify":      noStdin(cmdVerify),
+	"sweep":       noStdin(cmdSweep),
+	"prove":       noStdin(cmdProve),
+	"certificate": noStdin(cmdCertificate),
+	"check-proof": offline(cmdCheckProof),
+	"digest-key":  offline(cmdDigestKey),
+	"backfill":    noStdin(cmdBackfill),
+	"serve":       noStdin(cmdServe),
+	"policy":      offline(cmdPolicy),
+	"version":     offline(cmdVersion),
+	"failures":    noStdin(cmdFailures),
+}
+
+// noStdin is the command of f, which reads no stdin.
+func noStdin(f func(ctx context.Context, args []string, stdout, stderr io.Writer) error) command {
+	return func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return f(ctx, a, o, e) }
+}
+
+// offline is the command of f, which reads no stdin and runs to its end
+// whatever the context.
+func offline(f func(args []string, stdout, stderr io.Writer) error) command {
+	return func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) error { return f(a, o, e) }
 }
 
 // subcommands are the words that follow a command that has them.

@@ -157,7 +157,6 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
 	return rf.write(ctx, s, stdout, stderr)
 }

@@ -105,11 +105,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer s.Store.Close()
 	defer c.close()
-	if region == "" {
-		region = s.Policy.Regions[0]
-	} else if !s.Policy.HasRegion(region) {
+	if region = policyRegion(s.Policy, region); !s.Policy.HasRegion(region) {
 		return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(s.Policy.Regions, ", "))
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -59,6 +59,20 @@ func (w *world) item(region, table, pk string) map[string]ddbtypes.AttributeValu
 	return got.Item
 }
 
+// createQuarantineTable creates a quarantine table in eu, keyed as the
+// watched tables (pk, sk).
+func (w *world) createQuarantineTable(name string) {
+	w.t.Helper()
+	_, err := w.ddb[eu].CreateTable(w.ctx, &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 func TestMisplacedRecordIsQuarantined(t *testing.T) {
 	w := setup(t)
 	p := quarantinePolicy(t)
@@ -69,14 +83,7 @@ func TestMisplacedRecordIsQuarantined(t *testing.T) {
 		t.Fatalf("expect the router's default quarantine table to be the stack's (%s), got %s", awsenv.DefaultQuarantineTable, router.DefaultQuarantineTable)
 	}
 	w.router.QuarantineTable = awsenv.DefaultQuarantineTable
-	_, err := w.ddb[eu].CreateTable(w.ctx, &dynamodb.CreateTableInput{TableName: aws.String(awsenv.DefaultQuarantineTable), BillingMode: ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w.createQuarantineTable(awsenv.DefaultQuarantineTable)
 	route := func(body string) error {
 		_, err := lambda.NewHandler(w.router.Invoke).Invoke(w.ctx, []byte(body))
 		return err
@@ -165,14 +172,7 @@ func TestQuarantineResumesAndNeverOverwrites(t *testing.T) {
 	p := quarantinePolicy(t)
 	w.tagger.Policy, w.router.Policy = p, p
 	w.router.QuarantineTable = "quarantine-resume"
-	_, err := w.ddb[eu].CreateTable(w.ctx, &dynamodb.CreateTableInput{TableName: aws.String("quarantine-resume"), BillingMode: ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w.createQuarantineTable("quarantine-resume")
 	ctx := context.Background()
 	w.put(map[string]string{"pk": "USER#u-1002", "sk": "PROFILE", "user_id": "u-1002", "country": "DE", "created_at": "2026-11-20T09:14:03Z"})
 	w.put(map[string]string{"pk": "USER#u-1003", "sk": "PROFILE", "user_id": "u-1003", "country": "IT", "created_at": "2026-11-20T09:14:03Z"})

@@ -1,13 +1,11 @@
 package reports_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/policy"
@@ -21,13 +19,8 @@ import (
 func TestReportCarriesTheEvidence(t *testing.T) {
 	h := setup(t)
 	signer, keys, dir := localDigests(t)
-	st := h.Ledger.(*sqlitestore.Store)
-	w := &digest.Writer{Signer: signer, Store: dir, Chain: st, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
-	d, err := w.Write(context.Background(), "eu-central-1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Digests = &digest.Checker{Source: dir, Keys: keys, Tree: st}
+	d := signEU(t, h, signer, dir)
+	h.Digests = &digest.Checker{Source: dir, Keys: keys, Tree: h.Ledger.(*sqlitestore.Store)}
 	h.Policy = policy.MustExample()
 	resp := get(t, h, "/v1/report", map[string]string{"format": "json"})
 	var rep report.Header

@@ -1,15 +1,12 @@
 package reports_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/residency-dev/residency/shared/digest"
-	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 // GET /v1/proof answers the proof `residency prove` writes; it checks with
@@ -17,11 +14,7 @@ import (
 func TestProofRoute(t *testing.T) {
 	h := setup(t)
 	signer, keys, dir := localDigests(t)
-	st := h.Ledger.(*sqlitestore.Store)
-	w := &digest.Writer{Signer: signer, Store: dir, Chain: st, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
-	if _, err := w.Write(context.Background(), "eu-central-1", false); err != nil {
-		t.Fatal(err)
-	}
+	signEU(t, h, signer, dir)
 	if resp := get(t, h, "/v1/proof", map[string]string{"region": "eu-central-1", "seq": "2"}); resp.StatusCode != http.StatusNotImplemented {
 		t.Fatalf("expect 501 without digests, got %d", resp.StatusCode)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/pseudonym"
+	"github.com/residency-dev/residency/shared/sqlitestore"
 	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
@@ -65,6 +66,18 @@ func localDigests(t *testing.T) (*digest.Ed25519Signer, digest.Keys, digest.Dir)
 		t.Fatal(err)
 	}
 	return signer, digest.Keys{signer.KeyID(): signer.Public()}, digest.Dir{Path: filepath.Join(tmp, "digests")}
+}
+
+// signEU signs a digest of h's eu-central-1 chain into dir, at
+// 2026-11-22T00:00Z.
+func signEU(t *testing.T, h *reports.Handler, signer digest.Signer, dir digest.Dir) *digest.Digest {
+	t.Helper()
+	w := &digest.Writer{Signer: signer, Store: dir, Chain: h.Ledger.(*sqlitestore.Store), Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
+	d, err := w.Write(context.Background(), "eu-central-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestRoutes(t *testing.T) {

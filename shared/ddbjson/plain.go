@@ -82,19 +82,11 @@ func (s *scanner) plainAttr(dst []byte, depth int) ([]byte, error) {
 	if s.Peek() != '{' {
 		return dst, errors.New("malformed attribute value: not an object")
 	}
-	n := 0
-	err := s.Object(func(k []byte) error {
-		n++
-		if n > 1 {
-			return errors.New("malformed attribute value: more than one type")
-		}
+	err := s.oneType(func(t string) error {
 		var err error
-		dst, err = s.plainTyped(dst, string(k), depth)
+		dst, err = s.plainTyped(dst, t, depth)
 		return err
 	})
-	if err == nil && n == 0 {
-		err = errors.New("malformed attribute value: no type")
-	}
 	return dst, err
 }
 

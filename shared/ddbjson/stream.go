@@ -356,23 +356,33 @@ func (s *scanner) attr(depth int) (any, error) {
 		return nil, errors.New("malformed attribute value: not an object")
 	}
 	var v any
+	err := s.oneType(func(t string) error {
+		var err error
+		v, err = s.typed(t, depth)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// oneType reads the object of an attribute value, {"S": ...}, calling fn
+// with its type name and the scanner at the value; the object must have one
+// member, no more and no fewer.
+func (s *scanner) oneType(fn func(t string) error) error {
 	n := 0
 	err := s.Object(func(k []byte) error {
 		n++
 		if n > 1 {
 			return errors.New("malformed attribute value: more than one type")
 		}
-		var err error
-		v, err = s.typed(string(k), depth)
-		return err
+		return fn(string(k))
 	})
-	if err != nil {
-		return nil, err
+	if err == nil && n == 0 {
+		err = errors.New("malformed attribute value: no type")
 	}
-	if n == 0 {
-		return nil, errors.New("malformed attribute value: no type")
-	}
-	return v, nil
+	return err
 }
 
 func (s *scanner) typed(t string, depth int) (any, error) {

@@ -36,18 +36,8 @@ const DefaultEvery = time.Hour
 
 // Result is what one region's digests vouch for.
 type Result struct {
-	Digests   int       // how many
-	SignedSeq int64     // the newest digest's to_seq
-	SignedAt  time.Time // the newest digest's time
-	// SignedHash is the newest digest's head_hash (the hash of the entry at
-	// SignedSeq), and SignedKeyID the key that signed it.
-	SignedHash  string
-	SignedKeyID string
-	// Problem, when not empty, is why the digests themselves do not
-	// verify; ProblemSeq is the first seq they leave unvouched for.
-	Problem    string
-	ProblemSeq int64
-	valid      []Digest
+	ledger.DigestHead
+	valid []Digest
 }
 
 // Anchor makes v check the chain against every digest that verified: the
@@ -81,8 +71,7 @@ func (c *Checker) Signed(ctx context.Context, region string) (ledger.Signed, err
 	for i, d := range r.valid {
 		points[i] = ledger.DigestPoint{ToSeq: d.ToSeq, Time: d.Time}
 	}
-	return ledger.Signed{Digests: r.Digests, SignedSeq: r.SignedSeq, SignedAt: r.SignedAt, SignedHash: r.SignedHash, SignedKeyID: r.SignedKeyID,
-		Problem: r.Problem, ProblemSeq: r.ProblemSeq, Anchor: r.Anchor, Points: points, Cadence: cadence}, nil
+	return ledger.Signed{DigestHead: r.DigestHead, Anchor: r.Anchor, Points: points, Cadence: cadence}, nil
 }
 
 var _ ledger.DigestChecker = (*Checker)(nil)
@@ -100,7 +89,7 @@ func (c *Checker) Check(ctx context.Context, region string) (Result, error) {
 	if err != nil && !malformed {
 		return Result{}, fmt.Errorf("digests of %s: %w", region, err)
 	}
-	r := Result{Digests: len(ds)}
+	r := Result{DigestHead: ledger.DigestHead{Digests: len(ds)}}
 	var prev *Digest
 	for i := range ds {
 		d := &ds[i]

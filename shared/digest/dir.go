@@ -64,24 +64,20 @@ func (s Dir) Put(_ context.Context, d *Digest) error {
 
 // Regions implements Source.
 func (s Dir) Regions(context.Context) ([]string, error) {
-	es, err := os.ReadDir(s.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range es {
-		if e.IsDir() {
-			out = append(out, e.Name())
-		}
-	}
-	return out, nil
+	return entries(s.Path, os.DirEntry.IsDir)
 }
 
+// names lists region's digest files.
 func (s Dir) names(region string) ([]string, error) {
-	es, err := os.ReadDir(filepath.Join(s.Path, region))
+	return entries(filepath.Join(s.Path, region), func(e os.DirEntry) bool {
+		return !e.IsDir() && strings.HasSuffix(e.Name(), ".json") && !strings.HasPrefix(e.Name(), ".")
+	})
+}
+
+// entries lists the names of the entries of dir that keep takes, sorted; a
+// dir that does not exist has none.
+func entries(dir string, keep func(os.DirEntry) bool) ([]string, error) {
+	es, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -90,7 +86,7 @@ func (s Dir) names(region string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range es {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".json") && !strings.HasPrefix(e.Name(), ".") {
+		if keep(e) {
 			out = append(out, e.Name())
 		}
 	}

@@ -20,8 +20,9 @@ type ChainReader interface {
 	ScanChainAfter(ctx context.Context, region string, afterSeq int64, limit int, fn func(*Entry) error) error
 }
 
-// Signed is what a chain's signed digests vouch for.
-type Signed struct {
+// DigestHead is what the check of a chain's signed digests found: how many
+// there are, the newest that verified, and why they do not, if they do not.
+type DigestHead struct {
 	Digests   int       // how many digests of the chain were found
 	SignedSeq int64     // the newest digest's to_seq
 	SignedAt  time.Time // the newest digest's time
@@ -33,6 +34,11 @@ type Signed struct {
 	// verify; ProblemSeq is the first seq they leave unvouched for.
 	Problem    string
 	ProblemSeq int64
+}
+
+// Signed is what a chain's signed digests vouch for.
+type Signed struct {
+	DigestHead
 	// Anchor makes a Verifier check the chain against every digest that
 	// verified (nil: none did).
 	Anchor func(*Verifier)

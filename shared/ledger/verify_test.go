@@ -59,7 +59,7 @@ func (f fakeDigests) Signed(_ context.Context, region string) (Signed, error) {
 	if hash == "" {
 		hash = "signed-but-gone"
 	}
-	return Signed{Digests: 1, SignedSeq: seq, SignedAt: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), SignedHash: hash, SignedKeyID: "key-1",
+	return Signed{DigestHead: DigestHead{Digests: 1, SignedSeq: seq, SignedAt: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), SignedHash: hash, SignedKeyID: "key-1"},
 		Anchor: func(v *Verifier) { v.Anchor(seq, hash, "digest-1") }}, nil
 }
 

@@ -189,13 +189,8 @@ func (ps *parser) deploymentRegion(r string, line int, field string) bool {
 }
 
 func (ps *parser) categories(top mapping) {
-	n := top.get("categories")
+	n := ps.section(top, "categories", yaml.MappingNode, "at least one data category", "a non-empty mapping of category names to {personal, retention, from}")
 	if n == nil {
-		ps.errorf(top.node.Line, "categories", "missing: at least one data category")
-		return
-	}
-	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
-		ps.errorf(n.Line, "categories", "must be a non-empty mapping of category names to {personal, retention, from}")
 		return
 	}
 	seen := map[string]int{}
@@ -279,6 +274,22 @@ func (ps *parser) knownCategory(v string, line int, field string) bool {
 	sort.Strings(names)
 	ps.errorf(line, field, "unknown category %q%s", v, suggest(v, names))
 	return false
+}
+
+// section is top's required field name, a non-empty node of kind; nil,
+// with an error ("missing: " and need, or "must be " and want), when it is
+// absent or not such a node.
+func (ps *parser) section(top mapping, name string, kind yaml.Kind, need, want string) *yaml.Node {
+	n := top.get(name)
+	if n == nil {
+		ps.errorf(top.node.Line, name, "missing: %s", need)
+		return nil
+	}
+	if n.Kind != kind || len(n.Content) == 0 {
+		ps.errorf(n.Line, name, "must be %s", want)
+		return nil
+	}
+	return n
 }
 
 // sequence is the items of top's optional list field name: nil when it is

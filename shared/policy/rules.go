@@ -11,13 +11,8 @@ import (
 )
 
 func (ps *parser) residency(top mapping) {
-	n := top.get("residency")
+	n := ps.section(top, "residency", yaml.SequenceNode, "at least one rule", "a non-empty list of rules")
 	if n == nil {
-		ps.errorf(top.node.Line, "residency", "missing: at least one rule")
-		return
-	}
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		ps.errorf(n.Line, "residency", "must be a non-empty list of rules")
 		return
 	}
 	type subject struct {

@@ -334,12 +334,7 @@ func (s *summarizer) merge(o *summarizer) {
 			m[0][k] += n
 		}
 	}
-	for k, row := range o.reg {
-		mine := s.reg[k]
-		if mine == nil {
-			s.reg[k] = row
-			continue
-		}
+	mergeRows(s.reg, o.reg, func(mine, row *RegisterRow) {
 		mine.Allowed += row.Allowed
 		mine.Denied += row.Denied
 		for _, c := range row.Categories {
@@ -354,13 +349,8 @@ func (s *summarizer) merge(o *summarizer) {
 		if row.LastSeen.After(mine.LastSeen) {
 			mine.LastSeen = row.LastSeen
 		}
-	}
-	for k, day := range o.days {
-		mine := s.days[k]
-		if mine == nil {
-			s.days[k] = day
-			continue
-		}
+	})
+	mergeRows(s.days, o.days, func(mine, day *Day) {
 		mine.Transfers += day.Transfers
 		mine.Denials += day.Denials
 		mine.Violations += day.Violations
@@ -368,7 +358,7 @@ func (s *summarizer) merge(o *summarizer) {
 		mine.Relocations += day.Relocations
 		mine.Deletions += day.Deletions
 		mine.Erasures += day.Erasures
-	}
+	})
 	for k, vs := range o.pending {
 		s.pending[k] = append(s.pending[k], vs...)
 	}
@@ -376,6 +366,18 @@ func (s *summarizer) merge(o *summarizer) {
 	s.exposure.merge(&o.exposure)
 	s.requests.merge(o.requests)
 	s.lastDay = nil
+}
+
+// mergeRows adds the rows of src to dst: a key dst does not have takes
+// src's row, one it has adds src's row to its own with add.
+func mergeRows[K comparable, V any](dst, src map[K]*V, add func(mine, o *V)) {
+	for k, row := range src {
+		if mine := dst[k]; mine != nil {
+			add(mine, row)
+		} else {
+			dst[k] = row
+		}
+	}
 }
 
 func (s *summarizer) add(e *ledger.Entry) {

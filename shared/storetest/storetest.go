@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -502,29 +501,18 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("ledger append is idempotent and gapless under concurrency", func(t *testing.T) {
 		s := open(t)
 		const workers, per = 8, 10
-		var wg sync.WaitGroup
-		errs := make(chan error, workers)
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range per {
-					// Every draft is sent twice, as a retried delivery would.
-					d := ledger.Entry{ID: fmt.Sprintf("e-%d-%d", w, i), Time: t0, Kind: ledger.KindTransfer, Region: "eu-central-1", Actor: "test"}
-					for range 2 {
-						if _, err := s.Append(ctx, "eu-central-1", []ledger.Entry{d}); err != nil {
-							errs <- err
-							return
-						}
+		concurrently(t, workers, func(w int) error {
+			for i := range per {
+				// Every draft is sent twice, as a retried delivery would.
+				d := ledger.Entry{ID: fmt.Sprintf("e-%d-%d", w, i), Time: t0, Kind: ledger.KindTransfer, Region: "eu-central-1", Actor: "test"}
+				for range 2 {
+					if _, err := s.Append(ctx, "eu-central-1", []ledger.Entry{d}); err != nil {
+						return err
 					}
 				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
+			}
+			return nil
+		})
 		v := ledger.NewVerifier("eu-central-1")
 		n := 0
 		if err := s.ScanChain(ctx, "eu-central-1", func(e *ledger.Entry) error { n++; return v.Add(e) }); err != nil {

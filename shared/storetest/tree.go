@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/shared/ledger"
 )
@@ -45,23 +45,14 @@ func RunTree(t *testing.T, open func(t *testing.T) TreeStore, dropTree func(t *t
 				t.Fatal(err)
 			}
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for w := range 4 {
-			wg.Go(func() {
-				for i := range 5 {
-					if _, err := s.Append(ctx, region, []ledger.Entry{draft(fmt.Sprintf("w-%d-%d", w, i))}); err != nil {
-						errs <- err
-						return
-					}
+		concurrently(t, 4, func(w int) error {
+			for i := range 5 {
+				if _, err := s.Append(ctx, region, []ledger.Entry{draft(fmt.Sprintf("w-%d-%d", w, i))}); err != nil {
+					return err
 				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
+			}
+			return nil
+		})
 		checkTree(t, s, region, int64(n+20))
 	})
 
@@ -162,5 +153,19 @@ func checkTree(t *testing.T, s TreeStore, region string, size int64) {
 		if err := tlog.CheckTree(p, size, roots[size], old, roots[old]); err != nil {
 			t.Fatalf("consistency proof from size %d to %d: %v", old, size, err)
 		}
+	}
+}
+
+// concurrently runs fn for workers 0 to workers-1 at once, each stopping at
+// its first error, and fails t with the first error any returned once all
+// are done.
+func concurrently(t *testing.T, workers int, fn func(w int) error) {
+	t.Helper()
+	var g errgroup.Group
+	for w := range workers {
+		g.Go(func() error { return fn(w) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -31,13 +31,8 @@ func reference(payload []byte) (Kind, error) {
 		if src == "" {
 			src = p.Records[0].EventSource2
 		}
-		switch src {
-		case "aws:dynamodb":
-			return DynamoDBStream, nil
-		case "aws:s3":
-			return S3, nil
-		case "aws:sqs":
-			return SQS, nil
+		if k, ok := recordSources[src]; ok {
+			return k, nil
 		}
 		return "", ErrUnknown
 	}

@@ -27,6 +27,10 @@ const (
 	BackfillCompleted Kind = "backfill-completed"
 )
 
+// recordSources are the kinds of a payload of Records, by the first
+// record's event source.
+var recordSources = map[string]Kind{"aws:dynamodb": DynamoDBStream, "aws:s3": S3, "aws:sqs": SQS}
+
 // ErrUnknown marks a payload of no kind Residency handles.
 var ErrUnknown = errors.New("unrecognized event payload")
 
@@ -41,13 +45,8 @@ func Detect(payload []byte) (Kind, error) {
 		return "", fmt.Errorf("%w: not a JSON object: %v", ErrUnknown, err)
 	}
 	if p.records {
-		switch p.eventSource {
-		case "aws:dynamodb":
-			return DynamoDBStream, nil
-		case "aws:s3":
-			return S3, nil
-		case "aws:sqs":
-			return SQS, nil
+		if k, ok := recordSources[p.eventSource]; ok {
+			return k, nil
 		}
 		return "", fmt.Errorf("%w: Records from event source %q", ErrUnknown, p.eventSource)
 	}
