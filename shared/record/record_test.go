@@ -490,3 +490,23 @@ func FuzzKeyString(f *testing.F) {
 		}
 	})
 }
+
+func TestTagJSONIsTheMapsJSON(t *testing.T) {
+	for _, tag := range []record.Tag{
+		{},
+		{OriginRegion: "us-east-1", Jurisdiction: "EU", HomeRegion: "eu-west-1", Status: "misplaced", PolicyVersion: "2026-11-01", TaggedAt: "2026-11-20T10:00:00Z"},
+		{OriginRegion: "eu-west-1", Jurisdiction: "EU", HomeRegion: "eu-west-1", Status: "compliant", PolicyVersion: `v"<&>'é\u2028`, TaggedAt: "t", RetainUntil: "2029-01-01T00:00:00Z"},
+	} {
+		want, err := json.Marshal(tag.Map())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tag.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("expect the tag's JSON to be its map's\n got %s\nwant %s", got, want)
+		}
+	}
+}

@@ -270,7 +270,7 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 				}
 				tag, ok := tags[w.Tag]
 				if !ok {
-					if tag, err = json.Marshal(w.Tag.Map()); err != nil {
+					if tag, err = w.Tag.JSON(); err != nil {
 						return err
 					}
 					tags[w.Tag] = tag
@@ -316,7 +316,7 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 // a write not yet in the table (an export's item, loaded in the same
 // transaction as its tag), so that it is written once.
 func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
-	tag, err := json.Marshal(w.Tag.Map())
+	tag, err := w.Tag.JSON()
 	if err != nil {
 		return dst, err
 	}
