@@ -1,6 +1,10 @@
 package catalog
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Backfill modes: how a backfill reads the records that predate Residency.
 const (
@@ -76,4 +80,32 @@ type Coverage struct {
 	Source      string    `json:"source"`
 	Mode        string    `json:"mode"`
 	CompletedAt time.Time `json:"completed_at"`
+}
+
+// Figures encodes the checkpoint's counts and failures as a store keeps
+// them: two JSON texts (failures "[]" when none).
+func (cp Checkpoint) Figures() (counts, failures string, err error) {
+	c, err := json.Marshal(cp.Counts)
+	if err != nil {
+		return "", "", fmt.Errorf("backfill checkpoint %s/%s: counts: %w", cp.Region, cp.Source, err)
+	}
+	f := []byte("[]")
+	if len(cp.Failures) > 0 {
+		if f, err = json.Marshal(cp.Failures); err != nil {
+			return "", "", fmt.Errorf("backfill checkpoint %s/%s: failures: %w", cp.Region, cp.Source, err)
+		}
+	}
+	return string(c), string(f), nil
+}
+
+// SetFigures decodes counts and failures, as Figures encoded them, into
+// the checkpoint.
+func (cp *Checkpoint) SetFigures(counts, failures string) error {
+	if err := json.Unmarshal([]byte(counts), &cp.Counts); err != nil {
+		return fmt.Errorf("backfill checkpoint %s/%s segment %d: counts: %w", cp.Region, cp.Source, cp.Segment, err)
+	}
+	if err := json.Unmarshal([]byte(failures), &cp.Failures); err != nil {
+		return fmt.Errorf("backfill checkpoint %s/%s segment %d: failures: %w", cp.Region, cp.Source, cp.Segment, err)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -62,19 +61,13 @@ func (s *Store) PutCheckpoint(ctx context.Context, cp catalog.Checkpoint) error 
 	if err != nil {
 		return err
 	}
-	counts, err := json.Marshal(cp.Counts)
+	counts, failures, err := cp.Figures()
 	if err != nil {
-		return fmt.Errorf("put backfill checkpoint %s/%s: %w", cp.Region, cp.Source, err)
-	}
-	failures := []byte("[]")
-	if len(cp.Failures) > 0 {
-		if failures, err = json.Marshal(cp.Failures); err != nil {
-			return fmt.Errorf("put backfill checkpoint %s/%s: %w", cp.Region, cp.Source, err)
-		}
+		return fmt.Errorf("put %w", err)
 	}
 	m, err := attributevalue.MarshalMap(checkpointItem{PK: checkpointPKPrefix + cp.Source, SK: segmentSK(cp.Segment), Source: cp.Source,
-		Segment: cp.Segment, Mode: cp.Mode, Export: cp.Export, Cursor: cp.Cursor, Done: cp.Done, Pages: cp.Pages, Counts: string(counts),
-		Failures: string(failures), StartedAt: cp.StartedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: cp.UpdatedAt.UTC().Format(time.RFC3339Nano)})
+		Segment: cp.Segment, Mode: cp.Mode, Export: cp.Export, Cursor: cp.Cursor, Done: cp.Done, Pages: cp.Pages, Counts: counts,
+		Failures: failures, StartedAt: cp.StartedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: cp.UpdatedAt.UTC().Format(time.RFC3339Nano)})
 	if err != nil {
 		return fmt.Errorf("put backfill checkpoint %s/%s: %w", cp.Region, cp.Source, err)
 	}
@@ -121,11 +114,8 @@ func (s *Store) Checkpoints(ctx context.Context, region, source string) ([]catal
 		}
 		cp := catalog.Checkpoint{Region: region, Source: source, Segment: it.Segment, Mode: it.Mode, Export: it.Export, Cursor: it.Cursor,
 			Done: it.Done, Pages: it.Pages}
-		if err := json.Unmarshal([]byte(it.Counts), &cp.Counts); err != nil {
-			return nil, fmt.Errorf("backfill checkpoint %s/%s segment %d: counts: %w", region, source, it.Segment, err)
-		}
-		if err := json.Unmarshal([]byte(it.Failures), &cp.Failures); err != nil {
-			return nil, fmt.Errorf("backfill checkpoint %s/%s segment %d: failures: %w", region, source, it.Segment, err)
+		if err := cp.SetFigures(it.Counts, it.Failures); err != nil {
+			return nil, err
 		}
 		if cp.StartedAt, err = time.Parse(time.RFC3339Nano, it.StartedAt); err != nil {
 			return nil, fmt.Errorf("backfill checkpoint %s/%s segment %d: started_at: %w", region, source, it.Segment, err)

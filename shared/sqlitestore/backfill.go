@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/residency-dev/residency/shared/catalog"
@@ -11,19 +10,13 @@ import (
 // PutCheckpoint writes (or replaces) the checkpoint of one segment of a
 // backfill of cp.Source in cp.Region.
 func (s *Store) PutCheckpoint(ctx context.Context, cp catalog.Checkpoint) error {
-	counts, err := json.Marshal(cp.Counts)
+	counts, failures, err := cp.Figures()
 	if err != nil {
-		return fmt.Errorf("put backfill checkpoint %s/%s: %w", cp.Region, cp.Source, err)
-	}
-	failures := []byte("[]")
-	if len(cp.Failures) > 0 {
-		if failures, err = json.Marshal(cp.Failures); err != nil {
-			return fmt.Errorf("put backfill checkpoint %s/%s: %w", cp.Region, cp.Source, err)
-		}
+		return fmt.Errorf("put %w", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO backfill_checkpoints(region,source,segment,mode,export,cursor,done,pages,counts,failures,started_at,updated_at)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?)`, cp.Region, cp.Source, cp.Segment, cp.Mode, cp.Export, cp.Cursor, cp.Done, cp.Pages,
-		string(counts), string(failures), ts(cp.StartedAt), ts(cp.UpdatedAt)); err != nil {
+		counts, failures, ts(cp.StartedAt), ts(cp.UpdatedAt)); err != nil {
 		return fmt.Errorf("put backfill checkpoint %s/%s: %w", cp.Region, cp.Source, err)
 	}
 	return nil
@@ -45,11 +38,8 @@ func (s *Store) Checkpoints(ctx context.Context, region, source string) ([]catal
 		if err := rows.Scan(&cp.Segment, &cp.Mode, &cp.Export, &cp.Cursor, &cp.Done, &cp.Pages, &counts, &failures, &started, &updated); err != nil {
 			return nil, fmt.Errorf("backfill checkpoints %s/%s: %w", region, source, err)
 		}
-		if err := json.Unmarshal([]byte(counts), &cp.Counts); err != nil {
-			return nil, fmt.Errorf("backfill checkpoint %s/%s segment %d: counts: %w", region, source, cp.Segment, err)
-		}
-		if err := json.Unmarshal([]byte(failures), &cp.Failures); err != nil {
-			return nil, fmt.Errorf("backfill checkpoint %s/%s segment %d: failures: %w", region, source, cp.Segment, err)
+		if err := cp.SetFigures(counts, failures); err != nil {
+			return nil, err
 		}
 		cp.StartedAt, cp.UpdatedAt = parseTS(started), parseTS(updated)
 		out = append(out, cp)
