@@ -89,6 +89,9 @@ type Deployment struct {
 	LedgerBatch                  float64
 	// TagWritesInFlight is the tagger's concurrent conditional writes.
 	TagWritesInFlight float64
+	// PutEventsInFlight is the concurrent PutEvents calls of one publish
+	// (shared/awsadapter/eventbus).
+	PutEventsInFlight float64
 	// MemoryMB per function.
 	MemoryMB map[string]float64
 	// LedgerGroups is the message groups (chains) per region.
@@ -104,7 +107,7 @@ type Deployment struct {
 
 // DefaultDeployment is the stack as built today.
 var DefaultDeployment = Deployment{
-	StreamBatch: 100, Parallelization: 1, LedgerBatch: 10, TagWritesInFlight: 8, LedgerGroups: 1,
+	StreamBatch: 100, Parallelization: 1, LedgerBatch: 10, TagWritesInFlight: 8, PutEventsInFlight: 8, LedgerGroups: 1,
 	ViolationBatch: 100, ViolationWindow: 5, WritesInFlight: 8,
 	MemoryMB: map[string]float64{"tagger": 256, "router": 256, "ledger": 256, "retention": 512, "reports": 512},
 }

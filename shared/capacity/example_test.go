@@ -13,7 +13,7 @@ func ExampleModel_Bottleneck() {
 		fmt.Printf("%s: %s (%.0f%% used)\n", l.Name, s.Name, 100*s.Utilization())
 	}
 	// Output:
-	// 1x: stream shards -> tagger (70% used)
-	// 10x: ledger chain append (336% used)
-	// 100x: ledger chain append (3360% used)
+	// 1x: stream shards -> tagger (34% used)
+	// 10x: ledger chain append (208% used)
+	// 100x: ledger chain append (2080% used)
 }

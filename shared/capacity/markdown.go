@@ -36,8 +36,9 @@ func (md Model) Markdown() []byte {
 		p("| %s | %s | %s | %s |\n", a.Name, num(a.Value), a.Unit, from)
 	}
 	d := md.Deployment
-	p("\nDerived: a full stream batch of %s records takes the tagger %s ms (every record misplaced: %s ms); a router\n",
+	p("\nDerived: a full stream batch of %s records takes the tagger %s ms (every record misplaced: %s ms; its events\n",
 		num(d.StreamBatch), num(md.taggerBatch(steadyMix(BaseLoad.Misplaced))), num(md.taggerBatch(burstMix)))
+	p("go 10 to a PutEvents call, %s calls at once); a router\n", num(d.PutEventsInFlight))
 	p("batch of %s violations takes %s ms (one of them alone: %s ms; the puts and the verifying read cross the Atlantic,\n",
 		num(d.ViolationBatch), num(md.routerBatch(d.ViolationBatch)), num(md.routerBatch(1)))
 	p("%s in flight); a ledger batch of %s entries takes %s ms, so one\n",
