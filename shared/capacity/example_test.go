@@ -14,6 +14,6 @@ func ExampleModel_Bottleneck() {
 	}
 	// Output:
 	// 1x: stream shards -> tagger (34% used)
-	// 10x: ledger chain append (208% used)
-	// 100x: ledger chain append (2080% used)
+	// 10x: ledger chain append (192% used)
+	// 100x: ledger chain append (1920% used)
 }

@@ -157,13 +157,13 @@ func (md Model) routerWait(violations float64) float64 {
 }
 
 // ledgerBatch is one ledger invocation (ms), as dynamostore.Store.Append
-// does it: read the head (GetItem), the Merkle tree's stored hashes it
-// extends (one BatchGetItem) and the entries' id items (one BatchGetItem,
-// whatever the batch's size up to 49), one after another, then one
-// transaction.
+// does it: read the head (GetItem) then the Merkle tree's stored hashes it
+// extends (one BatchGetItem), and beside them the entries' id items (one
+// BatchGetItem, whatever the batch's size up to 49): two round trips one
+// after another; then one transaction.
 func (md Model) ledgerBatch() float64 {
 	c := md.Costs
-	return c.Invoke + 3*c.RoundTrip + c.Transact
+	return c.Invoke + 2*c.RoundTrip + c.Transact
 }
 
 // ledgerChainCapacity is the entries/s one chain (message group) takes:

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
@@ -120,25 +121,35 @@ func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []
 				return nil, err
 			}
 		}
-		headItem, err := s.getLedgerItem(ctx, c, headPK(region), 0)
-		if err != nil {
-			return nil, err
-		}
-		head := ledger.Head{Seq: num(headItem, "seq"), Hash: str(headItem, "hash")}
-		prevSeq := head.Seq
-		if num(headItem, treeSizeAttr) < head.Seq {
-			if err := s.backfillTree(ctx, c, region, num(headItem, treeSizeAttr), head.Seq); err != nil {
-				return nil, err
-			}
-		}
+		// The head and the tree's stored hashes it extends, and beside
+		// them the drafts' ids: two round trips one after another, not
+		// three. (An id another appender writes meanwhile fails this
+		// transaction's conditions, and the next attempt reads it.)
+		var head ledger.Head
+		var known map[string]ledger.Entry
 		tree := s.treeBuilder(ctx, c, region)
-		if err := tree.Prefetch(head.Seq); err != nil {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			headItem, err := s.getLedgerItem(gctx, c, headPK(region), 0)
+			if err != nil {
+				return err
+			}
+			head = ledger.Head{Seq: num(headItem, "seq"), Hash: str(headItem, "hash")}
+			if num(headItem, treeSizeAttr) < head.Seq {
+				if err := s.backfillTree(gctx, c, region, num(headItem, treeSizeAttr), head.Seq); err != nil {
+					return err
+				}
+			}
+			return tree.Prefetch(head.Seq)
+		})
+		g.Go(func() (err error) {
+			known, err = s.storedIDs(gctx, c, region, drafts)
+			return err
+		})
+		if err := g.Wait(); err != nil {
 			return nil, err
 		}
-		known, err := s.storedIDs(ctx, c, region, drafts)
-		if err != nil {
-			return nil, err
-		}
+		prevSeq := head.Seq
 		out := make([]ledger.Entry, 0, len(drafts))
 		var tx []types.TransactWriteItem
 		seen := map[string]int{}
@@ -186,7 +197,7 @@ func (s *Store) appendChunk(ctx context.Context, c API, region string, drafts []
 			upd.ConditionExpression = aws.String("#s = :prev")
 		}
 		tx = append(tx, types.TransactWriteItem{Update: upd})
-		_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 		var canceled *types.TransactionCanceledException
 		var conflict *types.TransactionConflictException
 		if errors.As(err, &canceled) || errors.As(err, &conflict) || isCondFailed(err) {
