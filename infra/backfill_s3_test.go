@@ -104,18 +104,9 @@ func TestBucketBackfillPermissions(t *testing.T) {
 			p := partitionOf(r)
 			bucket := backfillBucketID(t, r)
 			taggerRole := roleOf(t, r, "tagger")
-			got := map[string]grant{}
-			for _, st := range statements(r) {
-				if !slices.Contains(st.Roles, taggerRole) || (st.Sid != "ListWatchedBuckets" && st.Sid != "ReadBucketInventories") {
-					continue
-				}
-				var res []string
-				for _, x := range st.Resources {
-					res = append(res, arn(r, x))
-				}
-				slices.Sort(res)
-				got[st.Sid] = grant{st.Actions, res}
-			}
+			got := grantsOf(r, func(st statement) bool {
+				return slices.Contains(st.Roles, taggerRole) && (st.Sid == "ListWatchedBuckets" || st.Sid == "ReadBucketInventories")
+			})
 			var buckets []string
 			for _, b := range regionBuckets(r) {
 				buckets = append(buckets, "arn:"+p+":s3:::"+b)

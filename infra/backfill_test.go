@@ -146,12 +146,7 @@ func TestBackfillBucketIsPrivateEncryptedLoggedAndExpiring(t *testing.T) {
 			"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{"Status": "Enabled", "ExpirationInDays": backfillExpiryDays,
 				"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}, "Id": "expire-exports-and-results"}}},
 		})
-		bucket := ""
-		for id, res := range resources(r, "AWS::S3::Bucket") {
-			if lc, _ := props(res)["LoggingConfiguration"].(map[string]any); lc["LogFilePrefix"] == "backfill/" {
-				bucket = id
-			}
-		}
+		bucket := backfillBucketID(t, r)
 		tmpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
 			"Bucket": ref(bucket),
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
@@ -340,18 +335,31 @@ func wantPage(t *testing.T, page map[string]any, taggerARN string, payload map[s
 // grant is a statement's actions and resources.
 type grant struct{ Actions, Resources []string }
 
+// grantsOf is the statements of region that keep takes, by Sid: their
+// actions and their resources as arn renders them, sorted.
+func grantsOf(region string, keep func(statement) bool) map[string]grant {
+	got := map[string]grant{}
+	for _, st := range statements(region) {
+		if !keep(st) {
+			continue
+		}
+		var res []string
+		for _, x := range st.Resources {
+			res = append(res, arn(region, x))
+		}
+		slices.Sort(res)
+		got[st.Sid] = grant{st.Actions, res}
+	}
+	return got
+}
+
 func TestBackfillRoleHasOnlyWhatTheDefinitionUses(t *testing.T) {
 	for _, r := range allRegions {
 		t.Run(r, func(t *testing.T) {
 			// GIVEN the statements of the backfill role
 			role := logicalID(t, r, "AWS::IAM::Role", "Description", "Residency backfill state machine ("+r+"): least privilege")
 			p := partitionOf(r)
-			bucket := ""
-			for id, res := range resources(r, "AWS::S3::Bucket") {
-				if lc, _ := props(res)["LoggingConfiguration"].(map[string]any); lc["LogFilePrefix"] == "backfill/" {
-					bucket = id
-				}
-			}
+			bucket := backfillBucketID(t, r)
 			tagger := "<local:" + logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger")) + ">"
 			tables := func(suffix string) []string {
 				var out []string
@@ -377,18 +385,7 @@ func TestBackfillRoleHasOnlyWhatTheDefinitionUses(t *testing.T) {
 				"DeliverLogs":     {logDelivery, []string{"*"}},
 				"TraceExecutions": {xrayWrite, []string{"*"}},
 			}
-			got := map[string]grant{}
-			for _, st := range statements(r) {
-				if !slices.Contains(st.Roles, role) {
-					continue
-				}
-				var res []string
-				for _, x := range st.Resources {
-					res = append(res, arn(r, x))
-				}
-				slices.Sort(res)
-				got[st.Sid] = grant{st.Actions, res}
-			}
+			got := grantsOf(r, func(st statement) bool { return slices.Contains(st.Roles, role) })
 			// THEN they are exactly these: the tagger alone, the exports of
 			// this region's watched tables, the backfill bucket's prefixes,
 			// this state machine's own executions and Map Runs, and the

@@ -92,8 +92,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(tables) == 0 && source != "" {
 		return backfillBucket(ctx, s, source, region, opts, p, stdout)
 	}
-	switch {
-	case len(tables) == 0:
+	if len(tables) == 0 {
 		return errors.New("the policy watches no table: nothing to backfill")
 	}
 	regions := s.Policy.Regions

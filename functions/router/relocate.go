@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"maps"
 
+	"github.com/residency-dev/residency/shared/group"
+
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -53,20 +55,10 @@ func live(rs []*relocation) []*relocation {
 // byTable groups the live relocations of rs by the region and table that
 // at names, in their order.
 func byTable(rs []*relocation, at func(*relocation) (string, string)) [][]*relocation {
-	index := map[[2]string]int{}
-	var groups [][]*relocation
-	for _, r := range live(rs) {
+	return group.By(live(rs), func(r *relocation) [2]string {
 		region, table := at(r)
-		k := [2]string{region, table}
-		i, ok := index[k]
-		if !ok {
-			i = len(groups)
-			index[k] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], r)
-	}
-	return groups
+		return [2]string{region, table}
+	})
 }
 
 func keysOf(rs []*relocation) []record.Key {

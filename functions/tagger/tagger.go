@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/residency-dev/residency/shared/group"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/residency-dev/residency/events"
@@ -207,24 +209,14 @@ type pendingTag struct {
 // failures by stream sequence number.
 func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
 	failed := map[string]error{}
-	type group struct{ region, table string }
-	groups := map[group][]pendingTag{}
-	var order []group
-	for _, p := range b.pending {
-		g := group{p.w.region, p.w.source}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], p)
-	}
-	for _, g := range order {
-		ps := groups[g]
+	for _, ps := range group.By(b.pending, func(p pendingTag) [2]string { return [2]string{p.w.region, p.w.source} }) {
+		region, table := ps[0].w.region, ps[0].w.source
 		writes := make([]record.TagWrite, len(ps))
 		for i, p := range ps {
 			writes[i] = record.TagWrite{Key: p.w.key, Tag: p.tag}
 			writes[i].TTLAttribute, writes[i].TTL = ttlWrite(p.w, p.tag)
 		}
-		errs, err := h.Tables.UpdateTags(ctx, g.region, g.table, writes)
+		errs, err := h.Tables.UpdateTags(ctx, region, table, writes)
 		for i, p := range ps {
 			switch {
 			case err != nil:

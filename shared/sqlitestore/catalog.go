@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/residency-dev/residency/shared/group"
+
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -199,24 +201,10 @@ func (s *Store) deleteEntries(ctx context.Context, entries []catalog.Entry, cond
 	})
 }
 
-// bySource groups entries by region and source, in order of first appearance.
+// bySource groups entries by region and source, in order of first
+// appearance (a sweep page of one table is one group, not a copy).
 func bySource(entries []catalog.Entry) [][]catalog.Entry {
-	if !slices.ContainsFunc(entries, func(e catalog.Entry) bool { return e.Region != entries[0].Region || e.Source != entries[0].Source }) {
-		return [][]catalog.Entry{entries} // a sweep page of one table: no copy
-	}
-	var out [][]catalog.Entry
-	at := map[[2]string]int{}
-	for _, e := range entries {
-		g := [2]string{e.Region, e.Source}
-		i, ok := at[g]
-		if !ok {
-			i = len(out)
-			at[g] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], e)
-	}
-	return out
+	return group.By(entries, func(e catalog.Entry) [2]string { return [2]string{e.Region, e.Source} })
 }
 
 // RemoveDeleted removes the catalog entries of records deleted by at (the
