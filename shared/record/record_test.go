@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -509,4 +510,35 @@ func TestTagJSONIsTheMapsJSON(t *testing.T) {
 			t.Errorf("expect the tag's JSON to be its map's\n got %s\nwant %s", got, want)
 		}
 	}
+}
+
+// FuzzItemAppendJSON: Item.AppendJSON writes what json.Marshal writes, and
+// fails where it fails, for any item decoded from JSON (with UseNumber)
+// and for values of other types.
+func FuzzItemAppendJSON(f *testing.F) {
+	for _, s := range []string{`{"pk":"USER#u-1","n":1.5e3,"l":[true,false,null,{"b":"<&>","a":"\u2028\ud83d"}],"m":{}}`,
+		`{}`, "{\"\xff\":\"\xfe\"}", `{"z":[],"a":{"y":{"x":-0}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var it record.Item
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if d.Decode(&it) != nil {
+			return
+		}
+		it2 := record.Item{"decoded": map[string]any(it), "float": 1.5e-7, "int": 42, "bytes": []byte("x"), "nilmap": map[string]any(nil),
+			"nillist": []any(nil), "empty": json.Number("")}
+		it3 := record.Item{"decoded": map[string]any(it), "bad": json.Number("1x")}
+		for _, v := range []record.Item{it, it2, it3} {
+			want, werr := json.Marshal(v)
+			got, gerr := v.AppendJSON([]byte("prefix"))
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("expect the error json.Marshal gives (%v), got %v", werr, gerr)
+			}
+			if werr == nil && string(got) != "prefix"+string(want) {
+				t.Fatalf("expect %s, got %s", want, got[len("prefix"):])
+			}
+		}
+	})
 }

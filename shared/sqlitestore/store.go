@@ -3,14 +3,13 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -125,10 +124,8 @@ func dueTS(t time.Time) string {
 }
 
 func decodeItem(s string) (record.Item, error) {
-	var it record.Item
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	if err := d.Decode(&it); err != nil {
+	it, err := ddbjson.DecodePlain([]byte(s))
+	if err != nil {
 		return nil, fmt.Errorf("stored item is corrupt: %w", err)
 	}
 	return it, nil

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -63,7 +62,7 @@ func (s *Store) ReplayWrite(ctx context.Context, region, table string, key recor
 
 func (s *Store) putItem(ctx context.Context, region, table string, key record.Key, item record.Item, ifAbsent, emit bool) error {
 	k := key.String()
-	b, err := json.Marshal(item)
+	b, err := item.AppendJSON(nil)
 	if err != nil {
 		return fmt.Errorf("put %s/%s: encode item: %w", region, table, err)
 	}
@@ -117,7 +116,7 @@ func (s *Store) updateItem(ctx context.Context, region, table string, key record
 			return err
 		}
 		mut(it)
-		b, err := json.Marshal(it)
+		b, err := it.AppendJSON(nil)
 		if err != nil {
 			return err
 		}
@@ -344,11 +343,7 @@ func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
 		return append(dst, item...), nil
 	}
 	delete(it, name)
-	b, err := json.Marshal(it)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, b...), nil
+	return it.AppendJSON(dst)
 }
 
 // withMember appends to dst the stored item old with its attribute name set
@@ -472,7 +467,7 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 			var rows, streamed []any
 			written := map[string]bool{} // a key twice in the chunk: an upsert may not name a row twice
 			for i, p := range chunk {
-				b, err := json.Marshal(p.Item)
+				b, err := p.Item.AppendJSON(nil)
 				if err != nil {
 					errs[start+i] = fmt.Errorf("put %s/%s: encode item: %w", region, table, err)
 					continue
