@@ -144,7 +144,63 @@ func (s *Stack) ExportDone(ctx context.Context, e Export) (time.Time, error) {
 func (s *Stack) BackfillExport(ctx context.Context, e Export, opts BackfillOptions) (BackfillSummary, error) {
 	r := &exportReader{e: e}
 	defer r.close()
-	return s.backfill(ctx, e.Region, e.Table, catalog.BackfillExport, e.ARN, e.Items, opts, r.page)
+	ahead := &readAhead{read: r.page}
+	defer ahead.wait()
+	return s.backfill(ctx, e.Region, e.Table, catalog.BackfillExport, e.ARN, e.Items, opts, ahead.page)
+}
+
+// readAhead reads the next page of a source in the background while the
+// page it returned is tagged and written: reading an export's data files
+// (gunzip, DynamoDB JSON, the items' plain JSON) takes about a third of a
+// backfill's time, and a core of its own. Its read must not touch the
+// store (the page's transaction is the caller's) and must not return
+// memory it reuses.
+type readAhead struct {
+	read pageSource
+	next *pageRead // the read under way, if any
+}
+
+// pageRead is one page read in the background.
+type pageRead struct {
+	cursor string
+	limit  int
+	done   chan struct{}
+	items  []record.Item
+	load   []sqlitestore.ReplayedWrite
+	after  string
+	err    error
+}
+
+func (a *readAhead) page(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+	var p *pageRead
+	if n := a.next; n != nil {
+		a.next = nil
+		<-n.done
+		if n.cursor == cursor && n.limit == limit {
+			p = n
+		}
+	}
+	if p == nil { // the first page, or a caller that went elsewhere
+		p = &pageRead{}
+		p.items, p.load, p.after, p.err = a.read(ctx, cursor, limit)
+	}
+	if p.err == nil && p.after != "" {
+		n := &pageRead{cursor: p.after, limit: limit, done: make(chan struct{})}
+		go func() {
+			defer close(n.done)
+			n.items, n.load, n.after, n.err = a.read(context.WithoutCancel(ctx), n.cursor, limit)
+		}()
+		a.next = n
+	}
+	return p.items, p.load, p.after, p.err
+}
+
+// wait waits for the read under way, if any: the reader may close then.
+func (a *readAhead) wait() {
+	if a.next != nil {
+		<-a.next.done
+		a.next = nil
+	}
 }
 
 // exportReader reads an export's data files a page of lines at a time.
@@ -239,6 +295,7 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 	its, errs := decodeItemLines(texts)
 	items := make([]record.Item, 0, len(lines))
 	load := make([]sqlitestore.ReplayedWrite, 0, len(lines))
+	var plain []byte // the items' plain JSON, one after the other (a new buffer each page: the writes keep it)
 	for i, l := range lines {
 		if errs[i] != nil {
 			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, errs[i])
@@ -247,12 +304,12 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
 		}
-		plain, err := json.Marshal(its[i])
-		if err != nil {
+		start := len(plain)
+		if plain, err = its[i].AppendJSON(plain); err != nil {
 			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
 		}
 		items = append(items, its[i])
-		load = append(load, sqlitestore.ReplayedWrite{Region: r.e.Region, Table: r.e.Table, Key: key, Item: plain})
+		load = append(load, sqlitestore.ReplayedWrite{Region: r.e.Region, Table: r.e.Table, Key: key, Item: plain[start:len(plain):len(plain)]})
 	}
 	if r.file >= len(r.e.files) {
 		return items, load, "", nil
