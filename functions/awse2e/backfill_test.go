@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -234,7 +236,7 @@ func TestBackfillPagesFromAnExportOnS3(t *testing.T) {
 	page := func(key, cursor string) (tagger.BackfillPageResult, error) {
 		payload, _ := json.Marshal(map[string]any{"backfill": tagger.BackfillPage{Region: us, Table: "users",
 			Export: &tagger.ExportFile{Bucket: bucket, Key: key}, Cursor: cursor, Limit: 2}})
-		out, err := lambda.NewHandler(tagger.Raw(h.Invoke)).Invoke(w.ctx, payload)
+		out, err := lambda.NewHandler(lambdaraw.Handler(h.Invoke)).Invoke(w.ctx, payload)
 		var res tagger.BackfillPageResult
 		if err == nil {
 			err = json.Unmarshal(out, &res)

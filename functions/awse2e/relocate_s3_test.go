@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/mototest"
@@ -79,7 +80,7 @@ func (w *s3World) putExport(key, subject, country, body string) {
 // violation runs the tagger on the S3 notification of key and returns the
 // violation the bus delivered.
 func (w *s3World) violation(key string) string {
-	if _, err := lambda.NewHandler(tagger.Raw(w.tagger.Invoke)).Invoke(w.ctx, s3Event("acme-exports-us", key)); err != nil {
+	if _, err := lambda.NewHandler(lambdaraw.Handler(w.tagger.Invoke)).Invoke(w.ctx, s3Event("acme-exports-us", key)); err != nil {
 		w.t.Fatalf("expect the object tagged, got %v", err)
 	}
 	got := w.receive(w.violations)

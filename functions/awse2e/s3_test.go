@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/mototest"
@@ -43,7 +44,7 @@ func TestObjectsAreTaggedFromS3Metadata(t *testing.T) {
 	h := *w.tagger
 	h.Objects = &s3objects.Objects{API: s3c}
 	invoke := func(payload []byte) error {
-		_, err := lambda.NewHandler(tagger.Raw(h.Invoke)).Invoke(w.ctx, payload)
+		_, err := lambda.NewHandler(lambdaraw.Handler(h.Invoke)).Invoke(w.ctx, payload)
 		return err
 	}
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -118,7 +120,7 @@ func setupBucket(t *testing.T) *bucketWorld {
 
 func (bw *bucketWorld) page(p tagger.BackfillPage) (tagger.BackfillPageResult, error) {
 	payload, _ := json.Marshal(map[string]any{"backfill": p})
-	out, err := lambda.NewHandler(tagger.Raw(bw.h.Invoke)).Invoke(bw.ctx, payload)
+	out, err := lambda.NewHandler(lambdaraw.Handler(bw.h.Invoke)).Invoke(bw.ctx, payload)
 	var res tagger.BackfillPageResult
 	if err == nil {
 		err = json.Unmarshal(out, &res)

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -172,7 +174,7 @@ func lambdaTagger(t *testing.T, w *world, th *throttler) func([]byte) lambdaeven
 		Bus:    &eventbus.Bus{API: eventbridge.NewFromConfig(app.Config), Name: app.BusName()},
 		Ledger: &sqsqueue.LedgerQueue{API: sqs.NewFromConfig(app.Config), URL: app.LedgerQueueURL()}, Now: time.Now,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	handler := lambda.NewHandler(tagger.Raw(h.Invoke))
+	handler := lambda.NewHandler(lambdaraw.Handler(h.Invoke))
 	return func(payload []byte) lambdaevents.DynamoDBEventResponse {
 		out, err := handler.Invoke(w.ctx, payload)
 		if err != nil {

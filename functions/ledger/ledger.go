@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/residency-dev/residency/shared/digest"
@@ -79,7 +81,8 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, err
 		return h.Digest(ctx, h.Region, true)
 	}
 	var ev lambdaevents.SQSEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	// encoding/json's decoding (v1), on the faster engine of json/v2.
+	if err := jsonv1.Unmarshal(payload, &ev); err != nil {
 		return nil, fmt.Errorf("ledger: decode SQS event: %w", err)
 	}
 	return h.HandleSQS(ctx, ev)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/shared/fakes"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -184,4 +185,34 @@ func contextCancelled(t *testing.T) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	return ctx, cancel
+}
+
+// Invoke tells an SQS batch from an EventBridge event, as the Lambda main
+// serves it (lambdaraw): a batch is handled; a batch whose envelope does
+// not decode fails whole, saying so; an event with a Records member is
+// still an event (it has a detail-type), and null Records is no batch.
+func TestInvokeTellsBatchesFromEvents(t *testing.T) {
+	ctx := t.Context()
+	h, st, sk := setup(t, "us-east-1")
+	st.PutItem(ctx, "us-east-1", "users", key, item, false)
+	invoke := lambda.NewHandler(lambdaraw.Handler(h.Invoke))
+	out, err := invoke.Invoke(ctx, sqsBatch(t, string(sample(t, "eventbridge-residency-violation.json"))))
+	if err != nil || !strings.Contains(string(out), `"batchItemFailures":[]`) || len(sk.Entries) != 1 {
+		t.Fatalf("expect the batch handled, one ledger entry, got %s, %v, %d entries", out, err, len(sk.Entries))
+	}
+	if _, err := invoke.Invoke(ctx, []byte(`{"Records":[{"messageId":5,"body":"{}"}]}`)); err == nil || !strings.Contains(err.Error(), "decode SQS event") {
+		t.Fatalf("expect a batch that does not decode to fail naming it, got %v", err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(sample(t, "eventbridge-transfer-requested-denied.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["Records"] = []any{}
+	withRecords, _ := json.Marshal(ev)
+	if out, err := invoke.Invoke(ctx, withRecords); err != nil || strings.Contains(string(out), "batchItemFailures") {
+		t.Fatalf("expect an EventBridge event handled as one, got %s, %v", out, err)
+	}
+	if _, err := invoke.Invoke(ctx, []byte(`{"Records":null}`)); err == nil || !strings.Contains(err.Error(), "not an EventBridge event") {
+		t.Fatalf("expect null Records to be no batch, got %v", err)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"time"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/residency-dev/residency/events"
@@ -103,6 +105,15 @@ var ErrConflict = errors.New("conflicting record in the home region")
 // Invoke serves the router's triggers through the JSON path: an SQS event
 // from the violations queue (see HandleBatch), or one EventBridge event.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	// A batch of the violations queue, the usual payload, is read in one
+	// pass; anything else, or a payload that pass refuses, as before.
+	var batch struct {
+		Records    []lambdaevents.SQSMessage `json:"Records"`
+		DetailType string                    `json:"detail-type"`
+	}
+	if jsonv1.Unmarshal(payload, &batch) == nil && batch.Records != nil && batch.DetailType == "" {
+		return h.HandleBatch(ctx, lambdaevents.SQSEvent{Records: batch.Records}), nil
+	}
 	if isSQSBatch(payload) {
 		var batch lambdaevents.SQSEvent
 		if err := json.Unmarshal(payload, &batch); err != nil {

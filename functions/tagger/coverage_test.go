@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/tagger"
@@ -18,7 +20,7 @@ func TestBackfillCompleted(t *testing.T) {
 	ctx := context.Background()
 	h, st, _ := setup(t, "us-east-1")
 	h.Coverage = st
-	out, err := lambda.NewHandler(tagger.Raw(h.Invoke)).Invoke(ctx, []byte(`{"backfill_completed": {"region": "us-east-1", "source": "users", "mode": "scan"}}`))
+	out, err := lambda.NewHandler(lambdaraw.Handler(h.Invoke)).Invoke(ctx, []byte(`{"backfill_completed": {"region": "us-east-1", "source": "users", "mode": "scan"}}`))
 	if err != nil || !strings.Contains(string(out), `"source":"users"`) || !strings.Contains(string(out), `"mode":"scan"`) {
 		t.Fatalf("expect the coverage recorded and answered, got %s (%v)", out, err)
 	}

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/events/eventstest"
-	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/ddbjson"
 )
 
@@ -25,7 +26,7 @@ func FuzzInvoke(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"MODIFY","eventSourceARN":"arn:aws:dynamodb:eu-west-1:1:table/users/stream/x","dynamodb":{"Keys":{"pk":{"S":"a"},"sk":{"S":"b"}},"NewImage":{"pk":{"S":"a"},"sk":{"S":"b"},"user_id":{"S":"u"},"country":{"S":"GB"},"created_at":{"N":"1e400"}},"SequenceNumber":"1"}}]}`))
 	h, _, _ := setup(f, "eu-west-1")
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		out, err := lambda.NewHandler(tagger.Raw(h.Invoke)).Invoke(context.Background(), payload)
+		out, err := lambda.NewHandler(lambdaraw.Handler(h.Invoke)).Invoke(context.Background(), payload)
 		if err != nil {
 			// A clear error: the tagger says it is its own.
 			if !strings.HasPrefix(err.Error(), "tagger: ") {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -43,7 +45,7 @@ func TestPermanentFailuresAreDeadLettered(t *testing.T) {
 				sk.Fail = errors.New("ThrottlingException")
 			}
 			apply(t, st, c.payload)
-			out, err := lambda.NewHandler(tagger.Raw(h.Invoke)).Invoke(t.Context(), c.payload)
+			out, err := lambda.NewHandler(lambdaraw.Handler(h.Invoke)).Invoke(t.Context(), c.payload)
 			if err != nil {
 				t.Fatalf("expect the invocation acknowledged, got %v", err)
 			}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -256,7 +258,7 @@ func BenchmarkStreamBatch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		invoke := lambda.NewHandler(tagger.Raw(h.Invoke)) // as the Lambda main starts it
+		invoke := lambda.NewHandler(lambdaraw.Handler(h.Invoke)) // as the Lambda main starts it
 		if _, err := invoke.Invoke(context.Background(), payload); err != nil {
 			b.Fatal(err)
 		}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -205,11 +207,8 @@ func (s *Stack) id(prefix string) string {
 func (s *Stack) invoke(ctx context.Context, function string, h func(context.Context, json.RawMessage) (any, error), payload []byte) ([]byte, error) {
 	s.Stats.Delivered[function]++
 	ctx = context.WithValue(ctx, payloadKey{}, payload)
-	if function == "tagger" {
-		// As the tagger's Lambda main starts it.
-		return lambda.NewHandler(tagger.Raw(h)).Invoke(ctx, payload)
-	}
-	return lambda.NewHandler(h).Invoke(ctx, payload)
+	// As the functions' Lambda mains start them.
+	return lambda.NewHandler(lambdaraw.Handler(h)).Invoke(ctx, payload)
 }
 
 // Invoke runs one function's handler on one payload, in region (for the

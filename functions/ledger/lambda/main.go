@@ -4,6 +4,8 @@ package main
 import (
 	"context"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/ledger"
@@ -18,5 +20,5 @@ func main() {
 	store := app.Store()
 	h := &ledger.Handler{Store: store, Log: app.Log, Region: app.Region, Digests: awsdigests.Writer(app, store),
 		DeadLetters: app.DeadLetters(), Metrics: app.Metrics()}
-	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
 }

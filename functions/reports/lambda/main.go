@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/reports"
@@ -23,5 +25,5 @@ func main() {
 	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log,
 		Digests: awsdigests.MustChecker(ctx, app, store), Policy: awspolicy.MustLoad("reports"), Catalog: store, Regions: []string{app.Region},
 		Certificates: awsdigests.Certificates(app)}
-	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/retention"
@@ -21,5 +23,5 @@ func main() {
 	h := &retention.Handler{Region: app.Region, Policy: awspolicy.MustLoad("retention"), Refs: app.Refs, Catalog: store, Holds: store,
 		Contracts: store, Tables: store, Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app),
 		Now: time.Now, Log: app.Log, DeadLetters: app.DeadLetters(), Coverage: store, Metrics: app.Metrics()}
-	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
 }

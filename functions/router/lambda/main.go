@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/router"
@@ -20,5 +22,5 @@ func main() {
 	h := &router.Handler{Region: app.Region, Policy: awspolicy.MustLoad("router"), Refs: app.Refs, Tables: app.Store(), Objects: awsclients.RegionalObjects(app),
 		Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log, QuarantineTable: app.QuarantineTable(), QuarantineBuckets: app.QuarantineBuckets(),
 		DeadLetters: app.DeadLetters(), Metrics: app.Metrics()}
-	lambda.StartWithOptions(h.Invoke, lambda.WithContext(ctx))
+	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/residency-dev/residency/shared/lambdaraw"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -27,5 +29,5 @@ func main() {
 		// A table export's data files and S3 Inventory reports, in the
 		// stack's backfill bucket.
 		Exports: &s3objects.Reader{API: s3.NewFromConfig(app.Config)}}
-	lambda.StartWithOptions(tagger.Raw(h.Invoke), lambda.WithContext(ctx))
+	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
 }

@@ -1,4 +1,6 @@
-package tagger
+// Package lambdaraw serves a function's handler to aws-lambda-go with its
+// payload as the runtime received it.
+package lambdaraw
 
 import (
 	"bytes"
@@ -8,14 +10,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
-// Raw serves invoke as a lambda.Handler: the payload reaches it as the
+// Handler serves invoke as a lambda.Handler: the payload reaches it as the
 // runtime received it. Started through aws-lambda-go's reflection instead,
 // a function taking json.RawMessage gets its payload only after a full scan
 // and copy of it, twice, which for a stream batch of up to 6 MB is most of
-// the cost of the delivery; invoke decodes the payload itself anyway, and
-// reports what is malformed. The response is encoded as aws-lambda-go
-// encodes it (no HTML escaping, a final newline).
-func Raw(invoke func(context.Context, json.RawMessage) (any, error)) lambda.Handler {
+// the cost of the delivery, and a tenth of a router's batch of violations;
+// every Residency function decodes its payload itself anyway, and reports
+// what is malformed. The response is encoded as aws-lambda-go
+// encodes it (no HTML escaping, no final newline).
+func Handler(invoke func(context.Context, json.RawMessage) (any, error)) lambda.Handler {
 	return rawHandler(invoke)
 }
 
@@ -32,5 +35,6 @@ func (f rawHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 	if err := enc.Encode(out); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	// aws-lambda-go strips the encoder's final newline.
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
