@@ -370,10 +370,12 @@ func (s *Store) DeleteItems(ctx context.Context, region, table string, dels []re
 		for start := 0; start < len(dels); start += chunkRows {
 			chunk := dels[start:min(len(dels), start+chunkRows)]
 			keys := make([]string, len(chunk))
+			conditional := false
 			for i, d := range chunk {
 				keys[i] = d.Key.String()
+				conditional = conditional || d.RetainUntil != ""
 			}
-			items, err := stmts.taggedItems(region, table, keys)
+			items, err := stmts.taggedItems(region, table, keys, conditional)
 			if err != nil {
 				return err
 			}
@@ -424,7 +426,7 @@ func (s *Store) GetItems(ctx context.Context, region, table string, keys []recor
 			for i, k := range chunk {
 				ks[i] = k.String()
 			}
-			items, err := stmts.taggedItems(region, table, ks)
+			items, err := stmts.taggedItems(region, table, ks, false)
 			if err != nil {
 				return err
 			}
@@ -460,7 +462,7 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 			for i, p := range chunk {
 				keys[i] = p.Key.String()
 			}
-			stored, err := stmts.taggedItems(region, table, keys)
+			stored, err := stmts.taggedItems(region, table, keys, false)
 			if err != nil {
 				return err
 			}
@@ -514,10 +516,16 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 
 type taggedItem struct{ item, retainUntil string }
 
-// taggedItems is items with each item's tag's retain_until, read by SQLite
-// rather than by decoding the item.
-func (st *stmts) taggedItems(region, table string, keys []string) (map[string]taggedItem, error) {
-	s, err := st.prepare(`SELECT k, item, coalesce(json_extract(item, '$.` + record.TagAttribute + `.retain_until'), '')
+// taggedItems is items, with each item's tag's retain_until when
+// withRetain (else ""), read by SQLite rather than by decoding the item.
+func (st *stmts) taggedItems(region, table string, keys []string, withRetain bool) (map[string]taggedItem, error) {
+	// Reading the tag's retain-until parses each item's JSON in SQLite:
+	// only a conditional deletion needs it.
+	retain := `''`
+	if withRetain {
+		retain = `coalesce(json_extract(item, '$.` + record.TagAttribute + `.retain_until'), '')`
+	}
+	s, err := st.prepare(`SELECT k, item, ` + retain + `
 		FROM items WHERE region=? AND tbl=? AND k IN (?` + strings.Repeat(",?", len(keys)-1) + `)`)
 	if err != nil {
 		return nil, err
