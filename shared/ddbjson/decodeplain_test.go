@@ -11,18 +11,10 @@ import (
 )
 
 // wantPlain is the oracle: encoding/json into a record.Item with
-// UseNumber, refusing trailing data as json.Unmarshal does.
+// UseNumber (plainItem), refusing trailing data as json.Unmarshal does.
 func wantPlain(b []byte) (record.Item, bool) {
-	var it record.Item
-	d := json.NewDecoder(strings.NewReader(string(b)))
-	d.UseNumber()
-	if err := d.Decode(&it); err != nil {
-		return nil, false
-	}
-	if _, err := d.Token(); err == nil || d.More() {
-		return nil, false
-	}
-	return it, json.Valid(b)
+	it, err := plainItem(b)
+	return it, err == nil && json.Valid(b)
 }
 
 var plainSamples = []string{
