@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,6 +26,7 @@ import (
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/dynamostore"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/record"
 )

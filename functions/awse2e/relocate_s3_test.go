@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -16,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/record"

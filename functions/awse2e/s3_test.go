@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
 	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/record"
 )

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -25,6 +23,7 @@ import (
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +30,7 @@ import (
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"

@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	jsonv1 "github.com/go-json-experiment/json/v1"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"

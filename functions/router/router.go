@@ -10,9 +10,8 @@ import (
 	"reflect"
 	"time"
 
-	jsonv1 "github.com/go-json-experiment/json/v1"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/shared/jurisdiction"

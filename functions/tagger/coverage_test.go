@@ -6,11 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 // TestBackfillCompleted: the tagger records a completed backfill's

@@ -6,13 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/ddbjson"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 // FuzzInvoke feeds the tagger arbitrary payloads (stream, S3 and EventBridge

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/fakes"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/record"
 )
 

@@ -13,14 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/fakes"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/policy"

@@ -151,8 +151,8 @@ func (s *Stack) BackfillExport(ctx context.Context, e Export, opts BackfillOptio
 
 // readAhead reads the next page of a source in the background while the
 // page it returned is tagged and written: reading an export's data files
-// (gunzip, DynamoDB JSON, the items' plain JSON) takes about a third of a
-// backfill's time, and a core of its own. Its read must not touch the
+// (gunzip, DynamoDB JSON, the items' plain JSON) takes about a sixth of a
+// backfill's time, and can have the second core to itself. Its read must not touch the
 // store (the page's transaction is the caller's) and must not return
 // memory it reuses.
 type readAhead struct {

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/digest"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/pseudonym"
 	"github.com/residency-dev/residency/shared/sqlitestore"

@@ -4,14 +4,13 @@ package main
 import (
 	"context"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsdigests"
 	"github.com/residency-dev/residency/shared/awsenv"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/residency-dev/residency/shared/lambdaraw"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/functions/router"
@@ -14,6 +12,7 @@ import (
 	"github.com/residency-dev/residency/shared/awsapp/awsclients"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {
