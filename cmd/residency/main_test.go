@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	_ "modernc.org/sqlite"
+
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
-	_ "modernc.org/sqlite"
 )
 
 // cli runs the command in-process in the repository root, as a user would.

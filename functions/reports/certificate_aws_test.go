@@ -31,15 +31,7 @@ func TestCertificateInTheDigestBucketOnAWS(t *testing.T) {
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	kmsc := kms.NewFromConfig(cfg)
 	bucket := fmt.Sprintf("digests-%d", time.Now().UnixNano())
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectLockEnabledForBucket: aws.Bool(true),
-		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraintEuCentral1}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s3c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(bucket),
-		ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
-			Rule: &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeCompliance, Years: aws.Int32(7)}}}}); err != nil {
-		t.Fatal(err)
-	}
+	mototest.LockedBucket(t, ctx, s3c, bucket, "eu-central-1", &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeCompliance, Years: aws.Int32(7)})
 	key, err := kmsc.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecEccNistP256, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
 	if err != nil {
 		t.Fatal(err)

@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"maps"
 
-	"github.com/residency-dev/residency/shared/group"
-
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/shared/group"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/policy"

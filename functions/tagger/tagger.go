@@ -9,13 +9,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/residency-dev/residency/shared/group"
-
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/ddbjson"
+	"github.com/residency-dev/residency/shared/group"
 	"github.com/residency-dev/residency/shared/jurisdiction"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/metrics"

@@ -2,6 +2,7 @@ package local
 
 import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+
 	"github.com/residency-dev/residency/events"
 )
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 var (
@@ -135,4 +137,26 @@ func Reset(tb testing.TB) {
 		tb.Fatalf("reset moto: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// LockedBucket creates bucket in region with S3 Object Lock enabled (as
+// the stack's digest and quarantine buckets are) and, when retention is
+// not nil, that default retention.
+func LockedBucket(tb testing.TB, ctx context.Context, api *s3.Client, bucket, region string, retention *s3types.DefaultRetention) {
+	tb.Helper()
+	in := &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectLockEnabledForBucket: aws.Bool(true)}
+	if region != "us-east-1" { // us-east-1 takes no location constraint
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
+	}
+	if _, err := api.CreateBucket(ctx, in); err != nil {
+		tb.Fatalf("create bucket %s: %v", bucket, err)
+	}
+	if retention == nil {
+		return
+	}
+	if _, err := api.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(bucket),
+		ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+			Rule: &s3types.ObjectLockRule{DefaultRetention: retention}}}); err != nil {
+		tb.Fatalf("lock bucket %s: %v", bucket, err)
+	}
 }

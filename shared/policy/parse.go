@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/residency-dev/residency/shared/jurisdiction"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/residency-dev/residency/shared/jurisdiction"
 )
 
 // maxPolicySize bounds the input Parse accepts; policy files are a few KiB.

@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/residency-dev/residency/shared/jurisdiction"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/residency-dev/residency/shared/jurisdiction"
 )
 
 func (ps *parser) residency(top mapping) {

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/residency-dev/residency/shared/group"
-
 	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/group"
 	"github.com/residency-dev/residency/shared/record"
 )
 

@@ -52,17 +52,7 @@ func newEnv(t *testing.T) *env {
 		bucket: fmt.Sprintf("digests-%d", time.Now().UnixNano()),
 		now:    time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
 	}
-	_, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.bucket), ObjectLockEnabledForBucket: aws.Bool(true),
-		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.s3.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(e.bucket),
-		ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
-			Rule: &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeCompliance, Days: aws.Int32(1)}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mototest.LockedBucket(t, ctx, e.s3, e.bucket, region, &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeCompliance, Days: aws.Int32(1)})
 	key, err := e.kms.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecEccNistP256, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
 	if err != nil {
 		t.Fatal(err)
