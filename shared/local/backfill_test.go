@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -24,11 +25,15 @@ type killer struct {
 	n      int64
 	seen   *atomic.Int64
 	cancel context.CancelFunc
+	before func() // if not nil, called just before it cancels
 }
 
 func (k killer) Enabled(context.Context, slog.Level) bool { return true }
 func (k killer) Handle(_ context.Context, r slog.Record) error {
 	if r.Message == "relocated" && k.seen.Add(1) == k.n {
+		if k.before != nil {
+			k.before()
+		}
 		k.cancel()
 	}
 	return nil
@@ -70,7 +75,8 @@ func TestBackfillAcceptance(t *testing.T) {
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := int64(misplaced/4 + 34)
-	s, st := open(slog.New(killer{n: n, seen: &atomic.Int64{}, cancel: cancel}))
+	var during string // the catalog's indexes in the middle of the page
+	s, st := open(slog.New(killer{n: n, seen: &atomic.Int64{}, cancel: cancel, before: func() { during = catalogIndexes(t, db) }}))
 	e, err := s.OpenExport(root)
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +97,18 @@ func TestBackfillAcceptance(t *testing.T) {
 		t.Fatalf("expect %d whole pages kept and checkpointed, got %d catalog entries, %+v", pages, entries, cps)
 	}
 	st.Close()
+	// A bulk load (the whole export is new to the catalog) drops the
+	// catalog's due and subject indexes while it writes; stopped, it
+	// built them again.
+	switch {
+	case spec.items >= local.BulkLoadMin && during != "catalog_contract":
+		t.Fatalf("expect the catalog's due and subject indexes dropped while it loads, got %q", during)
+	case spec.items < local.BulkLoadMin && during != allCatalogIndexes: // -short: too few records for a bulk load
+		t.Fatalf("expect the catalog's indexes kept for a small backfill, got %q", during)
+	}
+	if got := catalogIndexes(t, db); got != allCatalogIndexes {
+		t.Fatalf("expect the catalog's indexes built again when the backfill stopped, got %q", got)
+	}
 
 	// WHEN it is started again
 	s, st = open(nil)
@@ -164,4 +182,28 @@ func TestBackfillAcceptance(t *testing.T) {
 	if st, err := report.Verify(ctx, st, nil); err != nil || !st.Verified {
 		t.Fatalf("expect the ledger to verify, got %+v (%v)", st, err)
 	}
+	if got := catalogIndexes(t, db); got != allCatalogIndexes {
+		t.Fatalf("expect the catalog's indexes after the backfill, got %q", got)
+	}
+}
+
+// allCatalogIndexes are the catalog's indexes, as catalogIndexes lists them.
+const allCatalogIndexes = "catalog_contract catalog_due catalog_subject"
+
+// catalogIndexes lists the catalog's indexes in the store file at path,
+// read with a connection of the test's own.
+func catalogIndexes(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var names string
+	err = db.QueryRow(`SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema
+		WHERE type='index' AND tbl_name='catalog' AND sql IS NOT NULL ORDER BY name)`).Scan(&names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }

@@ -162,6 +162,38 @@ func (s *Store) CountEntries(ctx context.Context, region string) (int, error) {
 	return n, err
 }
 
+// CountSourceEntries returns how many catalog entries source holds in
+// region.
+func (s *Store) CountSourceEntries(ctx context.Context, region, source string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM catalog WHERE region=? AND source=?`, region, source).Scan(&n)
+	return n, err
+}
+
+// DropCatalogIndexes drops the catalog's indexes on due dates and subjects
+// (catalog_indexes.sql), for a bulk load: an entry written then costs one
+// B-tree insert instead of three, two of them at random places (keyed
+// subject references are random), which is most of a backfill's store
+// time; building them once at the end from sorted rows costs less. Until
+// BuildCatalogIndexes, sweeps and erasures still find what they look for
+// (SQLite scans the catalog instead), only slower. A store opened after a
+// load that was killed before building them builds them.
+func (s *Store) DropCatalogIndexes(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `DROP INDEX IF EXISTS catalog_due; DROP INDEX IF EXISTS catalog_subject;`); err != nil {
+		return fmt.Errorf("drop the catalog's indexes: %w", err)
+	}
+	return nil
+}
+
+// BuildCatalogIndexes builds the indexes DropCatalogIndexes dropped; it
+// does nothing for those that exist.
+func (s *Store) BuildCatalogIndexes(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, catalogIndexes); err != nil {
+		return fmt.Errorf("build the catalog's indexes: %w", err)
+	}
+	return nil
+}
+
 // DeleteEntries removes catalog entries, in one transaction; absent ones are
 // not an error.
 func (s *Store) DeleteEntries(ctx context.Context, entries []catalog.Entry) error {

@@ -12,6 +12,12 @@ import (
 //go:embed schema.sql
 var schema string
 
+// catalogIndexes are the catalog's indexes that a bulk backfill drops (see
+// catalog_indexes.sql).
+//
+//go:embed catalog_indexes.sql
+var catalogIndexes string
+
 // migrations bring a store of an older release up to date, after schema.sql
 // has added what it lacked: migrations[i] takes a store at PRAGMA
 // user_version i to i+1. A new store gets schema.sql and the last version
@@ -65,7 +71,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if version == len(migrations) {
-		return nil
+		// A bulk backfill killed before it built the catalog's indexes
+		// again left them missing: build them.
+		if _, err := tx.ExecContext(ctx, catalogIndexes); err != nil {
+			return fmt.Errorf("create catalog indexes: %w", err)
+		}
+		return tx.Commit()
 	}
 	if version > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this release's %d", version, len(migrations))
@@ -73,7 +84,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&objects); err != nil {
 		return fmt.Errorf("read schema: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+catalogIndexes); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if objects > 0 { // not a new store
