@@ -310,13 +310,6 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return writeJSON(stdout, t)
 }
 
-// replayFile is one payload to replay, with its event time.
-type replayFile struct {
-	path string
-	at   time.Time
-	data []byte
-}
-
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("run", stderr)
 	var rf reportFlags
@@ -331,7 +324,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			paths = append(paths, "events/fixtures")
 		}
 	}
-	files, fixtures, err := collect(paths)
+	files, objects, err := collect(paths)
 	if err != nil {
 		return err
 	}
@@ -365,8 +358,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var at time.Time
 	s.SetClock(func() time.Time { return at })
-	nobj, err := loadFixtures(ctx, s, fixtures)
-	if err != nil {
+	if err := loadFixtures(ctx, s, objects); err != nil {
 		return err
 	}
 	out := stdout
@@ -374,7 +366,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out = stderr // keep stdout for the machine-readable report
 	}
 	fmt.Fprintf(out, "Replaying %s (%s from fixtures) through the stacks of %s\n",
-		count(len(files), "event file"), count(nobj, "S3 object"), strings.Join(s.Policy.Regions, ", "))
+		count(len(files), "event file"), count(len(objects), "S3 object"), strings.Join(s.Policy.Regions, ", "))
 	fmt.Fprintf(out, "Clock: each event at its own time; the sweep, digests and report at %s (%s)\n\n",
 		end().UTC().Format(time.RFC3339), clockNote)
 	failedBefore := s.Stats.Failures

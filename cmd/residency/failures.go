@@ -37,11 +37,15 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// Listing never signs digests and needs a store that is there.
 	c.verifyOnly = true
-	_, letters, err := c.deadLetters(ctx, *function, *region)
+	s, err := c.stack()
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	letters, err := deadLetters(ctx, s, *function, *region)
+	if err != nil {
+		return err
+	}
 	if format == "json" {
 		return writeJSON(stdout, letters)
 	}
@@ -79,11 +83,15 @@ func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writ
 	if _, err := os.Stat(c.db); err != nil {
 		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
 	}
-	s, letters, err := c.deadLetters(ctx, *function, *region)
+	s, err := c.stack()
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	letters, err := deadLetters(ctx, s, *function, *region)
+	if err != nil {
+		return err
+	}
 	var redelivered, again, kept int
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tREGION\tITEM\tRESULT")
@@ -131,18 +139,13 @@ func letterFilter(fs *flag.FlagSet) (function, region *string) {
 	return function, region
 }
 
-// deadLetters opens the stack (c.close closes it) and reads its store's
-// dead letters of function and region ("" for any), oldest first as the
-// store lists them (none: an empty slice, which JSON writes as []).
-func (c *common) deadLetters(ctx context.Context, function, region string) (*local.Stack, []sqlitestore.DeadLetter, error) {
-	s, err := c.stack()
-	if err != nil {
-		return nil, nil, err
-	}
+// deadLetters reads the dead letters of s's store of function and region
+// ("" for any), oldest first as the store lists them (none: an empty
+// slice, which JSON writes as []). It never closes s: its caller does.
+func deadLetters(ctx context.Context, s *local.Stack, function, region string) ([]sqlitestore.DeadLetter, error) {
 	all, err := s.Store.DeadLetters(ctx)
 	if err != nil {
-		c.close()
-		return nil, nil, err
+		return nil, err
 	}
 	letters := []sqlitestore.DeadLetter{}
 	for _, d := range all {
@@ -150,5 +153,5 @@ func (c *common) deadLetters(ctx context.Context, function, region string) (*loc
 			letters = append(letters, d)
 		}
 	}
-	return s, letters, nil
+	return letters, nil
 }

@@ -16,8 +16,18 @@ import (
 	"github.com/residency-dev/residency/shared/trigger"
 )
 
-func collect(paths []string) ([]replayFile, []string, error) {
-	var files, fixtures []string
+// replayFile is one payload to replay, with its event time.
+type replayFile struct {
+	path string
+	at   time.Time
+	data []byte
+}
+
+// collect reads each file of paths (a folder: its .json files) once: the
+// event files it returns in the order of their times, then of their paths;
+// the fixture files, their S3 objects in file order.
+func collect(paths []string) ([]replayFile, []record.Object, error) {
+	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -41,13 +51,14 @@ func collect(paths []string) ([]replayFile, []string, error) {
 		}
 	}
 	var out []replayFile
+	var objects []record.Object
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, nil, err
 		}
-		if isFixture(data) {
-			fixtures = append(fixtures, f)
+		if objs := fixtureObjects(data); len(objs) > 0 {
+			objects = append(objects, objs...)
 			continue
 		}
 		at, err := eventTime(data)
@@ -62,14 +73,19 @@ func collect(paths []string) ([]replayFile, []string, error) {
 		}
 		return out[i].path < out[j].path
 	})
-	return out, fixtures, nil
+	return out, objects, nil
 }
 
-func isFixture(data []byte) bool {
+// fixtureObjects is the S3 objects of a fixture file ({"objects": [...]}),
+// none when data is not one.
+func fixtureObjects(data []byte) []record.Object {
 	var f struct {
 		Objects []record.Object `json:"objects"`
 	}
-	return json.Unmarshal(data, &f) == nil && len(f.Objects) > 0
+	if json.Unmarshal(data, &f) != nil {
+		return nil
+	}
+	return f.Objects
 }
 
 // eventTime reads when an event happened, by its kind, to replay in order.
@@ -82,6 +98,7 @@ func eventTime(data []byte) (time.Time, error) {
 		Time    time.Time `json:"time"`
 		Records []struct {
 			EventTime  time.Time `json:"eventTime"`
+			MessageID  string    `json:"messageId"`
 			Attributes struct {
 				SentTimestamp string
 			} `json:"attributes"`
@@ -112,31 +129,30 @@ func eventTime(data []byte) (time.Time, error) {
 	case trigger.S3:
 		return r.EventTime, nil
 	case trigger.SQS:
-		ms, _ := strconv.ParseInt(r.Attributes.SentTimestamp, 10, 64)
+		sent := r.Attributes.SentTimestamp
+		if sent == "" {
+			// No SentTimestamp (a hand-written event): at the epoch.
+			return time.UnixMilli(0), nil
+		}
+		ms, err := strconv.ParseInt(sent, 10, 64)
+		if err != nil {
+			name := "Records[0]"
+			if r.MessageID != "" {
+				name = "SQS message " + r.MessageID
+			}
+			return time.Time{}, fmt.Errorf("%s: SentTimestamp %q is not milliseconds since the Unix epoch", name, sent)
+		}
 		return time.UnixMilli(ms), nil
 	}
 	return time.Time{}, nil
 }
 
-func loadFixtures(ctx context.Context, s *local.Stack, paths []string) (int, error) {
-	n := 0
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return n, err
-		}
-		var f struct {
-			Objects []record.Object `json:"objects"`
-		}
-		if err := json.Unmarshal(data, &f); err != nil {
-			return n, fmt.Errorf("%s: %w", p, err)
-		}
-		for _, o := range f.Objects {
-			if err := s.Store.PutObject(ctx, o); err != nil {
-				return n, err
-			}
-			n++
+// loadFixtures puts the fixtures' S3 objects in the stack's store.
+func loadFixtures(ctx context.Context, s *local.Stack, objects []record.Object) error {
+	for _, o := range objects {
+		if err := s.Store.PutObject(ctx, o); err != nil {
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }
