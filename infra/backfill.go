@@ -230,10 +230,9 @@ func (b *backfillBuilder) scan(next sfn.IChainable) sfn.IChainable {
 	}})
 	m := b.distributedMap("ScanSegments", &sfn.DistributedMapProps{
 		ItemsPath: jsii.String("$.segments"),
-		ItemSelector: &map[string]any{
+		ItemSelector: iteration(map[string]any{
 			"source.$": "$.args.source", "segment.$": "$$.Map.Item.Value", "segments.$": "$.args.segments",
-			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "pages": 0, "totals": zeroTotals(),
-		},
+		}),
 	})
 	m.ItemProcessor(b.pageLoop("Scan", []string{"source", "segment", "segments", "limit", "wait_seconds"}, map[string]any{
 		"region": b.r.region, "table.$": "$.source", "segment.$": "$.segment", "segments.$": "$.segments",
@@ -268,16 +267,14 @@ func (b *backfillBuilder) bucketPages(pass, mapName, loop string, args []string,
 	one := sfn.NewPass(b.r.stack, b.id(pass), &sfn.PassProps{Parameters: &map[string]any{
 		"args.$": "$.args", "buckets.$": "States.Array($.args.source)",
 	}})
-	selector := map[string]any{
-		"source.$": "$$.Map.Item.Value", "limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "pages": 0, "totals": zeroTotals(),
-	}
+	selector := map[string]any{"source.$": "$$.Map.Item.Value"}
 	keep := []string{"source"}
 	for _, a := range args {
 		selector[a+".$"] = "$.args." + a
 		keep = append(keep, a)
 	}
 	keep = append(keep, "limit", "wait_seconds")
-	m := b.distributedMap(mapName, &sfn.DistributedMapProps{ItemsPath: jsii.String("$.buckets"), ItemSelector: &selector})
+	m := b.distributedMap(mapName, &sfn.DistributedMapProps{ItemsPath: jsii.String("$.buckets"), ItemSelector: iteration(selector)})
 	m.ItemProcessor(b.pageLoop(loop, keep, payload), &sfn.ProcessorConfig{Mode: sfn.ProcessorMode_DISTRIBUTED, ExecutionType: sfn.ProcessorType_STANDARD})
 	return one.Next(m.Next(next))
 }
@@ -345,10 +342,9 @@ func (b *backfillBuilder) export(next sfn.IChainable) sfn.IChainable {
 	m := b.distributedMap("ExportFiles", &sfn.DistributedMapProps{
 		// One line a data file: {"itemCount", "md5Checksum", "etag", "dataFileS3Key"}.
 		ItemReader: sfn.NewS3JsonLItemReader(&sfn.S3FileItemReaderProps{Bucket: r.backfillBucket, Key: sfn.JsonPath_StringAt(jsii.String("$.manifest"))}),
-		ItemSelector: &map[string]any{
+		ItemSelector: iteration(map[string]any{
 			"source.$": "$.args.source", "bucket": r.backfillBucket.BucketName(), "key.$": "$$.Map.Item.Value.dataFileS3Key",
-			"limit.$": "$.args.limit", "wait_seconds.$": "$.args.wait_seconds", "cursor": "", "pages": 0, "totals": zeroTotals(),
-		},
+		}),
 	})
 	m.ItemProcessor(b.pageLoop("File", []string{"source", "bucket", "key", "limit", "wait_seconds"}, map[string]any{
 		"region": r.region, "table.$": "$.source", "export": map[string]any{"bucket.$": "$.bucket", "key.$": "$.key"},
@@ -374,6 +370,29 @@ func (b *backfillBuilder) distributedMap(name string, props *sfn.DistributedMapP
 	props.ResultWriterV2 = sfn.NewResultWriterV2(&sfn.ResultWriterV2Props{Bucket: b.r.backfillBucket, Prefix: jsii.String(backfillResults + name)})
 	props.ResultPath = jsii.String("$.map")
 	return sfn.NewDistributedMap(b.r.stack, jsii.String(name), props)
+}
+
+// iteration is the ItemSelector of a Distributed Map whose iterations are
+// page loops: fields, the execution's page size and wait, and the start of
+// the loop at the source's first page.
+func iteration(fields map[string]any) *map[string]any {
+	fields["limit.$"], fields["wait_seconds.$"] = "$.args.limit", "$.args.wait_seconds"
+	m := loopStart(fields, "")
+	return &m
+}
+
+// loopStart adds to m the state a page loop starts from: no page run yet,
+// zero totals, and its cursor: the value at the path cursor (a nested
+// execution goes on from where its parent stopped), or "" (the source's
+// first page) when cursor is "". It returns m.
+func loopStart(m map[string]any, cursor string) map[string]any {
+	if cursor == "" {
+		m["cursor"] = ""
+	} else {
+		m["cursor.$"] = cursor
+	}
+	m["pages"], m["totals"] = 0, zeroTotals()
+	return m
 }
 
 // totalsFields are a page's figures, added up per iteration.
@@ -446,7 +465,7 @@ func (b *backfillBuilder) loop(prefix, loop string, keep []string, payload map[s
 
 	// The nested execution: the loop's state from its cursor, its own page
 	// count and totals from zero; its output is its final state.
-	state := carry(map[string]any{"cursor.$": "$.cursor", "pages": 0, "totals": zeroTotals()})
+	state := carry(loopStart(map[string]any{}, "$.cursor"))
 	cont := awsstepfunctionstasks.NewStepFunctionsStartExecution(s, b.id(prefix+"Continue"), &awsstepfunctionstasks.StepFunctionsStartExecutionProps{
 		StateMachine:        b.self(),
 		IntegrationPattern:  sfn.IntegrationPattern_RUN_JOB, // startExecution.sync:2: waits, its Output as JSON

@@ -124,6 +124,26 @@ func TestFasterLedgerMovesTheBottleneck(t *testing.T) {
 	}
 }
 
+// The tagger's fix says the deployment's figures, not the default's.
+func TestTaggerFixSaysTheDeployment(t *testing.T) {
+	cases := map[string]struct {
+		parallelization, putEventsInFlight float64
+		want                               string
+	}{
+		"the default": {1, 8, "raise ParallelizationFactor (1 today, up to 10) in infra/triggers.go; a batch's events already go 8 PutEvents calls at once"},
+		"another":     {2, 4, "raise ParallelizationFactor (2 today, up to 10) in infra/triggers.go; a batch's events already go 4 PutEvents calls at once"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			md := Default
+			md.Deployment.Parallelization, md.Deployment.PutEventsInFlight = c.parallelization, c.putEventsInFlight
+			if got := stageByName(md.Stages("us-east-1", Loads[0]), StageTagger).Fix; got != c.want {
+				t.Errorf("expect %q, got %q", c.want, got)
+			}
+		})
+	}
+}
+
 func TestBurstDrain(t *testing.T) {
 	e := Default.Exposure("us-east-1", Loads[0])
 	if e.Rate <= 0 || math.IsInf(e.Drain, 0) {

@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -99,7 +100,8 @@ func (md Model) taggerBatch(x mix) float64 {
 		x.writes*(c.TagAndCatalog*c.RoundTrip/DefaultCosts.RoundTrip+
 			// their ledger entries, 10 to a SendMessageBatch.
 			x.violations*c.SQSSend/10) +
-		// a REMOVE: one conditional catalog delete, 8 in flight.
+		// a REMOVE: one conditional catalog delete, TagWritesInFlight in
+		// flight.
 		x.removes*c.RoundTrip/d.TagWritesInFlight
 	// Record Tagged for each write, Residency Violation for the
 	// misplaced, 10 to a PutEvents call, PutEventsInFlight calls at once.
@@ -215,7 +217,8 @@ func (md Model) Stages(region string, l Load) []Stage {
 			Fix: "ask for a higher per-table quota; the tag write doubles the platform's writes, so a tag kept in the catalog only (not on the record) would halve them"},
 		{Name: StageTagger, Unit: "writes", Capacity: taggerCap, Demand: w,
 			Quotas: []string{QStreamPolls, QStreamBatch, QStreamParallel, QPartitionWrites}, Ours: true,
-			Fix: "raise ParallelizationFactor (1 today, up to 10) in infra/triggers.go; a batch's events already go 8 PutEvents calls at once"},
+			Fix: fmt.Sprintf("raise ParallelizationFactor (%s today, up to %s) in infra/triggers.go; a batch's events already go %s PutEvents calls at once",
+				num(d.Parallelization), num(QuotaByID(QStreamParallel).Value), num(d.PutEventsInFlight))},
 		{Name: StagePutEvents, Unit: "requests", Capacity: QuotaByID(QPutEvents).In(region), Demand: putEvents,
 			Quotas: []string{QPutEvents, QPutEventsEntries}, Ours: true,
 			Fix: "publish Record Tagged only when someone subscribes (or in summary events); else a quota increase"},

@@ -21,7 +21,7 @@ regenerate to see what moves.
    (` + "`shared/dynamostore/tables.go`, `catalog.go`" + `). Its tag write streams back as a MODIFY, which the tagger
    ignores without a write (an *echo*): every platform write is two stream records.
 4. It publishes ` + "`Record Tagged`" + ` for every record and, for a misplaced one, ` + "`Residency Violation`" + ` (PutEvents,
-   10 entries a call, one call after another, ` + "`shared/awsadapter/eventbus`" + `) and sends the violation's ledger
+   10 entries a call, 8 calls at once, ` + "`shared/awsadapter/eventbus`" + `) and sends the violation's ledger
    entry to the ledger's FIFO queue.
 5. The **router** takes violations from the SQS queue ` + "`residency-violations`" + ` (an EventBridge rule sends each
    violation there; the event source mapping hands the router up to 100 a batch, gathered for at most 5 s). It

@@ -16,7 +16,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -30,8 +29,8 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/digest"
 )
 
@@ -146,21 +145,45 @@ func Key(d *digest.Digest) string {
 func regionPrefix(region string) string { return Prefix + region + "/" }
 
 // Put implements digest.Store. The write is conditional (If-None-Match),
-// so an existing digest is never replaced, and carries a SHA-256 checksum,
-// which S3 requires of writes to Object Lock buckets.
+// so an existing digest is never replaced (nor is a write in conflict with
+// a concurrent one of the key taken for a refusal: see putIfAbsent), and
+// carries a SHA-256 checksum, which S3 requires of writes to Object Lock
+// buckets.
 func (s *Store) Put(ctx context.Context, d *digest.Digest) error {
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err
 	}
-	key := Key(d)
-	_, err = s.API.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key),
-		Body: bytes.NewReader(b), ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
-		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
-	if err != nil {
-		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
+	return s.putIfAbsent(ctx, Key(d), b)
+}
+
+// putIfAbsent writes body under key unless an object is there already
+// (If-None-Match: *), with a SHA-256 checksum. S3 answers a write that
+// races another conditional write of the key (or a delete) with a
+// ConditionalRequestConflict (409), which decides nothing: that write is
+// sent again, with backoff, up to awsadapter.Retries times. Any other
+// error, a PreconditionFailed (412: an object is under the key) among them,
+// is returned wrapped as S3 gave it.
+func (s *Store) putIfAbsent(ctx context.Context, key string, body []byte) error {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := awsadapter.Backoff(ctx, attempt); err != nil {
+				return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
+			}
+		}
+		// A new input each attempt: the body reader of the last one is read.
+		_, err := s.API.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key),
+			Body: bytes.NewReader(body), ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
+			ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
+		switch {
+		case err == nil:
+			return nil
+		case !awsadapter.ConditionalRequestConflict(err):
+			return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
+		case attempt == awsadapter.Retries:
+			return fmt.Errorf("put s3://%s/%s: still in conflict with another write of the key after %d attempts: %w", s.Bucket, key, attempt+1, err)
+		}
 	}
-	return nil
 }
 
 // Regions implements digest.Source.
@@ -282,20 +305,18 @@ const maxCertificate = 16 << 20
 // default Object Lock retention (compliance mode, as the digests): the
 // write is conditional (If-None-Match), so when a certificate of the
 // request is there already it is not replaced, and StoreCertificate
-// returns the stored bytes with created false.
+// returns the stored bytes with created false. A write in conflict with a
+// concurrent one of the same request is sent again, a few times with
+// backoff (putIfAbsent), never taken for a certificate already there.
 func (s *Store) StoreCertificate(ctx context.Context, requestID string, body []byte) (stored []byte, created bool, err error) {
 	key := CertificateKey(requestID)
-	_, err = s.API.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key),
-		Body: bytes.NewReader(body), ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
-		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
-	var ae smithy.APIError
-	switch {
+	switch err = s.putIfAbsent(ctx, key, body); {
 	case err == nil:
 		return body, true, nil
-	case errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict"):
+	case awsadapter.PreconditionFailed(err):
 		// Already there: the first certificate stands.
 	default:
-		return nil, false, fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
+		return nil, false, err
 	}
 	out, err := s.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -87,8 +87,7 @@ func (o *Objects) PutObject(ctx context.Context, region, bucket, key string, c r
 		in.IfNoneMatch = aws.String("*")
 	}
 	_, err := o.api(region).PutObject(ctx, in)
-	var ae smithy.APIError
-	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict") {
+	if awsadapter.PreconditionFailed(err) || awsadapter.ConditionalRequestConflict(err) {
 		return fmt.Errorf("put object in s3://%s: %w", bucket, record.ErrConditionFailed)
 	}
 	if err != nil {
