@@ -1,7 +1,9 @@
 package awsadapter
 
 import (
+	"context"
 	"errors"
+	"fmt"
 
 	"github.com/aws/smithy-go"
 )
@@ -27,4 +29,26 @@ func errorCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// RetryConflicts runs put, a conditional write, and runs it again with
+// Backoff while S3 answers it ConditionalRequestConflict, up to Retries
+// times more; then it returns the last conflict, wrapped. put must build
+// its request anew each time (a body reader is read by the attempt that
+// sends it). Any other answer, nil or an error, is returned as put gave it.
+func RetryConflicts(ctx context.Context, put func() error) error {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := Backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		err := put()
+		if !ConditionalRequestConflict(err) {
+			return err
+		}
+		if attempt == Retries {
+			return fmt.Errorf("still in conflict with another write of the key after %d attempts: %w", attempt+1, err)
+		}
+	}
 }

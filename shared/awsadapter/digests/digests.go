@@ -161,29 +161,20 @@ func (s *Store) Put(ctx context.Context, d *digest.Digest) error {
 // (If-None-Match: *), with a SHA-256 checksum. S3 answers a write that
 // races another conditional write of the key (or a delete) with a
 // ConditionalRequestConflict (409), which decides nothing: that write is
-// sent again, with backoff, up to awsadapter.Retries times. Any other
-// error, a PreconditionFailed (412: an object is under the key) among them,
-// is returned wrapped as S3 gave it.
+// sent again (awsadapter.RetryConflicts). Any other error, a
+// PreconditionFailed (412: an object is under the key) among them, is
+// returned wrapped as S3 gave it.
 func (s *Store) putIfAbsent(ctx context.Context, key string, body []byte) error {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := awsadapter.Backoff(ctx, attempt); err != nil {
-				return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
-			}
-		}
-		// A new input each attempt: the body reader of the last one is read.
+	err := awsadapter.RetryConflicts(ctx, func() error {
 		_, err := s.API.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key),
 			Body: bytes.NewReader(body), ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
 			ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
-		switch {
-		case err == nil:
-			return nil
-		case !awsadapter.ConditionalRequestConflict(err):
-			return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
-		case attempt == awsadapter.Retries:
-			return fmt.Errorf("put s3://%s/%s: still in conflict with another write of the key after %d attempts: %w", s.Bucket, key, attempt+1, err)
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
 	}
+	return nil
 }
 
 // Regions implements digest.Source.

@@ -72,7 +72,8 @@ func (o *Objects) GetObject(ctx context.Context, region, bucket, key string) (re
 // PutObject writes an object with its metadata, tags and content type,
 // checksummed with SHA-256 (S3 checks the bytes it receives against it).
 // With ifAbsent it never overwrites: an object already under the key is an
-// error wrapping record.ErrConditionFailed (If-None-Match: *).
+// error wrapping record.ErrConditionFailed (If-None-Match: *); a write S3
+// finds in conflict with a concurrent one of the key is sent again.
 func (o *Objects) PutObject(ctx context.Context, region, bucket, key string, c record.ObjectContent, ifAbsent bool) error {
 	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(c.Body),
 		ContentLength: aws.Int64(int64(len(c.Body))), Metadata: c.Metadata,
@@ -86,8 +87,15 @@ func (o *Objects) PutObject(ctx context.Context, region, bucket, key string, c r
 	if ifAbsent {
 		in.IfNoneMatch = aws.String("*")
 	}
-	_, err := o.api(region).PutObject(ctx, in)
-	if awsadapter.PreconditionFailed(err) || awsadapter.ConditionalRequestConflict(err) {
+	// A 409 (a concurrent conditional write of the key in flight) decides
+	// nothing: the write is sent again (awsadapter.RetryConflicts), so
+	// that ErrConditionFailed always means an object is under the key.
+	err := awsadapter.RetryConflicts(ctx, func() error {
+		in.Body = bytes.NewReader(c.Body)
+		_, err := o.api(region).PutObject(ctx, in)
+		return err
+	})
+	if awsadapter.PreconditionFailed(err) {
 		return fmt.Errorf("put object in s3://%s: %w", bucket, record.ErrConditionFailed)
 	}
 	if err != nil {

@@ -1,7 +1,9 @@
 package s3objects_test
 
 import (
+	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/residency-dev/residency/shared/awsadapter/s3objects"
@@ -139,5 +142,45 @@ func TestDeleteObjectUnderObjectLock(t *testing.T) {
 	_, err = objs.DeleteObject(ctx, region, "acme-exports-locked", "users/u-2.json")
 	if !errors.As(err, &le) || !le.LegalHold || !le.Until.IsZero() {
 		t.Fatalf("expect a legal hold without a date, got %v", err)
+	}
+}
+
+// conflictOnce is an S3 client whose first PutObject finds another
+// conditional write of the key in flight (409 ConditionalRequestConflict,
+// nothing written); the rest go to S3.
+type conflictOnce struct {
+	*s3.Client
+	puts int
+}
+
+func (c *conflictOnce) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if c.puts++; c.puts == 1 {
+		io.Copy(io.Discard, in.Body) // the attempt reads its body
+		return nil, &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject",
+			Err: &smithy.GenericAPIError{Code: "ConditionalRequestConflict", Message: "A conflicting conditional operation is currently in progress"}}
+	}
+	return c.Client.PutObject(ctx, in, opts...)
+}
+
+// A copy S3 answers 409 (a concurrent conditional write in flight) is sent
+// again, whole: ErrConditionFailed is only for an object already there.
+func TestPutObjectSendsAConflictAgain(t *testing.T) {
+	ctx := mototest.Context(t)
+	c := &conflictOnce{Client: regionalBucket(t, "eu-central-1", "home-conflict", false)}
+	o := &s3objects.Objects{API: c}
+	content := record.ObjectContent{Body: []byte("the misplaced object's bytes"), ContentType: "text/plain"}
+	if err := o.PutObject(ctx, "eu-central-1", "home-conflict", "a/b.txt", content, true); err != nil {
+		t.Fatalf("expect the write sent again after the conflict, got %v", err)
+	}
+	out, err := c.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("home-conflict"), Key: aws.String("a/b.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	if c.puts != 2 || string(got) != string(content.Body) {
+		t.Fatalf("expect 2 writes and the whole body stored, got %d and %q", c.puts, got)
+	}
+	if err := o.PutObject(ctx, "eu-central-1", "home-conflict", "a/b.txt", content, true); !errors.Is(err, record.ErrConditionFailed) {
+		t.Fatalf("expect ErrConditionFailed over an object, got %v", err)
 	}
 }
