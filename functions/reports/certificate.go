@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -47,13 +48,12 @@ func checkRequestID(id string) string {
 // its region's newest checkpoint, it makes the request's certificate,
 // stores it once (201; 200 with the stored one when it was there already)
 // and returns it. A request not complete gets none (409, saying what is
-// missing).
+// missing), nor does one complete with nothing erased, every region having
+// held no record of the subject (409: no receipt to certify, and the
+// request's entries that show it instead).
 func (h *Handler) certificate(ctx context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 	p := h.prover()
-	chains, ok := h.Ledger.(interface {
-		Chains(ctx context.Context) ([]string, error)
-		ScanChain(ctx context.Context, region string, fn func(*ledger.Entry) error) error
-	})
+	chains, ok := h.Ledger.(report.ChainScanner)
 	if p == nil || h.Certificates == nil || !ok {
 		return problem(http.StatusNotImplemented, "certificates need signed digests, a certificate store and a ledger that keeps its tree"), nil
 	}
@@ -61,20 +61,30 @@ func (h *Handler) certificate(ctx context.Context, req lambdaevents.APIGatewayV2
 	if bad := checkRequestID(id); bad != "" {
 		return problem(http.StatusBadRequest, bad), nil
 	}
+	// The handler logs no request id (see its last line): a failure's
+	// cause is logged with the id replaced, as it is and as the
+	// certificate's object key escapes it.
+	redact := strings.NewReplacer(id, "<request>", url.PathEscape(id), "<request>")
 	internal := func(what string, err error) (lambdaevents.APIGatewayV2HTTPResponse, error) {
-		h.Log.ErrorContext(ctx, what, "function", "reports", "error", err.Error())
+		h.Log.ErrorContext(ctx, what, "function", "reports", "error", redact.Replace(err.Error()))
 		return problem(http.StatusInternalServerError, "internal error"), nil
 	}
-	// Complete? The one-month clock over the whole ledger decides.
-	head, err := report.Summarize(ctx, h.Ledger, report.Query{}, report.Options{Now: h.Now()})
-	if err != nil {
-		return internal("certificate: summary failed", err)
-	}
-	var r *report.Request
-	for i := range head.Summary.Requests.List {
-		if q := &head.Summary.Requests.List[i]; q.ID == id {
-			r = q
+	// Complete? The one-month clock over the whole ledger decides, in the
+	// one read that also finds the request's receipts and its own entries
+	// (the first of each region, as the clock counts them).
+	var receipts []ledger.Entry
+	var entries []string // "<region> seq <n>"
+	recorded := map[string]bool{}
+	r, err := report.FindRequest(ctx, chains, id, h.Now(), func(e *ledger.Entry) {
+		if rid, _, ok := ledger.ParseErasureReceipt(e); ok && rid == id {
+			receipts = append(receipts, *e)
+		} else if rid, _, _, ok := ledger.ParseErasureRequest(e); ok && rid == id && !recorded[e.Region] {
+			recorded[e.Region] = true
+			entries = append(entries, fmt.Sprintf("%s seq %d", e.Region, e.Seq))
 		}
+	})
+	if err != nil {
+		return internal("certificate: reading the ledger failed", err)
 	}
 	switch {
 	case r == nil:
@@ -82,10 +92,16 @@ func (h *Handler) certificate(ctx context.Context, req lambdaevents.APIGatewayV2
 	case r.CompletedAt == nil:
 		return problem(http.StatusConflict, fmt.Sprintf("erasure request %s is not complete (%s, due %s): %d of %d records erased in %s; no certificate until every region's receipts are in",
 			id, r.Status, r.Due, r.Erased, r.Records, strings.Join(r.Regions, ", "))), nil
-	}
-	receipts, err := digest.ErasureReceipts(ctx, chains, id)
-	if err != nil {
-		return internal("certificate: receipts failed", err)
+	case len(receipts) == 0:
+		// Every region that recorded the request held none of the
+		// subject's records: complete, with nothing deleted. A certificate
+		// proves deletion receipts and would hold none (CheckCertificate
+		// refuses that); the request's own entries, each provable alone,
+		// are the evidence.
+		return problem(http.StatusConflict, fmt.Sprintf("erasure request %s is complete (%s) but erased no record: its entries say 0 records to erase in %s, "+
+			"so there is no deletion receipt to certify and no certificate. What shows it instead: the request's entry in each region's ledger (%s), "+
+			"each with an inclusion proof against its signed checkpoint (GET /v1/proof?region=R&seq=N, or residency prove), and the report's erasure requests (completed, 0 of 0 records)",
+			id, r.Status, strings.Join(r.Regions, ", "), strings.Join(entries, ", "))), nil
 	}
 	cert, err := p.Certify(ctx, id, receipts, h.Now())
 	switch {

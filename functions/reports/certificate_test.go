@@ -3,10 +3,13 @@ package reports_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -154,5 +157,180 @@ func TestCertificateRoute(t *testing.T) {
 	}
 	if _, ok := mem.objs["dsr-open"]; ok || len(mem.objs) != 1 {
 		t.Fatalf("expect only dsr-done's certificate stored, got %d", len(mem.objs))
+	}
+}
+
+// requestLedger holds one erasure request, id, of one subject: in each
+// region of records its entry (records[region] records to erase, a minute
+// after certAt), then as many receipts, the last of an S3 object.
+func requestLedger(t *testing.T, id string, records map[string]int) *sqlitestore.Store {
+	t.Helper()
+	st := sqlitetest.Open(t)
+	refs, _ := pseudonym.New(bytes.Repeat([]byte{3}, 32))
+	subject := refs.Subject("u-asked")
+	for region, n := range records {
+		es := []ledger.Entry{{ID: "req-" + region, Time: certAt.Add(time.Minute), Kind: ledger.KindDeletion, Region: region, SubjectRef: subject,
+			Reference: ledger.ErasureRequestReference(id, certAt, n), Decision: ledger.DecisionErasureRequested, Actor: "retention"}}
+		for i := range n {
+			ref := ledger.ErasureReference(id)
+			if i == n-1 {
+				ref += "; 1 object version deleted"
+			}
+			es = append(es, ledger.Entry{ID: fmt.Sprint("del-", region, i), Time: certAt.Add(time.Duration(2+i) * time.Minute), Kind: ledger.KindDeletion,
+				Region: region, Source: "orders", Record: refs.Record("orders", map[string]any{"id": fmt.Sprint("o-", i)}), SubjectRef: subject,
+				Reference: ref, Decision: "deleted", Actor: "retention"})
+		}
+		if _, err := st.Append(context.Background(), region, es); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+// signAll signs a digest of every chain of st into dir, at now.
+func signAll(t *testing.T, st *sqlitestore.Store, signer digest.Signer, dir digest.Dir, now time.Time) {
+	t.Helper()
+	regions, err := st.Chains(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &digest.Writer{Signer: signer, Store: dir, Chain: st, Now: func() time.Time { return now }}
+	for _, r := range regions {
+		if _, err := w.Write(context.Background(), r, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A request whose regions held no record of the subject completes with no
+// deletion, so no receipt: a certificate proves receipts, and holds none
+// here. The answer is a 409 that says so and names what shows the request
+// instead (its entry in each region, each with its own inclusion proof),
+// not a 500; nothing is stored, and the proofs it points at are there.
+func TestCertificateOfARequestThatErasedNothing(t *testing.T) {
+	st := requestLedger(t, "dsr-empty", map[string]int{"eu-central-1": 0, "eu-west-1": 0})
+	signer, keys, dir := localDigests(t)
+	now := certAt.Add(time.Hour)
+	signAll(t, st, signer, dir, now)
+	var logs bytes.Buffer
+	mem := &memCertificates{objs: map[string][]byte{}}
+	h := &reports.Handler{Ledger: st, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: mem}
+	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": "dsr-empty"})
+	var body struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatalf("expect a problem body, got %s (%v)", resp.Body, err)
+	}
+	for _, want := range []string{
+		"erasure request dsr-empty is complete (on_time) but erased no record",
+		"0 records to erase in eu-central-1, eu-west-1",
+		"no deletion receipt to certify",
+		"eu-central-1 seq 1, eu-west-1 seq 1",
+		"GET /v1/proof?region=R&seq=N",
+	} {
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body.Error, want) {
+			t.Fatalf("expect 409 with %q, got %d %s", want, resp.StatusCode, resp.Body)
+		}
+	}
+	if len(mem.objs) != 0 || logs.Len() != 0 {
+		t.Fatalf("expect nothing stored and nothing logged, got %d stored, log %s", len(mem.objs), logs.String())
+	}
+	for _, region := range []string{"eu-central-1", "eu-west-1"} {
+		pr := get(t, h, "/v1/proof", map[string]string{"region": region, "seq": "1"})
+		p, err := digest.ParseProof([]byte(pr.Body))
+		if pr.StatusCode != http.StatusOK || err != nil || digest.CheckProof(p, keys) != nil || p.Entry.Decision != ledger.DecisionErasureRequested {
+			t.Fatalf("expect a valid proof of %s's request entry, got %d %s (%v)", region, pr.StatusCode, pr.Body, err)
+		}
+	}
+	// One region with a record (an S3 object's): a certificate of its
+	// receipt.
+	st = requestLedger(t, "dsr-some", map[string]int{"eu-central-1": 0, "eu-west-1": 1})
+	signer, keys, dir = localDigests(t)
+	signAll(t, st, signer, dir, now)
+	h.Ledger, h.Digests = st, &digest.Checker{Source: dir, Keys: keys}
+	resp = call(t, h, "POST", "/v1/certificate", map[string]string{"request": "dsr-some"})
+	c, err := digest.ParseCertificate([]byte(resp.Body))
+	if resp.StatusCode != http.StatusCreated || err != nil || digest.CheckCertificate(c, keys) != nil || len(c.Receipts) != 1 {
+		t.Fatalf("expect 201 with a certificate of one receipt, got %d %s (%v)", resp.StatusCode, resp.Body, err)
+	}
+}
+
+// failingCertificates fails as the S3 store does, naming the object key,
+// which holds the request id.
+type failingCertificates struct{}
+
+func (failingCertificates) StoreCertificate(_ context.Context, id string, _ []byte) ([]byte, bool, error) {
+	return nil, false, fmt.Errorf("put s3://digests/certificates/%s.json: certificate %s: %w", url.PathEscape(id), id, io.ErrUnexpectedEOF)
+}
+
+// The handler's log carries no request id (it logs counts only): when a
+// step fails, the logged error has the id, raw or path-escaped, replaced.
+func TestCertificateFailureLogsNoRequestID(t *testing.T) {
+	const id = "DSR 2026/0042"
+	st := requestLedger(t, id, map[string]int{"eu-central-1": 2})
+	signer, keys, dir := localDigests(t)
+	now := certAt.Add(time.Hour)
+	signAll(t, st, signer, dir, now)
+	var logs bytes.Buffer
+	h := &reports.Handler{Ledger: st, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: failingCertificates{}}
+	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": id})
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(resp.Body, "internal error") {
+		t.Fatalf("expect 500 internal error, got %d %s", resp.StatusCode, resp.Body)
+	}
+	got := logs.String()
+	if !strings.Contains(got, "certificate: store failed") || !strings.Contains(got, "unexpected EOF") {
+		t.Fatalf("expect the failure logged with its cause, got %s", got)
+	}
+	for _, s := range []string{id, url.PathEscape(id), "DSR", "0042"} {
+		if strings.Contains(got, s) {
+			t.Fatalf("expect no request id (%q) in the log, got %s", s, got)
+		}
+	}
+}
+
+// countingLedger counts, per region, how often a read delivers the chain's
+// first entry: how many times the chain is read from its start.
+type countingLedger struct {
+	*sqlitestore.Store
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingLedger) count(e *ledger.Entry) {
+	if e.Seq == 1 {
+		c.mu.Lock()
+		c.reads[e.Region]++
+		c.mu.Unlock()
+	}
+}
+
+func (c *countingLedger) ScanChain(ctx context.Context, region string, fn func(*ledger.Entry) error) error {
+	return c.Store.ScanChain(ctx, region, func(e *ledger.Entry) error { c.count(e); return fn(e) })
+}
+
+func (c *countingLedger) ScanChainAfter(ctx context.Context, region string, after int64, limit int, fn func(*ledger.Entry) error) error {
+	return c.Store.ScanChainAfter(ctx, region, after, limit, func(e *ledger.Entry) error { c.count(e); return fn(e) })
+}
+
+// A certificate reads each chain once: the request's completion and its
+// receipts come from the same read.
+func TestCertificateReadsEachChainOnce(t *testing.T) {
+	st, refs := erasureLedger(t)
+	signer, keys, dir := localDigests(t)
+	now := certAt.Add(time.Hour)
+	signAll(t, st, signer, dir, now)
+	l := &countingLedger{Store: st, reads: map[string]int{}}
+	h := &reports.Handler{Ledger: l, Refs: refs, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: &memCertificates{objs: map[string][]byte{}}}
+	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": "dsr-done"})
+	c, err := digest.ParseCertificate([]byte(resp.Body))
+	if resp.StatusCode != http.StatusCreated || err != nil || digest.CheckCertificate(c, keys) != nil || len(c.Receipts) != 3 {
+		t.Fatalf("expect 201 with a certificate of 3 receipts, got %d %s (%v)", resp.StatusCode, resp.Body, err)
+	}
+	if want := map[string]int{"eu-central-1": 1, "eu-west-1": 1}; !maps.Equal(l.reads, want) {
+		t.Fatalf("expect each chain read once from its start, %v, got %v", want, l.reads)
 	}
 }

@@ -33,16 +33,14 @@ type Certificate struct {
 	Receipts []*Proof `json:"receipts"`
 }
 
-// namesRequest reports whether e is a deletion receipt made on the request:
-// of a record it found, or of one written again after it (", re-applied").
-// The request's own entry and an Object Lock hold (a record not deleted)
-// name the request too, and are not receipts.
+// namesRequest reports whether e is a deletion receipt made on the request
+// (ledger.ParseErasureReceipt): of a record or S3 object it found, or of
+// one written again after it (", re-applied"). The request's own entry and
+// an Object Lock hold (a record not deleted) name the request too, and are
+// not receipts.
 func namesRequest(e *ledger.Entry, requestID string) bool {
-	if e.Kind != ledger.KindDeletion || e.Decision == ledger.DecisionErasureRequested || e.Decision == ledger.DecisionHeldByObjectLock {
-		return false
-	}
-	ref := ledger.ErasureReference(requestID)
-	return e.Reference == ref || strings.HasPrefix(e.Reference, ref+",")
+	id, _, ok := ledger.ParseErasureReceipt(e)
+	return ok && id == requestID
 }
 
 // Certify makes the certificate of an erasure request from its receipts

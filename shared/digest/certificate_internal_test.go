@@ -23,6 +23,12 @@ func TestReceiptsOfARequest(t *testing.T) {
 		"object lock hold": {ledger.Entry{Kind: ledger.KindDeletion, Decision: ledger.DecisionHeldByObjectLock, Reference: ref}, false},
 		"another request":  {ledger.Entry{Kind: ledger.KindDeletion, Decision: "deleted", Reference: ledger.ErasureReference("dsr-10")}, false},
 		"not a deletion":   {ledger.Entry{Kind: ledger.KindRelocation, Reference: ref}, false},
+		// An S3 object's receipt says how many versions went.
+		"S3 object receipt":            {ledger.Entry{Kind: ledger.KindDeletion, Decision: "deleted", Reference: ref + "; 2 object versions deleted"}, true},
+		"re-applied S3 object receipt": {ledger.Entry{Kind: ledger.KindDeletion, Decision: "deleted", Reference: ref + ", re-applied; 1 object version deleted"}, true},
+		// Request ids may hold ',' and ';': "dsr-1,2" is another request.
+		"a request whose id goes on":                   {ledger.Entry{Kind: ledger.KindDeletion, Decision: "deleted", Reference: ledger.ErasureReference("dsr-1,2")}, false},
+		"a request whose id goes on after a semicolon": {ledger.Entry{Kind: ledger.KindDeletion, Decision: "deleted", Reference: ledger.ErasureReference("dsr-1; 2")}, false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -42,9 +42,15 @@ func ParseErasureRequest(e *Entry) (requestID string, received time.Time, record
 	}
 	requestID, rest = rest[:i], rest[i+len("; received "):]
 	at, n, found := strings.Cut(rest, "; ")
-	count, found2 := strings.CutSuffix(n, " records to erase")
+	if !found {
+		return "", time.Time{}, 0, false
+	}
+	count, found := strings.CutSuffix(n, " records to erase")
+	if !found {
+		return "", time.Time{}, 0, false
+	}
 	received, err := time.Parse(time.RFC3339Nano, at)
-	if !found || !found2 || err != nil {
+	if err != nil {
 		return "", time.Time{}, 0, false
 	}
 	records, err = strconv.Atoi(count)
@@ -54,14 +60,44 @@ func ParseErasureRequest(e *Entry) (requestID string, received time.Time, record
 	return requestID, received, records, true
 }
 
-// ErasureReceiptOf reports whether e is a deletion receipt of the erasure
-// request requestID for a record the request found (not one written again
-// after it, ", re-applied", nor an Object Lock hold or the request itself).
-func ErasureReceiptOf(e *Entry, requestID string) bool {
+// reappliedSuffix follows ErasureReference in the receipt of a record
+// written again after its subject's erasure and erased again.
+const reappliedSuffix = ", re-applied"
+
+// ParseErasureReceipt reads a deletion receipt made on an erasure request:
+// the request's id, and whether it is re-applied (a record written again
+// after the erasure, not one the request found). The retention function
+// writes its reference as ErasureReference(requestID), then ", re-applied"
+// for such a record, then "; <n> object version(s) deleted" for an S3
+// object; the id is what comes between, read from the end, so that an id
+// holding ',' or ';' reads back whole. ok is false for any other entry,
+// and for the two deletion entries that name a request and are no
+// receipts: the request's own entry and an Object Lock hold.
+func ParseErasureReceipt(e *Entry) (requestID string, reapplied, ok bool) {
 	if e.Kind != KindDeletion || e.Decision == DecisionErasureRequested || e.Decision == DecisionHeldByObjectLock {
+		return "", false, false
+	}
+	rest, ok := strings.CutPrefix(e.Reference, ErasureReference(""))
+	if !ok {
+		return "", false, false
+	}
+	if i := strings.LastIndex(rest, "; "); i >= 0 && isObjectVersions(rest[i+len("; "):]) {
+		rest = rest[:i]
+	}
+	rest, reapplied = strings.CutSuffix(rest, reappliedSuffix)
+	if rest == "" {
+		return "", false, false
+	}
+	return rest, reapplied, true
+}
+
+// isObjectVersions reports whether s is "<n> object version deleted" or
+// "<n> object versions deleted", what an S3 object's receipt adds.
+func isObjectVersions(s string) bool {
+	n, noun, ok := strings.Cut(s, " object ")
+	if !ok || (noun != "version deleted" && noun != "versions deleted") {
 		return false
 	}
-	ref := ErasureReference(requestID)
-	rest, ok := strings.CutPrefix(e.Reference, ref)
-	return ok && (rest == "" || strings.HasPrefix(rest, "; "))
+	v, err := strconv.Atoi(n)
+	return err == nil && v >= 0
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -88,6 +89,9 @@ func (t requestTracker) observe(q Query, e *ledger.Entry) {
 		return
 	}
 	if id, received, n, ok := ledger.ParseErasureRequest(e); ok {
+		// q.match tests the destination, mechanism and subject only: the
+		// period and the region are tested here (receipts count whenever
+		// they come).
 		inPeriod := (q.From.IsZero() || !e.Time.Before(q.From)) && (q.To.IsZero() || e.Time.Before(q.To))
 		if !inPeriod || !q.match(e) || (q.Region != "" && q.Region != e.Region) {
 			return
@@ -107,12 +111,14 @@ func (t requestTracker) observe(q Query, e *ledger.Entry) {
 		st.regions[e.Region] = r
 		return
 	}
-	id := strings.TrimPrefix(e.Reference, ledger.ErasureReference(""))
-	if i := strings.IndexAny(id, ";,"); i >= 0 {
-		id = id[:i]
+	// A receipt of a record the request found: a re-applied one (a record
+	// written again after it) is not the request's.
+	id, reapplied, ok := ledger.ParseErasureReceipt(e)
+	if !ok || reapplied {
+		return
 	}
 	st := t[id]
-	if st == nil || !ledger.ErasureReceiptOf(e, id) {
+	if st == nil {
 		return
 	}
 	r := st.regions[e.Region]
@@ -136,6 +142,49 @@ func (t requestTracker) merge(o requestTracker) {
 		}
 		maps.Copy(mine.regions, st.regions)
 	}
+}
+
+// ChainScanner reads the ledger a chain at a time: the chains, and one
+// chain whole, in seq order.
+type ChainScanner interface {
+	Chains(ctx context.Context) ([]string, error)
+	ScanChain(ctx context.Context, region string, fn func(*ledger.Entry) error) error
+}
+
+// FindRequest reads every chain once and returns the erasure request id on
+// the one-month clock at now, as a Summarize of the whole ledger
+// (Query{}) lists it in Summary.Requests; nil when no region recorded it.
+// fn, when not nil, sees every entry of that read, a chain after another,
+// in seq order, so that a caller that needs more of the request (its
+// receipts) reads the ledger no second time; the entry is the store's, to
+// copy if kept.
+func FindRequest(ctx context.Context, l ChainScanner, id string, now time.Time, fn func(*ledger.Entry)) (*Request, error) {
+	regions, err := l.Chains(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list chains: %w", err)
+	}
+	all := requestTracker{}
+	for _, r := range regions {
+		// A tracker per chain, merged, as Summarize does.
+		t := requestTracker{}
+		err := l.ScanChain(ctx, r, func(e *ledger.Entry) error {
+			t.observe(Query{}, e)
+			if fn != nil {
+				fn(e)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", r, err)
+		}
+		all.merge(t)
+	}
+	st := all[id]
+	if st == nil {
+		return nil, nil
+	}
+	q := requestTracker{id: st}.list(now).List[0]
+	return &q, nil
 }
 
 // list puts every request on the clock at now.

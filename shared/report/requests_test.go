@@ -201,3 +201,71 @@ func TestReportPutsErasureRequestsOnTheClock(t *testing.T) {
 		t.Errorf("expect the period from Nov 1 to hold 2 requests and no overdue flag, got %+v", h2.Summary.Requests)
 	}
 }
+
+// Request ids are the controller's, and Erasure Requested takes any: one
+// holding ',' and ';' completes with its receipts (a record's, an S3
+// object's; not a re-applied one), and a request whose id is the start of
+// it gets none of them.
+func TestRequestIDsWithCommasAndSemicolons(t *testing.T) {
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	const long, short = "DSR-7; part 2, EU", "DSR-7"
+	n := 0
+	region := "eu-central-1"
+	entry := func(id, decision, reference string) ledger.Entry {
+		n++
+		return ledger.Entry{ID: fmt.Sprint("e-", n), Time: at.Add(time.Duration(n) * time.Hour), Kind: ledger.KindDeletion, Region: region,
+			SubjectRef: "sub_" + id, Record: fmt.Sprint("rec_", n), Reference: reference, Decision: decision, Actor: "retention"}
+	}
+	request := func(id string, records int) ledger.Entry {
+		return entry(id, ledger.DecisionErasureRequested, ledger.ErasureRequestReference(id, at, records))
+	}
+	receipt := func(id, suffix string) ledger.Entry { return entry(id, "deleted", ledger.ErasureReference(id)+suffix) }
+	if _, err := st.Append(ctx, region, []ledger.Entry{
+		request(short, 1),
+		request(long, 2),
+		receipt(long, ""),
+		receipt(long, ", re-applied"), // a later write: not the request's
+		receipt(long, "; 2 object versions deleted"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	region = "us-east-1"
+	if _, err := st.Append(ctx, region, []ledger.Entry{request(long, 1), receipt(long, "")}); err != nil {
+		t.Fatal(err)
+	}
+	now := at.Add(48 * time.Hour)
+	h, err := report.Summarize(ctx, st, report.Query{}, report.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := at.Add(7 * time.Hour) // us-east-1's receipt, the last
+	want := []report.Request{
+		{ID: short, SubjectRef: "sub_" + short, ReceivedAt: at, Due: "2026-12-02", Status: report.RequestOpen, Regions: []string{"eu-central-1"}, Records: 1},
+		{ID: long, SubjectRef: "sub_" + long, ReceivedAt: at, Due: "2026-12-02", CompletedAt: &completed, Status: report.RequestOnTime,
+			Regions: []string{"eu-central-1", "us-east-1"}, Records: 3, Erased: 3},
+	}
+	if diff := cmp.Diff(want, h.Summary.Requests.List); diff != "" {
+		t.Fatalf("summary.requests.list (-want +got):\n%s", diff)
+	}
+	// FindRequest gives each as the summary lists it, in one read of the
+	// chains that fn sees whole.
+	for _, w := range want {
+		seen := 0
+		got, err := report.FindRequest(ctx, st, w.ID, now, func(*ledger.Entry) { seen++ })
+		if err != nil || got == nil || seen != n {
+			t.Fatalf("expect %s found in one read of %d entries, got %v (%v) after %d", w.ID, n, got, err, seen)
+		}
+		if diff := cmp.Diff(w, *got); diff != "" {
+			t.Errorf("FindRequest(%q) (-want +got):\n%s", w.ID, diff)
+		}
+	}
+	if got, err := report.FindRequest(ctx, st, "DSR", now, nil); got != nil || err != nil {
+		t.Fatalf("expect no request DSR, got %v (%v)", got, err)
+	}
+}
