@@ -407,7 +407,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			if e.Reapplied {
 				// To a record written again after the erasure: a receipt
 				// of its own, not the first deletion's again.
-				reference += ", re-applied"
+				reference += ledger.ReappliedSuffix
 				idPart += " re-applied " + e.TaggedAt.UTC().Format(time.RFC3339Nano)
 			}
 			d.erased++
@@ -415,11 +415,7 @@ func (h *Handler) delete(ctx context.Context, entries []catalog.Entry, now time.
 			reason, idPart, reference = events.ReasonRetention, record.FormatTime(e.RetainUntil), h.Policy.RetentionReference(e.Category, e.RetainUntil)
 		}
 		if e.SourceKind == catalog.SourceBucket {
-			noun := "versions"
-			if versions[i] == 1 {
-				noun = "version"
-			}
-			reference += fmt.Sprintf("; %d object %s deleted", versions[i], noun)
+			reference += ledger.ObjectVersionsSuffix(versions[i])
 		}
 		recRef := h.Refs.Record(e.Source, e.Key)
 		entry := ledger.Entry{

@@ -60,9 +60,19 @@ func ParseErasureRequest(e *Entry) (requestID string, received time.Time, record
 	return requestID, received, records, true
 }
 
-// reappliedSuffix follows ErasureReference in the receipt of a record
+// ReappliedSuffix follows ErasureReference in the receipt of a record
 // written again after its subject's erasure and erased again.
-const reappliedSuffix = ", re-applied"
+const ReappliedSuffix = ", re-applied"
+
+// ObjectVersionsSuffix ends the reference of a deletion of an S3 object:
+// how many of its versions were deleted. ParseErasureReceipt reads it back.
+func ObjectVersionsSuffix(versions int) string {
+	noun := "versions"
+	if versions == 1 {
+		noun = "version"
+	}
+	return fmt.Sprintf("; %d object %s deleted", versions, noun)
+}
 
 // ParseErasureReceipt reads a deletion receipt made on an erasure request:
 // the request's id, and whether it is re-applied (a record written again
@@ -84,20 +94,17 @@ func ParseErasureReceipt(e *Entry) (requestID string, reapplied, ok bool) {
 	if i := strings.LastIndex(rest, "; "); i >= 0 && isObjectVersions(rest[i+len("; "):]) {
 		rest = rest[:i]
 	}
-	rest, reapplied = strings.CutSuffix(rest, reappliedSuffix)
+	rest, reapplied = strings.CutSuffix(rest, ReappliedSuffix)
 	if rest == "" {
 		return "", false, false
 	}
 	return rest, reapplied, true
 }
 
-// isObjectVersions reports whether s is "<n> object version deleted" or
-// "<n> object versions deleted", what an S3 object's receipt adds.
+// isObjectVersions reports whether s, after its "; ", is an
+// ObjectVersionsSuffix.
 func isObjectVersions(s string) bool {
-	n, noun, ok := strings.Cut(s, " object ")
-	if !ok || (noun != "version deleted" && noun != "versions deleted") {
-		return false
-	}
+	n, _, ok := strings.Cut(s, " ")
 	v, err := strconv.Atoi(n)
-	return err == nil && v >= 0
+	return ok && err == nil && v >= 0 && "; "+s == ObjectVersionsSuffix(v)
 }
