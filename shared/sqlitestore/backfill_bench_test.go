@@ -17,11 +17,12 @@ import (
 // BenchmarkBackfillWrites is the embedded store's share of a backfill from
 // an export, alone: per page of 1,000 items, in one transaction, the items
 // loaded with their tags (ReplayWrites) and their catalog entries
-// (PutEntries), as shared/local's BenchmarkBackfill writes them, with no
-// decoding, deciding or keyed references. Its items/s is the ceiling of
+// (PutEntries), each with its contract (the users table's account_id), as
+// shared/local's BenchmarkBackfill writes them, with no decoding, deciding
+// or keyed references. Its items/s is the ceiling of
 // BenchmarkBackfill at_home on this store (issue 16's goal: 50,000): as a
-// bulk load (the catalog's due and subject indexes dropped before the
-// first page and built after the last, timed), and record by record
+// bulk load (the catalog's due, subject and contract indexes dropped before
+// the first page and built after the last, timed), and record by record
 // (indexed).
 func BenchmarkBackfillWrites(b *testing.B) {
 	for _, bulk := range []bool{true, false} {
@@ -64,7 +65,7 @@ func benchmarkBackfillWrites(b *testing.B, bulk bool) {
 						`"retain_until":"2029-%02d-%02dT10:00:00Z","status":"compliant","tagged_at":"2026-11-22T12:00:00Z"},"user_id":"user-%08d"}`,
 					n%12+1, n%28+1, n, n, n%12+1, n%28+1, n)}
 				entries[i] = catalog.Entry{Region: "us-east-1", Source: "users", SourceKind: catalog.SourceTable, Key: key,
-					SubjectRef: ref("sub_", n), Category: "profile", OriginRegion: "us-east-1", HomeRegion: "us-east-1", Jurisdiction: "US",
+					SubjectRef: ref("sub_", n), Category: "profile", Contract: fmt.Sprintf("acct-%d", n%97), OriginRegion: "us-east-1", HomeRegion: "us-east-1", Jurisdiction: "US",
 					Status: "compliant", PolicyVersion: "2026-11-01", TaggedAt: tagged, RetainUntil: tagged.AddDate(3, 0, n%365)}
 			}
 			err := st.Atomic(ctx, func(ctx context.Context) error {

@@ -37,8 +37,7 @@ CREATE TABLE IF NOT EXISTS catalog (
 	status TEXT NOT NULL, policy_version TEXT NOT NULL, tagged_at TEXT NOT NULL,
 	retain_until TEXT NOT NULL, erasure TEXT NOT NULL DEFAULT '', reapplied INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (region, source, k)) WITHOUT ROWID;
--- Its indexes on due dates and subjects are in catalog_indexes.sql.
-CREATE INDEX IF NOT EXISTS catalog_contract ON catalog (region, contract) WHERE contract != '';
+-- Its indexes (due dates, subjects, contracts) are in catalog_indexes.sql.
 
 -- Legal holds, indexed by what they cover (for HoldsOn), and contract ends.
 CREATE TABLE IF NOT EXISTS holds (
