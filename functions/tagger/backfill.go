@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/residency-dev/residency/shared/group"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/metrics"
+	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -117,23 +119,28 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 	failed := map[string]error{}
 	refs := map[string]string{} // seq -> record reference, for the failures
 	var seqs []string
-	for i, it := range items {
+	// The keyed references and the reading of each item are the page's
+	// pure work: on every core at once.
+	preps := make([]prepared, len(items))
+	group.Parallel(len(items), prepareGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			preps[i] = h.prepareItem(src, region, table, items[i])
+		}
+	})
+	for i, p := range preps {
 		seq := strconv.Itoa(i)
-		key, err := record.KeyOf(it, src.Key)
-		if err != nil {
-			res.Failed = append(res.Failed, BackfillFailure{Record: fmt.Sprintf("item %d", i), Reason: fmt.Errorf("%w: %v", ErrInvalid, err).Error()})
+		if p.keyErr != nil {
+			res.Failed = append(res.Failed, BackfillFailure{Record: fmt.Sprintf("item %d", i), Reason: fmt.Errorf("%w: %v", ErrInvalid, p.keyErr).Error()})
 			continue
 		}
-		refs[seq] = h.Refs.Record(table, key)
-		w, err := h.fromItem(src, region, table, key, it)
-		if err != nil {
-			failed[seq] = err
-			seqs = append(seqs, seq)
-			continue
-		}
-		w.seq = seq
-		b.writes = append(b.writes, w)
+		refs[seq] = p.w.recordRef
 		seqs = append(seqs, seq)
+		if p.err != nil {
+			failed[seq] = p.err
+			continue
+		}
+		p.w.seq = seq
+		b.writes = append(b.writes, p.w)
 	}
 	writes := b.writes
 	for i, err := range h.tagWrites(ctx, &b) {
@@ -168,6 +175,34 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 		}
 	}
 	return res, nil
+}
+
+// prepareGrain is the fewest records worth a core of their own when a
+// batch's pure work is spread over the cores (group.Parallel): below it,
+// starting a goroutine costs about what it saves.
+const prepareGrain = 64
+
+// prepared is an item of a backfill page, read: its write, with its keyed
+// references, or why it cannot be tagged (keyErr: it has no key).
+type prepared struct {
+	w           write
+	err, keyErr error
+}
+
+// prepareItem reads item of table in region: its key, its keyed record and
+// subject references, and what the tagger decides from (fromItem).
+func (h *Handler) prepareItem(src *policy.Source, region, table string, item record.Item) prepared {
+	key, err := record.KeyOf(item, src.Key)
+	if err != nil {
+		return prepared{keyErr: err}
+	}
+	ref := h.Refs.Record(table, key)
+	w, err := h.fromItem(src, region, table, key, item)
+	w.recordRef = ref
+	if err == nil {
+		w.subjectRef = h.Refs.Subject(w.subjectID)
+	}
+	return prepared{w: w, err: err}
 }
 
 // Sealer seals what leaves the function and comes back, such as a backfill

@@ -280,6 +280,7 @@ type write struct {
 	writtenAt  time.Time
 	inserted   bool   // the stream record is an INSERT
 	subjectRef string // the keyed reference of subjectID
+	recordRef  string // the keyed reference of key ("" until known: see Handler.recordRef)
 	// erased is the erasure of the subject, when it is on the region's
 	// erased list: the record is written again after it (a restore, a
 	// replayed import), and is erased again under the same request.
@@ -393,10 +394,15 @@ func (h *Handler) decide(ctx context.Context, w write) (record.Tag, policy.Resid
 // region's erased list for their subjects; it returns each write's error.
 func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
 	errs := make([]error, len(b.writes))
+	group.Parallel(len(b.writes), prepareGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if w := &b.writes[i]; w.subjectRef == "" {
+				w.subjectRef = h.Refs.Subject(w.subjectID)
+			}
+		}
+	})
 	refs := map[string][]string{} // region -> subject references
-	for i := range b.writes {
-		w := &b.writes[i]
-		w.subjectRef = h.Refs.Subject(w.subjectID)
+	for _, w := range b.writes {
 		refs[w.region] = append(refs[w.region], w.subjectRef)
 	}
 	erased := map[string]map[string]catalog.Erased{}
@@ -414,17 +420,57 @@ func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
 		erased[region] = m
 	}
 	for i := range b.writes {
+		if w := &b.writes[i]; errs[i] == nil {
+			if e, ok := erased[w.region][w.subjectRef]; ok {
+				w.erased = &e
+			}
+		}
+	}
+	// Deciding is pure but for a contract's end, which is read from the
+	// store: the writes that need none are decided on every core at once.
+	decided := make([]decision, len(b.writes))
+	group.Parallel(len(b.writes), prepareGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if errs[i] == nil && !h.needsContractEnd(b.writes[i]) {
+				d := &decided[i]
+				d.tag, d.dec, d.err = h.decide(ctx, b.writes[i])
+				d.done = true
+			}
+		}
+	})
+	for i, w := range b.writes {
 		if errs[i] != nil {
 			continue
 		}
-		w := b.writes[i]
-		if e, ok := erased[w.region][w.subjectRef]; ok {
-			w.erased = &e
+		d := decided[i]
+		if !d.done {
+			d.tag, d.dec, d.err = h.decide(ctx, w)
 		}
-		errs[i] = h.tag(ctx, w, b)
+		if d.err != nil {
+			errs[i] = d.err
+			continue
+		}
+		h.tagDecided(w, d.tag, d.dec, b)
 	}
 	b.writes = nil
 	return errs
+}
+
+// decision is what decide made of a write.
+type decision struct {
+	tag  record.Tag
+	dec  policy.ResidencyDecision
+	err  error
+	done bool
+}
+
+// needsContractEnd says whether deciding w reads its contract's end.
+func (h *Handler) needsContractEnd(w write) bool {
+	if w.contract == "" {
+		return false
+	}
+	cat, _ := h.Policy.Category(w.category)
+	return cat.From == policy.FromContractEnd
 }
 
 func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
@@ -432,6 +478,13 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 	if err != nil {
 		return err
 	}
+	h.tagDecided(w, tag, dec, b)
+	return nil
+}
+
+// tagDecided adds to b what w's decided tag calls for: nothing (an echo),
+// its write, or (for a record not in a table) what the tag causes.
+func (h *Handler) tagDecided(w write, tag record.Tag, dec policy.ResidencyDecision, b *batch) {
 	sameTTL := true
 	if attr, ttl := ttlWrite(w, tag); attr != "" {
 		sameTTL = w.ttl == strconv.FormatInt(ttl, 10) || (ttl == 0 && w.ttl == "")
@@ -441,7 +494,7 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 		// platform rewrote the item): write it back, announce nothing.
 		tag.TaggedAt = w.existing.TaggedAt
 		b.pending = append(b.pending, pendingTag{w: w, tag: tag, ttlOnly: true})
-		return nil
+		return
 	}
 	if w.existing != nil && w.existing.SameAs(tag) && sameTTL {
 		b.echoes++
@@ -457,17 +510,16 @@ func (h *Handler) tag(ctx context.Context, w write, b *batch) error {
 			taggedAt, _ := time.Parse(time.RFC3339, w.existing.TaggedAt)
 			b.echoed = append(b.echoed, pendingTag{w: w, tag: *w.existing, dec: dec, now: taggedAt})
 		}
-		return nil // our own echo, or a change that does not affect residency
+		return // our own echo, or a change that does not affect residency
 	}
 	now := h.Now().UTC()
 	tag.TaggedAt = record.FormatTime(now)
 	p := pendingTag{w: w, tag: tag, dec: dec, now: now}
 	if w.sourceKind == catalog.SourceTable {
 		b.pending = append(b.pending, p) // written with the rest of the batch
-		return nil
+		return
 	}
 	h.emit(p, b)
-	return nil
 }
 
 // entry is the catalog entry of a tagged record.
@@ -497,7 +549,7 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 	subjectRef := w.subjectRef
 	b.entries = append(b.entries, h.entry(w, tag, subjectRef, now))
 	b.evs = append(b.evs, events.Out{DetailType: events.RecordTagged, Detail: &events.RecordTaggedDetail{
-		Source: w.source, RecordRef: h.Refs.Record(w.source, w.key), Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
+		Source: w.source, RecordRef: h.recordRef(w), Region: w.region, SubjectRef: subjectRef, Category: w.category, Tag: tag,
 	}})
 	if dec.Allowed {
 		return
@@ -511,12 +563,20 @@ func (h *Handler) emit(p pendingTag, b *batch) {
 		}
 	}
 	b.evs = append(b.evs, events.Out{DetailType: events.ResidencyViolation, Detail: &events.ResidencyViolationDetail{
-		Source: w.source, RecordRef: h.Refs.Record(w.source, w.key), RecordSealed: h.Refs.Seal([]byte(w.key.String())),
+		Source: w.source, RecordRef: h.recordRef(w), RecordSealed: h.Refs.Seal([]byte(w.key.String())),
 		Region: w.region, SubjectRef: subjectRef, SubjectCountry: dec.SubjectCountry,
 		Jurisdiction: dec.Jurisdiction, HomeRegion: dec.HomeRegion, Allowed: allowed, Action: string(dec.Action),
 		Category: w.category, PolicyVersion: h.Policy.Version, DetectedAt: events.At(now), WrittenAt: writtenAt(w.writtenAt),
 	}})
 	b.ledger = append(b.ledger, h.violationEntry(p, subjectRef, string(dec.Action), h.Policy.ViolationReference(dec)))
+}
+
+// recordRef is the keyed reference of w's record key.
+func (h *Handler) recordRef(w write) string {
+	if w.recordRef != "" {
+		return w.recordRef
+	}
+	return h.Refs.Record(w.source, w.key)
 }
 
 // writtenAt is a violation's written_at: t, or the zero Time (omitted) when
@@ -550,7 +610,7 @@ func (h *Handler) violationEntry(p pendingTag, subjectRef, decision, reference s
 	w, tag, dec := p.w, p.tag, p.dec
 	fromCountry, _ := jurisdiction.RegionCountry(w.region)
 	toCountry, _ := jurisdiction.RegionCountry(dec.HomeRegion)
-	recRef := h.Refs.Record(w.source, w.key)
+	recRef := h.recordRef(w)
 	return ledger.Entry{
 		ID:   ledger.ID(ledger.KindViolation, w.region, w.source, recRef, tag.HomeRegion, tag.PolicyVersion),
 		Time: p.now, Kind: ledger.KindViolation, Region: w.region, Source: w.source, Record: recRef,

@@ -1,5 +1,6 @@
 // Package group splits a batch by a key and keeps its order: the functions
-// and the stores make one call per region and table of a batch.
+// and the stores make one call per region and table of a batch. Parallel
+// spreads a batch's pure per-record work over the cores.
 package group
 
 // By splits xs into groups of equal key, in the order their keys first

@@ -10,6 +10,7 @@ import (
 	"github.com/residency-dev/residency/events"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/catalog"
+	"github.com/residency-dev/residency/shared/group"
 	"github.com/residency-dev/residency/shared/record"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
@@ -287,6 +288,9 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 	}
 }
 
+// tagItemGrain is the fewest tag edits worth a core of their own.
+const tagItemGrain = 64
+
 // backfillTables is the store as a backfill's tagger writes tags: without
 // stream records, and onto the items of the page being loaded (an
 // export's) before they are written.
@@ -318,20 +322,33 @@ func (b *backfillTables) UpdateTags(ctx context.Context, region, table string, w
 	}
 	errs := make([]error, len(writes))
 	var rest []record.TagWrite
-	var restAt []int
+	var restAt, onto, again []int
+	at := make([]int, len(writes)) // index in pending of each of writes
+	taken := make([]bool, len(b.pending))
 	for i, w := range writes {
 		j, ok := b.at[region+"\x00"+table+"\x00"+w.Key.String()]
-		if !ok {
+		switch {
+		case !ok:
 			rest, restAt = append(rest, w), append(restAt, i)
-			continue
+		case taken[j]:
+			at[i], again = j, append(again, i) // a second write to that item: after the first
+		default:
+			at[i], onto, taken[j] = j, append(onto, i), true
 		}
-		item, err := sqlitestore.TagItem(nil, b.pending[j].Item, w)
-		if err != nil {
-			errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-			continue
-		}
-		b.pending[j].Item = item
 	}
+	tagOnto := func(ws []int) {
+		for _, i := range ws {
+			item, err := sqlitestore.TagItem(nil, b.pending[at[i]].Item, writes[i])
+			if err != nil {
+				errs[i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+				continue
+			}
+			b.pending[at[i]].Item = item
+		}
+	}
+	// Each edit is of an item of its own: on every core at once.
+	group.Parallel(len(onto), tagItemGrain, func(lo, hi int) { tagOnto(onto[lo:hi]) })
+	tagOnto(again)
 	if len(rest) > 0 {
 		rerrs, err := b.BackfillTags(ctx, region, table, rest)
 		if err != nil {
