@@ -53,7 +53,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer c.close()
 	p := newProgress(stderr, every, !*noProgress)
-	opts := local.BackfillOptions{PageSize: pageSize, Restart: restart, Progress: p.page}
+	opts := local.BackfillOptions{PageSize: pageSize, Restart: restart, Progress: p.page, Indexing: p.indexing}
 	var out []local.BackfillSummary
 	if len(pos) == 1 {
 		e, err := s.OpenExport(pos[0])
@@ -197,6 +197,22 @@ func (p *progress) page(bp local.BackfillProgress) {
 	}
 	p.m.done, p.m.detail = t.Read, detail
 	fmt.Fprintln(p.w, p.m.line(p.now()))
+}
+
+// indexing tells of a bulk load's building of the catalog's indexes, after
+// its last page: on a terminal in the progress line, else in a line at its
+// start and its end (unless --no-progress).
+func (p *progress) indexing(bi local.BackfillIndexing) {
+	what := fmt.Sprintf("backfill %s/%s: building the catalog's indexes", bi.Region, bi.Table)
+	switch {
+	case p.m.on && !bi.Done:
+		p.m.set(p.m.done, "building the catalog's indexes")
+	case p.m.on:
+	case p.lines && !bi.Done:
+		fmt.Fprintln(p.w, what)
+	case p.lines:
+		fmt.Fprintf(p.w, "%s: done in %s\n", what, bi.Took.Round(time.Millisecond))
+	}
 }
 
 // summary ends one table's backfill: its figures, resumed pages included.

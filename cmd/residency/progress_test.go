@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/residency-dev/residency/shared/local"
 )
 
 // fakeMeter is a meter drawing as on a terminal into a buffer, on a clock
@@ -109,5 +111,48 @@ func TestMeterUnknownTotalAndResumed(t *testing.T) {
 	m.clear()
 	if !strings.HasSuffix(b.String(), "\r\033[K") || m.drawn {
 		t.Fatalf("expect the line erased, got %q", b.String())
+	}
+}
+
+// A bulk load's index build, after the last page, is not silent: in the
+// progress line on a terminal, else a line at its start and one with its
+// time at its end; nothing with --no-progress.
+func TestBackfillProgressIndexing(t *testing.T) {
+	page := local.BackfillProgress{Region: "us-east-1", Table: "users", Expected: 2000}
+	page.Total.Read, page.Total.Tagged = 2000, 2000
+	for _, c := range []struct {
+		name     string
+		tty      bool
+		wanted   bool
+		contains []string
+	}{
+		{"terminal", true, true, []string{"\r\033[Kbackfill us-east-1/users: 2000 of 2000 items (building the catalog's indexes)"}},
+		{"lines", false, true, []string{"backfill us-east-1/users: building the catalog's indexes\n",
+			"backfill us-east-1/users: building the catalog's indexes: done in 1.5s\n"}},
+		{"no progress", false, false, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, b, now := fakeMeter(c.tty)
+			m.delay = 0
+			p := &progress{w: b, m: m, lines: c.wanted && !c.tty, every: 1, now: func() time.Time { return *now }}
+			if !c.wanted {
+				m.on = false
+			}
+			p.start()
+			p.page(page)
+			before := b.Len()
+			*now = now.Add(time.Second) // the meter draws again after its interval
+			p.indexing(local.BackfillIndexing{Region: "us-east-1", Table: "users"})
+			p.indexing(local.BackfillIndexing{Region: "us-east-1", Table: "users", Done: true, Took: 1500 * time.Millisecond})
+			got := b.String()[before:]
+			for _, w := range c.contains {
+				if !strings.Contains(got, w) {
+					t.Errorf("expect %q, got %q", w, got)
+				}
+			}
+			if len(c.contains) == 0 && got != "" {
+				t.Errorf("expect nothing, got %q", got)
+			}
+		})
 	}
 }

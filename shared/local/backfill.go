@@ -28,6 +28,18 @@ type BackfillOptions struct {
 	Restart bool
 	// Progress, when not nil, hears of each page once it is durable.
 	Progress func(BackfillProgress)
+	// Indexing, when not nil, hears when a bulk load (see BulkLoadMin)
+	// starts building the catalog's indexes after its pages, and when it
+	// is done: at millions of records that takes a while.
+	Indexing func(BackfillIndexing)
+}
+
+// BackfillIndexing is a bulk load's building of the catalog's indexes.
+type BackfillIndexing struct {
+	Region, Table string
+	// Done is false as the build starts; true when it ended, after Took.
+	Done bool
+	Took time.Duration
 }
 
 // BackfillProgress is where a backfill stands after a page.
@@ -210,8 +222,15 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 			// the pages done are in the catalog, and sweeps and erasures
 			// need the indexes. (A backfill killed before this, its store
 			// builds them when it is next opened.)
+			if opts.Indexing != nil {
+				opts.Indexing(BackfillIndexing{Region: region, Table: table})
+			}
+			t0 := time.Now()
 			if berr := s.Store.BuildCatalogIndexes(context.WithoutCancel(ctx)); berr != nil && err == nil {
 				err = fmt.Errorf("backfill %s/%s: %w", region, table, berr)
+			}
+			if opts.Indexing != nil {
+				opts.Indexing(BackfillIndexing{Region: region, Table: table, Done: true, Took: time.Since(t0)})
 			}
 		}()
 	}

@@ -115,9 +115,19 @@ func TestBackfillAcceptance(t *testing.T) {
 	if e, err = s.OpenExport(root); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.BackfillExport(ctx, e, local.BackfillOptions{})
+	var indexing []local.BackfillIndexing
+	res, err := s.BackfillExport(ctx, e, local.BackfillOptions{Indexing: func(bi local.BackfillIndexing) { indexing = append(indexing, bi) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A bulk load tells when it builds the catalog's indexes, and when it
+	// is done; another backfill builds none.
+	switch {
+	case spec.items >= local.BulkLoadMin && (len(indexing) != 2 || indexing[0].Done || !indexing[1].Done || indexing[1].Took <= 0 ||
+		indexing[0].Region != "us-east-1" || indexing[1].Table != "users"):
+		t.Errorf("expect the index build's start and end, got %+v", indexing)
+	case spec.items < local.BulkLoadMin && len(indexing) != 0:
+		t.Errorf("expect no index build for a small backfill, got %+v", indexing)
 	}
 
 	// THEN every record is counted once, over both runs
