@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -138,7 +139,7 @@ func TestCertificateRoute(t *testing.T) {
 		"not complete": {"POST", map[string]string{"request": "dsr-open"}, http.StatusConflict, "dsr-open is not complete (open, due 2026-12-20): 0 of 1 records erased in eu-central-1"},
 		"unknown":      {"POST", map[string]string{"request": "dsr-none"}, http.StatusNotFound, "no erasure request dsr-none"},
 		"no request":   {"POST", nil, http.StatusBadRequest, "missing request"},
-		"bad request":  {"POST", map[string]string{"request": "a;b"}, http.StatusBadRequest, "not an erasure request id"},
+		"bad request":  {"POST", map[string]string{"request": "a\nb"}, http.StatusBadRequest, "not an erasure request id"},
 		"too long":     {"POST", map[string]string{"request": strings.Repeat("x", 201)}, http.StatusBadRequest, "at most 200"},
 		"get":          {"GET", done, http.StatusMethodNotAllowed, "only POST"},
 		"post report":  {"POST", nil, http.StatusMethodNotAllowed, "only GET"},
@@ -317,6 +318,27 @@ func (c *countingLedger) ScanChainAfter(ctx context.Context, region string, afte
 
 // A certificate reads each chain once: the request's completion and its
 // receipts come from the same read.
+// An erasure request id may hold a ';' or a ',' (Erasure Requested takes
+// any): its certificate is made, of its receipts, not refused.
+func TestCertificateOfARequestIDWithASemicolonAndAComma(t *testing.T) {
+	const id = "DSR-7; part 2, EU"
+	st := requestLedger(t, id, map[string]int{"eu-central-1": 2})
+	signer, keys, dir := localDigests(t)
+	now := certAt.Add(time.Hour)
+	signAll(t, st, signer, dir, now)
+	mem := &memCertificates{objs: map[string][]byte{}}
+	h := &reports.Handler{Ledger: st, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: mem}
+	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": id})
+	c, err := digest.ParseCertificate([]byte(resp.Body))
+	if resp.StatusCode != http.StatusCreated || err != nil || digest.CheckCertificate(c, keys) != nil || c.RequestID != id || len(c.Receipts) != 2 {
+		t.Fatalf("expect 201 with a certificate of %q's 2 receipts, got %d %s (%v)", id, resp.StatusCode, resp.Body, err)
+	}
+	if string(mem.objs[id]) != resp.Body {
+		t.Fatalf("expect the certificate stored under its request id, got %v", slices.Collect(maps.Keys(mem.objs)))
+	}
+}
+
 func TestCertificateReadsEachChainOnce(t *testing.T) {
 	st, refs := erasureLedger(t)
 	signer, keys, dir := localDigests(t)
