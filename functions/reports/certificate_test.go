@@ -316,8 +316,6 @@ func (c *countingLedger) ScanChainAfter(ctx context.Context, region string, afte
 	return c.Store.ScanChainAfter(ctx, region, after, limit, func(e *ledger.Entry) error { c.count(e); return fn(e) })
 }
 
-// A certificate reads each chain once: the request's completion and its
-// receipts come from the same read.
 // An erasure request id may hold a ';' or a ',' (Erasure Requested takes
 // any): its certificate is made, of its receipts, not refused.
 func TestCertificateOfARequestIDWithASemicolonAndAComma(t *testing.T) {
@@ -339,6 +337,8 @@ func TestCertificateOfARequestIDWithASemicolonAndAComma(t *testing.T) {
 	}
 }
 
+// A certificate reads each chain once: the request's completion and its
+// receipts come from the same read.
 func TestCertificateReadsEachChainOnce(t *testing.T) {
 	st, refs := erasureLedger(t)
 	signer, keys, dir := localDigests(t)
