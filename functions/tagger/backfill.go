@@ -115,7 +115,7 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 	if !h.Policy.HasRegion(region) {
 		return res, fmt.Errorf("%w: region %q is not a region of policy %s", ErrInvalid, region, h.Policy.Version)
 	}
-	b := batch{checkEchoes: true}
+	b := batch{checkEchoes: true, writes: make([]write, 0, len(items))}
 	failed := map[string]error{}
 	refs := map[string]string{} // seq -> record reference, for the failures
 	var seqs []string

@@ -31,7 +31,7 @@ func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEven
 
 func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord) (lambdaevents.DynamoDBEventResponse, error) {
 	var resp lambdaevents.DynamoDBEventResponse
-	var b batch
+	b := batch{writes: make([]write, 0, len(recs))}
 	var done []string
 	fail := func(rec *ddbjson.StreamRecord, err error) {
 		seq := rec.SequenceNumber

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -216,6 +217,8 @@ func (h *Handler) writeTags(ctx context.Context, b *batch) map[string]error {
 			writes[i].TTLAttribute, writes[i].TTL = ttlWrite(p.w, p.tag)
 		}
 		errs, err := h.Tables.UpdateTags(ctx, region, table, writes)
+		// What emit adds for each: an entry and Record Tagged.
+		b.entries, b.evs = slices.Grow(b.entries, len(ps)), slices.Grow(b.evs, len(ps))
 		for i, p := range ps {
 			switch {
 			case err != nil:
@@ -438,6 +441,14 @@ func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
 			}
 		}
 	})
+	// Room for the writes whose tag is not current (an echo needs none).
+	writes := 0
+	for i, w := range b.writes {
+		if d := decided[i]; errs[i] == nil && (!d.done || (d.err == nil && (w.existing == nil || !w.existing.SameAs(d.tag)))) {
+			writes++
+		}
+	}
+	b.pending = slices.Grow(b.pending, writes)
 	for i, w := range b.writes {
 		if errs[i] != nil {
 			continue

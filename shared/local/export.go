@@ -295,7 +295,9 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 	its, errs := decodeItemLines(texts)
 	items := make([]record.Item, 0, len(lines))
 	load := make([]sqlitestore.ReplayedWrite, 0, len(lines))
-	var plain []byte // the items' plain JSON, one after the other (a new buffer each page: the writes keep it)
+	// The items' plain JSON, one after the other (a new buffer each page:
+	// the writes keep it), shorter than their DynamoDB JSON.
+	plain := make([]byte, 0, len(r.buf))
 	for i, l := range lines {
 		if errs[i] != nil {
 			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, errs[i])

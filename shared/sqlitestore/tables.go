@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/residency-dev/residency/shared/record"
@@ -319,15 +320,24 @@ func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	out, err := setMember(dst, item, record.TagAttribute, tag)
-	if err != nil {
-		return dst, fmt.Errorf("item is not a JSON object: %w", err)
-	}
 	if w.TTLAttribute == "" {
+		out, err := setMember(dst, item, record.TagAttribute, tag)
+		if err != nil {
+			return dst, fmt.Errorf("item is not a JSON object: %w", err)
+		}
 		return out, nil
 	}
-	return withTTL(nil, out, w.TTLAttribute, w.TTL)
+	// The item with its tag is only a step to the item with its TTL too.
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	if *bp, err = setMember((*bp)[:0], item, record.TagAttribute, tag); err != nil {
+		return dst, fmt.Errorf("item is not a JSON object: %w", err)
+	}
+	return withTTL(dst, *bp, w.TTLAttribute, w.TTL)
 }
+
+// scratch holds the buffers of TagItem's intermediate items.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // withTTL appends to dst the stored item with its TTL attribute name set to
 // epoch seconds ttl, or without it when ttl is 0.
