@@ -63,10 +63,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var v any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return err
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b[1:n-1], '\\') < 0 {
+		// A string without escapes, as every timestamp is: its bytes are
+		// its text (the JSON around it was checked by the caller's decoder).
+		v = string(b[1 : n-1])
+	} else {
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return err
+		}
 	}
 	p, err := record.ParseTime(v)
 	if err != nil {

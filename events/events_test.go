@@ -103,6 +103,8 @@ func TestTimeUnmarshalJSON(t *testing.T) {
 		"epoch seconds exponent":   {in: `1.795166043e9`, want: time.Date(2026, 11, 20, 9, 14, 3, 0, time.UTC)},
 		"epoch zero":               {in: `0`, want: time.Unix(0, 0).UTC()},
 		"numeric string":           {in: `"1795166043"`, want: time.Date(2026, 11, 20, 9, 14, 3, 0, time.UTC)},
+		"escaped string":           {in: `"2026-11-20T09:14:03\u005a"`, want: time.Date(2026, 11, 20, 9, 14, 3, 0, time.UTC)},
+		"escaped garbage":          {in: `"2026-11-20\t09:14:03Z"`, err: true},
 		"last second":              {in: `"9999-12-31T23:59:59Z"`, want: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
 		"null":                     {in: `null`, want: time.Time{}},
 		"garbage":                  {in: `"next tuesday"`, err: true},

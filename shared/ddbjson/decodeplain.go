@@ -29,7 +29,7 @@ func DecodePlain(b []byte) (record.Item, error) {
 	}
 	it := record.Item{}
 	if err := s.Object(func(k []byte) error {
-		name := string(k)
+		name := s.name(k)
 		v, err := s.plainValue(0)
 		it[name] = v
 		return err
@@ -68,7 +68,7 @@ func (s *scanner) plainValue(depth int) (any, error) {
 	case '{':
 		out := map[string]any{}
 		err := s.Object(func(k []byte) error {
-			name := string(k)
+			name := s.name(k)
 			v, err := s.plainValue(depth + 1)
 			out[name] = v
 			return err

@@ -42,7 +42,7 @@ func (s *scanner) plainMap(dst []byte, depth int, image bool) ([]byte, error) {
 	var scratch []byte
 	var ms []member
 	err := s.Object(func(k []byte) error {
-		name := string(k)
+		name := s.name(k)
 		m := member{name: name, start: len(scratch)}
 		scratch = append(scratch, s.key...)
 		scratch = append(scratch, ':')

@@ -21,6 +21,31 @@ type scanner struct {
 	dec    jsontext.Decoder
 	rawNew bool           // leave new images as they are (DecodeStreamRaw)
 	key    jsontext.Value // the last member name read, quoted, as it is in the input
+	// names holds the attribute names read, each string once: a batch's
+	// items share theirs, so an item costs no allocation a name. It is
+	// kept with the scanner in the pool, and emptied when it reaches
+	// maxNames (input with ever new names).
+	names map[string]string
+}
+
+// maxNames bounds a scanner's names.
+const maxNames = 4096
+
+// name returns the attribute name k as a string, the same string for the
+// same name.
+func (s *scanner) name(k []byte) string {
+	if n, ok := s.names[string(k)]; ok {
+		return n
+	}
+	n := string(k)
+	switch {
+	case s.names == nil:
+		s.names = make(map[string]string, 64)
+	case len(s.names) >= maxNames:
+		clear(s.names)
+	}
+	s.names[n] = n
+	return n
 }
 
 // errSyntax marks input that is not JSON.

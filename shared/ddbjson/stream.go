@@ -317,7 +317,7 @@ func (s *scanner) image() (record.Item, error) {
 	it := make(record.Item, 16) // most images have a few to a dozen attributes
 	var bad error
 	err := s.Object(func(k []byte) error {
-		name := string(k)
+		name := s.name(k)
 		m := s.mark()
 		v, err := s.attr(0)
 		if errors.Is(err, errSyntax) {
@@ -377,7 +377,7 @@ func (s *scanner) oneType(fn func(t string) error) error {
 		if n > 1 {
 			return errors.New("malformed attribute value: more than one type")
 		}
-		return fn(string(k))
+		return fn(s.name(k))
 	})
 	if err == nil && n == 0 {
 		err = errors.New("malformed attribute value: no type")
@@ -455,7 +455,7 @@ func (s *scanner) typed(t string, depth int) (any, error) {
 		}
 		out := map[string]any{}
 		err := s.Object(func(k []byte) error {
-			name := string(k)
+			name := s.name(k)
 			v, err := s.attr(depth + 1)
 			if err != nil {
 				return fmt.Errorf(".%s: %w", name, err)
