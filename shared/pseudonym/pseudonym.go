@@ -53,7 +53,7 @@ func New(key []byte) (*Keyer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym key: %w", err)
 	}
-	return &Keyer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}, seal: aead}, nil
+	return &Keyer{pool: sync.Pool{New: func() any { return &mac{h: hmac.New(sha256.New, k)} }}, seal: aead}, nil
 }
 
 // Seal encrypts and authenticates b (AES-256-GCM, a random nonce) under a
@@ -85,17 +85,33 @@ func (k *Keyer) Open(s string) ([]byte, error) {
 	return out, nil
 }
 
+// mac is a pooled HMAC with the buffer its input is gathered in.
+type mac struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+}
+
 func (k *Keyer) ref(prefix, domain, value string) string {
-	m := k.pool.Get().(hash.Hash)
-	m.Reset()
-	m.Write([]byte(domain))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	var sum [sha256.Size]byte
-	out := m.Sum(sum[:0])
+	m := k.pool.Get().(*mac)
+	m.h.Reset()
+	// One write of domain, 0, value: the bytes a reference has always
+	// been the HMAC of.
+	m.in = append(append(append(m.in[:0], domain...), 0), value...)
+	m.h.Write(m.in)
+	out := m.h.Sum(m.sum[:0])
+	// 128 bits are plenty to tell subjects apart and keep the reference
+	// short: prefix and 32 hex digits, made in one string.
+	var ref [8 + 2*16]byte
+	if len(prefix) > 8 {
+		r := prefix + hex.EncodeToString(out[:16])
+		k.pool.Put(m)
+		return r
+	}
+	n := copy(ref[:], prefix)
+	hex.Encode(ref[n:], out[:16])
 	k.pool.Put(m)
-	// 128 bits are plenty to tell subjects apart and keep the reference short.
-	return prefix + hex.EncodeToString(out[:16])
+	return string(ref[:n+32])
 }
 
 // Subject returns the reference of a subject identifier, "sub_" and 32 hex

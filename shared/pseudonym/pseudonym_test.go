@@ -2,6 +2,9 @@ package pseudonym
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -52,6 +55,40 @@ func TestRefs(t *testing.T) {
 		t.Fatalf("reference leaks the identifier")
 	}
 }
+
+// References are what ledgers, catalogs and reports already hold: their
+// construction, HMAC-SHA256 under the key of the domain, a zero byte and
+// the value, cut to 128 bits in hex, must never change, whatever the code
+// that computes them.
+func TestRefsAreTheHMACOfTheirDomain(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	k, err := New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(prefix, domain, value string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(domain + "\x00" + value))
+		return prefix + hex.EncodeToString(m.Sum(nil)[:16])
+	}
+	for _, id := range []string{"u-1001", "é", strings.Repeat("x", 300)} {
+		if got, w := k.Subject(id), want("sub_", "subject", id); got != w {
+			t.Errorf("Subject(%q) = %s, want %s", id, got, w)
+		}
+		key := record.Key{"pk": "USER#" + id, "sk": "PROFILE"}
+		if got, w := k.Record("users", key), want("rec_", "record\x00users", key.String()); got != w {
+			t.Errorf("Record(users, %v) = %s, want %s", key, got, w)
+		}
+	}
+	// A pinned value: the same key and input give it on any machine.
+	if got := k.Subject("u-1001"); got != pinnedSubject {
+		t.Errorf("Subject(u-1001) under 32 bytes of 7 = %s, want %s", got, pinnedSubject)
+	}
+}
+
+// pinnedSubject is the reference of u-1001 under 32 bytes of 7, computed
+// apart from this package (Python's hmac module).
+const pinnedSubject = "sub_4cb870c5ecbbdece1c50a156153a88e8"
 
 func TestNewRejectsShortKey(t *testing.T) {
 	if _, err := New(make([]byte, 16)); err == nil {
