@@ -192,6 +192,19 @@ type batch struct {
 	// records whose tag was already current, for recatalog.
 	echoed      []pendingTag
 	checkEchoes bool
+	// taggedAt is the last tagging second formatted (epoch seconds), and
+	// its text: a batch is tagged within the same second, mostly.
+	taggedAt     int64
+	taggedAtText string
+}
+
+// formatNow is record.FormatTime(now), whole seconds in UTC, formatted
+// once for a batch's records tagged within the same second.
+func (b *batch) formatNow(now time.Time) string {
+	if b.taggedAtText == "" || now.Unix() != b.taggedAt {
+		b.taggedAt, b.taggedAtText = now.Unix(), record.FormatTime(now)
+	}
+	return b.taggedAtText
 }
 
 // pendingTag is a decided tag waiting for its write.
@@ -524,7 +537,7 @@ func (h *Handler) tagDecided(w write, tag record.Tag, dec policy.ResidencyDecisi
 		return // our own echo, or a change that does not affect residency
 	}
 	now := h.Now().UTC()
-	tag.TaggedAt = record.FormatTime(now)
+	tag.TaggedAt = b.formatNow(now)
 	p := pendingTag{w: w, tag: tag, dec: dec, now: now}
 	if w.sourceKind == catalog.SourceTable {
 		b.pending = append(b.pending, p) // written with the rest of the batch
