@@ -248,22 +248,28 @@ func (s *stack) streamBatch() []byte {
 	return b
 }
 
+// maxSettleRecords is the most stream records tagWrites reads before it
+// calls the tagger's writes an echo loop.
+const maxSettleRecords = 500
+
 // tagWrites runs the tagger on what the stream holds (the platform's writes,
 // deletions), then on the echo of its own writes, until the stream is
 // quiet; it returns how many batches that took.
 func (s *stack) tagWrites() int {
+	records := 0
 	for n := 0; ; n++ {
 		batch := s.streamBatch()
 		if !strings.Contains(string(batch), "eventName") {
 			return n
 		}
 		// moto's GetRecords may split the stream's records across reads
-		// as it likes (under load, down to a record or two a read: the
-		// fresh-clone CI saw a retag's echo as a seventh batch), so the
-		// batches it takes to settle say nothing; an echo loop would never
-		// settle, whatever the cap.
-		if n == 20 {
-			s.w.t.Fatalf("expect the tagger's writes to settle, got a 21st batch %s", batch)
+		// as it likes (under load, down to a record a read: the fresh-clone
+		// CI saw a retag's echo as a 21st batch), so the batches it takes
+		// to settle say nothing. What an echo loop cannot do is settle: it
+		// writes records without end, so the bound is on records, far
+		// above what the tests write between two calls (a few dozen).
+		if records += strings.Count(string(batch), `"eventName"`); records > maxSettleRecords {
+			s.w.t.Fatalf("expect the tagger's writes to settle, got %d stream records in %d batches, the last %s", records, n+1, batch)
 		}
 		var resp lambdaevents.DynamoDBEventResponse
 		if err := json.Unmarshal(s.w.invoke(s.tagger.Invoke, batch), &resp); err != nil {
