@@ -74,34 +74,6 @@ func (st *stmts) exec(query string, cols int, args []any) error {
 	return nil
 }
 
-// items returns the stored items of keys in region's table (absent keys are
-// missing from the map).
-func (st *stmts) items(region, table string, keys []string) (map[string]string, error) {
-	s, err := st.prepare(`SELECT k, item FROM items WHERE region=? AND tbl=? AND k IN (?` + strings.Repeat(",?", len(keys)-1) + `)`)
-	if err != nil {
-		return nil, err
-	}
-	args := make([]any, 0, 2+len(keys))
-	args = append(args, region, table)
-	for _, k := range keys {
-		args = append(args, k)
-	}
-	rows, err := s.QueryContext(st.ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]string, len(keys))
-	for rows.Next() {
-		var k, item string
-		if err := rows.Scan(&k, &item); err != nil {
-			return nil, err
-		}
-		out[k] = item
-	}
-	return out, rows.Err()
-}
-
 // valueRows is "(?,?),(?,?)..." for n rows of cols values.
 func valueRows(n, cols int) string {
 	row := "(?" + strings.Repeat(",?", cols-1) + ")"

@@ -257,13 +257,14 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 			for i, w := range chunk {
 				keys[i] = w.Key.String()
 			}
-			items, err := stmts.items(region, table, keys)
+			items, err := stmts.taggedItems(region, table, keys, false)
 			if err != nil {
 				return err
 			}
 			var upserts, streamed []any
 			for i, w := range chunk {
-				old, ok := items[keys[i]]
+				stored, ok := items[keys[i]]
+				old := stored.item
 				if !ok {
 					errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, ErrNotFound)
 					continue
@@ -290,7 +291,7 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 					buf, ttl = ttl, buf
 				}
 				item := string(buf)
-				items[keys[i]] = item // a key written twice in a batch
+				items[keys[i]] = taggedItem{item: item} // a key written twice in a batch
 				upserts = append(upserts, region, table, keys[i], item)
 				if stream {
 					streamed = append(streamed, region, table, "MODIFY", keys[i], old, item, at)
@@ -526,7 +527,8 @@ func (s *Store) PutItems(ctx context.Context, region, table string, puts []recor
 
 type taggedItem struct{ item, retainUntil string }
 
-// taggedItems is items, with each item's tag's retain_until when
+// taggedItems returns the stored items of keys in region's table (absent
+// keys are missing from the map), with each item's tag's retain_until when
 // withRetain (else ""), read by SQLite rather than by decoding the item.
 func (st *stmts) taggedItems(region, table string, keys []string, withRetain bool) (map[string]taggedItem, error) {
 	// Reading the tag's retain-until parses each item's JSON in SQLite:
