@@ -122,7 +122,7 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 	// The keyed references and the reading of each item are the page's
 	// pure work: on every core at once.
 	preps := make([]prepared, len(items))
-	group.Parallel(len(items), prepareGrain, func(lo, hi int) {
+	group.Parallel(len(items), group.Grain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			preps[i] = h.prepareItem(src, region, table, items[i])
 		}
@@ -176,11 +176,6 @@ func (h *Handler) Backfill(ctx context.Context, region, table string, items []re
 	}
 	return res, nil
 }
-
-// prepareGrain is the fewest records worth a core of their own when a
-// batch's pure work is spread over the cores (group.Parallel): below it,
-// starting a goroutine costs about what it saves.
-const prepareGrain = 64
 
 // prepared is an item of a backfill page, read: its write, with its keyed
 // references, or why it cannot be tagged (keyErr: it has no key).

@@ -332,6 +332,10 @@ func (h *Handler) fromItem(src *policy.Source, region, table string, key record.
 	return w, nil
 }
 
+// carries reports whether w's record already carries tag (its TaggedAt
+// aside): then only a stale TTL backstop is written, if anything.
+func (w *write) carries(tag record.Tag) bool { return w.existing != nil && w.existing.SameAs(tag) }
+
 // ttlWrite is the TTL part of a tag write: the TTL backstop behind tag's
 // retain-until, when the source has a TTL attribute.
 func ttlWrite(w write, tag record.Tag) (attr string, ttl int64) {
@@ -410,7 +414,7 @@ func (h *Handler) decide(ctx context.Context, w write) (record.Tag, policy.Resid
 // region's erased list for their subjects; it returns each write's error.
 func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
 	errs := make([]error, len(b.writes))
-	group.Parallel(len(b.writes), prepareGrain, func(lo, hi int) {
+	group.Parallel(len(b.writes), group.Grain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if w := &b.writes[i]; w.subjectRef == "" {
 				w.subjectRef = h.Refs.Subject(w.subjectID)
@@ -445,7 +449,7 @@ func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
 	// Deciding is pure but for a contract's end, which is read from the
 	// store: the writes that need none are decided on every core at once.
 	decided := make([]decision, len(b.writes))
-	group.Parallel(len(b.writes), prepareGrain, func(lo, hi int) {
+	group.Parallel(len(b.writes), group.Grain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if errs[i] == nil && !h.needsContractEnd(b.writes[i]) {
 				d := &decided[i]
@@ -457,7 +461,7 @@ func (h *Handler) tagWrites(ctx context.Context, b *batch) []error {
 	// Room for the writes whose tag is not current (an echo needs none).
 	writes := 0
 	for i, w := range b.writes {
-		if d := decided[i]; errs[i] == nil && (!d.done || (d.err == nil && (w.existing == nil || !w.existing.SameAs(d.tag)))) {
+		if d := decided[i]; errs[i] == nil && (!d.done || (d.err == nil && !w.carries(d.tag))) {
 			writes++
 		}
 	}
@@ -513,14 +517,15 @@ func (h *Handler) tagDecided(w write, tag record.Tag, dec policy.ResidencyDecisi
 	if attr, ttl := ttlWrite(w, tag); attr != "" {
 		sameTTL = w.ttl == strconv.FormatInt(ttl, 10) || (ttl == 0 && w.ttl == "")
 	}
-	if w.existing != nil && w.existing.SameAs(tag) && !sameTTL && w.sourceKind == catalog.SourceTable {
+	current := w.carries(tag)
+	if current && !sameTTL && w.sourceKind == catalog.SourceTable {
 		// The same decision, but the TTL backstop is missing or stale (the
 		// platform rewrote the item): write it back, announce nothing.
 		tag.TaggedAt = w.existing.TaggedAt
 		b.pending = append(b.pending, pendingTag{w: w, tag: tag, ttlOnly: true})
 		return
 	}
-	if w.existing != nil && w.existing.SameAs(tag) && sameTTL {
+	if current && sameTTL {
 		b.echoes++
 		if w.inserted {
 			// A record new to this table that arrived with its tag: the

@@ -5,6 +5,12 @@ import (
 	"sync"
 )
 
+// Grain is the fewest records worth a core of their own when their work
+// is some microseconds each (a keyed reference, reading or deciding a
+// record, editing its JSON): below it, starting a goroutine costs about
+// what it saves.
+const Grain = 64
+
 // Parallel calls f on the contiguous chunks [lo, hi) that cover [0, n),
 // one chunk per core at the most, each of at least grain elements, at
 // once, and returns when every call has. It is for the pure, per-record

@@ -307,9 +307,6 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 	}
 }
 
-// tagItemGrain is the fewest tag edits worth a core of their own.
-const tagItemGrain = 64
-
 // backfillTables is the store as a backfill's tagger writes tags: without
 // stream records, and onto the items of the page being loaded (an
 // export's) before they are written.
@@ -366,7 +363,7 @@ func (b *backfillTables) UpdateTags(ctx context.Context, region, table string, w
 		}
 	}
 	// Each edit is of an item of its own: on every core at once.
-	group.Parallel(len(onto), tagItemGrain, func(lo, hi int) { tagOnto(onto[lo:hi]) })
+	group.Parallel(len(onto), group.Grain, func(lo, hi int) { tagOnto(onto[lo:hi]) })
 	tagOnto(again)
 	if len(rest) > 0 {
 		rerrs, err := b.BackfillTags(ctx, region, table, rest)

@@ -102,16 +102,10 @@ func (k *Keyer) ref(prefix, domain, value string) string {
 	out := m.h.Sum(m.sum[:0])
 	// 128 bits are plenty to tell subjects apart and keep the reference
 	// short: prefix and 32 hex digits, made in one string.
-	var ref [8 + 2*16]byte
-	if len(prefix) > 8 {
-		r := prefix + hex.EncodeToString(out[:16])
-		k.pool.Put(m)
-		return r
-	}
-	n := copy(ref[:], prefix)
-	hex.Encode(ref[n:], out[:16])
+	var ref [4 + 2*16]byte // room for the package's prefixes
+	r := string(hex.AppendEncode(append(ref[:0], prefix...), out[:16]))
 	k.pool.Put(m)
-	return string(ref[:n+32])
+	return r
 }
 
 // Subject returns the reference of a subject identifier, "sub_" and 32 hex
