@@ -30,7 +30,7 @@ const walBackstopPages = 16384
 const checkpointEvery = 250 * time.Millisecond
 
 func startCheckpointer(dsn string) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openDB(dsn)
 	if err != nil {
 		return nil, err
 	}

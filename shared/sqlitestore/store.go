@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -40,14 +38,16 @@ func Open(path string) (*Store, error) {
 	if path == ":memory:" {
 		dsn = "file::memory:?_txlock=immediate"
 	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openDB(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if path == ":memory:" {
 		db.SetMaxOpenConns(1) // every connection would get its own empty database
 	} else {
+		// Connections stay open, with their page caches and statements.
 		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4)
 	}
 	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
