@@ -6,11 +6,13 @@ package awsapp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,6 +21,7 @@ import (
 	"github.com/residency-dev/residency/shared/awsadapter"
 	"github.com/residency-dev/residency/shared/awsenv"
 	"github.com/residency-dev/residency/shared/dynamostore"
+	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/pseudonym"
 )
@@ -95,6 +98,14 @@ func Load(ctx context.Context, fn string, required ...string) (*App, error) {
 		}
 	}
 	return a, nil
+}
+
+// Start serves invoke as the function's Lambda handler, with ctx (the one
+// Load was given) as the parent of every invocation's context. The payload
+// reaches invoke as the runtime received it (lambdaraw.Handler). Start does
+// not return.
+func Start(ctx context.Context, invoke func(context.Context, json.RawMessage) (any, error)) {
+	lambda.StartWithOptions(lambdaraw.Handler(invoke), lambda.WithContext(ctx))
 }
 
 func (a *App) getenv(k, def string) string {

@@ -4,13 +4,10 @@ package main
 import (
 	"context"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsdigests"
 	"github.com/residency-dev/residency/shared/awsenv"
-	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {
@@ -19,5 +16,5 @@ func main() {
 	store := app.Store()
 	h := &ledger.Handler{Store: store, Log: app.Log, Region: app.Region, Digests: awsdigests.Writer(app, store),
 		DeadLetters: app.DeadLetters(), Metrics: app.Metrics()}
-	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
+	awsapp.Start(ctx, h.Invoke)
 }

@@ -5,14 +5,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsdigests"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
-	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {
@@ -24,5 +21,5 @@ func main() {
 	h := &reports.Handler{Ledger: store, Holds: store, Refs: app.Refs, Now: time.Now, Log: app.Log,
 		Digests: awsdigests.MustChecker(ctx, app, store), Policy: awspolicy.MustLoad("reports"), Catalog: store, Regions: []string{app.Region},
 		Certificates: awsdigests.Certificates(app)}
-	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
+	awsapp.Start(ctx, h.Invoke)
 }

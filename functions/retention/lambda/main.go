@@ -5,14 +5,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsclients"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
-	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {
@@ -22,5 +19,5 @@ func main() {
 	h := &retention.Handler{Region: app.Region, Policy: awspolicy.MustLoad("retention"), Refs: app.Refs, Catalog: store, Holds: store,
 		Contracts: store, Tables: store, Objects: awsclients.Objects(app), Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app),
 		Now: time.Now, Log: app.Log, DeadLetters: app.DeadLetters(), Coverage: store, Metrics: app.Metrics()}
-	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
+	awsapp.Start(ctx, h.Invoke)
 }

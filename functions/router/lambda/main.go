@@ -5,14 +5,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/shared/awsapp"
 	"github.com/residency-dev/residency/shared/awsapp/awsclients"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
-	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {
@@ -21,5 +18,5 @@ func main() {
 	h := &router.Handler{Region: app.Region, Policy: awspolicy.MustLoad("router"), Refs: app.Refs, Tables: app.Store(), Objects: awsclients.RegionalObjects(app),
 		Bus: awsclients.Bus(app), Ledger: awsclients.LedgerQueue(app), Now: time.Now, Log: app.Log, QuarantineTable: app.QuarantineTable(), QuarantineBuckets: app.QuarantineBuckets(),
 		DeadLetters: app.DeadLetters(), Metrics: app.Metrics()}
-	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
+	awsapp.Start(ctx, h.Invoke)
 }

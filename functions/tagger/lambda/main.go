@@ -5,7 +5,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/residency-dev/residency/functions/tagger"
@@ -14,7 +13,6 @@ import (
 	"github.com/residency-dev/residency/shared/awsapp/awsclients"
 	"github.com/residency-dev/residency/shared/awsapp/awspolicy"
 	"github.com/residency-dev/residency/shared/awsenv"
-	"github.com/residency-dev/residency/shared/lambdaraw"
 )
 
 func main() {
@@ -28,5 +26,5 @@ func main() {
 		// A table export's data files and S3 Inventory reports, in the
 		// stack's backfill bucket.
 		Exports: &s3objects.Reader{API: s3.NewFromConfig(app.Config)}}
-	lambda.StartWithOptions(lambdaraw.Handler(h.Invoke), lambda.WithContext(ctx))
+	awsapp.Start(ctx, h.Invoke)
 }
