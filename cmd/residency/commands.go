@@ -106,12 +106,8 @@ func cmdDecide(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&exporter, "exporter", "", "exporter: the policy's organization (default) or one of its entities")
 	fs.StringVar(&importer, "importer", "", "importer name")
 	fs.StringVar(&derogation, "derogation", "", "derogation of the exporter's regime (GDPR Art. 49(1), UK GDPR Art. 49(1), FADP Art. 17(1))")
-	pos, err := parse(fs, args[1:])
-	if err != nil {
+	if err := parseFlagsOnly(fs, args[1:]); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	p, err := c.loadPolicy()
 	if err != nil {
@@ -266,12 +262,8 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var region string
 	fs.StringVar(&region, "region", "", "sweep only this region (default: every region of the policy)")
 	noProgress := fs.Bool("no-progress", false, "no progress line on stderr")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	s, err := c.stack()
 	if err != nil {

@@ -68,6 +68,19 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseFlagsOnly is parse for a command that takes no positional
+// arguments: one is a usage error.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
 // helpRequest is -h or --help on a command: its usage and flags go to
 // stdout and the command exits 0.
 // fs is the command's flag set (nil for a command that only names its

@@ -25,24 +25,16 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var format string
 	function, region := letterFilter(fs)
 	fs.StringVar(&format, "format", "table", "table|json")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if format != "table" && format != "json" {
 		return usagef("--format %q: use table or json", format)
 	}
 	// Listing never signs digests and needs a store that is there.
 	c.verifyOnly = true
-	s, err := c.stack()
-	if err != nil {
-		return err
-	}
 	defer c.close()
-	letters, err := deadLetters(ctx, s, *function, *region)
+	_, letters, err := deadLetters(ctx, c, *function, *region)
 	if err != nil {
 		return err
 	}
@@ -73,22 +65,14 @@ func cmdFailures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func cmdFailuresRetry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("failures retry", stderr)
 	function, region := letterFilter(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if _, err := os.Stat(c.db); err != nil {
 		return fmt.Errorf("no embedded store at %s (--db): %w", c.db, err)
 	}
-	s, err := c.stack()
-	if err != nil {
-		return err
-	}
 	defer c.close()
-	letters, err := deadLetters(ctx, s, *function, *region)
+	s, letters, err := deadLetters(ctx, c, *function, *region)
 	if err != nil {
 		return err
 	}
@@ -139,13 +123,18 @@ func letterFilter(fs *flag.FlagSet) (function, region *string) {
 	return function, region
 }
 
-// deadLetters reads the dead letters of s's store of function and region
-// ("" for any), oldest first as the store lists them (none: an empty
-// slice, which JSON writes as []). It never closes s: its caller does.
-func deadLetters(ctx context.Context, s *local.Stack, function, region string) ([]sqlitestore.DeadLetter, error) {
+// deadLetters opens c's local stack and reads the dead letters of its store
+// of function and region ("" for any), oldest first as the store lists them
+// (none: an empty slice, which JSON writes as []). It never closes the
+// stack: its caller's c.close does, also when reading failed.
+func deadLetters(ctx context.Context, c *common, function, region string) (*local.Stack, []sqlitestore.DeadLetter, error) {
+	s, err := c.stack()
+	if err != nil {
+		return nil, nil, err
+	}
 	all, err := s.Store.DeadLetters(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	letters := []sqlitestore.DeadLetter{}
 	for _, d := range all {
@@ -153,5 +142,5 @@ func deadLetters(ctx context.Context, s *local.Stack, function, region string) (
 			letters = append(letters, d)
 		}
 	}
-	return letters, nil
+	return s, letters, nil
 }

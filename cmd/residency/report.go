@@ -136,12 +136,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var region string
 	fs.StringVar(&region, "region", "", "with --endpoint: the API's region (default: the endpoint's, else the AWS config's)")
 	fs.BoolVar(&rf.imds, "imds", false, "with --endpoint: also take credentials from the EC2 instance metadata service")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if rf.endpoint != "" {
 		return rf.fetch(ctx, region, stdout, stderr)

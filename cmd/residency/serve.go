@@ -83,12 +83,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&addr, "addr", "127.0.0.1:9000", "listen address, loopback only")
 	fs.DurationVar(&every, "sweep-every", time.Hour, "run the retention sweep this often (0: never)")
 	fs.StringVar(&region, "region", "", "region of per-region functions invoked without one (default: the policy's first)")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if err := checkLoopback(addr); err != nil {
 		return err

@@ -11,12 +11,8 @@ import (
 // policy in use (--policy, residency.yaml, or the built-in example).
 func cmdVersion(args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("version", stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	module, revision := buildVersion()
 	fmt.Fprintf(stdout, "residency %s (revision %s)\n", module, revision)
