@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/residency-dev/residency/shared/local"
@@ -70,12 +69,10 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		if done.IsZero() || restart {
 			fmt.Fprintf(stderr, "loading export %s: %d items of %s in %s from %d data files\n", e.Dir, e.Items, e.Table, e.Region, e.DataFiles)
-			p.start()
-			res, err := s.BackfillExport(ctx, e, opts)
+			res, err := p.backfill(ctx, func() (local.BackfillSummary, error) { return s.BackfillExport(ctx, e, opts) })
 			if err != nil {
-				return interrupted(ctx, err)
+				return err
 			}
-			p.summary(res)
 			return writeJSON(stdout, []local.BackfillSummary{res})
 		}
 		// Loading it again would bring back what was relocated or
@@ -97,19 +94,17 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	regions := s.Policy.Regions
 	if region != "" {
-		if !s.Policy.HasRegion(region) {
-			return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(s.Policy.Regions, ", "))
+		if err := checkRegion(s.Policy, region); err != nil {
+			return err
 		}
 		regions = []string{region}
 	}
 	for _, r := range regions {
 		for _, t := range tables {
-			p.start()
-			res, err := s.Backfill(ctx, r, t, opts)
+			res, err := p.backfill(ctx, func() (local.BackfillSummary, error) { return s.Backfill(ctx, r, t, opts) })
 			if err != nil {
-				return interrupted(ctx, err)
+				return err
 			}
-			p.summary(res)
 			out = append(out, res)
 		}
 	}
@@ -124,8 +119,10 @@ func backfillBucket(ctx context.Context, s *local.Stack, source, region string, 
 	if !ok || src.Table != "" {
 		return usagef("--source %q is not a watched table or bucket of the policy", source)
 	}
-	if region != "" && !s.Policy.HasRegion(region) {
-		return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(s.Policy.Regions, ", "))
+	if region != "" {
+		if err := checkRegion(s.Policy, region); err != nil {
+			return err
+		}
 	}
 	regions := s.Policy.Regions
 	if r, ok := src.RegionOfBucket(source); ok {
@@ -138,15 +135,25 @@ func backfillBucket(ctx context.Context, s *local.Stack, source, region string, 
 	}
 	var out []local.BackfillSummary
 	for _, r := range regions {
-		p.start()
-		res, err := s.BackfillBucket(ctx, r, source, opts)
+		res, err := p.backfill(ctx, func() (local.BackfillSummary, error) { return s.BackfillBucket(ctx, r, source, opts) })
 		if err != nil {
-			return interrupted(ctx, err)
+			return err
 		}
-		p.summary(res)
 		out = append(out, res)
 	}
 	return writeJSON(stdout, out)
+}
+
+// backfill runs one backfill between its progress line's start and its
+// summary; a backfill that stopped says how to go on (interrupted).
+func (p *progress) backfill(ctx context.Context, run func() (local.BackfillSummary, error)) (local.BackfillSummary, error) {
+	p.start()
+	res, err := run()
+	if err != nil {
+		return res, interrupted(ctx, err)
+	}
+	p.summary(res)
+	return res, nil
 }
 
 // interrupted says how to go on from a backfill that stopped.

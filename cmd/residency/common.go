@@ -263,6 +263,15 @@ func (c *common) stack() (*local.Stack, error) {
 	return s, nil
 }
 
+// checkRegion is a usage error when region (--region) is not a region of
+// the policy.
+func checkRegion(p *policy.Policy, region string) error {
+	if !p.HasRegion(region) {
+		return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(p.Regions, ", "))
+	}
+	return nil
+}
+
 // policyRegion is region, or the policy's first region when region is ""
 // (the default --region of invoke and serve).
 func policyRegion(p *policy.Policy, region string) string {

@@ -102,8 +102,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer c.close()
-	if region = policyRegion(s.Policy, region); !s.Policy.HasRegion(region) {
-		return usagef("--region %q is not a region of the policy (%s)", region, strings.Join(s.Policy.Regions, ", "))
+	region = policyRegion(s.Policy, region)
+	if err := checkRegion(s.Policy, region); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
