@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	ledgerfn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/awsapp"
@@ -75,10 +75,7 @@ func newDigestStack(t *testing.T) *digestStack {
 	fn := &ledgerfn.Handler{Store: store, Log: quiet, Region: app.Region, Digests: awsdigests.Writer(app, store)}
 	reportsFn := &reports.Handler{Ledger: store, Now: time.Now, Log: quiet, Digests: awsdigests.MustChecker(ctx, app, store)}
 
-	schedule, err := os.ReadFile("../../events/samples/scheduler-retention-sweep.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schedule := eventstest.Sample(t, "scheduler-retention-sweep.json")
 	return &digestStack{ddb: ddb, ledgerTable: ledgerTable, store: store, fn: fn, reportsFn: reportsFn,
 		keyARN: aws.ToString(key.KeyMetadata.Arn), schedule: schedule}
 }

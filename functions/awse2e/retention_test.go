@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/events/eventstest"
 	ledgerfn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/functions/tagger"
@@ -285,10 +286,7 @@ func (s *stack) tagWrites() int {
 // place of the sample's (nil: the sample's own).
 func sample(t *testing.T, name, region string, detail any) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("../../events/samples", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := eventstest.Sample(t, name+".json")
 	var ev map[string]json.RawMessage
 	if err := json.Unmarshal(b, &ev); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	fn "github.com/residency-dev/residency/functions/ledger"
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -56,10 +56,7 @@ func count(t *testing.T, st *sqlitestore.Store, region string) int {
 
 func TestGoldenSample(t *testing.T) {
 	h, st := newHandler(t)
-	payload, err := os.ReadFile("../../events/samples/sqs-ledger-entry.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	payload := eventstest.Sample(t, "sqs-ledger-entry.json")
 	for range 2 { // a redelivery appends nothing
 		if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("expect no failures, got %+v", resp)
@@ -121,10 +118,7 @@ func TestScheduledDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schedule, err := os.ReadFile("../../events/samples/scheduler-retention-sweep.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schedule := eventstest.Sample(t, "scheduler-retention-sweep.json")
 	if _, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), schedule); err == nil {
 		t.Fatal("a scheduled digest without a signer succeeded")
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/reports"
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
@@ -116,10 +116,7 @@ func TestRoutes(t *testing.T) {
 func TestGoldenSamples(t *testing.T) {
 	h := setup(t)
 	for _, name := range []string{"apigw-report.json", "apigw-verify.json"} {
-		payload, err := os.ReadFile("../../events/samples/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := eventstest.Sample(t, name)
 		out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
 		if err != nil {
 			t.Fatal(err)

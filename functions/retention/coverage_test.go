@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/catalog"
 )
 
@@ -54,7 +55,7 @@ func TestErasureSaysWhatBackfillsCovered(t *testing.T) {
 			if name == "another region's" {
 				st.PutCoverage(ctx, catalog.Coverage{Region: "us-east-1", Source: "users", Mode: catalog.BackfillScan})
 			}
-			out, err := h.Invoke(ctx, mustRead(t, "eventbridge-erasure-requested.json"))
+			out, err := h.Invoke(ctx, eventstest.Sample(t, "eventbridge-erasure-requested.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/fakes"
@@ -242,7 +241,7 @@ func TestContractEndStartsTheClocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	ended := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	if _, err := h.Invoke(ctx, mustRead(t, "eventbridge-contract-ended.json")); err != nil {
+	if _, err := h.Invoke(ctx, eventstest.Sample(t, "eventbridge-contract-ended.json")); err != nil {
 		t.Fatal(err)
 	}
 	until := ended.AddDate(1, 0, 0)
@@ -270,14 +269,6 @@ func TestContractEndStartsTheClocks(t *testing.T) {
 	if res, err := h.Sweep(ctx, until); err != nil || res.Deleted != 2 {
 		t.Fatalf("expect the two records of acct-77 deleted, got %+v (%v)", res, err)
 	}
-}
-
-func mustRead(t *testing.T, sample string) []byte {
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "samples", sample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // seedSubjects writes a tagged and catalogued profile record for each
@@ -330,7 +321,7 @@ func TestErasureStoppedBeforeItsReceiptsIsFinishedAsAnErasure(t *testing.T) {
 			h.Ledger = ql
 			subject := h.Refs.Subject("u-1004")
 			seedSubjects(t, st, subject, subject, h.Refs.Subject("u-1005"))
-			request := mustRead(t, "eventbridge-erasure-requested.json")
+			request := eventstest.Sample(t, "eventbridge-erasure-requested.json")
 
 			// GIVEN an erasure whose receipts could not be sent
 			if _, err := h.Invoke(ctx, request); err == nil {
@@ -434,7 +425,7 @@ func TestErasureOfAHeldRecordWaitsForTheRelease(t *testing.T) {
 	st.SetHold(ctx, catalog.Hold{ID: "h1", Source: "users", Key: es[1].Key, Reason: "litigation"})
 
 	// GIVEN the erasure, which leaves the held record
-	out, err := h.Invoke(ctx, mustRead(t, "eventbridge-erasure-requested.json"))
+	out, err := h.Invoke(ctx, eventstest.Sample(t, "eventbridge-erasure-requested.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

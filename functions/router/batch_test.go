@@ -11,6 +11,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/lambdaraw"
@@ -21,7 +22,7 @@ import (
 // record with pk, under event id id.
 func violationFor(t *testing.T, id, pk string) string {
 	var ev map[string]any
-	if err := json.Unmarshal(sample(t, "eventbridge-residency-violation.json"), &ev); err != nil {
+	if err := json.Unmarshal(eventstest.Sample(t, "eventbridge-residency-violation.json"), &ev); err != nil {
 		t.Fatal(err)
 	}
 	ev["id"] = id
@@ -126,7 +127,7 @@ func TestBatchPoisonWithoutSinkFailsAlone(t *testing.T) {
 	ctx := t.Context()
 	h, st, sk := setup(t, "us-east-1")
 	st.PutItem(ctx, "us-east-1", "users", key, item, false)
-	payload := sqsBatch(t, `{"no":"detail-type"}`, string(sample(t, "eventbridge-residency-violation.json")))
+	payload := sqsBatch(t, `{"no":"detail-type"}`, string(eventstest.Sample(t, "eventbridge-residency-violation.json")))
 	if got := invokeBatch(t, h, payload); !slices.Equal(got, []string{"m-0"}) {
 		t.Fatalf("expect only the poison m-0 reported failed, got %v", got)
 	}
@@ -196,7 +197,7 @@ func TestInvokeTellsBatchesFromEvents(t *testing.T) {
 	h, st, sk := setup(t, "us-east-1")
 	st.PutItem(ctx, "us-east-1", "users", key, item, false)
 	invoke := lambda.NewHandler(lambdaraw.Handler(h.Invoke))
-	out, err := invoke.Invoke(ctx, sqsBatch(t, string(sample(t, "eventbridge-residency-violation.json"))))
+	out, err := invoke.Invoke(ctx, sqsBatch(t, string(eventstest.Sample(t, "eventbridge-residency-violation.json"))))
 	if err != nil || !strings.Contains(string(out), `"batchItemFailures":[]`) || len(sk.Entries) != 1 {
 		t.Fatalf("expect the batch handled, one ledger entry, got %s, %v, %d entries", out, err, len(sk.Entries))
 	}
@@ -204,7 +205,7 @@ func TestInvokeTellsBatchesFromEvents(t *testing.T) {
 		t.Fatalf("expect a batch that does not decode to fail naming it, got %v", err)
 	}
 	var ev map[string]any
-	if err := json.Unmarshal(sample(t, "eventbridge-transfer-requested-denied.json"), &ev); err != nil {
+	if err := json.Unmarshal(eventstest.Sample(t, "eventbridge-transfer-requested-denied.json"), &ev); err != nil {
 		t.Fatal(err)
 	}
 	ev["Records"] = []any{}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/ledger"
 )
 
@@ -34,7 +35,7 @@ func TestExposureIsRecorded(t *testing.T) {
 			h, st, sk := setup(t, "us-east-1")
 			st.PutItem(ctx, "us-east-1", "users", key, item, false)
 			var ev map[string]any
-			json.Unmarshal(sample(t, "eventbridge-residency-violation.json"), &ev)
+			json.Unmarshal(eventstest.Sample(t, "eventbridge-residency-violation.json"), &ev)
 			d := ev["detail"].(map[string]any)
 			d["action"] = c.action
 			if c.writtenAt == "" {

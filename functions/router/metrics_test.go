@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/shared/metrics"
 	"github.com/residency-dev/residency/shared/metrics/emftest"
@@ -22,7 +23,7 @@ func TestRouterMetrics(t *testing.T) {
 	ctx := context.Background()
 	violation := func(t *testing.T, action string, written bool) []byte {
 		var ev map[string]any
-		json.Unmarshal(sample(t, "eventbridge-residency-violation.json"), &ev)
+		json.Unmarshal(eventstest.Sample(t, "eventbridge-residency-violation.json"), &ev)
 		d := ev["detail"].(map[string]any)
 		d["action"] = action
 		if !written {
@@ -48,9 +49,9 @@ func TestRouterMetrics(t *testing.T) {
 			want{router.MetricQuarantines, map[string]string{"source": "users"}, 1, 85557000}},
 		"backfilled relocation": {"us-east-1", func(t *testing.T) []byte { return violation(t, "relocate", false) },
 			want{router.MetricRelocations, map[string]string{"source": "users"}, 1, -1}},
-		"transfer by scc": {"eu-central-1", func(t *testing.T) []byte { return sample(t, "eventbridge-transfer-requested-scc.json") },
+		"transfer by scc": {"eu-central-1", func(t *testing.T) []byte { return eventstest.Sample(t, "eventbridge-transfer-requested-scc.json") },
 			want{router.MetricTransfers, map[string]string{"region": "eu-central-1", "mechanism": "scc", "decision": "allowed"}, 1, -1}},
-		"transfer denied": {"eu-central-1", func(t *testing.T) []byte { return sample(t, "eventbridge-transfer-requested-denied.json") },
+		"transfer denied": {"eu-central-1", func(t *testing.T) []byte { return eventstest.Sample(t, "eventbridge-transfer-requested-denied.json") },
 			want{router.MetricTransfers, map[string]string{"mechanism": "none", "decision": "denied"}, 1, -1}},
 	}
 	for name, c := range cases {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/record"
@@ -57,7 +58,7 @@ func TestOtherFailuresAreNotDeadLettered(t *testing.T) {
 	}
 	st.PutItem(ctx, "us-east-1", "users", key, item, false)
 	st.PutItem(ctx, "eu-central-1", "users", key, record.Item{"pk": "USER#u-1001", "sk": "PROFILE", "user_id": "u-1001", "country": "DE"}, false)
-	if _, err := lambda.NewHandler(h.Invoke).Invoke(ctx, sample(t, "eventbridge-residency-violation.json")); !errors.Is(err, router.ErrConflict) {
+	if _, err := lambda.NewHandler(h.Invoke).Invoke(ctx, eventstest.Sample(t, "eventbridge-residency-violation.json")); !errors.Is(err, router.ErrConflict) {
 		t.Fatalf("expect the conflict to fail for a retry, got %v", err)
 	}
 	if len(dl.Letters) != 0 {

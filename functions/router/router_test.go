@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/policy"
@@ -31,14 +31,6 @@ func setup(t testing.TB, region string) (*router.Handler, *sqlitestore.Store, *f
 	h := &router.Handler{Region: region, Policy: policy.MustExample(), Refs: refs, Tables: st, Bus: sk, Ledger: sk,
 		Now: func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	return h, st, sk
-}
-
-func sample(t *testing.T, name string) []byte {
-	b, err := os.ReadFile("../../events/samples/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 var (
@@ -65,7 +57,7 @@ func TestRelocation(t *testing.T) {
 			if c.home != nil {
 				st.PutItem(ctx, "eu-central-1", "users", key, c.home, false)
 			}
-			_, err := lambda.NewHandler(h.Invoke).Invoke(ctx, sample(t, "eventbridge-residency-violation.json"))
+			_, err := lambda.NewHandler(h.Invoke).Invoke(ctx, eventstest.Sample(t, "eventbridge-residency-violation.json"))
 			if !errors.Is(err, c.wantErr) && (err == nil || c.wantErr == nil || !bytes.Contains([]byte(err.Error()), []byte("conflicting"))) {
 				t.Fatalf("expect error %v, got %v", c.wantErr, err)
 			}
@@ -96,7 +88,7 @@ func TestTransferDecided(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h, _, sk := setup(t, "eu-central-1")
-			if _, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), sample(t, c.file)); err != nil {
+			if _, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), eventstest.Sample(t, c.file)); err != nil {
 				t.Fatal(err)
 			}
 			if len(sk.Entries) != 1 || string(sk.Entries[0].Kind) != c.kind || sk.Entries[0].Mechanism != c.mechanism || sk.Entries[0].Reference == "" {
@@ -120,7 +112,7 @@ func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
 func TestIngestWritesHome(t *testing.T) {
 	h, st, sk := setup(t, "us-east-1")
 	ctx := context.Background()
-	if _, err := lambda.NewHandler(h.Invoke).Invoke(ctx, sample(t, "eventbridge-record-ingest.json")); err != nil {
+	if _, err := lambda.NewHandler(h.Invoke).Invoke(ctx, eventstest.Sample(t, "eventbridge-record-ingest.json")); err != nil {
 		t.Fatal(err)
 	}
 	k := record.Key{"pk": "USER#u-1010", "sk": "PROFILE"}

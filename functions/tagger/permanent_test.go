@@ -8,6 +8,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/lambdaraw"
@@ -17,7 +18,7 @@ import (
 // With a dead-letter sink, what fails permanently is kept with its reason
 // and acknowledged; what may pass on a retry still fails.
 func TestPermanentFailuresAreDeadLettered(t *testing.T) {
-	malformed := sample(t, "dynamodb-insert-malformed.json")
+	malformed := eventstest.Sample(t, "dynamodb-insert-malformed.json")
 	var ev lambdaevents.DynamoDBEvent
 	json.Unmarshal(malformed, &ev)
 	cases := map[string]struct {
@@ -33,7 +34,7 @@ func TestPermanentFailuresAreDeadLettered(t *testing.T) {
 			region: "us-east-1", wantItems: []string{"Data Written e-1"}},
 		"data written bad region": {payload: []byte(`{"detail-type":"Data Written","source":"p","id":"e-2","detail":{"source":"w","record":{"id":"1"},"subject_id":"s","category":"events","region":"mars-1","created_at":1}}`),
 			region: "us-east-1", wantItems: []string{"Data Written e-2"}},
-		"throttled bus still fails the batch": {payload: sample(t, "dynamodb-insert-compliant.json"), region: "eu-central-1", busFails: true, wantFailed: 2},
+		"throttled bus still fails the batch": {payload: eventstest.Sample(t, "dynamodb-insert-compliant.json"), region: "eu-central-1", busFails: true, wantFailed: 2},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/fakes"
@@ -37,14 +37,6 @@ func setup(t testing.TB, region string) (*tagger.Handler, *sqlitestore.Store, *f
 		Bus: sk, Ledger: sk, Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) },
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	return h, st, sk
-}
-
-func sample(t *testing.T, name string) []byte {
-	b, err := os.ReadFile("../../events/samples/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // apply writes a sample batch's new images to the store, as the platform did.
@@ -78,7 +70,7 @@ func invokeStream(t *testing.T, h *tagger.Handler, payload []byte) lambdaevents.
 
 func TestViolationTaggedAndReported(t *testing.T) {
 	h, st, sk := setup(t, "us-east-1")
-	payload := sample(t, "dynamodb-insert-misplaced.json")
+	payload := eventstest.Sample(t, "dynamodb-insert-misplaced.json")
 	apply(t, st, payload)
 	if resp := invokeStream(t, h, payload); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("expect no failures, got %+v", resp)
@@ -151,7 +143,7 @@ func TestMisplacedWriteGoneBeforeTaggingIsLogged(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, st, sk := setup(t, c.region)
 			// The table does not hold the records: deleted since the write.
-			if resp := invokeStream(t, h, sample(t, c.sample)); len(resp.BatchItemFailures) != 0 {
+			if resp := invokeStream(t, h, eventstest.Sample(t, c.sample)); len(resp.BatchItemFailures) != 0 {
 				t.Fatalf("expect no failures, got %+v", resp)
 			}
 			if len(sk.Entries) != c.want || len(sk.Events) != 0 {
@@ -174,7 +166,7 @@ func TestMisplacedWriteGoneBeforeTaggingIsLogged(t *testing.T) {
 
 func TestPoisonRecordFailsAlone(t *testing.T) {
 	h, st, _ := setup(t, "eu-west-1")
-	payload := sample(t, "dynamodb-insert-malformed.json")
+	payload := eventstest.Sample(t, "dynamodb-insert-malformed.json")
 	apply(t, st, payload)
 	resp := invokeStream(t, h, payload)
 	var ev lambdaevents.DynamoDBEvent
@@ -190,7 +182,7 @@ func TestPoisonRecordFailsAlone(t *testing.T) {
 func TestFlushFailureFailsTheBatch(t *testing.T) {
 	h, st, sk := setup(t, "eu-central-1")
 	sk.Fail = errors.New("ThrottlingException")
-	payload := sample(t, "dynamodb-insert-compliant.json")
+	payload := eventstest.Sample(t, "dynamodb-insert-compliant.json")
 	apply(t, st, payload)
 	resp := invokeStream(t, h, payload)
 	if len(resp.BatchItemFailures) != 2 {
@@ -205,12 +197,12 @@ func TestOtherTriggers(t *testing.T) {
 		wantErr string
 		seedS3  bool
 	}{
-		"data written":                 {string(sample(t, "eventbridge-data-written.json")), "us-east-1", "", false},
+		"data written":                 {string(eventstest.Sample(t, "eventbridge-data-written.json")), "us-east-1", "", false},
 		"data written missing subject": {`{"detail-type":"Data Written","source":"p","region":"us-east-1","detail":{"source":"w","record":{"id":"1"},"category":"events","region":"us-east-1","created_at":1}}`, "us-east-1", `missing required field "subject_id"`, false},
 		"data written bad region":      {`{"detail-type":"Data Written","source":"p","detail":{"source":"w","record":{"id":"1"},"subject_id":"s","category":"events","region":"mars-1","created_at":1}}`, "us-east-1", `"mars-1"`, false},
-		"s3 object":                    {string(sample(t, "s3-object-created.json")), "eu-west-1", "", true},
-		"s3 object without metadata":   {string(sample(t, "s3-object-created.json")), "eu-west-1", "not found", false},
-		"sqs goes elsewhere":           {string(sample(t, "sqs-ledger-entry.json")), "eu-west-1", "another function", false},
+		"s3 object":                    {string(eventstest.Sample(t, "s3-object-created.json")), "eu-west-1", "", true},
+		"s3 object without metadata":   {string(eventstest.Sample(t, "s3-object-created.json")), "eu-west-1", "not found", false},
+		"sqs goes elsewhere":           {string(eventstest.Sample(t, "sqs-ledger-entry.json")), "eu-west-1", "another function", false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -274,7 +266,7 @@ func TestTTLDeletionGetsItsOwnReceipt(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, st, sk := setup(t, "eu-central-1")
 			ctx := context.Background()
-			payload := sample(t, "dynamodb-insert-compliant.json")
+			payload := eventstest.Sample(t, "dynamodb-insert-compliant.json")
 			apply(t, st, payload)
 			invokeStream(t, h, payload)
 			key := record.Key{"pk": "USER#u-1002", "sk": "PROFILE"}
@@ -365,7 +357,7 @@ func TestStreamBatchMetrics(t *testing.T) {
 			h, st, _ := setup(t, c.region)
 			var emf bytes.Buffer
 			h.Metrics = &metrics.Emitter{W: &emf, Function: "tagger", Region: c.region}
-			payload := sample(t, c.sample)
+			payload := eventstest.Sample(t, c.sample)
 			apply(t, st, payload)
 			invokeStream(t, h, payload)
 			var line map[string]any

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/residency-dev/residency/events"
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/fakes"
 	"github.com/residency-dev/residency/shared/record"
 )
@@ -31,7 +32,7 @@ func TestViolationCarriesTheWriteTime(t *testing.T) {
 	}
 	t.Run("stream: ApproximateCreationDateTime", func(t *testing.T) {
 		h, st, sk := setup(t, "us-east-1")
-		payload := sample(t, "dynamodb-insert-misplaced.json")
+		payload := eventstest.Sample(t, "dynamodb-insert-misplaced.json")
 		apply(t, st, payload)
 		invokeStream(t, h, payload)
 		v := violations(sk)
@@ -46,7 +47,7 @@ func TestViolationCarriesTheWriteTime(t *testing.T) {
 	})
 	t.Run("Data Written: the event's time", func(t *testing.T) {
 		h, _, sk := setup(t, "us-east-1")
-		payload := strings.Replace(string(sample(t, "eventbridge-data-written.json")), `"subject_country": "CH"`, `"subject_country": "FR"`, 1)
+		payload := strings.Replace(string(eventstest.Sample(t, "eventbridge-data-written.json")), `"subject_country": "CH"`, `"subject_country": "FR"`, 1)
 		if _, err := lambda.NewHandler(h.Invoke).Invoke(ctx, []byte(payload)); err != nil {
 			t.Fatal(err)
 		}

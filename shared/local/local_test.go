@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
@@ -296,10 +297,7 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 func TestEchoCausesNoWrite(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	data, err := os.ReadFile("../../events/samples/dynamodb-insert-compliant.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := eventstest.Sample(t, "dynamodb-insert-compliant.json")
 	e.at = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	if _, err := e.stack.Replay(ctx, data); err != nil {
 		t.Fatal(err)

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/residency-dev/residency/events/eventstest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/policy"
@@ -26,7 +26,7 @@ func TestRelocatedRecordIsCataloguedAtHome(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.at = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	if _, err := e.stack.Replay(ctx, mustSample(t, "dynamodb-insert-misplaced.json")); err != nil {
+	if _, err := e.stack.Replay(ctx, eventstest.Sample(t, "dynamodb-insert-misplaced.json")); err != nil {
 		t.Fatal(err)
 	}
 	key := record.Key{"pk": "USER#u-1001", "sk": "PROFILE"}
@@ -82,15 +82,6 @@ func TestMalformedAttributeFailsAlone(t *testing.T) {
 	}
 }
 
-func mustSample(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../../events/samples/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // A quarantine writes to Residency's own table; its stream records never
 // reach the tagger (on AWS that table has no mapping), so the replay leaves
 // no dead letter.
@@ -108,7 +99,7 @@ func TestQuarantineLeavesNoDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Replay(ctx, mustSample(t, "dynamodb-insert-misplaced.json")); err != nil {
+	if _, err := s.Replay(ctx, eventstest.Sample(t, "dynamodb-insert-misplaced.json")); err != nil {
 		t.Fatal(err)
 	}
 	var decisions []string
