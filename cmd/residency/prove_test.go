@@ -14,6 +14,7 @@ import (
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/sqlitestore"
+	"github.com/residency-dev/residency/shared/storetest"
 )
 
 // signTwice replays the samples, then a transfer and a sweep, so that
@@ -148,15 +149,7 @@ func TestVerifyCatchesARewrittenPast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := ledger.Head{Seq: entries[0].Seq, Hash: entries[0].Hash}
-	for i := 1; i < len(entries); i++ {
-		d := entries[i]
-		d.Seq, d.PrevHash, d.Hash = 0, "", ""
-		if i == 1 {
-			d.Decision = "rewritten"
-		}
-		e, next := ledger.Link(head, d)
-		head = next
+	for _, e := range storetest.RewritePast(entries, 1) {
 		if _, err := sqldb.Exec(`UPDATE ledger SET decision=?, prev_hash=?, hash=? WHERE region=? AND seq=?`, e.Decision, e.PrevHash, e.Hash, region, e.Seq); err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/mototest"
 	"github.com/residency-dev/residency/shared/report"
+	"github.com/residency-dev/residency/shared/storetest"
 )
 
 var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -178,15 +179,8 @@ func TestRewrittenPastFailsVerifyOnAWS(t *testing.T) {
 	if err := s.store.ScanChain(ctx, eu, func(e *ledger.Entry) error { entries = append(entries, *e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	head := ledger.Head{Seq: entries[1].Seq, Hash: entries[1].Hash}
-	for i := 2; i < len(entries); i++ {
-		d := entries[i]
-		d.Seq, d.PrevHash, d.Hash = 0, "", ""
-		if i == 2 {
-			d.Decision = "rewritten"
-		}
-		var e ledger.Entry
-		e, head = ledger.Link(head, d)
+	rewritten := storetest.RewritePast(entries, 2)
+	for _, e := range rewritten {
 		if _, err := s.ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.ledgerTable),
 			Key: map[string]ddbtypes.AttributeValue{
 				awsenv.LedgerPK: &ddbtypes.AttributeValueMemberS{Value: "CHAIN#" + eu},
@@ -206,7 +200,7 @@ func TestRewrittenPastFailsVerifyOnAWS(t *testing.T) {
 			awsenv.LedgerSK: &ddbtypes.AttributeValueMemberN{Value: "0"}},
 		UpdateExpression:          aws.String("SET #h = :h, tree_size = :z"),
 		ExpressionAttributeNames:  map[string]string{"#h": "hash"},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":h": &ddbtypes.AttributeValueMemberS{Value: head.Hash}, ":z": &ddbtypes.AttributeValueMemberN{Value: "2"}},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":h": &ddbtypes.AttributeValueMemberS{Value: rewritten[len(rewritten)-1].Hash}, ":z": &ddbtypes.AttributeValueMemberN{Value: "2"}},
 	}); err != nil {
 		t.Fatal(err)
 	}

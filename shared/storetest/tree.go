@@ -169,3 +169,25 @@ func concurrently(t *testing.T, workers int, fn func(w int) error) {
 		t.Fatal(err)
 	}
 }
+
+// RewritePast is what a rewrite of a ledger's past by someone with write
+// access to its store leaves: entries[from] (from >= 1) with its decision
+// changed to "rewritten", and every entry after it re-linked (PrevHash,
+// Hash) so the chain verifies on its own. It returns the entries from
+// entries[from] on, to write back over the store's; only signed digests
+// and the tree heads they hold can tell.
+func RewritePast(entries []ledger.Entry, from int) []ledger.Entry {
+	head := ledger.Head{Seq: entries[from-1].Seq, Hash: entries[from-1].Hash}
+	out := make([]ledger.Entry, 0, len(entries)-from)
+	for i := from; i < len(entries); i++ {
+		d := entries[i]
+		d.Seq, d.PrevHash, d.Hash = 0, "", ""
+		if i == from {
+			d.Decision = "rewritten"
+		}
+		var e ledger.Entry
+		e, head = ledger.Link(head, d)
+		out = append(out, e)
+	}
+	return out
+}
