@@ -18,19 +18,17 @@ import (
 // the one left unchanged. A name that is no source is a usage error.
 func TestBackfillBucketSource(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "b.db")
-	st, err := sqlitestore.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	for k, country := range map[string]string{"users/u-9001/a.json": "FR", "users/u-9002/b.json": "US"} {
-		subject := strings.Split(k, "/")[1]
-		if err := st.PutObject(context.Background(), record.Object{Region: "us-east-1", Bucket: "acme-exports-us", Key: k, LastModified: at,
-			Metadata: map[string]string{"subject-id": subject, "subject-country": country}}); err != nil {
-			t.Fatal(err)
+	withStore(t, db, func(st *sqlitestore.Store) error {
+		for k, country := range map[string]string{"users/u-9001/a.json": "FR", "users/u-9002/b.json": "US"} {
+			subject := strings.Split(k, "/")[1]
+			if err := st.PutObject(context.Background(), record.Object{Region: "us-east-1", Bucket: "acme-exports-us", Key: k, LastModified: at,
+				Metadata: map[string]string{"subject-id": subject, "subject-country": country}}); err != nil {
+				return err
+			}
 		}
-	}
-	st.Close()
+		return nil
+	})
 	type result struct {
 		Region, Table                                   string
 		Items, Tagged, Unchanged, Violations, Relocated int

@@ -22,10 +22,6 @@ import (
 // reference, and a second backfill writes nothing.
 func TestBackfill(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "b.db")
-	st, err := sqlitestore.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	put := func(region, pk, user, country, created string) sqlitestore.ReplayedWrite {
 		item := map[string]any{"pk": pk, "sk": "PROFILE", "country": country, "created_at": created}
 		if user != "" {
@@ -34,15 +30,14 @@ func TestBackfill(t *testing.T) {
 		b, _ := json.Marshal(item)
 		return sqlitestore.ReplayedWrite{Region: region, Table: "users", Key: record.Key{"pk": pk, "sk": "PROFILE"}, Item: b}
 	}
-	if err := st.ReplayWrites(context.Background(), []sqlitestore.ReplayedWrite{
-		put("us-east-1", "USER#u-8001", "u-8001", "FR", "2026-10-01T00:00:00Z"), // an EEA subject in the US for years
-		put("us-east-1", "USER#u-8002", "u-8002", "US", "2023-01-01T00:00:00Z"), // past its 25 months
-		put("eu-central-1", "USER#u-8003", "u-8003", "DE", "2026-10-01T00:00:00Z"),
-		put("eu-central-1", "USER#u-8004", "", "DE", "2026-10-01T00:00:00Z"), // no subject id
-	}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	withStore(t, db, func(st *sqlitestore.Store) error {
+		return st.ReplayWrites(context.Background(), []sqlitestore.ReplayedWrite{
+			put("us-east-1", "USER#u-8001", "u-8001", "FR", "2026-10-01T00:00:00Z"), // an EEA subject in the US for years
+			put("us-east-1", "USER#u-8002", "u-8002", "US", "2023-01-01T00:00:00Z"), // past its 25 months
+			put("eu-central-1", "USER#u-8003", "u-8003", "DE", "2026-10-01T00:00:00Z"),
+			put("eu-central-1", "USER#u-8004", "", "DE", "2026-10-01T00:00:00Z"), // no subject id
+		})
+	})
 
 	type result struct {
 		Region, Table                        string

@@ -25,6 +25,21 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// withStore opens the embedded store at db, runs fn on it and closes it
+// again, so a test sets or reads what the commands find there; an error of
+// either fails the test.
+func withStore(t *testing.T, db string, fn func(st *sqlitestore.Store) error) {
+	t.Helper()
+	st, err := sqlitestore.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := fn(st); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestMain(m *testing.M) {
 	// The commands default to events/samples and residency.yaml relative to
 	// the repository root.
@@ -524,24 +539,19 @@ func TestFailuresRetry(t *testing.T) {
 
 	// Fix the samples' poison record in the table (the platform adds the
 	// missing user_id), without a stream record: only the retry tags it.
-	st, err := sqlitestore.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	key := record.Key{"pk": "USER#u-1006", "sk": "PROFILE"}
-	item, err := st.GetItem(ctx, "eu-west-1", "users", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, tagged := item["residency"]; tagged {
-		t.Fatalf("expect the poison record untagged, got %v", item)
-	}
-	item["user_id"] = "u-1006"
-	if err := st.ReplayWrite(ctx, "eu-west-1", "users", key, item); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	withStore(t, db, func(st *sqlitestore.Store) error {
+		item, err := st.GetItem(ctx, "eu-west-1", "users", key)
+		if err != nil {
+			return err
+		}
+		if _, tagged := item["residency"]; tagged {
+			t.Fatalf("expect the poison record untagged, got %v", item)
+		}
+		item["user_id"] = "u-1006"
+		return st.ReplayWrite(ctx, "eu-west-1", "users", key, item)
+	})
 
 	code, out, errs = cli(t, "failures", "retry", "--db", db, "--region", "eu-west-1", "--now", "2026-11-22T14:00:00Z")
 	if code != exitFail || !strings.Contains(out, "1 redelivered, 1 failed again") || !strings.Contains(out, "redelivered\n") {
@@ -551,16 +561,16 @@ func TestFailuresRetry(t *testing.T) {
 	if len(l) != 1 || l[0]["item"] != "stream record 111100000000030000050999" || !strings.Contains(l[0]["reason"].(string), "user_id") {
 		t.Fatalf("expect only u-1099's letter left, with its reason, got %v", l)
 	}
-	if st, err = sqlitestore.Open(db); err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if item, err = st.GetItem(ctx, "eu-west-1", "users", key); err != nil {
-		t.Fatal(err)
-	}
-	if _, tagged := item["residency"]; !tagged {
-		t.Fatalf("expect the fixed record tagged by the retry, got %v", item)
-	}
+	withStore(t, db, func(st *sqlitestore.Store) error {
+		item, err := st.GetItem(ctx, "eu-west-1", "users", key)
+		if err != nil {
+			return err
+		}
+		if _, tagged := item["residency"]; !tagged {
+			t.Fatalf("expect the fixed record tagged by the retry, got %v", item)
+		}
+		return nil
+	})
 
 	// A filter that matches nothing redelivers nothing.
 	if code, out, _ := cli(t, "failures", "retry", "--db", db, "--function", "router"); code != exitOK || !strings.Contains(out, "No dead letters.") {

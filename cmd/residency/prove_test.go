@@ -138,13 +138,10 @@ func TestVerifyCatchesARewrittenPast(t *testing.T) {
 	db := signTwice(t)
 	const region = "eu-central-1"
 	ctx := context.Background()
-	st, err := sqlitestore.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var entries []ledger.Entry
-	st.ScanChain(ctx, region, func(e *ledger.Entry) error { entries = append(entries, *e); return nil })
-	st.Close()
+	withStore(t, db, func(st *sqlitestore.Store) error {
+		return st.ScanChain(ctx, region, func(e *ledger.Entry) error { entries = append(entries, *e); return nil })
+	})
 	sqldb, err := sql.Open("sqlite", db)
 	if err != nil {
 		t.Fatal(err)
@@ -158,11 +155,7 @@ func TestVerifyCatchesARewrittenPast(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqldb.Close()
-	st, _ = sqlitestore.Open(db)
-	if err := st.BackfillTree(ctx, region); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	withStore(t, db, func(st *sqlitestore.Store) error { return st.BackfillTree(ctx, region) })
 	code, out, _ := cli(t, "verify", "--db", db)
 	if code != exitBroken || !strings.Contains(out, region+": BROKEN") || !strings.Contains(out, "is not consistent with") {
 		t.Fatalf("expect verify to fail for a rewritten past, got %d %s", code, out)
