@@ -96,6 +96,23 @@ func (c *ddbCounter) middleware(stack *middleware.Stack) error {
 	}), middleware.After)
 }
 
+// putBackfillUsers puts the users a backfill test finds in the table:
+// USER#<prefix>-0 to -4, US subjects but the one at misplaced (an EEA
+// subject in us-east-1), and USER#<prefix>-bad with no user_id. The puts'
+// own stream records are read and dropped: not a backfill test's concern.
+func (w *world) putBackfillUsers(prefix string, misplaced int) {
+	for i := range 5 {
+		country := "US"
+		if i == misplaced {
+			country = "FR"
+		}
+		w.put(map[string]string{"pk": fmt.Sprintf("USER#%s-%d", prefix, i), "sk": "PROFILE", "user_id": fmt.Sprintf("%s-%d", prefix, i), "country": country,
+			"created_at": "2026-10-01T00:00:00Z"})
+	}
+	w.put(map[string]string{"pk": "USER#" + prefix + "-bad", "sk": "PROFILE", "country": "US"})
+	w.streamBatch()
+}
+
 // TestBackfillPagesOnDynamoDB: the tagger, given backfill pages as the
 // state machine sends them, scans the users table on moto in two segments,
 // a page of 2 at a time following next_cursor, and tags every record that
@@ -104,16 +121,7 @@ func (c *ddbCounter) middleware(stack *middleware.Stack) error {
 // writes nothing.
 func TestBackfillPagesOnDynamoDB(t *testing.T) {
 	w := setup(t)
-	for i := range 5 {
-		country := "US"
-		if i == 2 {
-			country = "FR" // misplaced: an EEA subject in us-east-1
-		}
-		w.put(map[string]string{"pk": fmt.Sprintf("USER#b-%d", i), "sk": "PROFILE", "user_id": fmt.Sprintf("b-%d", i), "country": country,
-			"created_at": "2026-10-01T00:00:00Z"})
-	}
-	w.put(map[string]string{"pk": "USER#b-bad", "sk": "PROFILE", "country": "US"}) // no user_id
-	w.streamBatch()                                                                // the puts' own stream records: not this test's concern
+	w.putBackfillUsers("b", 2)
 	// The tagger's store, on clients that count their calls.
 	count := newCounter()
 	clients := map[string]dynamostore.API{}
@@ -207,16 +215,7 @@ func TestBackfillPagesOnDynamoDB(t *testing.T) {
 // unchanged (nothing written).
 func TestBackfillPagesFromAnExportOnS3(t *testing.T) {
 	w := setup(t)
-	for i := range 5 {
-		country := "US"
-		if i == 3 {
-			country = "FR" // misplaced: an EEA subject in us-east-1
-		}
-		w.put(map[string]string{"pk": fmt.Sprintf("USER#e-%d", i), "sk": "PROFILE", "user_id": fmt.Sprintf("e-%d", i), "country": country,
-			"created_at": "2026-10-01T00:00:00Z"})
-	}
-	w.put(map[string]string{"pk": "USER#e-bad", "sk": "PROFILE", "country": "US"}) // no user_id
-	w.streamBatch()
+	w.putBackfillUsers("e", 3)
 
 	// GIVEN an export of the table, written by moto to the backfill bucket
 	const bucket, prefix = "residency-backfill-test", "exports/users"
