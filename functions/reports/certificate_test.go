@@ -188,9 +188,12 @@ func requestLedger(t *testing.T, id string, records map[string]int) *sqlitestore
 	return st
 }
 
-// signAll signs a digest of every chain of st into dir, at now.
-func signAll(t *testing.T, st *sqlitestore.Store, signer digest.Signer, dir digest.Dir, now time.Time) {
+// signedChecker signs a digest of every chain of st, at now, with a new
+// local key (localDigests), and returns the checker of those digests and
+// their keys.
+func signedChecker(t *testing.T, st *sqlitestore.Store, now time.Time) (*digest.Checker, digest.Keys) {
 	t.Helper()
+	signer, keys, dir := localDigests(t)
 	regions, err := st.Chains(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -201,6 +204,7 @@ func signAll(t *testing.T, st *sqlitestore.Store, signer digest.Signer, dir dige
 			t.Fatal(err)
 		}
 	}
+	return &digest.Checker{Source: dir, Keys: keys}, keys
 }
 
 // A request whose regions held no record of the subject completes with no
@@ -210,13 +214,12 @@ func signAll(t *testing.T, st *sqlitestore.Store, signer digest.Signer, dir dige
 // not a 500; nothing is stored, and the proofs it points at are there.
 func TestCertificateOfARequestThatErasedNothing(t *testing.T) {
 	st := requestLedger(t, "dsr-empty", map[string]int{"eu-central-1": 0, "eu-west-1": 0})
-	signer, keys, dir := localDigests(t)
 	now := certAt.Add(time.Hour)
-	signAll(t, st, signer, dir, now)
+	checker, keys := signedChecker(t, st, now)
 	var logs bytes.Buffer
 	mem := &memCertificates{objs: map[string][]byte{}}
 	h := &reports.Handler{Ledger: st, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
-		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: mem}
+		Digests: checker, Certificates: mem}
 	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": "dsr-empty"})
 	var body struct {
 		Error string `json:"error"`
@@ -248,9 +251,8 @@ func TestCertificateOfARequestThatErasedNothing(t *testing.T) {
 	// One region with a record (an S3 object's): a certificate of its
 	// receipt.
 	st = requestLedger(t, "dsr-some", map[string]int{"eu-central-1": 0, "eu-west-1": 1})
-	signer, keys, dir = localDigests(t)
-	signAll(t, st, signer, dir, now)
-	h.Ledger, h.Digests = st, &digest.Checker{Source: dir, Keys: keys}
+	checker, keys = signedChecker(t, st, now)
+	h.Ledger, h.Digests = st, checker
 	resp = call(t, h, "POST", "/v1/certificate", map[string]string{"request": "dsr-some"})
 	c, err := digest.ParseCertificate([]byte(resp.Body))
 	if resp.StatusCode != http.StatusCreated || err != nil || digest.CheckCertificate(c, keys) != nil || len(c.Receipts) != 1 {
@@ -271,12 +273,11 @@ func (failingCertificates) StoreCertificate(_ context.Context, id string, _ []by
 func TestCertificateFailureLogsNoRequestID(t *testing.T) {
 	const id = "DSR 2026/0042"
 	st := requestLedger(t, id, map[string]int{"eu-central-1": 2})
-	signer, keys, dir := localDigests(t)
 	now := certAt.Add(time.Hour)
-	signAll(t, st, signer, dir, now)
+	checker, _ := signedChecker(t, st, now)
 	var logs bytes.Buffer
 	h := &reports.Handler{Ledger: st, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
-		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: failingCertificates{}}
+		Digests: checker, Certificates: failingCertificates{}}
 	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": id})
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(resp.Body, "internal error") {
 		t.Fatalf("expect 500 internal error, got %d %s", resp.StatusCode, resp.Body)
@@ -321,12 +322,11 @@ func (c *countingLedger) ScanChainAfter(ctx context.Context, region string, afte
 func TestCertificateOfARequestIDWithASemicolonAndAComma(t *testing.T) {
 	const id = "DSR-7; part 2, EU"
 	st := requestLedger(t, id, map[string]int{"eu-central-1": 2})
-	signer, keys, dir := localDigests(t)
 	now := certAt.Add(time.Hour)
-	signAll(t, st, signer, dir, now)
+	checker, keys := signedChecker(t, st, now)
 	mem := &memCertificates{objs: map[string][]byte{}}
 	h := &reports.Handler{Ledger: st, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: mem}
+		Digests: checker, Certificates: mem}
 	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": id})
 	c, err := digest.ParseCertificate([]byte(resp.Body))
 	if resp.StatusCode != http.StatusCreated || err != nil || digest.CheckCertificate(c, keys) != nil || c.RequestID != id || len(c.Receipts) != 2 {
@@ -341,12 +341,11 @@ func TestCertificateOfARequestIDWithASemicolonAndAComma(t *testing.T) {
 // receipts come from the same read.
 func TestCertificateReadsEachChainOnce(t *testing.T) {
 	st, refs := erasureLedger(t)
-	signer, keys, dir := localDigests(t)
 	now := certAt.Add(time.Hour)
-	signAll(t, st, signer, dir, now)
+	checker, keys := signedChecker(t, st, now)
 	l := &countingLedger{Store: st, reads: map[string]int{}}
 	h := &reports.Handler{Ledger: l, Refs: refs, Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Digests: &digest.Checker{Source: dir, Keys: keys}, Certificates: &memCertificates{objs: map[string][]byte{}}}
+		Digests: checker, Certificates: &memCertificates{objs: map[string][]byte{}}}
 	resp := call(t, h, "POST", "/v1/certificate", map[string]string{"request": "dsr-done"})
 	c, err := digest.ParseCertificate([]byte(resp.Body))
 	if resp.StatusCode != http.StatusCreated || err != nil || digest.CheckCertificate(c, keys) != nil || len(c.Receipts) != 3 {
