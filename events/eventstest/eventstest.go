@@ -1,11 +1,16 @@
-// Package eventstest gives tests the sample payloads of events/samples.
+// Package eventstest gives tests the sample payloads of events/samples,
+// and runs payloads through a handler's JSON path as Lambda does.
 package eventstest
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/lambda"
 )
 
 // dir is events/samples, wherever the test that reads it runs.
@@ -40,4 +45,21 @@ func AddSamples(f *testing.F, pattern string) {
 		}
 		f.Add(b)
 	}
+}
+
+// Invoke sends payload through handler's JSON path, as the Lambda runtime
+// does (lambda.NewHandler: handler is a function's Invoke method or any
+// handler it takes), and decodes the answer as a T; an error of either
+// fails tb's test.
+func Invoke[T any](tb testing.TB, handler any, payload []byte) T {
+	tb.Helper()
+	out, err := lambda.NewHandler(handler).Invoke(context.Background(), payload)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var v T
+	if err := json.Unmarshal(out, &v); err != nil {
+		tb.Fatalf("decode %s: %v", out, err)
+	}
+	return v
 }

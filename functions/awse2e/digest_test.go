@@ -84,15 +84,7 @@ func newDigestStack(t *testing.T) *digestStack {
 // digest runs the scheduled digest.
 func (s *digestStack) digest(t *testing.T) ledgerfn.DigestResult {
 	t.Helper()
-	out, err := lambda.NewHandler(s.fn.Invoke).Invoke(context.Background(), s.schedule)
-	if err != nil {
-		t.Fatalf("scheduled digest: %v", err)
-	}
-	var d ledgerfn.DigestResult
-	if err := json.Unmarshal(out, &d); err != nil {
-		t.Fatalf("digest %s: %v", out, err)
-	}
-	return d
+	return eventstest.Invoke[ledgerfn.DigestResult](t, s.fn.Invoke, s.schedule)
 }
 
 // verify is GET /v1/verify.

@@ -32,15 +32,7 @@ func newHandler(t *testing.T) (*fn.Handler, *sqlitestore.Store) {
 
 func invoke(t *testing.T, h *fn.Handler, payload []byte) events.SQSEventResponse {
 	t.Helper()
-	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp events.SQSEventResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatal(err)
-	}
-	return resp
+	return eventstest.Invoke[events.SQSEventResponse](t, h.Invoke, payload)
 }
 
 func msg(id, group string, e ledger.Entry) events.SQSMessage {
@@ -134,16 +126,9 @@ func TestScheduledDigest(t *testing.T) {
 		{Region: "eu-central-1", FromSeq: 2, ToSeq: 1, HeadHash: stored[0].Hash, KeyID: signer.KeyID()}, // hourly, nothing new
 	} {
 		now = now.Add(time.Hour)
-		out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), schedule)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got fn.DigestResult
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatal(err)
-		}
+		got := eventstest.Invoke[fn.DigestResult](t, h.Invoke, schedule)
 		if got.Signature == "" {
-			t.Fatalf("digest %d unsigned: %s", i, out)
+			t.Fatalf("digest %d unsigned: %+v", i, got)
 		}
 		got.Signature = ""
 		if got != want {

@@ -45,15 +45,7 @@ func call(t *testing.T, h *reports.Handler, method, path string, q map[string]st
 	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, QueryStringParameters: q}
 	req.RequestContext.HTTP.Method = method
 	payload, _ := json.Marshal(req)
-	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatal(err)
-	}
-	return resp
+	return eventstest.Invoke[events.APIGatewayV2HTTPResponse](t, h.Invoke, payload)
 }
 
 // localDigests is a digest signing key in the test's temporary folder, its

@@ -59,13 +59,8 @@ func apply(t *testing.T, st *sqlitestore.Store, payload []byte) {
 }
 
 func invokeStream(t *testing.T, h *tagger.Handler, payload []byte) lambdaevents.DynamoDBEventResponse {
-	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp lambdaevents.DynamoDBEventResponse
-	json.Unmarshal(out, &resp)
-	return resp
+	t.Helper()
+	return eventstest.Invoke[lambdaevents.DynamoDBEventResponse](t, h.Invoke, payload)
 }
 
 func TestViolationTaggedAndReported(t *testing.T) {
