@@ -28,7 +28,7 @@ func TestBackfillBucketModes(t *testing.T) {
 			// GIVEN the region's backfill definition
 			doc := asl(t, r)
 			states := doc["States"].(map[string]any)
-			tagger := "<local:" + logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger")) + ">"
+			tagger := taggerRef(t, r)
 
 			// THEN a source may be one of this region's watched buckets, and
 			// no other region's

@@ -28,6 +28,13 @@ func asl(t *testing.T, region string) map[string]any {
 	return doc
 }
 
+// taggerRef is the tagger function of region's stack as the backfill's
+// definition and role name it, rendered by arn (<local:ID>).
+func taggerRef(t *testing.T, region string) string {
+	t.Helper()
+	return "<local:" + logicalID(t, region, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger")) + ">"
+}
+
 // state returns the named state of a States map, failing if it is absent.
 func state(t *testing.T, states map[string]any, name string) map[string]any {
 	t.Helper()
@@ -163,7 +170,7 @@ func TestBackfillDefinition(t *testing.T) {
 			// GIVEN the region's backfill definition
 			doc := asl(t, r)
 			states := doc["States"].(map[string]any)
-			tagger := "<local:" + logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger")) + ">"
+			tagger := taggerRef(t, r)
 			// THEN every transition names a state, every state is reached
 			transitions(t, "backfill", doc["StartAt"].(string), states)
 
@@ -360,7 +367,7 @@ func TestBackfillRoleHasOnlyWhatTheDefinitionUses(t *testing.T) {
 			role := logicalID(t, r, "AWS::IAM::Role", "Description", "Residency backfill state machine ("+r+"): least privilege")
 			p := partitionOf(r)
 			bucket := backfillBucketID(t, r)
-			tagger := "<local:" + logicalID(t, r, "AWS::Lambda::Function", "FunctionName", FunctionName("tagger")) + ">"
+			tagger := taggerRef(t, r)
 			tables := func(suffix string) []string {
 				var out []string
 				for _, tb := range []string{"orders", "users"} {

@@ -17,17 +17,9 @@ import (
 
 // testContext is a valid context for testdata/policy.yaml; cases change it.
 func testContext() map[string]any {
-	streams := map[string]any{}
-	for _, r := range testRegions {
-		m := map[string]any{}
-		for _, t := range testTables {
-			m[t] = testStreamARN(r, t)
-		}
-		streams[r] = m
-	}
 	return map[string]any{
 		CtxPolicy:  "testdata/policy.yaml",
-		CtxStreams: streams,
+		CtxStreams: testStreams(testRegions),
 		CtxBuckets: map[string]any{"acme-exports": "eu-west-1", "acme-us-archive": "us-east-1"},
 	}
 }

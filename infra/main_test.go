@@ -47,6 +47,20 @@ func testStreamARN(region, table string) string {
 	return "arn:" + partition + ":dynamodb:" + region + ":" + testAccount + ":table/" + table + "/stream/2026-11-01T00:00:00.000"
 }
 
+// testStreams is the context's stream ARNs (residency:streams) of every
+// test table in each of regions.
+func testStreams(regions []string) map[string]any {
+	streams := map[string]any{}
+	for _, r := range regions {
+		m := map[string]any{}
+		for _, t := range testTables {
+			m[t] = testStreamARN(r, t)
+		}
+		streams[r] = m
+	}
+	return streams
+}
+
 // fixture is the synthesized apps.
 var fixture struct {
 	cfg *Config // of the three-region app
@@ -110,14 +124,6 @@ func setup(m *testing.M) (int, error) {
 // synthApp synthesizes the app of a policy's regions into dir/cdk.out and
 // adds its stacks to the fixture.
 func synthApp(dir, bin, policyFile string, regions []string) (*Config, error) {
-	streams := map[string]any{}
-	for _, r := range regions {
-		m := map[string]any{}
-		for _, t := range testTables {
-			m[t] = testStreamARN(r, t)
-		}
-		streams[r] = m
-	}
 	buckets := map[string]any{}
 	for b, r := range testContextBuckets {
 		if slices.Contains(regions, r) {
@@ -135,7 +141,7 @@ func synthApp(dir, bin, policyFile string, regions []string) (*Config, error) {
 	ctx[CtxRegions] = list
 	ctx[CtxPolicy] = policyFile
 	ctx[CtxAccount] = testAccount
-	ctx[CtxStreams] = streams
+	ctx[CtxStreams] = testStreams(regions)
 	ctx[CtxBuckets] = buckets
 	ctx[CtxAssets] = bin
 	// As the CDK CLI does: asset and path metadata in the templates.
