@@ -22,6 +22,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/storetest"
 )
 
 const region = "eu-central-1"
@@ -55,6 +56,12 @@ func (c *chain) ReadTreeNodes(_ context.Context, r string, seqs []int64) ([][]by
 		out[i] = c.nodes[s]
 	}
 	return out, nil
+}
+
+// rewrite rewrites every entry from index from on, consistently
+// (storetest.RewritePast): the chain alone still verifies.
+func (c *chain) rewrite(from int) {
+	copy(c.entries[from:], storetest.RewritePast(c.entries, from))
 }
 
 func (c *chain) append(t *testing.T, n int) {
@@ -122,6 +129,16 @@ func newFixture(t *testing.T) *fixture {
 		now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	f.w = &digest.Writer{Signer: signer, Store: f.dir, Chain: f.chain, Now: func() time.Time { return f.now }}
 	return f
+}
+
+// digests appends sizes[i] entries to the chain and writes a digest of
+// them, for each i in turn.
+func (f *fixture) digests(t *testing.T, sizes ...int) {
+	t.Helper()
+	for _, n := range sizes {
+		f.chain.append(t, n)
+		f.write(t, false)
+	}
 }
 
 func (f *fixture) write(t *testing.T, always bool) *digest.Digest {
@@ -231,8 +248,7 @@ func TestWriterRefusesATamperedChain(t *testing.T) {
 	for name, tamper := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
-			f.chain.append(t, 5)
-			f.write(t, false)
+			f.digests(t, 5)
 			f.chain.append(t, 3)
 			tamper(f.chain)
 			_, err := f.w.Write(context.Background(), region, true)
@@ -244,19 +260,6 @@ func TestWriterRefusesATamperedChain(t *testing.T) {
 }
 
 func TestVerifyWithDigests(t *testing.T) {
-	relink := func(c *chain, from int) {
-		// Rewrite every entry from index from on, consistently: the chain
-		// alone still verifies.
-		head := ledger.Head{Seq: c.entries[from-1].Seq, Hash: c.entries[from-1].Hash}
-		for i := from; i < len(c.entries); i++ {
-			d := c.entries[i]
-			d.Seq, d.PrevHash, d.Hash = 0, "", ""
-			if i == from {
-				d.Decision = "forged"
-			}
-			c.entries[i], head = ledger.Link(head, d)
-		}
-	}
 	cases := map[string]struct {
 		tamper  func(t *testing.T, f *fixture)
 		seq     int64
@@ -273,7 +276,7 @@ func TestVerifyWithDigests(t *testing.T) {
 			seq:    1, reason: "truncated tail",
 		},
 		"tail rewritten consistently": {
-			tamper: func(_ *testing.T, f *fixture) { relink(f.chain, 6) },
+			tamper: func(_ *testing.T, f *fixture) { f.chain.rewrite(6) },
 			seq:    8, reason: "signed",
 		},
 		"middle digest removed": {
@@ -310,12 +313,7 @@ func TestVerifyWithDigests(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
-			f.chain.append(t, 5)
-			f.write(t, false)
-			f.chain.append(t, 3)
-			f.write(t, false)
-			f.chain.append(t, 2)
-			f.write(t, false)
+			f.digests(t, 5, 3, 2)
 			tc.tamper(t, f)
 			r, err := f.verify(t)
 			if tc.problem != "" {

@@ -124,23 +124,10 @@ func TestConsistencyAcrossEveryDigestPair(t *testing.T) {
 // digest signed, and the tree rebuilt from the entries differs too.
 func TestRewrittenPastIsCaught(t *testing.T) {
 	f := newFixture(t)
-	f.chain.append(t, 6)
-	f.write(t, false)
-	f.chain.append(t, 6)
-	f.write(t, false)
-	f.chain.append(t, 2)
-	f.write(t, false)
+	f.digests(t, 6, 6, 2)
 	// Rewrite seq 3 and everything after, consistently.
 	c := f.chain
-	head := ledger.Head{Seq: c.entries[1].Seq, Hash: c.entries[1].Hash}
-	for i := 2; i < len(c.entries); i++ {
-		d := c.entries[i]
-		d.Seq, d.PrevHash, d.Hash = 0, "", ""
-		if i == 2 {
-			d.Decision = "forged"
-		}
-		c.entries[i], head = ledger.Link(head, d)
-	}
+	c.rewrite(2)
 	c.nodes = nil
 	ch := digest.Checker{Source: f.dir, Keys: f.keys, Tree: c}
 	r, err := ch.Check(context.Background(), region)
