@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/residency-dev/residency/shared/ledger"
 	"github.com/residency-dev/residency/shared/local"
-	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
-	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 // TestBackfillBucket: the objects of us-east-1's bucket written before
@@ -24,16 +21,8 @@ import (
 // and writes nothing.
 func TestBackfillBucket(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "b.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	at := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, s := stackAt(t, at)
 	const us, bucket = "us-east-1", "acme-exports-us"
 	var french []string
 	for i := range 8 {
@@ -58,7 +47,7 @@ func TestBackfillBucket(t *testing.T) {
 	// GIVEN a backfill stopped after its second page
 	stopped, stop := context.WithCancel(ctx)
 	pages := 0
-	_, err = s.BackfillBucket(stopped, us, bucket, local.BackfillOptions{PageSize: 2, Progress: func(local.BackfillProgress) {
+	_, err := s.BackfillBucket(stopped, us, bucket, local.BackfillOptions{PageSize: 2, Progress: func(local.BackfillProgress) {
 		if pages++; pages == 2 {
 			stop()
 		}

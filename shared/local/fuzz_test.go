@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/residency-dev/residency/events/eventstest"
-	"github.com/residency-dev/residency/shared/local"
-	"github.com/residency-dev/residency/shared/policy"
-	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // FuzzReplay replays arbitrary files, seeded with every sample, as
@@ -19,12 +16,7 @@ func FuzzReplay(f *testing.F) {
 	eventstest.AddSamples(f, "*.json")
 	f.Add([]byte(`{"Records":[{"eventSource":"aws:dynamodb","eventName":"INSERT","eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/users/stream/x",` +
 		`"dynamodb":{"Keys":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"}},"NewImage":{"pk":{"S":"USER#u-1"},"sk":{"S":"P"},"user_id":{"S":"u-1"},"country":{"S":"FR"},"n":{"N":"1x"}},"SequenceNumber":"1"}}]}`))
-	st := sqlitetest.Open(f)
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key,
-		Now: func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		f.Fatal(err)
-	}
+	st, s := stackAt(f, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		ctx := context.Background()
 		d, err := s.Replay(ctx, payload)

@@ -89,6 +89,18 @@ type env struct {
 
 func newEnv(t *testing.T) *env { return newEnvKey(t, key) }
 
+// stackAt is the example policy's local stack on a fresh file store, its
+// clock stopped at at.
+func stackAt(tb testing.TB, at time.Time) (*sqlitestore.Store, *local.Stack) {
+	tb.Helper()
+	st := sqlitetest.Open(tb)
+	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, s
+}
+
 // newEnvKey is newEnv with another HMAC key.
 func newEnvKey(t *testing.T, key []byte) *env {
 	t.Helper()

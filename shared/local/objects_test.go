@@ -12,10 +12,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/residency-dev/residency/shared/ledger"
-	"github.com/residency-dev/residency/shared/local"
-	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
-	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // Locally as on AWS: a French subject's export in the US bucket is
@@ -25,12 +22,8 @@ import (
 // dead letter.
 func TestMisplacedObjectIsRelocatedLocally(t *testing.T) {
 	ctx := context.Background()
-	st := sqlitetest.Open(t)
 	at := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, s := stackAt(t, at)
 	k := "users/u-5001/export 2026-11.json"
 	if err := st.PutObject(ctx, record.Object{Region: "us-east-1", Bucket: "acme-exports-us", Key: k, LastModified: at.Add(-time.Minute),
 		Metadata: map[string]string{"subject-id": "u-5001", "subject-country": "FR"}}); err != nil {

@@ -7,11 +7,7 @@ import (
 
 	"github.com/residency-dev/residency/shared/catalog"
 	"github.com/residency-dev/residency/shared/ledger"
-	"github.com/residency-dev/residency/shared/local"
-	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/record"
-	"github.com/residency-dev/residency/shared/sqlitestore"
-	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // A sweep killed after deleting records and before sending their receipts:
@@ -21,7 +17,7 @@ import (
 func TestSweepStoppedBeforeItsReceiptsIsFinishedByTheNext(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	st, s := sweepStack(t, at)
+	st, s := stackAt(t, at)
 	seedDue(t, st, 10, at)
 	notDue := catalog.Entry{Region: "eu-central-1", Source: "users", SourceKind: catalog.SourceTable, Key: record.Key{"pk": "USER#later", "sk": "PROFILE"},
 		SubjectRef: "sub_later", Category: "profile", TaggedAt: at, RetainUntil: at.AddDate(1, 0, 0)}
@@ -81,7 +77,7 @@ func TestSweepStoppedBeforeItsReceiptsIsFinishedByTheNext(t *testing.T) {
 func TestSweepAppendsReceiptsWhileItDeletes(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	st, s := sweepStack(t, at)
+	st, s := stackAt(t, at)
 	const n = 12345 // two full batches of 5000 and a partial one
 	held := seedDue(t, st, n, at)
 	rs, err := s.Sweep(ctx, at)
@@ -107,16 +103,4 @@ func TestSweepAppendsReceiptsWhileItDeletes(t *testing.T) {
 	if s.Stats.LedgerEntries != n-held || s.Stats.Failures != 0 {
 		t.Fatalf("expect %d ledger messages delivered and no failure, got %+v", n-held, s.Stats)
 	}
-}
-
-// sweepStack is the example policy's local stack on a fresh file store,
-// its clock at at.
-func sweepStack(t *testing.T, at time.Time) (*sqlitestore.Store, *local.Stack) {
-	t.Helper()
-	st := sqlitetest.Open(t)
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, s
 }

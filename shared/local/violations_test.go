@@ -6,10 +6,7 @@ import (
 	"time"
 
 	"github.com/residency-dev/residency/shared/ledger"
-	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/local/loadgen"
-	"github.com/residency-dev/residency/shared/policy"
-	"github.com/residency-dev/residency/shared/sqlitestore/sqlitetest"
 )
 
 // The local stack delivers violations to the router in SQS batches of up
@@ -18,12 +15,7 @@ import (
 // 250, and every one is relocated once.
 func TestViolationsReachTheRouterInBatches(t *testing.T) {
 	ctx := context.Background()
-	st := sqlitetest.Open(t)
-	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key,
-		Now: func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, s := stackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	for _, f := range loadgen.StreamBatches(500, 500, 50) {
 		d, err := s.Replay(ctx, f)
 		if err != nil || d.Failed != 0 || d.Error != "" {
