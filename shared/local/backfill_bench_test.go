@@ -2,14 +2,11 @@ package local_test
 
 import (
 	"context"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/residency-dev/residency/shared/local"
-	"github.com/residency-dev/residency/shared/policy"
-	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 // BenchmarkBackfill backfills a 50,000-item export of the users table in
@@ -25,7 +22,6 @@ import (
 // (cpu-µs/item, user and system, the store's background checkpoints
 // included), which others' load does not inflate.
 func BenchmarkBackfill(b *testing.B) {
-	now := func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }
 	for _, bc := range []struct {
 		name   string
 		spec   exportSpec
@@ -43,14 +39,7 @@ func BenchmarkBackfill(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "backfill.db"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: now})
-				if err != nil {
-					b.Fatal(err)
-				}
+				st, s := benchStack(b, time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 				e, err := s.OpenExport(root)
 				if err != nil {
 					b.Fatal(err)

@@ -101,6 +101,22 @@ func stackAt(tb testing.TB, at time.Time) (*sqlitestore.Store, *local.Stack) {
 	return st, s
 }
 
+// benchStack is stackAt for a benchmark's loop: its store is a new file in
+// b's temporary directory that the iteration closes itself, so the stores
+// of the iterations before are not all kept open until the end.
+func benchStack(b *testing.B, at time.Time) (*sqlitestore.Store, *local.Stack) {
+	b.Helper()
+	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key, Now: func() time.Time { return at }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, s
+}
+
 // newEnvKey is newEnv with another HMAC key.
 func newEnvKey(t *testing.T, key []byte) *env {
 	t.Helper()

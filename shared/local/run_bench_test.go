@@ -3,14 +3,11 @@ package local_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/residency-dev/residency/shared/ledger"
-	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/local/loadgen"
-	"github.com/residency-dev/residency/shared/policy"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
@@ -37,15 +34,7 @@ func BenchmarkRun(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "run.db"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				s, err := local.New(local.Config{Store: st, Policy: policy.MustExample(), Key: key,
-					Now: func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }})
-				if err != nil {
-					b.Fatal(err)
-				}
+				st, s := benchStack(b, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 				b.StartTimer()
 				t0 := time.Now()
 				for _, f := range files {
