@@ -212,10 +212,9 @@ func (r *givingRows) Close() error { return errors.Join(r.Rows.Close(), r.give()
 func (cs *cachedStmt) Close() error  { return cs.c.give(cs.si, cs) }
 func (cs *cachedStmt) NumInput() int { return cs.si.NumInput() }
 
-//lint:ignore SA1019 driver.Stmt requires them; database/sql calls the Context forms.
+// Exec and Query complete driver.Stmt; database/sql calls the Context forms.
 func (cs *cachedStmt) Exec(args []driver.Value) (driver.Result, error) { return cs.si.Exec(args) }
 
-//lint:ignore SA1019 driver.Stmt requires them; database/sql calls the Context forms.
 func (cs *cachedStmt) Query(args []driver.Value) (driver.Rows, error) { return cs.si.Query(args) }
 
 func (cs *cachedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
