@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ type world struct {
 	tagger     *tagger.Handler
 	router     *router.Handler
 	ledger     *ledgerfn.Handler
-	iterator   *string
+	stream     shardReader // us-east-1's users stream
 }
 
 func setup(t *testing.T) *world {
@@ -133,34 +134,59 @@ func setup(t *testing.T) *world {
 // streamBatch reads the us-east-1 users stream records written since the
 // last call, as Lambda's event source mapping would deliver them.
 func (w *world) streamBatch() []byte {
-	t := w.t
-	if w.iterator == nil {
-		d, err := w.ddb[us].DescribeTable(w.ctx, &dynamodb.DescribeTableInput{TableName: aws.String("users")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := w.streams.DescribeStream(w.ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: d.Table.LatestStreamArn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		it, err := w.streams.GetShardIterator(w.ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: d.Table.LatestStreamArn,
-			ShardId: s.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.iterator = it.ShardIterator
-	}
-	out, err := w.streams.GetRecords(w.ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: w.iterator})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.iterator = out.NextShardIterator
 	var ev lambdaevents.DynamoDBEvent
-	for _, r := range out.Records {
-		ev.Records = append(ev.Records, toLambda(t, r))
+	for _, r := range w.stream.next(w.t, w.ctx, w.ddb[us], w.streams) {
+		ev.Records = append(ev.Records, toLambda(w.t, r))
 	}
 	b, _ := json.Marshal(ev)
 	return b
+}
+
+// shardReader reads a users table's stream from its start, a position of
+// its own: each read asks for an iterator at the first record it has not
+// read. Following NextShardIterator instead can loop: moto numbers a
+// shard's records by its length at each write, unguarded, so two writes at
+// once (the tagger's concurrent tag writes) may share a number, and the
+// iterator after the second (AFTER_SEQUENCE_NUMBER the shared number)
+// gives that record again at every read (the fresh-clone CI saw 499 reads
+// of it). moto's sequence numbers are the shard's first plus the record's
+// place, which is what the position counts.
+type shardReader struct {
+	arn, shard *string
+	first      *big.Int // the shard's first sequence number
+	read       int64    // records read so far
+}
+
+func (r *shardReader) next(t *testing.T, ctx context.Context, ddb *dynamodb.Client, streams *dynamodbstreams.Client) []stypes.Record {
+	t.Helper()
+	if r.arn == nil {
+		d, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("users")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: d.Table.LatestStreamArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shard := st.StreamDescription.Shards[0]
+		first, ok := new(big.Int).SetString(aws.ToString(shard.SequenceNumberRange.StartingSequenceNumber), 10)
+		if !ok {
+			t.Fatalf("expect a decimal first sequence number, got %q", aws.ToString(shard.SequenceNumberRange.StartingSequenceNumber))
+		}
+		r.arn, r.shard, r.first = d.Table.LatestStreamArn, shard.ShardId, first
+	}
+	at := new(big.Int).Add(r.first, big.NewInt(r.read)).String()
+	it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: r.arn, ShardId: r.shard,
+		ShardIteratorType: stypes.ShardIteratorTypeAtSequenceNumber, SequenceNumber: aws.String(at)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.read += int64(len(out.Records))
+	return out.Records
 }
 
 func toLambda(t *testing.T, r stypes.Record) lambdaevents.DynamoDBEventRecord {

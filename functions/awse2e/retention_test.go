@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -95,7 +94,7 @@ type stack struct {
 	retention *retention.Handler
 	ledger    *ledgerfn.Handler
 	streams   *dynamodbstreams.Client // outside us-east-1, whose stream the world reads
-	iterator  *string
+	stream    shardReader
 }
 
 func newStack(w *world, region, policyFile string, clk *clock) *stack {
@@ -217,31 +216,9 @@ func (s *stack) streamBatch() []byte {
 	if s.streams == nil {
 		return s.w.streamBatch()
 	}
-	t, ctx := s.w.t, s.w.ctx
-	if s.iterator == nil {
-		d, err := s.w.ddb[s.region].DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("users")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := s.streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: d.Table.LatestStreamArn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		it, err := s.streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: d.Table.LatestStreamArn,
-			ShardId: st.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.iterator = it.ShardIterator
-	}
-	out, err := s.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: s.iterator})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.iterator = out.NextShardIterator
 	var ev lambdaevents.DynamoDBEvent
-	for _, r := range out.Records {
-		rec := toLambda(t, r)
+	for _, r := range s.stream.next(s.w.t, s.w.ctx, s.w.ddb[s.region], s.streams) {
+		rec := toLambda(s.w.t, r)
 		rec.EventSourceArn = "arn:aws:dynamodb:" + s.region + ":123456789012:table/users/stream/moto"
 		ev.Records = append(ev.Records, rec)
 	}
