@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -40,12 +41,14 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 	} else if tok.Kind() != '{' {
 		return syntax(errors.New("expect an object"))
 	}
-	member := func() []byte {
-		b := append([]byte{}, '"')
-		b = append(b, name...) // names we set need no escaping
-		b = append(b, '"', ':')
-		return append(b, value...)
+	member := func(dst []byte) []byte {
+		dst = append(dst, '"')
+		dst = append(dst, name...) // names we set need no escaping
+		dst = append(dst, '"', ':')
+		return append(dst, value...)
 	}
+	// Room for the object with the member added, at most.
+	dst = slices.Grow(dst, len(obj)+len(name)+len(value)+4)
 	copied := 0 // obj[:copied] is in dst
 	found, inserted := false, false
 	members := 0
@@ -62,7 +65,7 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 		}
 		if !found && !inserted && string(key) > name {
 			dst = append(dst, obj[copied:keyStart]...)
-			dst = append(dst, member()...)
+			dst = member(dst)
 			dst = append(dst, ',')
 			copied = keyStart
 			inserted = true
@@ -98,7 +101,7 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 	if members > 0 {
 		dst = append(dst, ',')
 	}
-	dst = append(dst, member()...)
+	dst = member(dst)
 	return append(dst, obj[end:]...), nil
 }
 

@@ -344,7 +344,12 @@ var scratch = sync.Pool{New: func() any { return new([]byte) }}
 // epoch seconds ttl, or without it when ttl is 0.
 func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
 	if ttl != 0 {
-		return withMember(dst, string(item), name, strconv.AppendInt(nil, ttl, 10))
+		var epoch [20]byte
+		out, err := setMember(dst, item, name, strconv.AppendInt(epoch[:0], ttl, 10))
+		if err != nil {
+			return dst, fmt.Errorf("stored item is corrupt: %w", err)
+		}
+		return out, nil
 	}
 	it, err := decodeItem(string(item))
 	if err != nil {
