@@ -107,26 +107,59 @@ type BackfillFailure struct {
 // tagger's permissions, page by page, whatever drives the pages (the local
 // command, or a state machine over a table's scan segments or export).
 func (h *Handler) Backfill(ctx context.Context, region, table string, items []record.Item) (BackfillResult, error) {
-	res := BackfillResult{Region: region, Table: table, Items: len(items), Failed: []BackfillFailure{}}
+	return h.BackfillPrepared(ctx, h.PrepareBackfill(region, table, items))
+}
+
+// PreparedPage is a page of a backfill read for the tagger (see
+// PrepareBackfill), not yet tagged.
+type PreparedPage struct {
+	region, table string
+	items         int
+	src           *policy.Source
+	preps         []prepared
+	err           error // the page cannot be backfilled
+}
+
+// PrepareBackfill does a page's pure work ahead of Backfill: each item's
+// key, keyed references, and what the tagger decides from. It reads only
+// the policy and the keyer, never a store, so a page can be prepared on
+// another goroutine while the one before it is tagged and written
+// (BackfillPrepared tags it); it keeps no memory of items it does not own.
+func (h *Handler) PrepareBackfill(region, table string, items []record.Item) *PreparedPage {
+	pp := &PreparedPage{region: region, table: table, items: len(items)}
 	src, ok := h.Policy.SourceByName(table)
 	if !ok || src.Table == "" {
-		return res, fmt.Errorf("%w: table %q is not a source of policy %s", ErrInvalid, table, h.Policy.Version)
+		pp.err = fmt.Errorf("%w: table %q is not a source of policy %s", ErrInvalid, table, h.Policy.Version)
+		return pp
 	}
 	if !h.Policy.HasRegion(region) {
-		return res, fmt.Errorf("%w: region %q is not a region of policy %s", ErrInvalid, region, h.Policy.Version)
+		pp.err = fmt.Errorf("%w: region %q is not a region of policy %s", ErrInvalid, region, h.Policy.Version)
+		return pp
 	}
-	b := batch{checkEchoes: true, writes: make([]write, 0, len(items))}
+	pp.src = src
+	// The keyed references and the reading of each item are the page's
+	// pure work: on every core at once.
+	pp.preps = make([]prepared, len(items))
+	group.Parallel(len(items), group.Grain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			pp.preps[i] = h.prepareItem(src, region, table, items[i])
+		}
+	})
+	return pp
+}
+
+// BackfillPrepared is Backfill of a page PrepareBackfill prepared.
+func (h *Handler) BackfillPrepared(ctx context.Context, pp *PreparedPage) (BackfillResult, error) {
+	region, table := pp.region, pp.table
+	res := BackfillResult{Region: region, Table: table, Items: pp.items, Failed: []BackfillFailure{}}
+	if pp.err != nil {
+		return res, pp.err
+	}
+	preps := pp.preps
+	b := batch{checkEchoes: true, writes: make([]write, 0, len(preps))}
 	failed := map[string]error{}
 	refs := map[string]string{} // seq -> record reference, for the failures
 	var seqs []string
-	// The keyed references and the reading of each item are the page's
-	// pure work: on every core at once.
-	preps := make([]prepared, len(items))
-	group.Parallel(len(items), group.Grain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			preps[i] = h.prepareItem(src, region, table, items[i])
-		}
-	})
 	for i, p := range preps {
 		seq := strconv.Itoa(i)
 		if p.keyErr != nil {

@@ -83,10 +83,24 @@ func summaryOf(cp catalog.Checkpoint, resumed int, completed time.Time) Backfill
 }
 
 // pageSource reads the page of a backfill that starts at cursor (opened:
-// the store's own text): the records to backfill, the writes to load into
-// the table first (an export's items), and the next page's cursor ("" after
-// the last page).
-type pageSource func(ctx context.Context, cursor string, limit int) (items []record.Item, load []sqlitestore.ReplayedWrite, next string, err error)
+// the store's own text). prepare, when not nil, is the tagger's
+// PrepareBackfill for the backfill's region and table: a source that reads
+// ahead prepares its pages with it there (a source that does not, ignores
+// it).
+type pageSource func(ctx context.Context, cursor string, limit int, prepare preparer) (sourcePage, error)
+
+// preparer prepares a page's items for the tagger (tagger.Handler.PrepareBackfill).
+type preparer func(items []record.Item) *tagger.PreparedPage
+
+// sourcePage is a page a pageSource read.
+type sourcePage struct {
+	items []record.Item               // the records to backfill
+	load  []sqlitestore.ReplayedWrite // the writes to load into the table first (an export's items)
+	next  string                      // the next page's cursor ("" after the last page)
+	// prepared is items prepared for the tagger, if the source did
+	// (else nil).
+	prepared *tagger.PreparedPage
+}
 
 // Backfill brings the records already in a watched table of a region under
 // Residency, a page at a time, through that region's tagger (see
@@ -105,9 +119,9 @@ func (s *Stack) Backfill(ctx context.Context, region, table string, opts Backfil
 	if err != nil {
 		return BackfillSummary{Region: region, Table: table, Mode: catalog.BackfillScan}, fmt.Errorf("backfill %s/%s: %w", region, table, err)
 	}
-	scan := func(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+	scan := func(ctx context.Context, cursor string, limit int, _ preparer) (sourcePage, error) {
 		items, next, err := s.Store.ScanItems(ctx, region, table, 0, 1, cursor, limit)
-		return items, nil, next, err
+		return sourcePage{items: items, next: next}, err
 	}
 	return s.backfill(ctx, region, table, catalog.BackfillScan, "", expected, opts, scan)
 }
@@ -120,13 +134,13 @@ func (s *Stack) Backfill(ctx context.Context, region, table string, opts Backfil
 // checkpoints and coverage are those of Backfill. The whole bucket is
 // listed; keys outside the watched prefixes are skipped.
 func (s *Stack) BackfillBucket(ctx context.Context, region, bucket string, opts BackfillOptions) (BackfillSummary, error) {
-	list := func(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+	list := func(ctx context.Context, cursor string, limit int, _ preparer) (sourcePage, error) {
 		keys, next, err := s.Store.ListObjects(ctx, region, bucket, "", cursor, limit)
 		items := make([]record.Item, len(keys))
 		for i, k := range keys {
 			items[i] = record.Item{"key": k}
 		}
-		return items, nil, next, err
+		return sourcePage{items: items, next: next}, err
 	}
 	return s.backfill(ctx, region, bucket, catalog.BackfillList, "", 0, opts, list)
 }
@@ -234,19 +248,24 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 			}
 		}()
 	}
+	var prepare preparer // a listing's pages are keys, not items
+	if mode != catalog.BackfillList {
+		prepare = func(items []record.Item) *tagger.PreparedPage { return t.PrepareBackfill(region, table, items) }
+	}
 	for {
 		var page catalog.BackfillCounts
 		var next catalog.Checkpoint
 		err := s.Store.Atomic(ctx, func(ctx context.Context) error {
-			items, load, nextCursor, err := source(ctx, cursor, opts.PageSize)
+			pg, err := source(ctx, cursor, opts.PageSize, prepare)
 			if err != nil {
 				return fmt.Errorf("backfill %s/%s: %w", region, table, err)
 			}
+			items, nextCursor := pg.items, pg.next
 			next = cp
 			if len(items) > 0 {
 				// An export's items are loaded with their tags: one write
 				// each, in this transaction as the tags would be.
-				tables.load(load)
+				tables.load(pg.load)
 				var res tagger.BackfillResult
 				if mode == catalog.BackfillList {
 					// A listing's items are the objects' keys, {"key": ...}.
@@ -256,7 +275,10 @@ func (s *Stack) backfill(ctx context.Context, region, table, mode, export string
 					}
 					res, err = t.BackfillObjects(ctx, region, table, keys)
 				} else {
-					res, err = t.Backfill(ctx, region, table, items)
+					if pg.prepared == nil {
+						pg.prepared = prepare(items)
+					}
+					res, err = t.BackfillPrepared(ctx, pg.prepared)
 				}
 				if err != nil {
 					return err

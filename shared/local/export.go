@@ -150,11 +150,13 @@ func (s *Stack) BackfillExport(ctx context.Context, e Export, opts BackfillOptio
 }
 
 // readAhead reads the next page of a source in the background while the
-// page it returned is tagged and written: reading an export's data files
-// (gunzip, DynamoDB JSON, the items' plain JSON) takes about a sixth of a
-// backfill's time, and can have the second core to itself. Its read must not touch the
-// store (the page's transaction is the caller's) and must not return
-// memory it reuses.
+// page it returned is tagged and written, and prepares it for the tagger
+// there (the keyed references, and what the tagger decides from): reading
+// an export's data files (gunzip, DynamoDB JSON, the items' plain JSON)
+// and preparing their items take about a quarter of a backfill's time, and
+// can have the second core while the page before is written. Its read must
+// not touch the store (the page's transaction is the caller's) and must
+// not return memory it reuses; neither does a preparer.
 type readAhead struct {
 	read pageSource
 	next *pageRead // the read under way, if any
@@ -165,13 +167,11 @@ type pageRead struct {
 	cursor string
 	limit  int
 	done   chan struct{}
-	items  []record.Item
-	load   []sqlitestore.ReplayedWrite
-	after  string
+	page   sourcePage
 	err    error
 }
 
-func (a *readAhead) page(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+func (a *readAhead) page(ctx context.Context, cursor string, limit int, prepare preparer) (sourcePage, error) {
 	var p *pageRead
 	if n := a.next; n != nil {
 		a.next = nil
@@ -182,17 +182,20 @@ func (a *readAhead) page(ctx context.Context, cursor string, limit int) ([]recor
 	}
 	if p == nil { // the first page, or a caller that went elsewhere
 		p = &pageRead{}
-		p.items, p.load, p.after, p.err = a.read(ctx, cursor, limit)
+		p.page, p.err = a.read(ctx, cursor, limit, nil)
 	}
-	if p.err == nil && p.after != "" {
-		n := &pageRead{cursor: p.after, limit: limit, done: make(chan struct{})}
+	if p.err == nil && p.page.next != "" {
+		n := &pageRead{cursor: p.page.next, limit: limit, done: make(chan struct{})}
 		go func() {
 			defer close(n.done)
-			n.items, n.load, n.after, n.err = a.read(context.WithoutCancel(ctx), n.cursor, limit)
+			n.page, n.err = a.read(context.WithoutCancel(ctx), n.cursor, limit, nil)
+			if n.err == nil && prepare != nil && len(n.page.items) > 0 {
+				n.page.prepared = prepare(n.page.items)
+			}
 		}()
 		a.next = n
 	}
-	return p.items, p.load, p.after, p.err
+	return p.page, p.err
 }
 
 // wait waits for the read under way, if any: the reader may close then.
@@ -251,16 +254,16 @@ func (r *exportReader) open(i, skip int) error {
 
 // page reads up to limit items from cursor ("file:line", "" at the start)
 // and returns them, the writes that load them, and the next cursor.
-func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+func (r *exportReader) page(ctx context.Context, cursor string, limit int, _ preparer) (sourcePage, error) {
 	file, line := 0, 0
 	if cursor != "" {
 		if _, err := fmt.Sscanf(cursor, "%d:%d", &file, &line); err != nil || file < 0 || line < 0 {
-			return nil, nil, "", fmt.Errorf("export %s: checkpoint %q is not a data file and line", r.e.Dir, cursor)
+			return sourcePage{}, fmt.Errorf("export %s: checkpoint %q is not a data file and line", r.e.Dir, cursor)
 		}
 	}
 	if r.sc == nil || file != r.file || line != r.line {
 		if err := r.open(file, line); err != nil {
-			return nil, nil, "", err
+			return sourcePage{}, err
 		}
 	}
 	type dataLine struct {
@@ -272,10 +275,10 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 	for len(lines) < limit && r.file < len(r.e.files) {
 		if !r.sc.Scan() {
 			if err := r.sc.Err(); err != nil {
-				return nil, nil, "", fmt.Errorf("export data file %s: %w", r.e.files[r.file], err)
+				return sourcePage{}, fmt.Errorf("export data file %s: %w", r.e.files[r.file], err)
 			}
 			if err := r.open(r.file+1, 0); err != nil {
-				return nil, nil, "", err
+				return sourcePage{}, err
 			}
 			continue
 		}
@@ -300,23 +303,23 @@ func (r *exportReader) page(ctx context.Context, cursor string, limit int) ([]re
 	plain := make([]byte, 0, len(r.buf))
 	for i, l := range lines {
 		if errs[i] != nil {
-			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, errs[i])
+			return sourcePage{}, fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, errs[i])
 		}
 		key, err := record.KeyOf(its[i], r.e.keyAttrs)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
+			return sourcePage{}, fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
 		}
 		start := len(plain)
 		if plain, err = its[i].AppendJSON(plain); err != nil {
-			return nil, nil, "", fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
+			return sourcePage{}, fmt.Errorf("export data file %s:%d: %w", r.e.files[l.file], l.n, err)
 		}
 		items = append(items, its[i])
 		load = append(load, sqlitestore.ReplayedWrite{Region: r.e.Region, Table: r.e.Table, Key: key, Item: plain[start:len(plain):len(plain)]})
 	}
 	if r.file >= len(r.e.files) {
-		return items, load, "", nil
+		return sourcePage{items: items, load: load}, nil
 	}
-	return items, load, strconv.Itoa(r.file) + ":" + strconv.Itoa(r.line), nil
+	return sourcePage{items: items, load: load, next: strconv.Itoa(r.file) + ":" + strconv.Itoa(r.line)}, nil
 }
 
 // errNotItemLine is a data file line that is not an item.

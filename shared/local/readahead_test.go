@@ -6,17 +6,26 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/residency-dev/residency/functions/tagger"
 	"github.com/residency-dev/residency/shared/record"
-	"github.com/residency-dev/residency/shared/sqlitestore"
 )
 
 // TestReadAheadReadsEachPageOnce: pages come back in order, each read once
-// (the one read ahead is used), a caller that asks for another cursor gets
-// that page, and wait leaves no read running.
+// (the one read ahead is used) and prepared for the tagger there, a caller
+// that asks for another cursor gets that page (read then, unprepared), and
+// wait leaves no read running.
 func TestReadAheadReadsEachPageOnce(t *testing.T) {
 	var mu sync.Mutex
 	reads := map[string]int{}
-	src := func(_ context.Context, cursor string, limit int) ([]record.Item, []sqlitestore.ReplayedWrite, string, error) {
+	preparedFor := map[*tagger.PreparedPage]string{} // -> the page's cursor
+	prepare := func(items []record.Item) *tagger.PreparedPage {
+		mu.Lock()
+		defer mu.Unlock()
+		pp := new(tagger.PreparedPage)
+		preparedFor[pp] = items[0]["page"].(string)
+		return pp
+	}
+	src := func(_ context.Context, cursor string, limit int, _ preparer) (sourcePage, error) {
 		mu.Lock()
 		reads[cursor]++
 		mu.Unlock()
@@ -25,16 +34,25 @@ func TestReadAheadReadsEachPageOnce(t *testing.T) {
 		if n+1 < 5 {
 			next = strconv.Itoa(n + 1)
 		}
-		return []record.Item{{"page": cursor, "limit": limit}}, nil, next, nil
+		return sourcePage{items: []record.Item{{"page": cursor, "limit": limit}}, next: next}, nil
 	}
 	a := &readAhead{read: src}
 	ctx := context.Background()
 	cursor := "0"
 	for i := 0; cursor != ""; i++ {
-		items, _, next, err := a.page(ctx, cursor, 10)
-		if err != nil || items[0]["page"] != cursor {
-			t.Fatalf("page %s: expect its own item, got %v, %v", cursor, items, err)
+		pg, err := a.page(ctx, cursor, 10, prepare)
+		if err != nil || pg.items[0]["page"] != cursor {
+			t.Fatalf("page %s: expect its own item, got %v, %v", cursor, pg.items, err)
 		}
+		mu.Lock()
+		got, ok := preparedFor[pg.prepared]
+		mu.Unlock()
+		// The first page, and the one the caller went back to, were read
+		// there and then; every other was read, and prepared, ahead.
+		if ahead := i != 0 && i != 2; ahead != (pg.prepared != nil) || (ahead && (!ok || got != cursor)) {
+			t.Errorf("page %s (call %d): expect prepared ahead %v, got a page prepared for %q", cursor, i, ahead, got)
+		}
+		next := pg.next
 		if i == 1 {
 			next = "1" // the caller goes back: that page is read again
 		}
