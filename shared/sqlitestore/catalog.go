@@ -14,8 +14,13 @@ import (
 	"github.com/residency-dev/residency/shared/record"
 )
 
-// PutEntries inserts or replaces catalog entries, in one transaction, a
-// chunk of rows per statement.
+// PutEntries inserts or replaces catalog entries, in one transaction. The
+// columns a batch's entries mostly share (one region and source, one
+// policy, mostly one decision) are bound once for each group of entries
+// that share them, and the five that differ entry by entry (key, subject,
+// contract, tagging time, retain-until) a chunk of rows per statement:
+// binding a value costs about as much as SQLite's work to store it, and
+// this binds a third as many. An entry given twice is stored as given last.
 func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	if len(entries) == 0 {
 		return nil
@@ -23,19 +28,63 @@ func (s *Store) PutEntries(ctx context.Context, entries []catalog.Entry) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		stmts := newStmts(ctx, tx)
 		defer stmts.close()
-		args := make([]any, 0, 16*min(len(entries), chunkRows))
-		for start := 0; start < len(entries); start += chunkRows {
-			args = args[:0]
-			for _, e := range entries[start:min(len(entries), start+chunkRows)] {
-				args = append(args, e.Region, e.Source, e.Key.String(), e.SourceKind, e.SubjectRef, e.Category, e.Contract,
-					e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, ts(e.TaggedAt), dueTS(e.RetainUntil), e.Erasure, e.Reapplied)
-			}
-			if err := stmts.exec(`INSERT OR REPLACE INTO catalog(`+entryCols+`) VALUES %s`, 16, args); err != nil {
+		for _, g := range entryGroups(entries) {
+			if err := stmts.execShared(putEntries, g.shared, 5, g.rows); err != nil {
 				return fmt.Errorf("put catalog entries: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// putEntries writes rows of (k, subject_ref, contract, tagged_at,
+// retain_until) with the group's shared columns as ?1 to ?11.
+const putEntries = `INSERT OR REPLACE INTO catalog(` + entryCols + `) SELECT ?1, ?2, column1, ?3, column2, ?4, column3, ?5, ?6, ?7, ?8, ?9, column4, column5, ?10, ?11 FROM (VALUES %s)`
+
+// entryShared is the columns of an entry that putEntries binds once for
+// a group.
+type entryShared struct {
+	region, source, sourceKind, category, origin, home, jurisdiction, status, policyVersion, erasure string
+	reapplied                                                                                        bool
+}
+
+func (e entryShared) args() []any {
+	return []any{e.region, e.source, e.sourceKind, e.category, e.origin, e.home, e.jurisdiction, e.status, e.policyVersion, e.erasure, e.reapplied}
+}
+
+// entryGroup is entries that share their entryShared columns: those, and
+// the rest of each entry's columns, a row after the other.
+type entryGroup struct {
+	shared []any
+	rows   []any
+}
+
+// entryGroups groups entries by their shared columns, each entry once (the
+// last given of a key: INSERT OR REPLACE would leave it), the groups in
+// the order of their first entry and each group's rows in the entries'.
+func entryGroups(entries []catalog.Entry) []entryGroup {
+	keys := make([]string, len(entries))
+	last := make(map[[3]string]int, len(entries))
+	for i, e := range entries {
+		keys[i] = e.Key.String()
+		last[[3]string{e.Region, e.Source, keys[i]}] = i
+	}
+	var groups []entryGroup
+	at := map[entryShared]int{} // -> index in groups
+	for i, e := range entries {
+		if last[[3]string{e.Region, e.Source, keys[i]}] != i {
+			continue
+		}
+		sh := entryShared{e.Region, e.Source, e.SourceKind, e.Category, e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, e.Erasure, e.Reapplied}
+		g, ok := at[sh]
+		if !ok {
+			g = len(groups)
+			at[sh] = g
+			groups = append(groups, entryGroup{shared: sh.args(), rows: make([]any, 0, 5*(len(entries)-i))})
+		}
+		groups[g].rows = append(groups[g].rows, keys[i], e.SubjectRef, e.Contract, ts(e.TaggedAt), dueTS(e.RetainUntil))
+	}
+	return groups
 }
 
 const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure,reapplied`

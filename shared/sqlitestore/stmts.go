@@ -74,6 +74,26 @@ func (st *stmts) exec(query string, cols int, args []any) error {
 	return nil
 }
 
+// execShared runs query for rows of cols values, chunkRows rows per
+// statement at the query's %s, each statement with the shared values
+// first (the query's ?1 to ?len(shared)).
+func (st *stmts) execShared(query string, shared []any, cols int, rows []any) error {
+	args := make([]any, 0, len(shared)+cols*min(len(rows)/cols, chunkRows))
+	for len(rows) > 0 {
+		n := min(len(rows)/cols, chunkRows)
+		s, err := st.prepare(fmt.Sprintf(query, valueRows(n, cols)))
+		if err != nil {
+			return err
+		}
+		args = append(append(args[:0], shared...), rows[:n*cols]...)
+		if _, err := s.ExecContext(st.ctx, args...); err != nil {
+			return err
+		}
+		rows = rows[n*cols:]
+	}
+	return nil
+}
+
 // valueRows is "(?,?),(?,?)..." for n rows of cols values.
 func valueRows(n, cols int) string {
 	row := "(?" + strings.Repeat(",?", cols-1) + ")"
