@@ -320,6 +320,18 @@ func (s *Store) MarkErased(ctx context.Context, region string, erased []catalog.
 // ErasedAmong returns which of subjectRefs are on region's erased list.
 func (s *Store) ErasedAmong(ctx context.Context, region string, subjectRefs []string) (map[string]catalog.Erased, error) {
 	out := map[string]catalog.Erased{}
+	if len(subjectRefs) == 0 {
+		return out, nil
+	}
+	// Most regions have erased nobody, or few: one probe of the list spares
+	// a batch's IN lists (SQLite sorts each into a table of its own first).
+	var some bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM erased WHERE region=?)`, region).Scan(&some); err != nil {
+		return nil, fmt.Errorf("erased subjects in %s: %w", region, err)
+	}
+	if !some {
+		return out, nil
+	}
 	for chunk := range slices.Chunk(subjectRefs, 500) {
 		args := []any{region}
 		for _, r := range chunk {
