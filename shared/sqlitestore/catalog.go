@@ -64,27 +64,58 @@ type entryGroup struct {
 // the order of their first entry and each group's rows in the entries'.
 func entryGroups(entries []catalog.Entry) []entryGroup {
 	keys := make([]string, len(entries))
-	last := make(map[[3]string]int, len(entries))
 	for i, e := range entries {
 		keys[i] = e.Key.String()
-		last[[3]string{e.Region, e.Source, keys[i]}] = i
 	}
+	isLast := lastOfEachKey(entries, keys)
 	var groups []entryGroup
 	at := map[entryShared]int{} // -> index in groups
+	var prev entryShared        // of the entry before, in group g
+	g := -1
+	var taggedAt time.Time // the entry before's, formatted as tagged
+	var tagged string
 	for i, e := range entries {
-		if last[[3]string{e.Region, e.Source, keys[i]}] != i {
+		if !isLast(i) {
 			continue
 		}
+		// A batch's entries mostly share their columns with the one before.
 		sh := entryShared{e.Region, e.Source, e.SourceKind, e.Category, e.OriginRegion, e.HomeRegion, e.Jurisdiction, e.Status, e.PolicyVersion, e.Erasure, e.Reapplied}
-		g, ok := at[sh]
-		if !ok {
-			g = len(groups)
-			at[sh] = g
-			groups = append(groups, entryGroup{shared: sh.args(), rows: make([]any, 0, 5*(len(entries)-i))})
+		if g < 0 || sh != prev {
+			var ok bool
+			if g, ok = at[sh]; !ok {
+				g = len(groups)
+				at[sh] = g
+				groups = append(groups, entryGroup{shared: sh.args(), rows: make([]any, 0, 5*(len(entries)-i))})
+			}
+			prev = sh
 		}
-		groups[g].rows = append(groups[g].rows, keys[i], e.SubjectRef, e.Contract, ts(e.TaggedAt), dueTS(e.RetainUntil))
+		if tagged == "" || !e.TaggedAt.Equal(taggedAt) {
+			taggedAt, tagged = e.TaggedAt, ts(e.TaggedAt)
+		}
+		groups[g].rows = append(groups[g].rows, keys[i], e.SubjectRef, e.Contract, tagged, dueTS(e.RetainUntil))
 	}
 	return groups
+}
+
+// lastOfEachKey says whether entries[i] is the last of its region,
+// source and key (keys[i] is its key's text).
+func lastOfEachKey(entries []catalog.Entry, keys []string) func(i int) bool {
+	one := true // one region and source, as a batch mostly is: keys alone tell
+	for _, e := range entries {
+		one = one && e.Region == entries[0].Region && e.Source == entries[0].Source
+	}
+	if one {
+		last := make(map[string]int, len(entries))
+		for i, k := range keys {
+			last[k] = i
+		}
+		return func(i int) bool { return last[keys[i]] == i }
+	}
+	last := make(map[[3]string]int, len(entries))
+	for i, e := range entries {
+		last[[3]string{e.Region, e.Source, keys[i]}] = i
+	}
+	return func(i int) bool { return last[[3]string{entries[i].Region, entries[i].Source, keys[i]}] == i }
 }
 
 const entryCols = `region,source,k,source_kind,subject_ref,category,contract,origin_region,home_region,jurisdiction,status,policy_version,tagged_at,retain_until,erasure,reapplied`
