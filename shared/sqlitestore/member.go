@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -22,8 +23,30 @@ var errSyntax = errors.New("invalid JSON")
 // sorted names (as encoding/json writes maps) stays sorted. The rest of obj
 // is copied as it is.
 func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
-	if err := checkName(name); err != nil {
-		return dst, err
+	return setMembers(dst, obj, []member{{name: name, value: value}})
+}
+
+// member is a member setMembers sets.
+type member struct {
+	name  string
+	value []byte
+	// found: obj has a member of the name; inserted: it was inserted.
+	found, inserted bool
+}
+
+// setMembers is setMember of each of ms (in order of their names, which
+// differ) in one pass over obj: the same object as setting them one after
+// the other.
+func setMembers(dst, obj []byte, ms []member) ([]byte, error) {
+	for i := range ms {
+		// The errors name copies: ms's values stay the caller's (on its
+		// stack, where they are).
+		if err := checkName(ms[i].name); err != nil {
+			return dst, fmt.Errorf("member name %q needs escaping", strings.Clone(ms[i].name))
+		}
+		if i > 0 && ms[i-1].name >= ms[i].name {
+			return dst, fmt.Errorf("members %q and %q are not in order", strings.Clone(ms[i-1].name), strings.Clone(ms[i].name))
+		}
 	}
 	d := decoders.Get().(*decoder)
 	defer func() {
@@ -41,16 +64,19 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 	} else if tok.Kind() != '{' {
 		return syntax(errors.New("expect an object"))
 	}
-	member := func(dst []byte) []byte {
+	appendMember := func(dst []byte, m *member) []byte {
 		dst = append(dst, '"')
-		dst = append(dst, name...) // names we set need no escaping
+		dst = append(dst, m.name...) // names we set need no escaping
 		dst = append(dst, '"', ':')
-		return append(dst, value...)
+		return append(dst, m.value...)
 	}
-	// Room for the object with the member added, at most.
-	dst = slices.Grow(dst, len(obj)+len(name)+len(value)+4)
+	// Room for the object with the members added, at most.
+	room := len(obj)
+	for _, m := range ms {
+		room += len(m.name) + len(m.value) + 4
+	}
+	dst = slices.Grow(dst, room)
 	copied := 0 // obj[:copied] is in dst
-	found, inserted := false, false
 	members := 0
 	for dec.PeekKind() != '}' {
 		k, err := dec.ReadValue()
@@ -63,25 +89,28 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
 			key, _ = jsontext.AppendUnquote(nil, k) // invalid UTF-8 decodes as U+FFFD
 		}
-		if !found && !inserted && string(key) > name {
-			dst = append(dst, obj[copied:keyStart]...)
-			dst = member(dst)
-			dst = append(dst, ',')
-			copied = keyStart
-			inserted = true
+		for i := range ms {
+			if m := &ms[i]; !m.found && !m.inserted && string(key) > m.name {
+				dst = append(dst, obj[copied:keyStart]...)
+				dst = append(appendMember(dst, m), ',')
+				copied = keyStart
+				m.inserted = true
+			}
 		}
 		v, err := dec.ReadValue()
 		if err != nil {
 			return syntax(err)
 		}
-		if string(key) != name {
-			continue
+		for i := range ms {
+			if m := &ms[i]; string(key) == m.name {
+				m.found = true
+				end := int(dec.InputOffset())
+				dst = append(dst, obj[copied:end-len(v)]...)
+				dst = append(dst, m.value...)
+				copied = end
+				break
+			}
 		}
-		found = true
-		end := int(dec.InputOffset())
-		dst = append(dst, obj[copied:end-len(v)]...)
-		dst = append(dst, value...)
-		copied = end
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return syntax(err)
@@ -89,20 +118,24 @@ func setMember(dst, obj []byte, name string, value []byte) ([]byte, error) {
 	if _, err := dec.ReadToken(); err != io.EOF {
 		return syntax(errors.New("expect the end of the input"))
 	}
-	if found || inserted {
-		return append(dst, obj[copied:]...), nil
-	}
-	// At the end: before the closing brace.
+	// The members neither there nor inserted go at the end, before the
+	// closing brace.
 	end := len(obj) - 1
 	for obj[end] != '}' {
 		end--
 	}
-	dst = append(dst, obj[copied:end]...)
-	if members > 0 {
-		dst = append(dst, ',')
+	for i := range ms {
+		if m := &ms[i]; !m.found && !m.inserted {
+			dst = append(dst, obj[copied:end]...)
+			copied = end
+			if members > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendMember(dst, m)
+			members++
+		}
 	}
-	dst = member(dst)
-	return append(dst, obj[end:]...), nil
+	return append(dst, obj[copied:]...), nil
 }
 
 // decoder is a decoder of setMember, kept in decoders between calls: a
@@ -116,11 +149,14 @@ var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
 var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
+// errNeedsEscaping is a member name setMember would have to escape.
+var errNeedsEscaping = errors.New("member name needs escaping")
+
 // checkName refuses a member name setMember would have to escape.
 func checkName(name string) error {
 	for i := range len(name) {
 		if c := name[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return fmt.Errorf("member name %q needs escaping", name)
+			return errNeedsEscaping
 		}
 	}
 	return nil

@@ -78,3 +78,30 @@ func FuzzSetMember(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSetMembers: setting two members in one pass gives the object that
+// setting them one after the other gives, errors included.
+func FuzzSetMembers(f *testing.F) {
+	for _, s := range []string{`{"a":1,"residency":{"x":1},"z":[2]}`, `{}`, `{"expires_at":1}`, `{"z":1,"m":2}`, `[1]`,
+		`{"residency":1,"expires_at":2,"residency":3}`, `{"b":"\u00e9","f":{}}`, `{"a" 1}`} {
+		f.Add([]byte(s), "expires_at")
+	}
+	f.Fuzz(func(t *testing.T, obj []byte, name string) {
+		if name >= "residency" || checkName(name) != nil {
+			return
+		}
+		tag, ttl := []byte(`{"status":"compliant"}`), []byte(`1859529600`)
+		once, err := setMembers([]byte("x"), obj, []member{{name: name, value: ttl}, {name: "residency", value: tag}})
+		first, err1 := setMember(nil, obj, "residency", tag)
+		var twice []byte
+		if err1 == nil {
+			twice, err1 = setMember([]byte("x"), first, name, ttl)
+		}
+		if (err == nil) != (err1 == nil) {
+			t.Fatalf("%q: expect error %v, got %v", obj, err1, err)
+		}
+		if err == nil && string(once) != string(twice) {
+			t.Fatalf("%q: expect %s, got %s", obj, twice, once)
+		}
+	})
+}

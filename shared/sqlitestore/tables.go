@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,6 +252,8 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 		at := ts(time.Now())
 		tags := map[record.Tag][]byte{} // a batch's tags are mostly alike
 		var buf, ttl []byte
+		var ms [2]member
+		digits := make([]byte, 0, 20) // a TTL's
 		for start := 0; start < len(writes); start += chunkRows {
 			chunk := writes[start:min(len(writes), start+chunkRows)]
 			keys := make([]string, len(chunk))
@@ -279,16 +282,21 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 				// Set the attribute in the stored text: decoding and
 				// encoding the whole item would cost more than the rest of
 				// the write.
-				if buf, err = withMember(buf[:0], old, record.TagAttribute, tag); err != nil {
+				if tagMembers(&ms, tag, w, digits) {
+					// Tag and TTL in one pass.
+					if buf, err = withMembers(buf[:0], old, ms[:]); err != nil {
+						errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
+					}
+				} else if buf, err = withMember(buf[:0], old, record.TagAttribute, tag); err != nil {
 					errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-					continue
-				}
-				if w.TTLAttribute != "" {
+				} else if w.TTLAttribute != "" {
 					if ttl, err = withTTL(ttl[:0], buf, w.TTLAttribute, w.TTL); err != nil {
 						errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-						continue
 					}
 					buf, ttl = ttl, buf
+				}
+				if errs[start+i] != nil {
+					continue
 				}
 				item := string(buf)
 				items[keys[i]] = taggedItem{item: item} // a key written twice in a batch
@@ -321,6 +329,17 @@ func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	*bp = slices.Grow((*bp)[:0], 20) // room for a TTL's digits
+	var ms [2]member
+	if tagMembers(&ms, tag, w, *bp) {
+		out, err := setMembers(dst, item, ms[:])
+		if err != nil {
+			return dst, fmt.Errorf("item is not a JSON object: %w", err)
+		}
+		return out, nil
+	}
 	if w.TTLAttribute == "" {
 		out, err := setMember(dst, item, record.TagAttribute, tag)
 		if err != nil {
@@ -328,9 +347,7 @@ func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
 		}
 		return out, nil
 	}
-	// The item with its tag is only a step to the item with its TTL too.
-	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	// The item with its tag is only a step to the item without its TTL.
 	if *bp, err = setMember((*bp)[:0], item, record.TagAttribute, tag); err != nil {
 		return dst, fmt.Errorf("item is not a JSON object: %w", err)
 	}
@@ -360,6 +377,30 @@ func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
 	}
 	delete(it, name)
 	return it.AppendJSON(dst)
+}
+
+// tagMembers sets ms to the tag (its JSON text) and w's TTL as members to
+// set in one pass, in the order of their names, if w sets a TTL (rather
+// than removing it) under another name than the tag's, the TTL's digits
+// in digits' room.
+func tagMembers(ms *[2]member, tag []byte, w record.TagWrite, digits []byte) bool {
+	if w.TTLAttribute == "" || w.TTL == 0 || w.TTLAttribute == record.TagAttribute {
+		return false
+	}
+	*ms = [2]member{{name: record.TagAttribute, value: tag}, {name: w.TTLAttribute, value: strconv.AppendInt(digits[:0], w.TTL, 10)}}
+	if ms[1].name < ms[0].name {
+		ms[0], ms[1] = ms[1], ms[0]
+	}
+	return true
+}
+
+// withMembers is withMember of each of ms in one pass.
+func withMembers(dst []byte, old string, ms []member) ([]byte, error) {
+	out, err := setMembers(dst, []byte(old), ms)
+	if err != nil {
+		return dst, fmt.Errorf("stored item is corrupt: %w", err)
+	}
+	return out, nil
 }
 
 // withMember appends to dst the stored item old with its attribute name set
