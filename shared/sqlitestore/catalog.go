@@ -85,7 +85,11 @@ func entryGroups(entries []catalog.Entry) []entryGroup {
 			if g, ok = at[sh]; !ok {
 				g = len(groups)
 				at[sh] = g
-				groups = append(groups, entryGroup{shared: sh.args(), rows: make([]any, 0, 5*(len(entries)-i))})
+				var rows []any
+				if len(groups) == 0 { // most of a batch, mostly
+					rows = make([]any, 0, 5*(len(entries)-i))
+				}
+				groups = append(groups, entryGroup{shared: sh.args(), rows: rows})
 			}
 			prev = sh
 		}

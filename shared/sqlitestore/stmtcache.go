@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -41,7 +42,7 @@ func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		dc.Close()
 		return nil, fmt.Errorf("sqlite connection %T lacks a driver interface the store needs", dc)
 	}
-	return &cachingConn{sqliteConn: inner, byQuery: map[string]*list.Element{}, lru: list.New()}, nil
+	return &cachingConn{sqliteConn: inner, byQuery: map[string]*list.Element{}, lru: list.New(), gone: map[*cachedStmt]bool{}}, nil
 }
 
 // sqliteConn is what database/sql uses of a modernc.org/sqlite connection.
@@ -72,6 +73,10 @@ type cachingConn struct {
 	sqliteConn
 	byQuery map[string]*list.Element // of *cachedStmt
 	lru     *list.List               // front: most recently returned
+	// gone is the statements evicted while out, finalized when returned
+	// or when the connection closes.
+	gone   map[*cachedStmt]bool
+	closed bool // every statement it kept is finalized
 }
 
 // cachedStmt is a kept statement; as a driver.Stmt it is handed out, and
@@ -138,6 +143,7 @@ func (c *cachingConn) evict() {
 		delete(c.byQuery, cs.query)
 		if cs.out {
 			cs.gone = true
+			c.gone[cs] = true
 			continue
 		}
 		cs.si.Close()
@@ -150,7 +156,11 @@ func (c *cachingConn) give(si stmt, cs *cachedStmt) error {
 		return si.Close()
 	}
 	cs.out = false
-	if cs.gone {
+	switch {
+	case c.closed: // finalized with the connection
+		return nil
+	case cs.gone:
+		delete(c.gone, cs)
 		return si.Close()
 	}
 	c.lru.MoveToFront(c.byQuery[cs.query])
@@ -190,24 +200,67 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	return &givingRows{Rows: rows, give: func() error { return c.give(si, cs) }}, nil
 }
 
-// Close finalizes the kept statements, then closes the connection.
+// Close finalizes the kept statements (those out too: database/sql closes
+// a connection's statements first, but not after a commit or rollback that
+// failed with driver.ErrBadConn), then closes the connection.
 func (c *cachingConn) Close() error {
 	var errs []error
 	for e := c.lru.Front(); e != nil; e = e.Next() {
 		errs = append(errs, e.Value.(*cachedStmt).si.Close())
 	}
+	for cs := range c.gone {
+		errs = append(errs, cs.si.Close())
+	}
 	c.lru.Init()
 	clear(c.byQuery)
+	clear(c.gone)
+	c.closed = true
 	return errors.Join(append(errs, c.sqliteConn.Close())...)
 }
 
-// givingRows returns its statement when closed.
+// givingRows returns its statement when closed. It tells the columns'
+// types as the driver's rows do (database/sql's ColumnTypes).
 type givingRows struct {
 	driver.Rows
 	give func() error
 }
 
 func (r *givingRows) Close() error { return errors.Join(r.Rows.Close(), r.give()) }
+
+func (r *givingRows) ColumnTypeDatabaseTypeName(i int) string {
+	if t, ok := r.Rows.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		return t.ColumnTypeDatabaseTypeName(i)
+	}
+	return ""
+}
+
+func (r *givingRows) ColumnTypeScanType(i int) reflect.Type {
+	if t, ok := r.Rows.(driver.RowsColumnTypeScanType); ok {
+		return t.ColumnTypeScanType(i)
+	}
+	return reflect.TypeFor[any]()
+}
+
+func (r *givingRows) ColumnTypeNullable(i int) (nullable, ok bool) {
+	if t, ok := r.Rows.(driver.RowsColumnTypeNullable); ok {
+		return t.ColumnTypeNullable(i)
+	}
+	return false, false
+}
+
+func (r *givingRows) ColumnTypeLength(i int) (length int64, ok bool) {
+	if t, ok := r.Rows.(driver.RowsColumnTypeLength); ok {
+		return t.ColumnTypeLength(i)
+	}
+	return 0, false
+}
+
+func (r *givingRows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
+	if t, ok := r.Rows.(driver.RowsColumnTypePrecisionScale); ok {
+		return t.ColumnTypePrecisionScale(i)
+	}
+	return 0, 0, false
+}
 
 func (cs *cachedStmt) Close() error  { return cs.c.give(cs.si, cs) }
 func (cs *cachedStmt) NumInput() int { return cs.si.NumInput() }

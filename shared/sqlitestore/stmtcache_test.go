@@ -208,3 +208,76 @@ func TestStatementKeptThroughSchemaChange(t *testing.T) {
 		t.Fatalf("expect the kept statements not to hold the table, got %v", err)
 	}
 }
+
+func TestStatementReturnedAfterItsConnectionClosed(t *testing.T) {
+	base, err := sqlite.NewConnector("file:" + filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := cachingConnector{base}.Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dc.(*cachingConn)
+	// One evicted while it is out: the connection's Close finalizes it.
+	evicted, err := c.Prepare(`SELECT 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range stmtCacheSize {
+		s, err := c.Prepare(fmt.Sprintf(`SELECT %d`, i+3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	if !evicted.(*cachedStmt).gone || len(c.gone) != 1 {
+		t.Fatal("expect the statement out evicted")
+	}
+	// And one kept, out.
+	kept, err := c.Prepare(`SELECT 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	for _, s := range []driver.Stmt{kept, evicted} {
+		if err := s.Close(); err != nil {
+			t.Errorf("expect a statement returned after its connection closed to be done with, got %v", err)
+		}
+	}
+}
+
+func TestRowsTellTheirColumnTypes(t *testing.T) {
+	db, _ := cachedDB(t)
+	if _, err := db.Exec(`INSERT INTO t(k,v) VALUES (1,'a')`); err != nil {
+		t.Fatal(err)
+	}
+	types := func(rows *sql.Rows, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cts, err := rows.ColumnTypes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ct := range cts {
+			out = append(out, ct.DatabaseTypeName()+" "+ct.ScanType().String())
+		}
+		return out
+	}
+	const q = `SELECT k, v FROM t`
+	s, err := db.Prepare(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	prepared := types(s.Query())
+	if got := types(db.Query(q)); fmt.Sprint(got) != fmt.Sprint(prepared) || got[0] != "INTEGER int64" {
+		t.Errorf("expect the column types %v, got %v", prepared, got)
+	}
+}
