@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/residency-dev/residency/shared/record"
@@ -318,99 +315,6 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 		return nil, fmt.Errorf("tag %s/%s: %w", region, table, err)
 	}
 	return errs, nil
-}
-
-// TagItem appends to dst the plain JSON item with w's residency tag (and
-// its TTL attribute, if w names one) set, as UpdateTags would store it: for
-// a write not yet in the table (an export's item, loaded in the same
-// transaction as its tag), so that it is written once.
-func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
-	tag, err := w.Tag.JSON()
-	if err != nil {
-		return dst, err
-	}
-	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
-	*bp = slices.Grow((*bp)[:0], 20) // room for a TTL's digits
-	var ms [2]member
-	if tagMembers(&ms, tag, w, *bp) {
-		out, err := setMembers(dst, item, ms[:])
-		if err != nil {
-			return dst, fmt.Errorf("item is not a JSON object: %w", err)
-		}
-		return out, nil
-	}
-	if w.TTLAttribute == "" {
-		out, err := setMember(dst, item, record.TagAttribute, tag)
-		if err != nil {
-			return dst, fmt.Errorf("item is not a JSON object: %w", err)
-		}
-		return out, nil
-	}
-	// The item with its tag is only a step to the item without its TTL.
-	if *bp, err = setMember((*bp)[:0], item, record.TagAttribute, tag); err != nil {
-		return dst, fmt.Errorf("item is not a JSON object: %w", err)
-	}
-	return withTTL(dst, *bp, w.TTLAttribute, w.TTL)
-}
-
-// scratch holds the buffers of TagItem's intermediate items.
-var scratch = sync.Pool{New: func() any { return new([]byte) }}
-
-// withTTL appends to dst the stored item with its TTL attribute name set to
-// epoch seconds ttl, or without it when ttl is 0.
-func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
-	if ttl != 0 {
-		var epoch [20]byte
-		out, err := setMember(dst, item, name, strconv.AppendInt(epoch[:0], ttl, 10))
-		if err != nil {
-			return dst, fmt.Errorf("stored item is corrupt: %w", err)
-		}
-		return out, nil
-	}
-	it, err := decodeItem(string(item))
-	if err != nil {
-		return dst, err
-	}
-	if _, ok := it[name]; !ok {
-		return append(dst, item...), nil
-	}
-	delete(it, name)
-	return it.AppendJSON(dst)
-}
-
-// tagMembers sets ms to the tag (its JSON text) and w's TTL as members to
-// set in one pass, in the order of their names, if w sets a TTL (rather
-// than removing it) under another name than the tag's, the TTL's digits
-// in digits' room.
-func tagMembers(ms *[2]member, tag []byte, w record.TagWrite, digits []byte) bool {
-	if w.TTLAttribute == "" || w.TTL == 0 || w.TTLAttribute == record.TagAttribute {
-		return false
-	}
-	*ms = [2]member{{name: record.TagAttribute, value: tag}, {name: w.TTLAttribute, value: strconv.AppendInt(digits[:0], w.TTL, 10)}}
-	if ms[1].name < ms[0].name {
-		ms[0], ms[1] = ms[1], ms[0]
-	}
-	return true
-}
-
-// withMembers is withMember of each of ms in one pass.
-func withMembers(dst []byte, old string, ms []member) ([]byte, error) {
-	out, err := setMembers(dst, []byte(old), ms)
-	if err != nil {
-		return dst, fmt.Errorf("stored item is corrupt: %w", err)
-	}
-	return out, nil
-}
-
-// withMember appends to dst the stored item old with its attribute name set
-// to value (JSON text). An item the store cannot read is corrupt.
-func withMember(dst []byte, old, name string, value []byte) ([]byte, error) {
-	out, err := setMember(dst, []byte(old), name, value)
-	if err != nil {
-		return dst, fmt.Errorf("stored item is corrupt: %w", err)
-	}
-	return out, nil
 }
 
 // DeleteItems deletes a batch of region's table's items in one transaction,
