@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/record"
 )
 
@@ -179,84 +180,59 @@ func TagItem(dst, item []byte, w record.TagWrite) ([]byte, error) {
 	}
 	bp := scratch.Get().(*[]byte)
 	defer scratch.Put(bp)
-	*bp = slices.Grow((*bp)[:0], 20) // room for a TTL's digits
-	var ms [2]member
-	if tagMembers(&ms, tag, w, *bp) {
-		out, err := setMembers(dst, item, ms[:])
-		if err != nil {
-			return dst, fmt.Errorf("item is not a JSON object: %w", err)
-		}
-		return out, nil
-	}
-	if w.TTLAttribute == "" {
-		out, err := setMember(dst, item, record.TagAttribute, tag)
-		if err != nil {
-			return dst, fmt.Errorf("item is not a JSON object: %w", err)
-		}
-		return out, nil
-	}
-	// The item with its tag is only a step to the item without its TTL.
-	if *bp, err = setMember((*bp)[:0], item, record.TagAttribute, tag); err != nil {
+	out, room, err := tagged(dst, *bp, item, tag, w)
+	*bp = room
+	if err != nil {
 		return dst, fmt.Errorf("item is not a JSON object: %w", err)
 	}
-	return withTTL(dst, *bp, w.TTLAttribute, w.TTL)
+	return out, nil
 }
 
 // scratch holds the buffers of TagItem's intermediate items.
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
-// withTTL appends to dst the stored item with its TTL attribute name set to
-// epoch seconds ttl, or without it when ttl is 0.
-func withTTL(dst, item []byte, name string, ttl int64) ([]byte, error) {
-	if ttl != 0 {
-		var epoch [20]byte
-		out, err := setMember(dst, item, name, strconv.AppendInt(epoch[:0], ttl, 10))
-		if err != nil {
-			return dst, fmt.Errorf("stored item is corrupt: %w", err)
-		}
-		return out, nil
+// tagged appends to dst the JSON object item with tag (the JSON text of
+// w's residency tag) set, and, if w names a TTL attribute, that set to
+// w.TTL (or removed when it is 0): what UpdateTags and TagItem store. The
+// tag and a TTL are set in one pass over item; a TTL removed takes a step
+// through room, which tagged returns, grown, for the next call.
+func tagged(dst, room, item, tag []byte, w record.TagWrite) (out, roomOut []byte, err error) {
+	if w.TTLAttribute == "" {
+		out, err = setMember(dst, item, record.TagAttribute, tag)
+		return out, room, err
 	}
-	it, err := decodeItem(string(item))
+	var digits [20]byte
+	epoch := strconv.AppendInt(digits[:0], w.TTL, 10)
+	if w.TTL != 0 && w.TTLAttribute != record.TagAttribute {
+		ms := [2]member{{name: record.TagAttribute, value: tag}, {name: w.TTLAttribute, value: epoch}}
+		if ms[1].name < ms[0].name {
+			ms[0], ms[1] = ms[1], ms[0]
+		}
+		out, err = setMembers(dst, item, ms[:])
+		return out, room, err
+	}
+	if room, err = setMember(room[:0], item, record.TagAttribute, tag); err != nil {
+		return dst, room, err
+	}
+	if w.TTL != 0 { // a TTL attribute named as the tag: it wins, as set last
+		out, err = setMember(dst, room, w.TTLAttribute, epoch)
+		return out, room, err
+	}
+	out, err = withoutMember(dst, room, w.TTLAttribute)
+	return out, room, err
+}
+
+// withoutMember appends to dst the JSON object obj without its member
+// name, decoded and encoded again as the store writes items (obj as it is
+// when it has none).
+func withoutMember(dst, obj []byte, name string) ([]byte, error) {
+	it, err := ddbjson.DecodePlain(obj)
 	if err != nil {
 		return dst, err
 	}
 	if _, ok := it[name]; !ok {
-		return append(dst, item...), nil
+		return append(dst, obj...), nil
 	}
 	delete(it, name)
 	return it.AppendJSON(dst)
-}
-
-// tagMembers sets ms to the tag (its JSON text) and w's TTL as members to
-// set in one pass, in the order of their names, if w sets a TTL (rather
-// than removing it) under another name than the tag's, the TTL's digits
-// in digits' room.
-func tagMembers(ms *[2]member, tag []byte, w record.TagWrite, digits []byte) bool {
-	if w.TTLAttribute == "" || w.TTL == 0 || w.TTLAttribute == record.TagAttribute {
-		return false
-	}
-	*ms = [2]member{{name: record.TagAttribute, value: tag}, {name: w.TTLAttribute, value: strconv.AppendInt(digits[:0], w.TTL, 10)}}
-	if ms[1].name < ms[0].name {
-		ms[0], ms[1] = ms[1], ms[0]
-	}
-	return true
-}
-
-// withMembers is withMember of each of ms in one pass.
-func withMembers(dst []byte, old string, ms []member) ([]byte, error) {
-	out, err := setMembers(dst, []byte(old), ms)
-	if err != nil {
-		return dst, fmt.Errorf("stored item is corrupt: %w", err)
-	}
-	return out, nil
-}
-
-// withMember appends to dst the stored item old with its attribute name set
-// to value (JSON text). An item the store cannot read is corrupt.
-func withMember(dst []byte, old, name string, value []byte) ([]byte, error) {
-	out, err := setMember(dst, []byte(old), name, value)
-	if err != nil {
-		return dst, fmt.Errorf("stored item is corrupt: %w", err)
-	}
-	return out, nil
 }

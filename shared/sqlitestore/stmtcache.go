@@ -37,10 +37,9 @@ func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	inner, ok := dc.(sqliteConn)
-	if !ok {
-		dc.Close()
-		return nil, fmt.Errorf("sqlite connection %T lacks a driver interface the store needs", dc)
+	inner, err := driverAs[sqliteConn](dc, "connection")
+	if err != nil {
+		return nil, err
 	}
 	return &cachingConn{sqliteConn: inner, byQuery: map[string]*list.Element{}, lru: list.New(), gone: map[*cachedStmt]bool{}}, nil
 }
@@ -126,12 +125,18 @@ func (c *cachingConn) prepare(ctx context.Context, query string) (stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	si, ok := ds.(stmt)
+	return driverAs[stmt](ds, "statement")
+}
+
+// driverAs returns v, a connection or statement of the driver, as the
+// interfaces T the store uses of it, or closes it and says it lacks them.
+func driverAs[T any](v interface{ Close() error }, what string) (T, error) {
+	t, ok := v.(T)
 	if !ok {
-		ds.Close()
-		return nil, fmt.Errorf("sqlite statement %T lacks a driver interface the store needs", ds)
+		v.Close()
+		return t, fmt.Errorf("sqlite %s %T lacks a driver interface the store needs", what, v)
 	}
-	return si, nil
+	return t, nil
 }
 
 // evict finalizes the least recently used statements beyond the cache's

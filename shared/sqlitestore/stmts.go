@@ -60,18 +60,7 @@ func (st *stmts) exec(query string, cols int, args []any) error {
 		_, err = s.ExecContext(st.ctx, args...)
 		return err
 	}
-	for len(args) > 0 {
-		n := min(len(args)/cols, chunkRows)
-		s, err := st.prepare(fmt.Sprintf(query, valueRows(n, cols)))
-		if err != nil {
-			return err
-		}
-		if _, err := s.ExecContext(st.ctx, args[:n*cols]...); err != nil {
-			return err
-		}
-		args = args[n*cols:]
-	}
-	return nil
+	return st.execShared(query, nil, cols, args)
 }
 
 // execShared runs query for rows of cols values, chunkRows rows per

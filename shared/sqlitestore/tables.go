@@ -248,9 +248,7 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 		defer stmts.close()
 		at := ts(time.Now())
 		tags := map[record.Tag][]byte{} // a batch's tags are mostly alike
-		var buf, ttl []byte
-		var ms [2]member
-		digits := make([]byte, 0, 20) // a TTL's
+		var buf, room []byte
 		for start := 0; start < len(writes); start += chunkRows {
 			chunk := writes[start:min(len(writes), start+chunkRows)]
 			keys := make([]string, len(chunk))
@@ -279,20 +277,8 @@ func (s *Store) updateTags(ctx context.Context, region, table string, writes []r
 				// Set the attribute in the stored text: decoding and
 				// encoding the whole item would cost more than the rest of
 				// the write.
-				if tagMembers(&ms, tag, w, digits) {
-					// Tag and TTL in one pass.
-					if buf, err = withMembers(buf[:0], old, ms[:]); err != nil {
-						errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-					}
-				} else if buf, err = withMember(buf[:0], old, record.TagAttribute, tag); err != nil {
-					errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-				} else if w.TTLAttribute != "" {
-					if ttl, err = withTTL(ttl[:0], buf, w.TTLAttribute, w.TTL); err != nil {
-						errs[start+i] = fmt.Errorf("tag %s/%s: %w", region, table, err)
-					}
-					buf, ttl = ttl, buf
-				}
-				if errs[start+i] != nil {
+				if buf, room, err = tagged(buf[:0], room, []byte(old), tag, w); err != nil {
+					errs[start+i] = fmt.Errorf("tag %s/%s: stored item is corrupt: %w", region, table, err)
 					continue
 				}
 				item := string(buf)
