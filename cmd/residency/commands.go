@@ -365,9 +365,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m := newMeter(stderr, !rf.noProgress)
 	m.start("replay", "event files", len(files), 0)
 	outTTY := isTerminal(out)
-	for _, f := range files {
+	payloads := make([][]byte, len(files))
+	for i, f := range files {
+		payloads[i] = f.data
+	}
+	for i, p := range local.PrepareAhead(payloads) {
+		f := files[i]
 		at = f.at
-		d, err := s.Replay(ctx, f.data)
+		d, err := s.ReplayPrepared(ctx, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.path, err)
 		}

@@ -29,6 +29,13 @@ func (h *Handler) HandleStream(ctx context.Context, ev lambdaevents.DynamoDBEven
 	return h.handleStream(ctx, recs)
 }
 
+// HandleStreamRecords tags the records of a stream batch as
+// ddbjson.DecodeStream decoded its payload, as Invoke does once it has:
+// the local stack decodes a replayed batch on another goroutine.
+func (h *Handler) HandleStreamRecords(ctx context.Context, recs []ddbjson.StreamRecord) (lambdaevents.DynamoDBEventResponse, error) {
+	return h.handleStream(ctx, recs)
+}
+
 func (h *Handler) handleStream(ctx context.Context, recs []ddbjson.StreamRecord) (lambdaevents.DynamoDBEventResponse, error) {
 	var resp lambdaevents.DynamoDBEventResponse
 	b := batch{writes: make([]write, 0, len(recs))}

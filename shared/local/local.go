@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"maps"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/residency-dev/residency/functions/retention"
 	"github.com/residency-dev/residency/functions/router"
 	"github.com/residency-dev/residency/functions/tagger"
+	"github.com/residency-dev/residency/shared/ddbjson"
 	"github.com/residency-dev/residency/shared/digest"
 	"github.com/residency-dev/residency/shared/lambdaraw"
 	"github.com/residency-dev/residency/shared/policy"
@@ -287,7 +289,70 @@ type Delivery struct {
 // drains everything the delivery caused. A function's failure is reported in
 // the Delivery and kept as a dead letter, not returned as an error.
 func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
-	kind, err := trigger.Detect(payload)
+	return s.ReplayPrepared(ctx, Prepare(payload))
+}
+
+// Prepared is a payload made ready for Replay: decoded as far as it can be
+// without the store, so that it can be done on another goroutine while the
+// stack delivers the payload before it (see PrepareAhead). A Prepared is
+// replayed once.
+type Prepared struct {
+	payload []byte
+	kind    trigger.Kind
+	err     error // its kind cannot be told
+	// A stream batch's writes to apply, and its records as the tagger's
+	// Invoke decodes them (recsErr: they do not decode, and Invoke, given
+	// the payload, reports why).
+	stream    replayedStream
+	streamErr error
+	recs      []ddbjson.StreamRecord
+	recsErr   error
+}
+
+// Prepare decodes payload for ReplayPrepared. It uses nothing of a stack:
+// it is safe to call on any goroutine, while a stack replays.
+func Prepare(payload []byte) *Prepared {
+	p := &Prepared{payload: payload}
+	p.kind, p.err = trigger.Detect(payload)
+	if p.err == nil && p.kind == trigger.DynamoDBStream {
+		p.stream, p.streamErr = decodeReplayedStream(payload)
+		if p.streamErr == nil {
+			p.recs, p.recsErr = ddbjson.DecodeStream(payload)
+		}
+	}
+	return p
+}
+
+// PrepareAhead yields each payload prepared, in order, preparing the next
+// one on a goroutine of its own while the caller replays the one before it:
+// a stream batch's decoding (a fifth of a run's time) is then done on the
+// machine's other core.
+func PrepareAhead(payloads [][]byte) iter.Seq2[int, *Prepared] {
+	return func(yield func(int, *Prepared) bool) {
+		if len(payloads) == 0 {
+			return
+		}
+		ahead := func(i int) <-chan *Prepared {
+			c := make(chan *Prepared, 1) // the goroutine never waits
+			go func() { c <- Prepare(payloads[i]) }()
+			return c
+		}
+		next := ahead(0)
+		for i := range payloads {
+			p := <-next
+			if i+1 < len(payloads) {
+				next = ahead(i + 1)
+			}
+			if !yield(i, p) {
+				return
+			}
+		}
+	}
+}
+
+// ReplayPrepared is Replay of a prepared payload.
+func (s *Stack) ReplayPrepared(ctx context.Context, p *Prepared) (Delivery, error) {
+	payload, kind, err := p.payload, p.kind, p.err
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -298,7 +363,10 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	switch kind {
 	case trigger.DynamoDBStream:
 		function = "tagger"
-		region, records, err = s.applyStream(ctx, payload)
+		if err = p.streamErr; err == nil {
+			region, records = p.stream.region, p.stream.records
+			err = s.applyWrites(ctx, p.stream.writes)
+		}
 	case trigger.S3:
 		function = "tagger"
 		var ev lambdaevents.S3Event
@@ -338,6 +406,11 @@ func (s *Stack) Replay(ctx context.Context, payload []byte) (Delivery, error) {
 	h, err := s.handler(function, region)
 	if err != nil {
 		return d, err
+	}
+	if kind == trigger.DynamoDBStream && p.recsErr == nil {
+		// Decoded already, as the tagger's Invoke would.
+		t, recs := s.taggers[region], p.recs
+		h = func(ctx context.Context, _ json.RawMessage) (any, error) { return t.HandleStreamRecords(ctx, recs) }
 	}
 	out, err := s.invoke(ctx, function, h, payload)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/residency-dev/residency/shared/ledger"
+	"github.com/residency-dev/residency/shared/local"
 	"github.com/residency-dev/residency/shared/local/loadgen"
 	"github.com/residency-dev/residency/shared/sqlitestore"
 )
@@ -37,8 +38,8 @@ func BenchmarkRun(b *testing.B) {
 				st, s := benchStack(b, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 				b.StartTimer()
 				t0 := time.Now()
-				for _, f := range files {
-					d, err := s.Replay(ctx, f)
+				for _, p := range local.PrepareAhead(files) {
+					d, err := s.ReplayPrepared(ctx, p)
 					if err != nil {
 						b.Fatal(err)
 					}

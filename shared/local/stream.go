@@ -20,9 +20,35 @@ const streamBatchSize = 1000
 // batch's region and its number of records. A record the tagger will
 // report as malformed is not applied.
 func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, int, error) {
+	b, err := decodeReplayedStream(payload)
+	if err != nil {
+		return "", 0, err
+	}
+	return b.region, b.records, s.applyWrites(ctx, b.writes)
+}
+
+func (s *Stack) applyWrites(ctx context.Context, writes []sqlitestore.ReplayedWrite) error {
+	if err := s.Store.ReplayWrites(ctx, writes); err != nil {
+		return fmt.Errorf("apply stream batch: %w", err)
+	}
+	return nil
+}
+
+// replayedStream is a replayed stream batch, decoded: its region, its
+// number of records, and the writes to apply to the local tables.
+type replayedStream struct {
+	region  string
+	records int
+	writes  []sqlitestore.ReplayedWrite
+}
+
+// decodeReplayedStream decodes a replayed stream batch into the writes
+// applyStream applies (a record the tagger will report as malformed is
+// left out).
+func decodeReplayedStream(payload []byte) (replayedStream, error) {
 	recs, err := ddbjson.DecodeStreamRaw(payload)
 	if err != nil {
-		return "", 0, fmt.Errorf("decode stream event: %w", err)
+		return replayedStream{}, fmt.Errorf("decode stream event: %w", err)
 	}
 	var items []byte // the new images, one after the other
 	region := ""
@@ -31,14 +57,14 @@ func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, int, e
 		rec := &recs[i]
 		parts := strings.SplitN(rec.EventSourceARN, ":", 6)
 		if len(parts) < 6 || !strings.HasPrefix(parts[5], "table/") {
-			return "", 0, fmt.Errorf("stream record %d: eventSourceARN %q names no table", i, rec.EventSourceARN)
+			return replayedStream{}, fmt.Errorf("stream record %d: eventSourceARN %q names no table", i, rec.EventSourceARN)
 		}
 		r := parts[3]
 		table, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "table/"), "/")
 		if region == "" {
 			region = r
 		} else if r != region {
-			return "", 0, fmt.Errorf("stream record %d: a batch comes from one region's stream, found %s and %s", i, region, r)
+			return replayedStream{}, fmt.Errorf("stream record %d: a batch comes from one region's stream, found %s and %s", i, region, r)
 		}
 		if rec.Err != nil || len(rec.Keys) == 0 {
 			continue // the tagger reports the malformed record
@@ -54,10 +80,7 @@ func (s *Stack) applyStream(ctx context.Context, payload []byte) (string, int, e
 		}
 		writes = append(writes, w)
 	}
-	if err := s.Store.ReplayWrites(ctx, writes); err != nil {
-		return "", 0, fmt.Errorf("apply stream batch: %w", err)
-	}
-	return region, len(recs), nil
+	return replayedStream{region: region, records: len(recs), writes: writes}, nil
 }
 
 // pumpStream delivers stream records to their region's tagger in batches of
