@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -106,14 +107,23 @@ func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecor
 			size += 2*(len(r.Key)+len(r.Old)+len(r.New)) + 400
 		}
 		payload = slices.Grow(payload[:0], size)
-		var err error
-		if payload, err = appendStreamEvent(payload, recs[start:end]); err != nil {
+		mid := (end - start) / 2
+		var (
+			decoded []ddbjson.StreamRecord
+			err     error
+		)
+		if payload, decoded, err = encodeAndDecode(payload, recs[start:end], mid); err != nil {
 			return err
 		}
 		region := recs[start].Region
 		h, err := s.handler("tagger", region)
 		if err != nil {
 			return err
+		}
+		if decoded != nil {
+			// Decoded already, as the tagger's Invoke would.
+			t := s.taggers[region]
+			h = func(ctx context.Context, _ json.RawMessage) (any, error) { return t.HandleStreamRecords(ctx, decoded) }
 		}
 		s.Stats.StreamRecords += end - start
 		for _, r := range recs[start:end] {
@@ -138,10 +148,24 @@ func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecor
 // for recs (NEW_AND_OLD_IMAGES), writing the stored JSON straight into
 // DynamoDB JSON.
 func appendStreamEvent(dst []byte, recs []sqlitestore.RawStreamRecord) ([]byte, error) {
-	dst = append(dst, `{"Records":[`...)
+	out, _, err := appendStreamEventAt(dst, recs, -1)
+	return out, err
+}
+
+// streamEventStart opens the event appendStreamEvent writes.
+const streamEventStart = `{"Records":[`
+
+// appendStreamEventAt is appendStreamEvent that also returns where in its
+// output record mark starts (-1: mark is not one of recs).
+func appendStreamEventAt(dst []byte, recs []sqlitestore.RawStreamRecord, mark int) ([]byte, int, error) {
+	at := -1
+	dst = append(dst, streamEventStart...)
 	for i, r := range recs {
 		if i > 0 {
 			dst = append(dst, ',')
+		}
+		if i == mark {
+			at = len(dst)
 		}
 		seq := strconv.FormatInt(r.Seq, 10)
 		dst = append(dst, `{"eventID":"`...)
@@ -157,18 +181,18 @@ func appendStreamEvent(dst []byte, recs []sqlitestore.RawStreamRecord) ([]byte, 
 		dst = append(dst, `,"Keys":`...)
 		var err error
 		if dst, err = ddbjson.AppendImage(dst, []byte(r.Key)); err != nil {
-			return nil, fmt.Errorf("stream seq %d: key: %w", r.Seq, err)
+			return nil, -1, fmt.Errorf("stream seq %d: key: %w", r.Seq, err)
 		}
 		if r.New != "" {
 			dst = append(dst, `,"NewImage":`...)
 			if dst, err = ddbjson.AppendImage(dst, []byte(r.New)); err != nil {
-				return nil, fmt.Errorf("stream seq %d: new image: %w", r.Seq, err)
+				return nil, -1, fmt.Errorf("stream seq %d: new image: %w", r.Seq, err)
 			}
 		}
 		if r.Old != "" {
 			dst = append(dst, `,"OldImage":`...)
 			if dst, err = ddbjson.AppendImage(dst, []byte(r.Old)); err != nil {
-				return nil, fmt.Errorf("stream seq %d: old image: %w", r.Seq, err)
+				return nil, -1, fmt.Errorf("stream seq %d: old image: %w", r.Seq, err)
 			}
 		}
 		dst = append(dst, `,"SequenceNumber":"`...)
@@ -177,5 +201,48 @@ func appendStreamEvent(dst []byte, recs []sqlitestore.RawStreamRecord) ([]byte, 
 		dst = strconv.AppendInt(dst, int64(len(r.Key)+len(r.New)+len(r.Old)), 10)
 		dst = append(dst, `,"StreamViewType":"NEW_AND_OLD_IMAGES"}}`...)
 	}
-	return append(dst, "]}"...), nil
+	return append(dst, "]}"...), at, nil
+}
+
+// splitDecodeMin is the fewest records encodeAndDecode decodes in two
+// halves at once; below it a second goroutine costs more than it saves.
+const splitDecodeMin = 64
+
+// encodeAndDecode appends to dst the stream event of recs and returns it
+// with its records decoded as the tagger's Invoke decodes them, the second
+// half on a goroutine of its own while this one encodes and decodes the
+// first: the pump's tagger invocations are then decoded on both of the
+// machine's cores. The records are nil when recs are few or a half does
+// not decode (Invoke, given the payload, then reports why).
+func encodeAndDecode(dst []byte, recs []sqlitestore.RawStreamRecord, mid int) ([]byte, []ddbjson.StreamRecord, error) {
+	if len(recs) < splitDecodeMin {
+		out, err := appendStreamEvent(dst, recs)
+		return out, nil, err
+	}
+	type half struct {
+		recs []ddbjson.StreamRecord
+		err  error
+	}
+	second := make(chan half, 1) // the goroutine never waits
+	go func() {
+		payload, err := appendStreamEvent(nil, recs[mid:])
+		if err != nil {
+			second <- half{err: err}
+			return
+		}
+		rs, err := ddbjson.DecodeStream(payload)
+		second <- half{rs, err}
+	}()
+	out, at, err := appendStreamEventAt(dst, recs, mid)
+	if err != nil {
+		<-second
+		return nil, nil, err
+	}
+	first := append(append([]byte(streamEventStart), out[len(dst)+len(streamEventStart):at-1]...), "]}"...)
+	rs, ferr := ddbjson.DecodeStream(first)
+	h := <-second
+	if ferr != nil || h.err != nil {
+		return out, nil, nil
+	}
+	return out, append(rs, h.recs...), nil
 }
