@@ -148,24 +148,10 @@ func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecor
 // for recs (NEW_AND_OLD_IMAGES), writing the stored JSON straight into
 // DynamoDB JSON.
 func appendStreamEvent(dst []byte, recs []sqlitestore.RawStreamRecord) ([]byte, error) {
-	out, _, err := appendStreamEventAt(dst, recs, -1)
-	return out, err
-}
-
-// streamEventStart opens the event appendStreamEvent writes.
-const streamEventStart = `{"Records":[`
-
-// appendStreamEventAt is appendStreamEvent that also returns where in its
-// output record mark starts (-1: mark is not one of recs).
-func appendStreamEventAt(dst []byte, recs []sqlitestore.RawStreamRecord, mark int) ([]byte, int, error) {
-	at := -1
 	dst = append(dst, streamEventStart...)
 	for i, r := range recs {
 		if i > 0 {
 			dst = append(dst, ',')
-		}
-		if i == mark {
-			at = len(dst)
 		}
 		seq := strconv.FormatInt(r.Seq, 10)
 		dst = append(dst, `{"eventID":"`...)
@@ -181,18 +167,18 @@ func appendStreamEventAt(dst []byte, recs []sqlitestore.RawStreamRecord, mark in
 		dst = append(dst, `,"Keys":`...)
 		var err error
 		if dst, err = ddbjson.AppendImage(dst, []byte(r.Key)); err != nil {
-			return nil, -1, fmt.Errorf("stream seq %d: key: %w", r.Seq, err)
+			return nil, fmt.Errorf("stream seq %d: key: %w", r.Seq, err)
 		}
 		if r.New != "" {
 			dst = append(dst, `,"NewImage":`...)
 			if dst, err = ddbjson.AppendImage(dst, []byte(r.New)); err != nil {
-				return nil, -1, fmt.Errorf("stream seq %d: new image: %w", r.Seq, err)
+				return nil, fmt.Errorf("stream seq %d: new image: %w", r.Seq, err)
 			}
 		}
 		if r.Old != "" {
 			dst = append(dst, `,"OldImage":`...)
 			if dst, err = ddbjson.AppendImage(dst, []byte(r.Old)); err != nil {
-				return nil, -1, fmt.Errorf("stream seq %d: old image: %w", r.Seq, err)
+				return nil, fmt.Errorf("stream seq %d: old image: %w", r.Seq, err)
 			}
 		}
 		dst = append(dst, `,"SequenceNumber":"`...)
@@ -201,47 +187,57 @@ func appendStreamEventAt(dst []byte, recs []sqlitestore.RawStreamRecord, mark in
 		dst = strconv.AppendInt(dst, int64(len(r.Key)+len(r.New)+len(r.Old)), 10)
 		dst = append(dst, `,"StreamViewType":"NEW_AND_OLD_IMAGES"}}`...)
 	}
-	return append(dst, "]}"...), at, nil
+	return append(dst, "]}"...), nil
 }
+
+// streamEventStart opens the event appendStreamEvent writes.
+const streamEventStart = `{"Records":[`
 
 // splitDecodeMin is the fewest records encodeAndDecode decodes in two
 // halves at once; below it a second goroutine costs more than it saves.
 const splitDecodeMin = 64
 
 // encodeAndDecode appends to dst the stream event of recs and returns it
-// with its records decoded as the tagger's Invoke decodes them, the second
-// half on a goroutine of its own while this one encodes and decodes the
-// first: the pump's tagger invocations are then decoded on both of the
-// machine's cores. The records are nil when recs are few or a half does
-// not decode (Invoke, given the payload, then reports why).
+// with its records decoded as the tagger's Invoke decodes them: the second
+// half is encoded and decoded on a goroutine of its own while this one does
+// the first, and the two events are then joined, so that the pump's tagger
+// invocations are made ready on both of the machine's cores. The records
+// are nil when recs are few or a half does not decode (Invoke, given the
+// payload, then reports why).
 func encodeAndDecode(dst []byte, recs []sqlitestore.RawStreamRecord, mid int) ([]byte, []ddbjson.StreamRecord, error) {
 	if len(recs) < splitDecodeMin {
 		out, err := appendStreamEvent(dst, recs)
 		return out, nil, err
 	}
 	type half struct {
-		recs []ddbjson.StreamRecord
-		err  error
+		payload     []byte
+		recs        []ddbjson.StreamRecord
+		err, decErr error
 	}
 	second := make(chan half, 1) // the goroutine never waits
 	go func() {
-		payload, err := appendStreamEvent(nil, recs[mid:])
-		if err != nil {
-			second <- half{err: err}
-			return
+		var h half
+		if h.payload, h.err = appendStreamEvent(make([]byte, 0, (cap(dst)-len(dst))/2+1024), recs[mid:]); h.err == nil {
+			h.recs, h.decErr = ddbjson.DecodeStream(h.payload)
 		}
-		rs, err := ddbjson.DecodeStream(payload)
-		second <- half{rs, err}
+		second <- h
 	}()
-	out, at, err := appendStreamEventAt(dst, recs, mid)
+	out, err := appendStreamEvent(dst, recs[:mid])
+	var rs []ddbjson.StreamRecord
+	var decErr error
+	if err == nil {
+		rs, decErr = ddbjson.DecodeStream(out[len(dst):])
+	}
+	h := <-second
+	if err == nil {
+		err = h.err
+	}
 	if err != nil {
-		<-second
 		return nil, nil, err
 	}
-	first := append(append([]byte(streamEventStart), out[len(dst)+len(streamEventStart):at-1]...), "]}"...)
-	rs, ferr := ddbjson.DecodeStream(first)
-	h := <-second
-	if ferr != nil || h.err != nil {
+	// The first event without its "]}", a comma, the second's records.
+	out = append(append(out[:len(out)-2], ','), h.payload[len(streamEventStart):]...)
+	if decErr != nil || h.decErr != nil {
 		return out, nil, nil
 	}
 	return out, append(rs, h.recs...), nil
