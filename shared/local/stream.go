@@ -203,9 +203,9 @@ const splitDecodeMin = 64
 // the first, and the two events are then joined, so that the pump's tagger
 // invocations are made ready on both of the machine's cores. The records
 // are nil when recs are few or a half does not decode (Invoke, given the
-// payload, then reports why).
+// payload, then reports why), and when mid does not part recs in two.
 func encodeAndDecode(dst []byte, recs []sqlitestore.RawStreamRecord, mid int) ([]byte, []ddbjson.StreamRecord, error) {
-	if len(recs) < splitDecodeMin {
+	if len(recs) < splitDecodeMin || mid <= 0 || mid >= len(recs) {
 		out, err := appendStreamEvent(dst, recs)
 		return out, nil, err
 	}

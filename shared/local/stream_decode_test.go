@@ -53,6 +53,12 @@ func TestEncodeAndDecodeIsInvokes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d records: %v", n, err)
 		}
+		for _, mid := range []int{0, n} { // no second half: one event, left for Invoke
+			out, rs, err := encodeAndDecode(nil, recs, mid)
+			if err != nil || string(out) != string(want) || rs != nil {
+				t.Errorf("%d records parted at %d: expect appendStreamEvent's payload left for Invoke, got %d records, error %v", n, mid, len(rs), err)
+			}
+		}
 		if string(got) != string(want) {
 			t.Errorf("%d records: the payload differs from appendStreamEvent's", n)
 		}
