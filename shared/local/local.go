@@ -350,6 +350,13 @@ func PrepareAhead(payloads [][]byte) iter.Seq2[int, *Prepared] {
 	}
 }
 
+// decodedTagger is region's tagger handler for a stream batch whose records
+// are decoded already, as its Invoke would decode the payload.
+func (s *Stack) decodedTagger(region string, recs []ddbjson.StreamRecord) func(context.Context, json.RawMessage) (any, error) {
+	t := s.taggers[region]
+	return func(ctx context.Context, _ json.RawMessage) (any, error) { return t.HandleStreamRecords(ctx, recs) }
+}
+
 // ReplayPrepared is Replay of a prepared payload.
 func (s *Stack) ReplayPrepared(ctx context.Context, p *Prepared) (Delivery, error) {
 	payload, kind, err := p.payload, p.kind, p.err
@@ -408,9 +415,7 @@ func (s *Stack) ReplayPrepared(ctx context.Context, p *Prepared) (Delivery, erro
 		return d, err
 	}
 	if kind == trigger.DynamoDBStream && p.recsErr == nil {
-		// Decoded already, as the tagger's Invoke would.
-		t, recs := s.taggers[region], p.recs
-		h = func(ctx context.Context, _ json.RawMessage) (any, error) { return t.HandleStreamRecords(ctx, recs) }
+		h = s.decodedTagger(region, p.recs)
 	}
 	out, err := s.invoke(ctx, function, h, payload)
 	if err != nil {

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -121,9 +120,7 @@ func (s *Stack) pumpStream(ctx context.Context, all []sqlitestore.RawStreamRecor
 			return err
 		}
 		if decoded != nil {
-			// Decoded already, as the tagger's Invoke would.
-			t := s.taggers[region]
-			h = func(ctx context.Context, _ json.RawMessage) (any, error) { return t.HandleStreamRecords(ctx, decoded) }
+			h = s.decodedTagger(region, decoded)
 		}
 		s.Stats.StreamRecords += end - start
 		for _, r := range recs[start:end] {
